@@ -1,0 +1,69 @@
+// Package deviceflow implements the OAuth 2.0 Device Authorization Grant
+// (RFC 8628) as GitHub documents it: request a code, then poll the token
+// endpoint obeying interval and slow_down until the person approves, denies,
+// or the code expires. It never prints: progress goes out as Events.
+package deviceflow
+
+import (
+	"time"
+
+	"github.com/ghlogin/ghlogin/clock"
+	"github.com/ghlogin/ghlogin/oauth"
+)
+
+// GrantType is the device code grant's grant_type.
+const GrantType = "urn:ietf:params:oauth:grant-type:device_code"
+
+// DefaultInterval is used when the server sends no interval (RFC 8628 §3.2).
+const DefaultInterval = 5 * time.Second
+
+// Config describes one device-flow login. Zero fields take defaults.
+type Config struct {
+	// Client posts to the endpoints; nil means a default oauth.Client.
+	Client *oauth.Client
+	// Credentials identify the OAuth app (client_id; a secret only for
+	// servers that require one).
+	Credentials   oauth.Credentials
+	DeviceCodeURL string
+	TokenURL      string
+	Scopes        []string
+	// Clock is injected for tests; nil means clock.Real.
+	Clock clock.Clock
+	// OnEvent receives progress; it may be nil. It is called synchronously
+	// from the polling goroutine and must not block for long.
+	OnEvent func(Event)
+}
+
+// Code is the device authorization reply.
+type Code struct {
+	// DeviceCode is the poller's secret; never show or log it.
+	DeviceCode              string
+	UserCode                string
+	VerificationURI         string
+	VerificationURIComplete string
+	ExpiresAt               time.Time
+	Interval                time.Duration
+}
+
+// Kind names an Event.
+type Kind string
+
+// The event kinds, as SPEC.md's JSON events name them.
+const (
+	KindCode     Kind = "code"      // Code is set
+	KindPending  Kind = "pending"   // authorization_pending
+	KindSlowDown Kind = "slow_down" // Interval is the new interval
+	KindRetry    Kind = "retry"     // Reason and RetryIn are set
+	KindSuccess  Kind = "success"   // a token arrived
+	KindError    Kind = "error"     // Err is set; polling stopped
+)
+
+// Event reports progress. It never holds a token.
+type Event struct {
+	Kind     Kind
+	Code     *Code
+	Interval time.Duration
+	Reason   string
+	RetryIn  time.Duration
+	Err      error
+}

@@ -1,0 +1,488 @@
+// Package oauth is the small layer every grant shares: it posts a form to an
+// OAuth 2.0 endpoint (the token endpoint, or the device authorization endpoint)
+// and turns the reply into a value or a typed error.
+//
+// It is written against GitHub's documented behaviour as well as RFC 6749:
+// GitHub answers errors with HTTP 200 and form-encoded bodies unless the client
+// sends Accept: application/json, so an "error" field is an error whatever the
+// status, and both encodings are parsed. golang.org/x/oauth2 is not used here:
+// its device-flow poller has no injectable clock or events, and its auth-style
+// auto-detection posts twice after every error, which GitHub punishes with
+// slow_down.
+package oauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxBodyBytes caps every response body read from an OAuth server.
+const MaxBodyBytes = 1 << 20
+
+// DefaultTimeout bounds one request when Client.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// AuthStyle says how the client authenticates to the token endpoint.
+type AuthStyle int
+
+const (
+	// AuthInBody sends client_id (and client_secret, if any) as form fields.
+	// GitHub expects this.
+	AuthInBody AuthStyle = iota
+	// AuthBasic sends them with HTTP Basic authentication (RFC 6749 §2.3.1),
+	// and client_id in the body too only when there is no secret.
+	AuthBasic
+)
+
+// ParseAuthStyle reads "body" or "basic" (empty means body).
+func ParseAuthStyle(s string) (AuthStyle, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "body", "params", "post":
+		return AuthInBody, nil
+	case "basic", "header":
+		return AuthBasic, nil
+	}
+	return AuthInBody, fmt.Errorf("client auth %q: use \"body\" or \"basic\"", s)
+}
+
+// String returns "body" or "basic".
+func (a AuthStyle) String() string {
+	if a == AuthBasic {
+		return "basic"
+	}
+	return "body"
+}
+
+// Credentials identify the OAuth client (the app), never the user.
+type Credentials struct {
+	ClientID     string
+	ClientSecret string
+	Style        AuthStyle
+}
+
+// Client posts forms to OAuth endpoints. The zero value is ready to use.
+type Client struct {
+	// HTTPClient sends the requests; nil means a client with Timeout.
+	HTTPClient *http.Client
+	// Timeout bounds each request (connect, send, and read the reply);
+	// zero means DefaultTimeout.
+	Timeout time.Duration
+	// UserAgent is sent on every request when set.
+	UserAgent string
+}
+
+// Seconds is a duration in whole seconds as OAuth servers send it: a JSON
+// number, a JSON string holding a number (form replies), or absent (zero).
+type Seconds int64
+
+// UnmarshalJSON accepts 900, "900" and null.
+func (s *Seconds) UnmarshalJSON(b []byte) error {
+	str := strings.Trim(string(b), `"`)
+	if str == "" || str == "null" {
+		*s = 0
+		return nil
+	}
+	f, err := strconv.ParseFloat(str, 64)
+	if err != nil || f < 0 || f > 1<<40 {
+		return fmt.Errorf("not a number of seconds: %.40q", str)
+	}
+	*s = Seconds(f)
+	return nil
+}
+
+// Duration converts to a time.Duration.
+func (s Seconds) Duration() time.Duration { return time.Duration(s) * time.Second }
+
+// Token is a successful token endpoint reply. It holds secrets: never log it.
+type Token struct {
+	AccessToken           string  `json:"access_token"`
+	TokenType             string  `json:"token_type"`
+	Scope                 string  `json:"scope"`
+	ExpiresIn             Seconds `json:"expires_in"`
+	RefreshToken          string  `json:"refresh_token"`
+	RefreshTokenExpiresIn Seconds `json:"refresh_token_expires_in"`
+	IDToken               string  `json:"id_token"`
+}
+
+// String never shows the secrets, so a stray %v cannot leak them.
+func (t *Token) String() string {
+	if t == nil {
+		return "<nil token>"
+	}
+	return fmt.Sprintf("oauth.Token{type=%q scope=%q expires_in=%d refresh=%t}", t.TokenType, t.Scope, t.ExpiresIn, t.RefreshToken != "")
+}
+
+// GoString hides the secrets from %#v too.
+func (t *Token) GoString() string { return t.String() }
+
+// Scopes splits Scope on commas and spaces (GitHub uses commas, RFC 6749 spaces).
+func (t *Token) Scopes() []string { return SplitScopes(t.Scope) }
+
+// SplitScopes splits a scope list written with commas and/or spaces.
+func SplitScopes(s string) []string {
+	f := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	if len(f) == 0 {
+		return nil
+	}
+	return f
+}
+
+// Error is an OAuth error reply: RFC 6749 §5.2, RFC 8628 §3.5, and GitHub's
+// own codes (device_flow_disabled, incorrect_client_credentials, ...).
+type Error struct {
+	Code        string // the "error" field
+	Description string // error_description
+	URI         string // error_uri
+	// Interval is the "interval" field some servers send with slow_down.
+	Interval Seconds
+	// StatusCode is the HTTP status of the reply (GitHub uses 200).
+	StatusCode int
+}
+
+func (e *Error) Error() string {
+	msg := "the server answered " + e.Code
+	if e.Description != "" {
+		msg += ": " + e.Description
+	}
+	if h := Hint(e.Code); h != "" {
+		msg += " (" + h + ")"
+	}
+	return msg
+}
+
+// Hint says what a person can do about an OAuth error code, or "".
+func Hint(code string) string {
+	switch code {
+	case "device_flow_disabled":
+		return "enable Device Flow in the OAuth app's settings on GitHub, or use login --web"
+	case "incorrect_client_credentials", "invalid_client", "unauthorized_client":
+		return "check the client ID (--client-id, GHLOGIN_CLIENT_ID or the host's client_id setting) and client secret"
+	case "expired_token":
+		return "the code expired; run login again"
+	case "access_denied":
+		return "the request was denied in the browser; run login again to retry"
+	case "incorrect_device_code", "bad_verification_code", "invalid_grant":
+		return "the code is not valid for this app; run login again"
+	case "unsupported_grant_type":
+		return "the server does not support this login method; check the host's endpoint settings"
+	case "bad_refresh_token":
+		return "the refresh token is no longer valid; run login again"
+	case "redirect_uri_mismatch":
+		return "the OAuth app's callback URL must allow http://127.0.0.1/callback"
+	case "invalid_scope":
+		return "check the requested scopes (--scopes)"
+	}
+	return ""
+}
+
+// HTTPError is a reply that is neither a result nor an OAuth error: a 5xx, a
+// 429, or a non-2xx status with an unreadable body.
+type HTTPError struct {
+	StatusCode int
+	// RetryAfter is the server's Retry-After, zero when absent.
+	RetryAfter time.Duration
+	// Detail is a short, sanitized reason (never the raw body).
+	Detail string
+}
+
+func (e *HTTPError) Error() string {
+	msg := fmt.Sprintf("the server answered HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
+	return msg
+}
+
+// Transient reports whether retrying later may succeed (5xx, 429, 408).
+func (e *HTTPError) Transient() bool {
+	return e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests || e.StatusCode == http.StatusRequestTimeout
+}
+
+// NetworkError is a failure to reach the server or read its reply.
+type NetworkError struct {
+	Endpoint string // scheme://host/path, without query
+	Err      error
+}
+
+func (e *NetworkError) Error() string {
+	return fmt.Sprintf("could not reach %s: %v (check your network connection)", e.Endpoint, e.Err)
+}
+
+func (e *NetworkError) Unwrap() error { return e.Err }
+
+// Timeout reports whether the failure was a timeout.
+func (e *NetworkError) Timeout() bool {
+	var ne net.Error
+	return errors.Is(e.Err, context.DeadlineExceeded) || (errors.As(e.Err, &ne) && ne.Timeout())
+}
+
+// IsTransient reports whether err is worth retrying: network errors,
+// timeouts, 5xx and 429. Context cancellation by the caller is not.
+func IsTransient(err error) bool {
+	var ne *NetworkError
+	if errors.As(err, &ne) {
+		return true
+	}
+	var he *HTTPError
+	return errors.As(err, &he) && he.Transient()
+}
+
+// RetryAfter returns the server's requested delay for err, or zero.
+func RetryAfter(err error) time.Duration {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.RetryAfter
+	}
+	return 0
+}
+
+func (c *Client) httpClient() *http.Client {
+	if c.HTTPClient != nil {
+		return c.HTTPClient
+	}
+	return &http.Client{Timeout: c.timeout()}
+}
+
+func (c *Client) timeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return DefaultTimeout
+}
+
+// Post sends form (plus the client credentials) to endpoint and decodes a
+// successful reply into out (a pointer to a struct with json tags; Seconds
+// fields accept form-encoded numbers). An "error" field gives *Error whatever
+// the HTTP status.
+func (c *Client) Post(ctx context.Context, endpoint string, creds Credentials, form url.Values, out any) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("invalid endpoint URL %q: it must be an absolute http(s) URL", endpoint)
+	}
+	where := u.Scheme + "://" + u.Host + u.Path
+	body := url.Values{}
+	for k, v := range form {
+		body[k] = v
+	}
+	if creds.ClientID != "" {
+		if creds.Style == AuthBasic && creds.ClientSecret != "" {
+			body.Del("client_id")
+			body.Del("client_secret")
+		} else {
+			body.Set("client_id", creds.ClientID)
+			if creds.ClientSecret != "" {
+				body.Set("client_secret", creds.ClientSecret)
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(body.Encode()))
+	if err != nil {
+		return fmt.Errorf("building request to %s: %w", where, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	if c.UserAgent != "" {
+		req.Header.Set("User-Agent", c.UserAgent)
+	}
+	if creds.Style == AuthBasic && creds.ClientSecret != "" {
+		// RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+		req.SetBasicAuth(url.QueryEscape(creds.ClientID), url.QueryEscape(creds.ClientSecret))
+	}
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		if pe := ctx.Err(); pe != nil && errors.Is(pe, context.Canceled) {
+			return pe
+		}
+		return &NetworkError{Endpoint: where, Err: stripURL(err)}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
+	if err != nil {
+		if pe := ctx.Err(); pe != nil && errors.Is(pe, context.Canceled) {
+			return pe
+		}
+		return &NetworkError{Endpoint: where, Err: err}
+	}
+	if len(raw) > MaxBodyBytes {
+		return &HTTPError{StatusCode: resp.StatusCode, Detail: "reply larger than 1 MiB"}
+	}
+	fields, perr := decodeFields(resp.Header.Get("Content-Type"), raw)
+	if perr == nil {
+		if code, ok := fields["error"].(string); ok && code != "" {
+			e := &Error{Code: code, StatusCode: resp.StatusCode}
+			e.Description, _ = fields["error_description"].(string)
+			e.URI, _ = fields["error_uri"].(string)
+			if iv, ok := fields["interval"]; ok {
+				b, _ := json.Marshal(iv)
+				_ = e.Interval.UnmarshalJSON(b)
+			}
+			e.Description = clean(e.Description, 300)
+			e.URI = clean(e.URI, 300)
+			return e
+		}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		he := &HTTPError{StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		return he
+	}
+	if perr != nil {
+		return &HTTPError{StatusCode: resp.StatusCode, Detail: perr.Error()}
+	}
+	if out == nil {
+		return nil
+	}
+	b, _ := json.Marshal(fields)
+	if err := json.Unmarshal(b, out); err != nil {
+		return &HTTPError{StatusCode: resp.StatusCode, Detail: "unexpected reply: " + firstLine(err.Error())}
+	}
+	return nil
+}
+
+// Exchange posts a token request and checks that the reply holds a token.
+func (c *Client) Exchange(ctx context.Context, tokenURL string, creds Credentials, form url.Values) (*Token, error) {
+	var t Token
+	if err := c.Post(ctx, tokenURL, creds, form, &t); err != nil {
+		return nil, err
+	}
+	if t.AccessToken == "" {
+		return nil, &HTTPError{StatusCode: http.StatusOK, Detail: "the reply holds no access_token"}
+	}
+	if strings.ContainsAny(t.AccessToken, "\r\n\x00 ") || len(t.AccessToken) > 8192 {
+		return nil, &HTTPError{StatusCode: http.StatusOK, Detail: "the reply holds a malformed access_token"}
+	}
+	if strings.ContainsAny(t.RefreshToken, "\r\n\x00 ") || len(t.RefreshToken) > 8192 {
+		return nil, &HTTPError{StatusCode: http.StatusOK, Detail: "the reply holds a malformed refresh_token"}
+	}
+	return &t, nil
+}
+
+// decodeFields parses a JSON object or a form-encoded body into a map.
+func decodeFields(contentType string, raw []byte) (map[string]any, error) {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	trimmed := strings.TrimSpace(string(raw))
+	isJSON := strings.HasSuffix(mt, "json") || strings.HasPrefix(trimmed, "{")
+	if isJSON {
+		var m map[string]any
+		dec := json.NewDecoder(strings.NewReader(trimmed))
+		dec.UseNumber()
+		if err := dec.Decode(&m); err != nil {
+			return nil, errors.New("the reply is not valid JSON")
+		}
+		return m, nil
+	}
+	if mt == "application/x-www-form-urlencoded" || mt == "text/plain" || (mt == "" && trimmed != "") {
+		v, err := url.ParseQuery(trimmed)
+		if err != nil {
+			return nil, errors.New("the reply is not valid form data")
+		}
+		m := make(map[string]any, len(v))
+		for k := range v {
+			m[k] = v.Get(k)
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("the reply has an unexpected content type %q", clean(mt, 60))
+}
+
+// parseRetryAfter reads delta-seconds or an HTTP date; zero when absent or bad.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 {
+			return 0
+		}
+		if n > 3600 {
+			n = 3600
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			if d > time.Hour {
+				d = time.Hour
+			}
+			return d
+		}
+	}
+	return 0
+}
+
+// clean keeps a server-provided string printable and short.
+func clean(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return s
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// stripURL removes the request URL (which could carry a query) from a
+// *url.Error, keeping the underlying cause.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// TimeoutError is a flow whose time ran out: the device code expired, or the
+// browser never came back before the web flow's timeout.
+type TimeoutError struct {
+	Message string
+}
+
+func (e *TimeoutError) Error() string { return e.Message }
+
+// ErrorCode classifies err for machine-readable output: the OAuth error code
+// for *Error, "timeout" for *TimeoutError, "network" for network and HTTP
+// failures, "cancelled" for a cancelled context, and "error" otherwise.
+func ErrorCode(err error) string {
+	var oe *Error
+	var te *TimeoutError
+	var ne *NetworkError
+	var he *HTTPError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &oe):
+		return oe.Code
+	case errors.As(err, &te):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	case errors.As(err, &ne), errors.As(err, &he):
+		return "network"
+	}
+	return "error"
+}
