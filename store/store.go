@@ -10,8 +10,8 @@ import (
 
 // Backend names.
 const (
-	Keyring = "keyring"
-	File    = "file"
+	BackendKeyring = "keyring"
+	BackendFile    = "file"
 )
 
 // CredentialsFile is the file store's name inside the config directory.
