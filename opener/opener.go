@@ -13,6 +13,8 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/pkg/browser"
 )
@@ -42,7 +44,18 @@ type System struct {
 	Stdout, Stderr io.Writer
 }
 
+// openWait bounds how long Open waits for the platform's opener (xdg-open,
+// open, rundll32) to fail before assuming it is starting the browser.
+var openWait = 3 * time.Second
+
+// browserMu guards github.com/pkg/browser's package-level Stdout and Stderr.
+var browserMu sync.Mutex
+
 // Open starts the browser on url and returns without waiting for it to exit.
+//
+// A command from GHLOGIN_BROWSER or BROWSER is split on spaces; the URL
+// replaces every "%s" in its arguments, or else is added as the last
+// argument. Either way it is one argument, never seen by a shell.
 func (s System) Open(url string) error {
 	if !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "http://") {
 		return fmt.Errorf("refusing to open %q: not an http(s) URL", url)
@@ -61,29 +74,56 @@ func (s System) Open(url string) error {
 	if cmdline != "" {
 		// The URL is passed as one argument, never through a shell.
 		args := strings.Fields(cmdline)
-		cmd := exec.Command(args[0], append(args[1:], url)...)
+		placed := false
+		for i := 1; i < len(args); i++ {
+			if strings.Contains(args[i], "%s") {
+				args[i] = strings.ReplaceAll(args[i], "%s", url)
+				placed = true
+			}
+		}
+		if !placed {
+			args = append(args, url)
+		}
+		cmd := exec.Command(args[0], args[1:]...)
 		cmd.Stdout, cmd.Stderr = s.Stdout, s.Stderr
 		if err := cmd.Start(); err != nil {
-			return fmt.Errorf("starting the browser %q: %w", args[0], err)
+			return fmt.Errorf("starting the browser %q: %w (check GHLOGIN_BROWSER or BROWSER, or open the URL yourself)", args[0], err)
 		}
 		go func() { _ = cmd.Wait() }()
 		return nil
 	}
-	browser.Stdout, browser.Stderr = discard(s.Stdout), discard(s.Stderr)
-	return browser.OpenURL(url)
-}
-
-func discard(w io.Writer) io.Writer {
-	if w == nil {
-		return io.Discard
+	// pkg/browser runs the platform opener and waits for it to exit, which
+	// can be as long as the browser runs (a text browser behind xdg-open):
+	// wait only a moment for an error.
+	done := make(chan error, 1)
+	go func() {
+		browserMu.Lock()
+		defer browserMu.Unlock()
+		// Nil writers make the opener's output go to the null device. Any
+		// other writer is a pipe that a browser started by the opener can
+		// inherit and hold open for as long as it runs.
+		browser.Stdout, browser.Stderr = s.Stdout, s.Stderr
+		done <- browser.OpenURL(url)
+	}()
+	t := time.NewTimer(openWait)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("could not open a browser: %w (set GHLOGIN_BROWSER to a browser command, or open the URL yourself)", err)
+		}
+		return nil
+	case <-t.C:
+		return nil
 	}
-	return w
 }
 
 // Headless reports whether no local browser can be shown: an SSH session, or
 // Linux/BSD without DISPLAY or WAYLAND_DISPLAY. reason says why, for messages.
-// A browser command set in GHLOGIN_BROWSER or BROWSER (other than "none")
-// counts as a display: the person asked for it.
+// A browser command in GHLOGIN_BROWSER (other than "none") counts as a
+// display, even over SSH: the person asked for it. One in BROWSER counts
+// where no display variable is set, but not over SSH, since shell profiles
+// often set BROWSER for local sessions.
 func Headless(getenv Env) (headless bool, reason string) {
 	if getenv == nil {
 		getenv = os.Getenv

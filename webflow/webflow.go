@@ -34,7 +34,9 @@ type Config struct {
 	Opener opener.Opener
 	// ExtraParams are added to the authorization URL (login, allow_signup).
 	ExtraParams url.Values
-	// OnEvent receives progress; it may be nil.
+	// OnEvent receives progress; it may be nil. Calls come from the flow's
+	// goroutines one at a time, never after Login returns, and must not
+	// block for long.
 	OnEvent func(Event)
 }
 

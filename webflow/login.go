@@ -1,0 +1,560 @@
+package webflow
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ghlogin/ghlogin/oauth"
+)
+
+// CallbackPath is the path of the redirect URI on the loopback server.
+const CallbackPath = "/callback"
+
+// Server limits of the loopback server.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	idleTimeout       = 5 * time.Second
+	maxHeaderBytes    = 16 << 10
+	// shutdownGrace bounds how long connections accepted before the flow
+	// ended may still send a request before they are closed.
+	shutdownGrace = 5 * time.Second
+	// maxCodeLen bounds the authorization code accepted from a callback.
+	maxCodeLen = 1024
+)
+
+// reservedParams are set by the flow itself; ExtraParams may not change them.
+var reservedParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method"}
+
+// ConfigError is a Config that cannot start a login.
+type ConfigError struct {
+	Message string
+}
+
+func (e *ConfigError) Error() string { return "web flow: " + e.Message }
+
+// ListenError is a failure to open the loopback callback server.
+type ListenError struct {
+	Addr string // 127.0.0.1:PORT
+	Err  error
+}
+
+func (e *ListenError) Error() string {
+	msg := fmt.Sprintf("could not listen on %s for the browser's callback: %v", e.Addr, e.Err)
+	if strings.HasSuffix(e.Addr, ":0") {
+		return msg + " (check that the loopback interface 127.0.0.1 is up)"
+	}
+	return msg + " (free that port, or set the host's callback_port to 0 to use any free port)"
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
+// CallbackError is a callback that carried the right state but nothing the
+// flow can use: neither an authorization code nor an error, or a malformed code.
+type CallbackError struct {
+	// Reason says what was wrong, e.g. "without an authorization code".
+	Reason string
+}
+
+func (e *CallbackError) Error() string {
+	return "the authorization server sent the browser back " + e.Reason +
+		"; run login again, and if it keeps happening check the host's authorize_url setting or use the device flow (ghlogin login --device)"
+}
+
+// Login runs the loopback web flow: it listens on 127.0.0.1, reports the
+// authorization URL (KindAuthorize) and opens it with c.Opener, waits for the
+// browser's callback, checks its state, and exchanges the code at TokenURL.
+//
+// It ends with the token, an *oauth.Error (the server's error, in the
+// callback or from the token endpoint), an *oauth.TimeoutError when the
+// browser does not come back within the timeout, ctx.Err() when ctx ends, or
+// another typed error (*ConfigError, *ListenError, *CallbackError,
+// *oauth.NetworkError, *oauth.HTTPError). The callback server is closed
+// before Login returns, and OnEvent is never called after it returns.
+func (c *Config) Login(ctx context.Context) (*oauth.Token, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	em := &emitter{fn: c.OnEvent}
+	defer em.close()
+	tok, err := c.login(ctx, em)
+	if err != nil {
+		em.emit(Event{Kind: KindError, Err: err})
+		return nil, err
+	}
+	em.emit(Event{Kind: KindSuccess})
+	return tok, nil
+}
+
+func (c *Config) login(ctx context.Context, em *emitter) (*oauth.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	authURL, err := c.validate()
+	if err != nil {
+		return nil, err
+	}
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	f := &flow{
+		ctx:      ctx,
+		client:   c.Client,
+		creds:    c.Credentials,
+		tokenURL: c.TokenURL,
+		result:   make(chan outcome, 1),
+		emit:     em.emit,
+	}
+	if f.client == nil {
+		f.client = &oauth.Client{}
+	}
+	if f.state, err = randomString(32); err != nil {
+		return nil, err
+	}
+	var challenge string
+	if !c.DisablePKCE {
+		if f.verifier, err = randomString(32); err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256([]byte(f.verifier))
+		challenge = base64.RawURLEncoding.EncodeToString(sum[:])
+	}
+
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(c.Port))
+	lc := net.ListenConfig{}
+	ln, err := lc.Listen(ctx, "tcp4", addr)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, &ListenError{Addr: addr, Err: unwrapOpError(err)}
+	}
+	tcp, ok := ln.Addr().(*net.TCPAddr)
+	if !ok || !tcp.IP.IsLoopback() {
+		_ = ln.Close()
+		return nil, &ListenError{Addr: addr, Err: fmt.Errorf("the listener is on %v, not loopback", ln.Addr())}
+	}
+	f.host = net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	f.redirectURI = "http://" + f.host + CallbackPath
+
+	q := authURL.Query()
+	for k, vs := range c.ExtraParams {
+		q[k] = append([]string(nil), vs...)
+	}
+	q.Set("client_id", c.Credentials.ClientID)
+	q.Set("redirect_uri", f.redirectURI)
+	q.Set("response_type", "code")
+	if len(c.Scopes) > 0 {
+		q.Set("scope", strings.Join(c.Scopes, " "))
+	} else {
+		q.Del("scope")
+	}
+	q.Set("state", f.state)
+	if challenge != "" {
+		q.Set("code_challenge", challenge)
+		q.Set("code_challenge_method", "S256")
+	} else {
+		q.Del("code_challenge")
+		q.Del("code_challenge_method")
+	}
+	authURL.RawQuery = q.Encode()
+	authorize := authURL.String()
+
+	conns := newConnTracker()
+	srv := &http.Server{
+		Handler:           f,
+		ConnState:         conns.hook,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		// net/http's own complaints must not garble a terminal UI.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer stopServer(srv, ln, conns)
+
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	em.emit(Event{Kind: KindAuthorize, URL: authorize, ExpiresAt: time.Now().Add(timeout)})
+	if c.Opener != nil {
+		op := c.Opener
+		go func() {
+			err := op.Open(authorize)
+			em.emit(Event{Kind: KindBrowser, Err: err})
+		}()
+	}
+
+	select {
+	case o := <-f.result:
+		return o.tok, o.err
+	case <-ctx.Done():
+		f.end(endCancelled)
+		return nil, ctx.Err()
+	case <-timer.C:
+		if f.end(endTimeout) {
+			return nil, &oauth.TimeoutError{Message: fmt.Sprintf(
+				"no answer from the browser within %v; run login again (or use the device flow: ghlogin login --device)", timeout)}
+		}
+		// A callback arrived just in time and its code is being exchanged:
+		// the exchange has its own timeout.
+		select {
+		case o := <-f.result:
+			return o.tok, o.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// validate checks the Config and returns the parsed authorization URL.
+func (c *Config) validate() (*url.URL, error) {
+	if c.Credentials.ClientID == "" {
+		return nil, &ConfigError{"no client ID: set --client-id, GHLOGIN_CLIENT_ID or the host's client_id"}
+	}
+	u, err := url.Parse(c.AuthorizeURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, &ConfigError{fmt.Sprintf("the authorization URL %q is not an absolute http(s) URL; check the host's authorize_url", c.AuthorizeURL)}
+	}
+	u.Fragment, u.RawFragment = "", ""
+	t, err := url.Parse(c.TokenURL)
+	if err != nil || (t.Scheme != "https" && t.Scheme != "http") || t.Host == "" {
+		return nil, &ConfigError{fmt.Sprintf("the token URL %q is not an absolute http(s) URL; check the host's token_url", c.TokenURL)}
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		return nil, &ConfigError{fmt.Sprintf("callback port %d is out of range; use 1-65535, or 0 for any free port", c.Port)}
+	}
+	for _, k := range reservedParams {
+		if _, ok := c.ExtraParams[k]; ok {
+			return nil, &ConfigError{fmt.Sprintf("extra authorization parameter %q is set by the flow itself and cannot be overridden", k)}
+		}
+	}
+	return u, nil
+}
+
+// connTracker counts the callback server's open connections.
+type connTracker struct {
+	mu      sync.Mutex
+	n       int
+	changed chan struct{}
+}
+
+func newConnTracker() *connTracker { return &connTracker{changed: make(chan struct{}, 1)} }
+
+func (t *connTracker) hook(_ net.Conn, s http.ConnState) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch s {
+	case http.StateNew:
+		t.n++
+	case http.StateClosed, http.StateHijacked:
+		t.n--
+		select {
+		case t.changed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (t *connTracker) count() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n
+}
+
+// stopServer closes the listener at once, so the port refuses connections
+// from now on. Connections accepted before that may still send their request
+// (and learn that the login already finished) for a short grace period; then
+// the server is closed.
+func stopServer(srv *http.Server, ln net.Listener, conns *connTracker) {
+	_ = ln.Close()
+	go func() {
+		grace := time.NewTimer(shutdownGrace)
+		defer grace.Stop()
+		for conns.count() > 0 {
+			select {
+			case <-conns.changed:
+			case <-grace.C:
+				_ = srv.Close()
+				return
+			}
+		}
+		_ = srv.Close()
+	}()
+}
+
+// randomString returns n bytes from crypto/rand, base64url without padding.
+func randomString(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("reading random bytes: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func unwrapOpError(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err
+	}
+	return err
+}
+
+// emitter serializes events and drops those that come after Login returned
+// (a slow browser opener reporting late).
+type emitter struct {
+	mu     sync.Mutex
+	fn     func(Event)
+	closed bool
+}
+
+func (e *emitter) emit(ev Event) {
+	if e.fn == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.closed {
+		e.fn(ev)
+	}
+}
+
+func (e *emitter) close() {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+}
+
+type phase int
+
+const (
+	waiting      phase = iota
+	exchanging         // a callback with the right state is being handled
+	finished           // that callback ended the flow
+	endTimeout         // the flow timed out
+	endCancelled       // ctx ended the flow
+)
+
+type outcome struct {
+	tok *oauth.Token
+	err error
+}
+
+// flow is the callback server's state for one login.
+type flow struct {
+	ctx         context.Context
+	client      *oauth.Client
+	creds       oauth.Credentials
+	tokenURL    string
+	host        string // 127.0.0.1:PORT, the only Host accepted
+	redirectURI string
+	state       string
+	verifier    string
+	result      chan outcome
+	emit        func(Event)
+
+	mu    sync.Mutex
+	phase phase
+	code  string // the code being exchanged, kept only to redact it
+}
+
+// claim makes the caller the one request that ends the flow; it fails when
+// another request or the timeout already did.
+func (f *flow) claim() (ok bool, now phase) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.phase != waiting {
+		return false, f.phase
+	}
+	f.phase = exchanging
+	return true, exchanging
+}
+
+// end stops the wait for a callback; it fails when a callback got there first.
+func (f *flow) end(why phase) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch f.phase {
+	case waiting:
+		f.phase = why
+		return true
+	case exchanging:
+		if why == endCancelled {
+			f.phase = why
+		}
+	}
+	return false
+}
+
+func (f *flow) stateMatches(got []string) bool {
+	return len(got) == 1 && subtle.ConstantTimeCompare([]byte(got[0]), []byte(f.state)) == 1
+}
+
+// ServeHTTP serves GET /callback and nothing else.
+func (f *flow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	setSecurityHeaders(w.Header())
+	switch {
+	case r.Host != f.host:
+		writePage(w, http.StatusMisdirectedRequest, pageMisdirected)
+		return
+	case r.URL.Path != CallbackPath:
+		writePage(w, http.StatusNotFound, pageNotFound)
+		return
+	case r.Method != http.MethodGet:
+		w.Header().Set("Allow", http.MethodGet)
+		writePage(w, http.StatusMethodNotAllowed, pageMethod)
+		return
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil || !f.stateMatches(q["state"]) {
+		// A stray or forged request: the flow goes on waiting.
+		writePage(w, http.StatusBadRequest, pageBadState)
+		return
+	}
+	ok, now := f.claim()
+	if !ok {
+		if now == endTimeout || now == endCancelled {
+			writePage(w, http.StatusConflict, pageEnded)
+		} else {
+			writePage(w, http.StatusConflict, pageFinished)
+		}
+		return
+	}
+	tok, status, err := f.complete(q)
+	if err != nil {
+		writePage(w, status, failurePage(f.pageMessage(err)))
+	} else {
+		writePage(w, http.StatusOK, pageSuccess)
+	}
+	f.mu.Lock()
+	if f.phase == exchanging {
+		f.phase = finished
+	}
+	f.mu.Unlock()
+	f.result <- outcome{tok: tok, err: err}
+}
+
+// complete turns a callback with the right state into a token or an error,
+// and the HTTP status of the page that says so.
+func (f *flow) complete(q url.Values) (*oauth.Token, int, error) {
+	if code := q.Get("error"); code != "" {
+		return nil, http.StatusBadRequest, &oauth.Error{
+			Code:        f.redact(clean(code, 100)),
+			Description: f.redact(clean(q.Get("error_description"), 300)),
+			URI:         f.redact(clean(q.Get("error_uri"), 300)),
+		}
+	}
+	codes := q["code"]
+	if len(codes) == 0 || codes[0] == "" {
+		return nil, http.StatusBadRequest, &CallbackError{Reason: "without an authorization code or an error"}
+	}
+	code := codes[0]
+	if len(codes) > 1 || len(code) > maxCodeLen || !printableASCII(code) {
+		return nil, http.StatusBadRequest, &CallbackError{Reason: "with a malformed authorization code"}
+	}
+	f.mu.Lock()
+	f.code = code
+	f.mu.Unlock()
+	f.emit(Event{Kind: KindCallback})
+
+	form := url.Values{
+		"grant_type":   {"authorization_code"},
+		"code":         {code},
+		"redirect_uri": {f.redirectURI},
+	}
+	if f.verifier != "" {
+		form.Set("code_verifier", f.verifier)
+	}
+	tok, err := f.client.Exchange(f.ctx, f.tokenURL, f.creds, form)
+	if err != nil {
+		return nil, http.StatusBadGateway, f.redactErr(err)
+	}
+	return tok, http.StatusOK, nil
+}
+
+// pageMessage is what the failure page says about err.
+func (f *flow) pageMessage(err error) string {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return "the login was cancelled in the terminal"
+	}
+	return f.redact(err.Error())
+}
+
+// redact removes the flow's secrets from a server-provided string.
+func (f *flow) redact(s string) string {
+	f.mu.Lock()
+	code := f.code
+	f.mu.Unlock()
+	for _, secret := range []string{f.state, f.verifier, code} {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "[redacted]")
+		}
+	}
+	return s
+}
+
+// redactErr removes the flow's secrets from the server-provided fields of an
+// OAuth error (a server could echo the code back in its description).
+func (f *flow) redactErr(err error) error {
+	var oe *oauth.Error
+	if errors.As(err, &oe) {
+		c := *oe
+		c.Code = f.redact(c.Code)
+		c.Description = f.redact(c.Description)
+		c.URI = f.redact(c.URI)
+		if oe == err {
+			return &c
+		}
+		*oe = c
+	}
+	return err
+}
+
+// clean keeps a server-provided string printable and short.
+func clean(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return ' '
+		case r == '\u2028' || r == '\u2029' || r == '\u200e' || r == '\u200f' ||
+			(r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069'):
+			// Line separators and bidi controls could disguise the text.
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
