@@ -114,7 +114,21 @@ func (s *Server) deviceGrant(w *statusRecorder, r *http.Request, c *Client, devi
 		oauthError(w, r, http.StatusOK, "expired_token", "")
 		return
 	}
-	if !dc.lastPoll.IsZero() && now.Sub(dc.lastPoll) < dc.interval {
+	early := !dc.lastPoll.IsZero() && now.Sub(dc.lastPoll) < dc.interval
+	forced := false
+	for _, n := range s.cfg.SlowDownPolls {
+		forced = forced || n == len(dc.log.Polls)
+	}
+	if forced && !early {
+		dc.interval += SlowDownStep
+		dc.lastPoll = now
+		dc.log.Interval = dc.interval
+		interval := ceilSeconds(dc.interval)
+		s.mu.Unlock()
+		oauthError(w, r, http.StatusOK, "slow_down", "", field{"interval", interval})
+		return
+	}
+	if early {
 		// Polled before the interval passed: GitHub adds 5 seconds to the
 		// interval, which applies from now on.
 		dc.interval += SlowDownStep

@@ -93,6 +93,10 @@ type Config struct {
 	// unattended runs). Polls answered with slow_down do not count. 0 never
 	// auto-approves.
 	AutoApproveAfter int
+	// SlowDownPolls lists poll numbers (1-based, per device code) answered
+	// with slow_down even when on time, as GitHub does when it throttles a
+	// client for reasons of its own; the interval grows by 5 s as usual.
+	SlowDownPolls []int
 	// AutoApproveWeb makes GET /login/oauth/authorize redirect with a code at
 	// once, as the user named by the login parameter or else the first user.
 	AutoApproveWeb bool

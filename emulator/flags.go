@@ -27,6 +27,7 @@ func RegisterFlags(fs *pflag.FlagSet, cfg *Config) {
 	fs.DurationVar(&cfg.Interval, "interval", cfg.Interval, "device flow polling interval the emulator asks for")
 	fs.DurationVar(&cfg.ExpiresIn, "expires-in", cfg.ExpiresIn, "device code lifetime")
 	fs.IntVar(&cfg.AutoApproveAfter, "auto-approve", cfg.AutoApproveAfter, "approve each device code as the first user at its N-th poll (0: a person approves at /login/device)")
+	fs.IntSliceVar(&cfg.SlowDownPolls, "slow-down-polls", cfg.SlowDownPolls, "answer slow_down to these poll numbers even when on time (as a throttling GitHub would)")
 	fs.BoolVar(&cfg.AutoApproveWeb, "auto-approve-web", cfg.AutoApproveWeb, "approve web flow requests at once, without the authorization page")
 	fs.StringSliceVar(&cfg.Users, "users", cfg.Users, "logins a person can approve as")
 	fs.StringVar(&cfg.GitRepos, "git-repos", cfg.GitRepos, "directory of bare repositories (OWNER/NAME.git) to serve over git smart HTTP")
