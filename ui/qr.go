@@ -1,0 +1,58 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/skip2/go-qrcode"
+)
+
+// qrQuiet is the quiet zone around the code, in modules. The standard asks
+// for 4; 2 scans fine with phone cameras and saves terminal rows.
+const qrQuiet = 2
+
+// qrLines renders a QR code of content with half-block characters, two
+// modules a character cell (rows of the result are cells).
+//
+// With colour (dark true) the dark modules are drawn as blocks and the caller
+// paints the lines black on white, which scans on any terminal theme. Without
+// colour the light modules are drawn instead (dark false), which gives a
+// correct code on the usual dark terminal background.
+func qrLines(content string, dark bool) ([]string, error) {
+	q, err := qrcode.New(content, qrcode.Low)
+	if err != nil {
+		return nil, err
+	}
+	q.DisableBorder = true
+	bm := q.Bitmap()
+	n := len(bm) + 2*qrQuiet
+	at := func(y, x int) bool { // true = the module is dark
+		y, x = y-qrQuiet, x-qrQuiet
+		if y < 0 || x < 0 || y >= len(bm) || x >= len(bm[y]) {
+			return false
+		}
+		return bm[y][x]
+	}
+	ink := func(y, x int) bool { return at(y, x) == dark }
+	var lines []string
+	for y := 0; y < n; y += 2 {
+		var b strings.Builder
+		for x := 0; x < n; x++ {
+			top, bottom := ink(y, x), ink(y+1, x)
+			if y+1 >= n {
+				bottom = false // below the last row: blank in either scheme
+			}
+			switch {
+			case top && bottom:
+				b.WriteRune('█')
+			case top:
+				b.WriteRune('▀')
+			case bottom:
+				b.WriteRune('▄')
+			default:
+				b.WriteByte(' ')
+			}
+		}
+		lines = append(lines, b.String())
+	}
+	return lines, nil
+}

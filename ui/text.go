@@ -1,0 +1,140 @@
+package ui
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// clean makes a string from a server or an error safe to print on a
+// terminal: control characters (escape sequences start with one) and
+// bidirectional overrides are dropped, and line breaks become spaces.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			return ' '
+		case unicode.IsControl(r):
+			return -1
+		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f:
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// linkable reports whether u is an absolute http(s) URL made of printable
+// ASCII, so it can be opened and put in an OSC 8 hyperlink.
+func linkable(u string) bool {
+	if u == "" || len(u) > 4096 {
+		return false
+	}
+	for i := 0; i < len(u); i++ {
+		if u[i] <= ' ' || u[i] >= 0x7f {
+			return false
+		}
+	}
+	p, err := url.Parse(u)
+	return err == nil && (p.Scheme == "https" || p.Scheme == "http") && p.Host != ""
+}
+
+// shortURL drops the scheme for display: "github.com/login/device".
+func shortURL(u string) string {
+	s := strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
+	return strings.TrimSuffix(s, "/")
+}
+
+// hyperlink wraps text in an OSC 8 hyperlink to target. id groups the pieces
+// of one link that was wrapped over several lines.
+func hyperlink(text, target, id string) string {
+	params := ""
+	if id != "" {
+		params = "id=" + id
+	}
+	return "\x1b]8;" + params + ";" + target + "\x1b\\" + text + "\x1b]8;;\x1b\\"
+}
+
+// wrap word-wraps plain text to width columns (long words are broken).
+func wrap(s string, width int) []string {
+	if width < 10 {
+		width = 10
+	}
+	return strings.Split(ansi.Wrap(s, width, ""), "\n")
+}
+
+// chop breaks s into pieces of at most width columns (for URLs, which have
+// no spaces to wrap at).
+func chop(s string, width int) []string {
+	if width < 10 {
+		width = 10
+	}
+	var out []string
+	r := []rune(s)
+	for len(r) > width {
+		out = append(out, string(r[:width]))
+		r = r[width:]
+	}
+	return append(out, string(r))
+}
+
+// countdown formats the time left until t as m:ss (h:mm:ss past an hour),
+// rounding up so a 15-minute code starts at 15:00.
+func countdown(left time.Duration) string {
+	if left <= 0 {
+		return "0:00"
+	}
+	secs := int64((left + time.Second - 1) / time.Second)
+	h, m, s := secs/3600, (secs/60)%60, secs%60
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
+	}
+	return fmt.Sprintf("%d:%02d", m, s)
+}
+
+// seconds rounds d up to whole seconds.
+func seconds(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Second - 1) / time.Second)
+}
+
+// aboutDuration says "15 minutes" or "40 seconds".
+func aboutDuration(d time.Duration) string {
+	s := seconds(d)
+	switch {
+	case s >= 120:
+		return fmt.Sprintf("%d minutes", (s+30)/60)
+	case s == 1:
+		return "1 second"
+	}
+	return fmt.Sprintf("%d seconds", s)
+}
+
+// capitalize upper-cases the first letter of a message.
+func capitalize(s string) string {
+	r := []rune(s)
+	if len(r) == 0 {
+		return s
+	}
+	r[0] = unicode.ToUpper(r[0])
+	return string(r)
+}
+
+// loopbackPort returns the port of the redirect_uri in an authorization URL,
+// for the "forward the port over SSH" hint, or "".
+func loopbackPort(authorizeURL string) string {
+	u, err := url.Parse(authorizeURL)
+	if err != nil {
+		return ""
+	}
+	r, err := url.Parse(u.Query().Get("redirect_uri"))
+	if err != nil || (r.Hostname() != "127.0.0.1" && r.Hostname() != "localhost" && r.Hostname() != "::1") {
+		return ""
+	}
+	return r.Port()
+}
