@@ -5,6 +5,7 @@
 package deviceflow
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/ghlogin/ghlogin/clock"
@@ -16,6 +17,17 @@ const GrantType = "urn:ietf:params:oauth:grant-type:device_code"
 
 // DefaultInterval is used when the server sends no interval (RFC 8628 §3.2).
 const DefaultInterval = 5 * time.Second
+
+// DefaultExpiry is the code's lifetime when the server sends no expires_in
+// (GitHub's codes last 900 seconds).
+const DefaultExpiry = 15 * time.Minute
+
+// SlowDownStep is what slow_down adds to the interval (RFC 8628 §3.5).
+const SlowDownStep = 5 * time.Second
+
+// MaxBackoff caps the delay between retries after transient failures
+// (unless the server's Retry-After asks for longer).
+const MaxBackoff = 60 * time.Second
 
 // Config describes one device-flow login. Zero fields take defaults.
 type Config struct {
@@ -36,14 +48,28 @@ type Config struct {
 
 // Code is the device authorization reply.
 type Code struct {
-	// DeviceCode is the poller's secret; never show or log it.
-	DeviceCode              string
+	// DeviceCode is the poller's secret; never show or log it. It is blank
+	// in the copy that events carry, and never marshalled.
+	DeviceCode              string `json:"-"`
 	UserCode                string
 	VerificationURI         string
 	VerificationURIComplete string
 	ExpiresAt               time.Time
 	Interval                time.Duration
+
+	// received is when the reply arrived (on Clock, with its monotonic
+	// reading); the first poll comes one interval after it.
+	received time.Time
 }
+
+// String shows the code without the device code, so a stray %v cannot leak it.
+func (c Code) String() string {
+	return fmt.Sprintf("deviceflow.Code{user_code=%q verification_uri=%q expires_at=%s interval=%s}",
+		c.UserCode, c.VerificationURI, c.ExpiresAt.Format(time.RFC3339), c.Interval)
+}
+
+// GoString hides the device code from %#v too.
+func (c Code) GoString() string { return c.String() }
 
 // Kind names an Event.
 type Kind string

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -100,8 +101,17 @@ func (s *Seconds) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Duration converts to a time.Duration.
-func (s Seconds) Duration() time.Duration { return time.Duration(s) * time.Second }
+// maxSeconds is the largest Seconds that fits in a time.Duration.
+const maxSeconds = Seconds(math.MaxInt64 / int64(time.Second))
+
+// Duration converts to a time.Duration, saturating instead of overflowing
+// when a server sends an absurdly large number.
+func (s Seconds) Duration() time.Duration {
+	if s > maxSeconds {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(s) * time.Second
+}
 
 // Token is a successful token endpoint reply. It holds secrets: never log it.
 type Token struct {
@@ -114,16 +124,15 @@ type Token struct {
 	IDToken               string  `json:"id_token"`
 }
 
-// String never shows the secrets, so a stray %v cannot leak them.
-func (t *Token) String() string {
-	if t == nil {
-		return "<nil token>"
-	}
+// String never shows the secrets, so a stray %v cannot leak them. It has a
+// value receiver so that a Token held by value (say, as a struct field) is
+// hidden too.
+func (t Token) String() string {
 	return fmt.Sprintf("oauth.Token{type=%q scope=%q expires_in=%d refresh=%t}", t.TokenType, t.Scope, t.ExpiresIn, t.RefreshToken != "")
 }
 
 // GoString hides the secrets from %#v too.
-func (t *Token) GoString() string { return t.String() }
+func (t Token) GoString() string { return t.String() }
 
 // Scopes splits Scope on commas and spaces (GitHub uses commas, RFC 6749 spaces).
 func (t *Token) Scopes() []string { return SplitScopes(t.Scope) }
@@ -147,6 +156,9 @@ type Error struct {
 	Interval Seconds
 	// StatusCode is the HTTP status of the reply (GitHub uses 200).
 	StatusCode int
+	// RetryAfter is the server's Retry-After header, zero when absent (some
+	// servers send a JSON error with 429 or 503).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -181,6 +193,10 @@ func Hint(code string) string {
 		return "the OAuth app's callback URL must allow http://127.0.0.1/callback"
 	case "invalid_scope":
 		return "check the requested scopes (--scopes)"
+	case "invalid_request":
+		return "the server rejected the request; check the host's endpoint settings and client ID"
+	case "server_error", "temporarily_unavailable":
+		return "the server has a temporary problem; try again later"
 	}
 	return ""
 }
@@ -242,6 +258,10 @@ func RetryAfter(err error) time.Duration {
 	var he *HTTPError
 	if errors.As(err, &he) {
 		return he.RetryAfter
+	}
+	var oe *Error
+	if errors.As(err, &oe) {
+		return oe.RetryAfter
 	}
 	return 0
 }
@@ -324,7 +344,7 @@ func (c *Client) Post(ctx context.Context, endpoint string, creds Credentials, f
 	fields, perr := decodeFields(resp.Header.Get("Content-Type"), raw)
 	if perr == nil {
 		if code, ok := fields["error"].(string); ok && code != "" {
-			e := &Error{Code: code, StatusCode: resp.StatusCode}
+			e := &Error{Code: code, StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 			e.Description, _ = fields["error_description"].(string)
 			e.URI, _ = fields["error_uri"].(string)
 			if iv, ok := fields["interval"]; ok {

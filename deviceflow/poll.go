@@ -1,0 +1,257 @@
+package deviceflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ghlogin/ghlogin/clock"
+	"github.com/ghlogin/ghlogin/oauth"
+)
+
+// ExpiredMessage is what a person sees when the code runs out before they
+// approve it.
+const ExpiredMessage = "the code expired; run login again"
+
+// minRequestTimeout is the least time a poll is given, even close to expiry.
+const minRequestTimeout = 2 * time.Second
+
+// Login requests a code and polls until the person approves or denies it,
+// or the code expires. Progress goes to OnEvent.
+func (c *Config) Login(ctx context.Context) (*oauth.Token, error) {
+	code, err := c.RequestCode(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.Poll(ctx, code)
+}
+
+// Poll asks the token endpoint for a token with the device code until the
+// person approves (the token is returned), the server gives a final error
+// (*oauth.Error), the code expires (*oauth.TimeoutError), or ctx is done
+// (ctx.Err()).
+//
+// Timing: the first poll comes one interval after the code arrived; each
+// later poll comes no earlier than the current interval after the previous
+// reply was received, measured on the Clock (monotonic for the real one),
+// plus a small margin for clocks that run fast. slow_down raises the
+// interval for good. Network failures, 5xx and 429 are retried with
+// exponential backoff, never sooner than the interval and at least the
+// server's Retry-After, until the code expires.
+func (c *Config) Poll(ctx context.Context, code *Code) (*oauth.Token, error) {
+	tok, err := c.poll(ctx, code)
+	if err != nil {
+		c.emit(Event{Kind: KindError, Err: err})
+		return nil, err
+	}
+	c.emit(Event{Kind: KindSuccess})
+	return tok, nil
+}
+
+func (c *Config) poll(ctx context.Context, code *Code) (*oauth.Token, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := c.checkClient(); err != nil {
+		return nil, err
+	}
+	if c.TokenURL == "" {
+		return nil, &ConfigError{Field: "token URL", Reason: "none is set; set the host's token_url in the config file"}
+	}
+	if code == nil || code.DeviceCode == "" {
+		return nil, &ConfigError{Field: "code", Reason: "no device code to poll with; request one first"}
+	}
+	clk := c.clock()
+	interval := code.Interval
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	last := code.received
+	if last.IsZero() {
+		last = clk.Now()
+	}
+	expires := code.ExpiresAt
+	if expires.IsZero() {
+		expires = last.Add(DefaultExpiry)
+	}
+	form := url.Values{
+		"grant_type":  {GrantType},
+		"device_code": {code.DeviceCode},
+	}
+	wait := interval // how long after last the next poll may go
+	failures := 0    // consecutive transient failures
+	for {
+		if err := waitFor(ctx, clk, last.Add(wait+margin(wait)), expires); err != nil {
+			return nil, err
+		}
+		tok, err := c.exchange(ctx, clk, form, expires)
+		last = clk.Now()
+		if err == nil {
+			return tok, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var oe *oauth.Error
+		isOAuth := errors.As(err, &oe)
+		switch {
+		case isOAuth && oe.Code == "authorization_pending":
+			failures = 0
+			wait = interval
+			if expired(last, expires) {
+				return nil, expiredError()
+			}
+			c.emit(Event{Kind: KindPending})
+		case isOAuth && oe.Code == "slow_down":
+			failures = 0
+			interval = max(interval+SlowDownStep, min(oe.Interval.Duration(), maxExpiry))
+			wait = interval
+			if expired(last, expires) {
+				return nil, expiredError()
+			}
+			c.emit(Event{Kind: KindSlowDown, Interval: interval})
+		case transient(err):
+			failures++
+			wait = backoff(interval, failures, oauth.RetryAfter(err))
+			if expired(last, expires) {
+				return nil, expiredError()
+			}
+			c.emit(Event{Kind: KindRetry, Reason: reason(err), RetryIn: wait})
+		default:
+			return nil, redact(err, code.DeviceCode)
+		}
+	}
+}
+
+// exchange sends one poll, bounded by the code's expiry as well as the
+// client's own timeout, so a hanging server cannot keep us past it.
+func (c *Config) exchange(ctx context.Context, clk clock.Clock, form url.Values, expires time.Time) (*oauth.Token, error) {
+	rctx, cancel := context.WithTimeout(ctx, max(expires.Sub(clk.Now()), minRequestTimeout))
+	defer cancel()
+	return c.client().Exchange(rctx, c.TokenURL, c.Credentials, form)
+}
+
+// waitFor sleeps until target, re-checking the clock after each wake-up. If
+// target is not before the expiry no poll can happen in time: it waits for
+// the expiry itself and reports it.
+func waitFor(ctx context.Context, clk clock.Clock, target, expires time.Time) error {
+	if !target.Before(expires) {
+		if err := sleepUntil(ctx, clk, expires); err != nil {
+			return err
+		}
+		return expiredError()
+	}
+	if err := sleepUntil(ctx, clk, target); err != nil {
+		return err
+	}
+	if expired(clk.Now(), expires) { // the machine slept through it
+		return expiredError()
+	}
+	return nil
+}
+
+func sleepUntil(ctx context.Context, clk clock.Clock, t time.Time) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		d := t.Sub(clk.Now())
+		if d <= 0 {
+			return nil
+		}
+		if err := clk.Sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+func expired(now, expires time.Time) bool { return !now.Before(expires) }
+
+func expiredError() error { return &oauth.TimeoutError{Message: ExpiredMessage} }
+
+// margin is added to every wait so that a clock running slightly fast (seen
+// on WSL and VMs) never makes a poll arrive early: 1% of the wait, at least
+// 50 ms.
+func margin(wait time.Duration) time.Duration {
+	return max(50*time.Millisecond, wait/100)
+}
+
+// backoff is the wait before retry number n (1-based) after transient
+// failures: interval, 2×, 4×… capped at MaxBackoff, never below the
+// interval, and at least the server's Retry-After.
+func backoff(interval time.Duration, n int, retryAfter time.Duration) time.Duration {
+	d := interval
+	for i := 1; i < n && d < MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, MaxBackoff)
+	return max(d, interval, retryAfter)
+}
+
+// transient reports whether a failed poll is worth retrying: network
+// failures, timeouts, 5xx and 429, and the RFC 6749 codes for a server in
+// trouble. Other OAuth errors are final.
+func transient(err error) bool {
+	var oe *oauth.Error
+	if errors.As(err, &oe) {
+		switch oe.Code {
+		case "server_error", "temporarily_unavailable":
+			return true
+		case "expired_token", "access_denied", "incorrect_device_code", "incorrect_client_credentials",
+			"unsupported_grant_type", "device_flow_disabled", "invalid_grant", "invalid_client",
+			"unauthorized_client", "invalid_request", "invalid_scope", "bad_verification_code":
+			return false
+		}
+		return oe.StatusCode >= 500 || oe.StatusCode == http.StatusTooManyRequests
+	}
+	return oauth.IsTransient(err)
+}
+
+// reason is a short description of a transient failure for a retry event;
+// it holds nothing the server chose beyond a status or error code.
+func reason(err error) string {
+	var ne *oauth.NetworkError
+	var he *oauth.HTTPError
+	var oe *oauth.Error
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return "the request timed out"
+	case errors.As(err, &dns):
+		return "network error: host not found"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "network error: connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "network error: connection closed"
+	case ne != nil:
+		return "network error"
+	case errors.As(err, &he):
+		return fmt.Sprintf("HTTP %d %s", he.StatusCode, http.StatusText(he.StatusCode))
+	case errors.As(err, &oe):
+		return "server answered " + oe.Code
+	}
+	return "temporary failure"
+}
+
+// redact removes the device code from anything the server echoed into an
+// error, so it cannot reach a log or an event.
+func redact(err error, deviceCode string) error {
+	var oe *oauth.Error
+	if deviceCode == "" || !errors.As(err, &oe) {
+		return err
+	}
+	if !strings.Contains(oe.Description, deviceCode) && !strings.Contains(oe.URI, deviceCode) {
+		return err
+	}
+	cp := *oe
+	cp.Description = strings.ReplaceAll(cp.Description, deviceCode, "[device code]")
+	cp.URI = strings.ReplaceAll(cp.URI, deviceCode, "[device code]")
+	return &cp
+}
