@@ -16,7 +16,7 @@ const FileName = "config.toml"
 // File is the whole configuration file.
 type File struct {
 	// KeyringTimeout bounds every keyring call; zero means the default (3 s).
-	KeyringTimeout Duration `toml:"keyring_timeout,omitempty"`
+	KeyringTimeout Duration `toml:"keyring_timeout,omitempty,omitzero"`
 	// Hosts is keyed by normalized host name (hosts.Normalize).
 	Hosts map[string]*Host `toml:"hosts,omitempty"`
 }
@@ -44,7 +44,7 @@ type Host struct {
 	// PKCE turns S256 PKCE off for servers that reject it (default on).
 	PKCE *bool `toml:"pkce,omitempty"`
 	// CallbackPort fixes the web flow's loopback port; 0 means ephemeral.
-	CallbackPort int `toml:"callback_port,omitempty"`
+	CallbackPort int `toml:"callback_port,omitempty,omitzero"`
 	// GitPrompt lets the git credential helper start a device-flow login on
 	// /dev/tty when it has no token (default on).
 	GitPrompt *bool `toml:"git_prompt,omitempty"`

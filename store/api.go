@@ -1,31 +1,50 @@
 package store
 
 // This file declares the Store API that commands and the git helper use.
-// The bodies are being written (issue 2/3); the signatures are the contract.
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ghlogin/ghlogin/config"
+	"github.com/ghlogin/ghlogin/hosts"
 )
 
 // ErrNotFound is returned by a backend that holds no secret for an account.
 var ErrNotFound = errors.New("no secret stored for this account")
 
-// NotLoggedInError means there is no (such) account for a host. Commands exit 4.
+// NotLoggedInError means there is no (such) account for a host, or that the
+// index lists the account but its backend no longer holds the secret (Store
+// set). Commands exit 4.
 type NotLoggedInError struct {
 	Host  string
 	Login string // empty when no account at all
+	// Store names the backend whose secret is missing ("" when the account
+	// itself is missing).
+	Store string
 }
 
+// Error says what went wrong and what to do.
 func (e *NotLoggedInError) Error() string {
+	if e.Store != "" {
+		return fmt.Sprintf("the token for %s on %s is missing from the %s (removed outside ghlogin?); log in again: ghlogin login --host %s", e.Login, e.Host, backendPlace(e.Store), e.Host)
+	}
 	if e.Login != "" {
 		return fmt.Sprintf("no account %q for %s; run: ghlogin login --host %s", e.Login, e.Host, e.Host)
 	}
 	return fmt.Sprintf("not logged in to %s; run: ghlogin login --host %s", e.Host, e.Host)
+}
+
+// Unwrap returns ErrNotFound when the secret is missing from its backend.
+func (e *NotLoggedInError) Unwrap() error {
+	if e.Store != "" {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // KeyringUnavailableError means the OS keyring could not be used (no Secret
@@ -36,6 +55,7 @@ type KeyringUnavailableError struct {
 	Err     error
 }
 
+// Error says what went wrong and what to do.
 func (e *KeyringUnavailableError) Error() string {
 	why := fmt.Sprint(e.Err)
 	if e.Timeout {
@@ -44,6 +64,7 @@ func (e *KeyringUnavailableError) Error() string {
 	return fmt.Sprintf("the OS keyring is not available (%s): %s; to keep the token in a file readable only by you instead, use --store file or set GHLOGIN_STORE=file", e.Op, why)
 }
 
+// Unwrap returns the underlying error.
 func (e *KeyringUnavailableError) Unwrap() error { return e.Err }
 
 // Keyring is the part of github.com/zalando/go-keyring the store uses; tests
@@ -56,74 +77,479 @@ type Keyring interface {
 
 // Options configure Open.
 type Options struct {
-	// Dir is the config directory (see config.Dir).
+	// Dir is the config directory (see config.Dir); "" means config.Dir().
 	Dir string
-	// Keyring defaults to the OS keyring through go-keyring.
+	// Keyring defaults to the OS keyring through go-keyring (OSKeyring).
 	Keyring Keyring
 	// KeyringTimeout bounds every keyring call; zero means the config
 	// file's keyring_timeout, else 3 s.
 	KeyringTimeout time.Duration
+	// LockTimeout bounds the wait for the store lock; zero means 30 s.
+	LockTimeout time.Duration
 }
 
 // Store is the token store. Methods are safe for concurrent use by many
-// processes sharing Dir.
+// goroutines and many processes sharing Dir.
 type Store struct {
 	opts Options
+	// sem serialises this process's mutations before the file lock.
+	sem chan struct{}
+	// Hooks that tests replace to inject failures.
+	saveConfig func(dir string, f *config.File) error
+	files      fileBackend
 }
 
 // Open prepares a store in opts.Dir (created 0700 when missing).
-func Open(opts Options) (*Store, error) { return &Store{opts: opts}, errors.New("store: pending") }
+func Open(opts Options) (*Store, error) {
+	if opts.Dir == "" {
+		d, err := config.Dir()
+		if err != nil {
+			return nil, err
+		}
+		opts.Dir = d
+	}
+	abs, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot use the config directory %s: %w", opts.Dir, err)
+	}
+	opts.Dir = abs
+	if err := config.EnsureDir(opts.Dir); err != nil {
+		return nil, err
+	}
+	if opts.Keyring == nil {
+		opts.Keyring = OSKeyring{}
+	}
+	return &Store{
+		opts:       opts,
+		sem:        make(chan struct{}, 1),
+		saveConfig: func(dir string, f *config.File) error { return f.Save(dir) },
+		files:      fileBackend{path: filepath.Join(opts.Dir, CredentialsFile), write: defaultWrite},
+	}, nil
+}
 
 // Dir returns the config directory.
 func (s *Store) Dir() string { return s.opts.Dir }
 
 // CredentialsPath returns the file store's path (for prompts and messages).
-func (s *Store) CredentialsPath() string { return "" }
+func (s *Store) CredentialsPath() string { return s.files.path }
+
+// ConfigPath returns the config file's path.
+func (s *Store) ConfigPath() string { return config.Path(s.opts.Dir) }
 
 // Config reads the current configuration file (a missing file is empty).
-func (s *Store) Config() (*config.File, error) { return nil, errors.New("store: pending") }
+func (s *Store) Config() (*config.File, error) { return config.Load(s.opts.Dir) }
 
 // UpdateConfig runs fn on the configuration under the store's lock and writes
 // the result atomically when fn returns nil.
-func (s *Store) UpdateConfig(fn func(*config.File) error) error { return errors.New("store: pending") }
+func (s *Store) UpdateConfig(fn func(*config.File) error) error {
+	unlock, err := s.lockStore(context.Background())
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	cfg, err := config.Load(s.opts.Dir)
+	if err != nil {
+		return err
+	}
+	if err := fn(cfg); err != nil {
+		return err
+	}
+	return s.saveConfig(s.opts.Dir, cfg)
+}
 
-// Save stores sec for host/login in backend ("keyring" or "file"), records the
-// account in the index and makes it the host's active account. On failure
-// nothing already stored is lost.
+// keyringFor returns the keyring backend with the timeout in force.
+func (s *Store) keyringFor(cfg *config.File) keyringBackend {
+	t := s.opts.KeyringTimeout
+	if t <= 0 {
+		t = cfg.Timeout()
+	}
+	return keyringBackend{kr: s.opts.Keyring, timeout: t}
+}
+
+// hostName normalizes a host as the index keys it ("" means github.com).
+func hostName(host string) (string, error) {
+	h, err := hosts.Parse(host)
+	if err != nil {
+		return "", err
+	}
+	return h.Name, nil
+}
+
+// InvalidInputError is an argument the store refuses (never holding a secret).
+type InvalidInputError struct{ Reason string }
+
+// Error says what went wrong and what to do.
+func (e *InvalidInputError) Error() string { return "cannot store the account: " + e.Reason }
+
+func checkLogin(login string) error {
+	if login == "" || strings.TrimSpace(login) != login || len(login) > 255 {
+		return &InvalidInputError{"the login is empty, too long or has surrounding spaces"}
+	}
+	for _, r := range login {
+		if r < ' ' || r == 0x7f {
+			return &InvalidInputError{"the login holds control characters"}
+		}
+	}
+	return nil
+}
+
+func checkSecret(sec *Secret) error {
+	if sec == nil || sec.Token == "" {
+		return &InvalidInputError{"the token is empty"}
+	}
+	for _, t := range []string{sec.Token, sec.RefreshToken} {
+		for _, r := range t {
+			if r <= ' ' || r == 0x7f {
+				return &InvalidInputError{"the token holds spaces or control characters"}
+			}
+		}
+	}
+	return nil
+}
+
+// Save stores sec for host/login in backend ("keyring" or "file"; "" means
+// the host's store setting, else keyring), records the account in the index
+// and makes it the host's active account. The secret is written first, then
+// the index; when the index cannot be written the previous secret is put
+// back (or the new one removed), so nothing already stored is lost. When the
+// account moves to another backend, its secret is removed from the old one
+// afterwards (best effort).
 func (s *Store) Save(ctx context.Context, host, login, backend string, sec *Secret) error {
-	return errors.New("store: pending")
+	h, err := hostName(host)
+	if err != nil {
+		return err
+	}
+	if err := checkLogin(login); err != nil {
+		return err
+	}
+	if err := checkSecret(sec); err != nil {
+		return err
+	}
+	unlock, err := s.lockStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	cfg, err := config.Load(s.opts.Dir)
+	if err != nil {
+		return err
+	}
+	if backend == "" {
+		backend = BackendKeyring
+		if hc := cfg.Hosts[h]; hc != nil && hc.Store != "" {
+			backend = hc.Store
+		}
+	}
+	if backend != BackendKeyring && backend != BackendFile {
+		return &InvalidInputError{fmt.Sprintf("unknown store %q; use keyring or file", backend)}
+	}
+	prev := cfg.Hosts[h].Account(login)
+	kb := s.keyringFor(cfg)
+
+	// 1. The secret, remembering what to put back.
+	var restore func() error
+	switch backend {
+	case BackendKeyring:
+		var old *Secret
+		if prev != nil && prev.Store == BackendKeyring {
+			old, err = kb.get(ctx, h, login)
+			var cse *CorruptSecretError
+			if errors.Is(err, ErrNotFound) || errors.As(err, &cse) {
+				old, err = nil, nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if err := kb.set(ctx, h, login, sec); err != nil {
+			return err
+		}
+		restore = func() error {
+			// The caller's ctx may be what failed; restoring must still run.
+			rctx := context.WithoutCancel(ctx)
+			if old != nil {
+				return kb.set(rctx, h, login, old)
+			}
+			if err := kb.del(rctx, h, login); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			return nil
+		}
+	case BackendFile:
+		creds, err := s.files.read()
+		if err != nil {
+			return err
+		}
+		old := creds.get(h, login)
+		creds.put(h, login, sec)
+		if err := s.files.save(creds); err != nil {
+			return err
+		}
+		restore = func() error {
+			c, err := s.files.read()
+			if err != nil {
+				return err
+			}
+			c.put(h, login, old)
+			return s.files.save(c)
+		}
+	}
+
+	// 2. The index.
+	hc, err := cfg.EnsureHost(h)
+	if err != nil {
+		return errors.Join(err, restore())
+	}
+	if hc.Accounts == nil {
+		hc.Accounts = map[string]*config.Account{}
+	}
+	added := time.Now().UTC().Truncate(time.Second)
+	if prev != nil && !prev.AddedAt.IsZero() {
+		added = prev.AddedAt
+	}
+	hc.Accounts[login] = &config.Account{
+		Store:            backend,
+		Scopes:           append([]string(nil), sec.Scopes...),
+		TokenType:        sec.TokenType,
+		ExpiresAt:        sec.ExpiresAt,
+		RefreshExpiresAt: sec.RefreshTokenExpiresAt,
+		AddedAt:          added,
+	}
+	hc.Active = login
+	if err := s.saveConfig(s.opts.Dir, cfg); err != nil {
+		if rerr := restore(); rerr != nil {
+			return fmt.Errorf("%w; and the previous token could not be put back: %v", err, rerr)
+		}
+		return err
+	}
+
+	// 3. The account moved: forget the secret in the old backend.
+	if prev != nil && prev.Store != backend {
+		switch prev.Store {
+		case BackendKeyring:
+			_ = kb.del(context.WithoutCancel(ctx), h, login)
+		case BackendFile:
+			if c, err := s.files.read(); err == nil && c.get(h, login) != nil {
+				c.put(h, login, nil)
+				_ = s.files.save(c)
+			}
+		}
+	}
+	return nil
+}
+
+func toAccount(host, login string, hc *config.Host, a *config.Account) Account {
+	scopes := append([]string{}, a.Scopes...)
+	return Account{
+		Host:             host,
+		Login:            login,
+		Active:           hc.Active == login,
+		Store:            a.Store,
+		Scopes:           scopes,
+		TokenType:        a.TokenType,
+		ExpiresAt:        a.ExpiresAt,
+		RefreshExpiresAt: a.RefreshExpiresAt,
+	}
 }
 
 // Accounts lists stored accounts, of one host or of all when host is "",
 // sorted by host then login.
-func (s *Store) Accounts(host string) ([]Account, error) { return nil, errors.New("store: pending") }
+func (s *Store) Accounts(host string) ([]Account, error) {
+	cfg, err := config.Load(s.opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	names := cfg.HostNames()
+	if host != "" {
+		h, err := hostName(host)
+		if err != nil {
+			return nil, err
+		}
+		names = []string{h}
+	}
+	out := []Account{}
+	for _, h := range names {
+		hc := cfg.Hosts[h]
+		for _, l := range hc.Logins() {
+			out = append(out, toAccount(h, l, hc, hc.Accounts[l]))
+		}
+	}
+	return out, nil
+}
 
 // Resolve finds host's account named login, or the active one when login is
-// "". It returns *NotLoggedInError when there is none.
+// "" (host "" means github.com). It returns *NotLoggedInError when there is none.
 func (s *Store) Resolve(host, login string) (Account, error) {
-	return Account{}, errors.New("store: pending")
+	if _, err := hostName(host); err != nil {
+		return Account{}, err
+	}
+	cfg, err := config.Load(s.opts.Dir)
+	if err != nil {
+		return Account{}, err
+	}
+	return s.ResolveIn(cfg, host, login)
 }
 
-// Secret reads an account's secret from its backend.
+// pick finds the account login (or the active one) of host h.
+func pick(cfg *config.File, h, login string) (*config.Host, string, error) {
+	hc := cfg.Hosts[h]
+	if hc == nil || len(hc.Accounts) == 0 {
+		return nil, "", &NotLoggedInError{Host: h}
+	}
+	if login != "" {
+		if hc.Accounts[login] == nil {
+			return nil, "", &NotLoggedInError{Host: h, Login: login}
+		}
+		return hc, login, nil
+	}
+	if hc.Accounts[hc.Active] != nil {
+		return hc, hc.Active, nil
+	}
+	// The active mark is missing or stale (a hand-edited file): use the
+	// first account rather than claim there is none.
+	return hc, hc.Logins()[0], nil
+}
+
+// Secret reads an account's secret from the backend the index names. When
+// the backend no longer holds it, the error is a *NotLoggedInError (Store
+// set) saying to log in again.
 func (s *Store) Secret(ctx context.Context, a Account) (*Secret, error) {
-	return nil, errors.New("store: pending")
+	cfg, err := config.Load(s.opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	return s.SecretIn(ctx, cfg, a)
 }
 
-// Remove deletes an account's secret and index entry and, when it was
-// active, activates another account of the host if one remains (returned as
-// newActive, "" when none).
+// Remove deletes an account's secret and index entry (login "" means the
+// active account) and, when it was active, activates another account of the
+// host if one remains (returned as newActive, "" when none). The secret goes
+// first; when the index cannot be written the secret is put back. A secret
+// already missing from its backend does not stop the removal; a keyring that
+// cannot be reached does (the token would stay behind).
 func (s *Store) Remove(ctx context.Context, host, login string) (newActive string, err error) {
-	return "", errors.New("store: pending")
+	h, err := hostName(host)
+	if err != nil {
+		return "", err
+	}
+	unlock, err := s.lockStore(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	cfg, err := config.Load(s.opts.Dir)
+	if err != nil {
+		return "", err
+	}
+	hc, login, err := pick(cfg, h, login)
+	if err != nil {
+		return "", err
+	}
+	entry := hc.Accounts[login]
+	kb := s.keyringFor(cfg)
+
+	restore := func() error { return nil }
+	switch entry.Store {
+	case BackendKeyring:
+		old, err := kb.get(ctx, h, login)
+		var cse *CorruptSecretError
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case errors.As(err, &cse):
+			if err := kb.del(ctx, h, login); err != nil && !errors.Is(err, ErrNotFound) {
+				return "", err
+			}
+		case err != nil:
+			return "", err
+		default:
+			if err := kb.del(ctx, h, login); err != nil && !errors.Is(err, ErrNotFound) {
+				return "", err
+			}
+			restore = func() error { return kb.set(context.WithoutCancel(ctx), h, login, old) }
+		}
+	case BackendFile:
+		creds, err := s.files.read()
+		if err != nil {
+			return "", err
+		}
+		if old := creds.get(h, login); old != nil {
+			creds.put(h, login, nil)
+			if err := s.files.save(creds); err != nil {
+				return "", err
+			}
+			restore = func() error {
+				c, err := s.files.read()
+				if err != nil {
+					return err
+				}
+				c.put(h, login, old)
+				return s.files.save(c)
+			}
+		}
+	}
+
+	delete(hc.Accounts, login)
+	if hc.Active == login || hc.Accounts[hc.Active] == nil {
+		hc.Active = ""
+		if rest := hc.Logins(); len(rest) > 0 {
+			hc.Active = rest[0]
+		}
+	}
+	if len(hc.Accounts) == 0 {
+		hc.Accounts = nil
+		if !hc.HasSettings() {
+			delete(cfg.Hosts, h)
+		}
+	}
+	if err := s.saveConfig(s.opts.Dir, cfg); err != nil {
+		if rerr := restore(); rerr != nil {
+			return "", fmt.Errorf("%w; and the token could not be put back: %v", err, rerr)
+		}
+		return "", err
+	}
+	return hc.Active, nil
 }
 
 // Switch makes login the host's active account; with login "" it moves to
-// the next account (toggles when there are two).
+// the next account in login order (toggles when there are two).
 func (s *Store) Switch(host, login string) (Account, error) {
-	return Account{}, errors.New("store: pending")
+	h, err := hostName(host)
+	if err != nil {
+		return Account{}, err
+	}
+	unlock, err := s.lockStore(context.Background())
+	if err != nil {
+		return Account{}, err
+	}
+	defer unlock()
+	cfg, err := config.Load(s.opts.Dir)
+	if err != nil {
+		return Account{}, err
+	}
+	hc, cur, err := pick(cfg, h, login)
+	if err != nil {
+		return Account{}, err
+	}
+	if login == "" {
+		logins := hc.Logins()
+		for i, l := range logins {
+			if l == cur {
+				cur = logins[(i+1)%len(logins)]
+				break
+			}
+		}
+	}
+	hc.Active = cur
+	if err := s.saveConfig(s.opts.Dir, cfg); err != nil {
+		return Account{}, err
+	}
+	return toAccount(h, cur, hc, hc.Accounts[cur]), nil
 }
 
 // WithLock runs fn holding the cross-process lock named name (for example
-// "refresh-HOST-LOGIN"), waiting until ctx is done to get it.
+// "refresh-HOST-LOGIN"; any characters, sanitized into a file name under
+// DIR/locks), waiting until ctx is done to get it. Waiting ends with a
+// *LockError wrapping ctx's error.
 func (s *Store) WithLock(ctx context.Context, name string, fn func() error) error {
-	return errors.New("store: pending")
+	return s.withNamedLock(ctx, name, fn)
 }

@@ -1,0 +1,272 @@
+package setupgit
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// gitEnv finds git and returns an environment whose global config is a temp
+// file and which reads no system config.
+func gitEnv(t *testing.T) (gitBin string, env []string, cfgPath string) {
+	t.Helper()
+	gitBin, err := exec.LookPath("git")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("git is required when CI=true: %v", err)
+		}
+		t.Skipf("git is not installed (%v); these tests run the real git binary", err)
+	}
+	dir := t.TempDir()
+	cfgPath = filepath.Join(dir, "gitconfig")
+	env = []string{
+		"GIT_CONFIG_GLOBAL=" + cfgPath,
+		"GIT_CONFIG_NOSYSTEM=1",
+		"HOME=" + dir,
+		"PATH=" + os.Getenv("PATH"),
+		"LC_ALL=C",
+	}
+	return gitBin, env, cfgPath
+}
+
+func notOnPath(string) (string, error) { return "", exec.ErrNotFound }
+
+func opts(gitBin string, env []string, self string) Options {
+	return Options{
+		Host:     "github.com",
+		Git:      gitBin,
+		Env:      env,
+		SelfPath: func() (string, error) { return self, nil },
+		LookPath: notOnPath,
+	}
+}
+
+func getAll(t *testing.T, gitBin string, env []string, key string) []string {
+	t.Helper()
+	g := &gitRunner{opts: Options{Env: env}, bin: gitBin}
+	v, err := g.getAll(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func gitConfig(t *testing.T, gitBin string, env []string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(gitBin, append([]string{"config", "--global"}, args...)...)
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git config %v: %v\n%s", args, err, out)
+	}
+}
+
+func TestSetupWritesTwoEntriesAndIsIdempotent(t *testing.T) {
+	gitBin, env, cfg := gitEnv(t)
+	self := "/opt/ghlogin/bin/ghlogin"
+	ctx := context.Background()
+	res, err := Setup(ctx, opts(gitBin, env, self))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Changed || res.Key != "credential.https://github.com.helper" {
+		t.Fatalf("result %+v", res)
+	}
+	want := []string{"", "!/opt/ghlogin/bin/ghlogin git-credential"}
+	if got := getAll(t, gitBin, env, res.Key); !slices.Equal(got, want) {
+		t.Fatalf("values %q, want %q", got, want)
+	}
+	before, _ := os.ReadFile(cfg)
+	res, err = Setup(ctx, opts(gitBin, env, self))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(cfg)
+	if res.Changed || string(before) != string(after) {
+		t.Fatalf("second run changed the config:\n%s\n---\n%s", before, after)
+	}
+}
+
+func TestSetupUsesBareNameWhenOnPath(t *testing.T) {
+	gitBin, env, _ := gitEnv(t)
+	dir := t.TempDir()
+	self := filepath.Join(dir, "ghlogin")
+	if err := os.WriteFile(self, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o := opts(gitBin, env, self)
+	o.LookPath = func(name string) (string, error) {
+		if name == "ghlogin" {
+			return self, nil
+		}
+		return exec.LookPath(name)
+	}
+	res, err := Setup(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := getAll(t, gitBin, env, res.Key); !slices.Equal(got, []string{"", "!ghlogin git-credential"}) {
+		t.Fatalf("values %q", got)
+	}
+	// Another ghlogin on PATH is not this binary: the absolute path is used.
+	other := filepath.Join(t.TempDir(), "ghlogin")
+	os.WriteFile(other, []byte("#!/bin/sh\n"), 0o755)
+	o.LookPath = func(string) (string, error) { return other, nil }
+	res, err = Setup(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := getAll(t, gitBin, env, res.Key); !slices.Equal(got, []string{"", "!" + self + " git-credential"}) {
+		t.Fatalf("values %q (the bare entry must be replaced, not duplicated)", got)
+	}
+}
+
+func TestUnsetRemovesOnlyOurs(t *testing.T) {
+	gitBin, env, _ := gitEnv(t)
+	ctx := context.Background()
+	key := "credential.https://github.com.helper"
+	gitConfig(t, gitBin, env, "--add", "credential.helper", "cache --timeout=60")
+	gitConfig(t, gitBin, env, "--add", key, "")
+	gitConfig(t, gitBin, env, "--add", key, "store")
+	gitConfig(t, gitBin, env, "--add", "credential.https://example.com.helper", "!ghlogin git-credential")
+	self := "/usr/local/bin/ghlogin"
+	if _, err := Setup(ctx, opts(gitBin, env, self)); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"", "store", "", "!/usr/local/bin/ghlogin git-credential"}
+	if got := getAll(t, gitBin, env, key); !slices.Equal(got, want) {
+		t.Fatalf("after setup %q, want %q", got, want)
+	}
+	o := opts(gitBin, env, self)
+	o.Unset = true
+	res, err := Setup(ctx, o)
+	if err != nil || !res.Changed {
+		t.Fatalf("unset: %+v %v", res, err)
+	}
+	if got := getAll(t, gitBin, env, key); !slices.Equal(got, []string{"", "store"}) {
+		t.Fatalf("after unset %q, want the user's own entries", got)
+	}
+	if got := getAll(t, gitBin, env, "credential.helper"); !slices.Equal(got, []string{"cache --timeout=60"}) {
+		t.Fatalf("credential.helper %q", got)
+	}
+	if got := getAll(t, gitBin, env, "credential.https://example.com.helper"); len(got) != 1 {
+		t.Fatalf("another host's entry was touched: %q", got)
+	}
+	res, err = Setup(ctx, o)
+	if err != nil || res.Changed {
+		t.Fatalf("second unset: %+v %v", res, err)
+	}
+}
+
+func TestUnsetWithNothingWritten(t *testing.T) {
+	gitBin, env, cfg := gitEnv(t)
+	o := opts(gitBin, env, "/bin/ghlogin")
+	o.Unset = true
+	res, err := Setup(context.Background(), o)
+	if err != nil || res.Changed {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if _, err := os.Stat(cfg); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("unset created the config file: %v", err)
+	}
+}
+
+func TestSetupLoopbackHTTPHost(t *testing.T) {
+	gitBin, env, _ := gitEnv(t)
+	o := opts(gitBin, env, "/bin/ghlogin")
+	o.Host, o.Protocol = "127.0.0.1:8787", "http"
+	res, err := Setup(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Key != "credential.http://127.0.0.1:8787.helper" {
+		t.Fatalf("key %q", res.Key)
+	}
+	o.Host = "example.com"
+	_, err = Setup(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("http for a non-loopback host: %v", err)
+	}
+	o.Host, o.Protocol = "evil host", "https"
+	if _, err := Setup(context.Background(), o); err == nil {
+		t.Fatal("an invalid host was accepted")
+	}
+}
+
+// A path with a space and a single quote is quoted so that git's shell runs
+// exactly that binary.
+func TestQuotedPathRunsWithRealGit(t *testing.T) {
+	gitBin, env, _ := gitEnv(t)
+	dir := filepath.Join(t.TempDir(), "dir with space", "it's $HOME `x`")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	self := filepath.Join(dir, "ghlogin")
+	script := "#!/bin/sh\n[ \"$1\" = git-credential ] && [ \"$2\" = get ] && printf 'username=quoted\\npassword=ok-%s\\n' \"$#\"\n"
+	if err := os.WriteFile(self, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Setup(context.Background(), opts(gitBin, env, self))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHelper := "!'" + strings.ReplaceAll(self, "'", `'\''`) + "' git-credential"
+	if res.Helper != wantHelper {
+		t.Fatalf("helper %q, want %q", res.Helper, wantHelper)
+	}
+	cmd := exec.Command(gitBin, "credential", "fill")
+	cmd.Env = append(env, "GIT_TERMINAL_PROMPT=0")
+	cmd.Stdin = strings.NewReader("protocol=https\nhost=github.com\n\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git credential fill: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "username=quoted\npassword=ok-2\n") {
+		t.Fatalf("git did not run the quoted helper:\n%s", out)
+	}
+	// And it is recognised as ours for --unset.
+	o := opts(gitBin, env, "/elsewhere/ghlogin")
+	o.Unset = true
+	if res, err := Setup(context.Background(), o); err != nil || !res.Changed || len(res.Values) != 0 {
+		t.Fatalf("unset of a quoted entry written by another location: %+v %v", res, err)
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"/usr/bin/ghlogin":    "/usr/bin/ghlogin",
+		"/a b/ghlogin":        "'/a b/ghlogin'",
+		"/it's/ghlogin":       `'/it'\''s/ghlogin'`,
+		"/x/$(rm -rf)/g":      "'/x/$(rm -rf)/g'",
+		"":                    "''",
+		"/semi;colon/ghlogin": "'/semi;colon/ghlogin'",
+	} {
+		if got := ShellQuote(in); got != want {
+			t.Errorf("ShellQuote(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestIsOurs(t *testing.T) {
+	for v, want := range map[string]bool{
+		"!ghlogin git-credential":                    true,
+		"!/usr/bin/ghlogin git-credential":           true,
+		"!'/a b/it'\\''s/ghlogin' git-credential":    true,
+		"!gh auth git-credential":                    false,
+		"store":                                      false,
+		"":                                           false,
+		"!ghlogin git-credential; rm -rf /":          false,
+		"!/usr/bin/ghlogin-other git-credential":     true,
+		"!/usr/bin/notghlogin/x git-credential":      false,
+		"!/usr/bin/ghlogin git-credential --foo":     false,
+		"!/home/u/go/bin/ghlogin.exe git-credential": true,
+	} {
+		if got := IsOurs(v, ""); got != want {
+			t.Errorf("IsOurs(%q) = %v, want %v", v, got, want)
+		}
+	}
+}

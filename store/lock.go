@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/ghlogin/ghlogin/config"
+)
+
+// DefaultLockTimeout is how long a Store mutation waits for the store lock
+// when Options.LockTimeout is zero.
+const DefaultLockTimeout = 30 * time.Second
+
+// storeLockFile is the lock every Store mutation takes, in the config directory.
+const storeLockFile = "ghlogin.lock"
+
+// LockError means a cross-process lock could not be taken in time (another
+// ghlogin process holds it) or at all.
+type LockError struct {
+	Path string
+	Err  error
+}
+
+// Error says what went wrong and what to do.
+func (e *LockError) Error() string {
+	if errors.Is(e.Err, context.DeadlineExceeded) || errors.Is(e.Err, context.Canceled) {
+		return fmt.Sprintf("another ghlogin process is holding the lock %s; try again when it has finished", e.Path)
+	}
+	return fmt.Sprintf("cannot take the lock %s: %v", e.Path, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *LockError) Unwrap() error { return e.Err }
+
+// lockFile takes an exclusive advisory lock on path (created 0600 when
+// missing), polling with a short, growing, jittered backoff until ctx is
+// done. It returns the function that releases it.
+func lockFile(ctx context.Context, path string) (func(), error) {
+	fl := flock.New(path, flock.SetPermissions(0o600))
+	delay := time.Millisecond
+	for {
+		ok, err := fl.TryLock()
+		if err != nil {
+			return nil, &LockError{Path: path, Err: err}
+		}
+		if ok {
+			return func() { _ = fl.Unlock() }, nil
+		}
+		// Jitter keeps many waiting processes from polling in step.
+		d := delay/2 + rand.N(delay/2+1)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, &LockError{Path: path, Err: ctx.Err()}
+		case <-t.C:
+		}
+		if delay < 50*time.Millisecond {
+			delay *= 2
+		}
+	}
+}
+
+// lockName turns a caller's lock name into a safe file name: letters,
+// digits, '.', '_' and '-' are kept, anything else becomes '_'; when the
+// name had to be changed (or is long) a short hash of the original is added
+// so that different names never share a lock.
+func lockName(name string) string {
+	var b strings.Builder
+	changed := false
+	for i, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || (r == '.' && i > 0)
+		if ok {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+			changed = true
+		}
+	}
+	s := b.String()
+	if s == "" {
+		s, changed = "lock", true
+	}
+	if len(s) > 100 {
+		s, changed = s[:100], true
+	}
+	if changed {
+		sum := sha256.Sum256([]byte(name))
+		s += "-" + hex.EncodeToString(sum[:4])
+	}
+	return s
+}
+
+// LockPath returns the file that WithLock(name) locks.
+func (s *Store) LockPath(name string) string {
+	return filepath.Join(s.opts.Dir, "locks", lockName(name)+".lock")
+}
+
+func (s *Store) withNamedLock(ctx context.Context, name string, fn func() error) error {
+	if err := os.MkdirAll(filepath.Join(s.opts.Dir, "locks"), 0o700); err != nil {
+		return &LockError{Path: s.LockPath(name), Err: err}
+	}
+	unlock, err := lockFile(ctx, s.LockPath(name))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return fn()
+}
+
+// lockStore takes the store lock: first within the process (so goroutines
+// queue without polling), then across processes. ctx and the store's lock
+// timeout both bound the wait.
+func (s *Store) lockStore(ctx context.Context) (func(), error) {
+	ctx, cancel := context.WithTimeout(ctx, s.lockTimeout())
+	defer cancel()
+	path := filepath.Join(s.opts.Dir, storeLockFile)
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, &LockError{Path: path, Err: ctx.Err()}
+	}
+	unlock, err := lockFile(ctx, path)
+	if err != nil {
+		<-s.sem
+		return nil, err
+	}
+	// Under the lock no other writer is mid-write, so any temporary file
+	// left in the directory is from a process that died; remove it (it may
+	// hold a secret).
+	s.removeStaleTemps()
+	return func() {
+		unlock()
+		<-s.sem
+	}, nil
+}
+
+func (s *Store) lockTimeout() time.Duration {
+	if s.opts.LockTimeout > 0 {
+		return s.opts.LockTimeout
+	}
+	return DefaultLockTimeout
+}
+
+func (s *Store) removeStaleTemps() {
+	ents, err := os.ReadDir(s.opts.Dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if !e.Type().IsRegular() || !strings.HasSuffix(n, ".tmp") {
+			continue
+		}
+		if strings.HasPrefix(n, "."+CredentialsFile+".") || strings.HasPrefix(n, "."+config.FileName+".") {
+			_ = os.Remove(filepath.Join(s.opts.Dir, n))
+		}
+	}
+}

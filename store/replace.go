@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ghlogin/ghlogin/config"
+)
+
+// Replace stores sec as the secret of the existing account host/login, in
+// the backend it already uses, and updates its index entry (scopes, token
+// type, expiries) without changing which account is active. A refreshed
+// token pair goes through here. It returns *NotLoggedInError when the
+// account no longer exists (it is never re-created). The secret is written
+// first; when the index cannot be written the previous secret is put back.
+func (s *Store) Replace(ctx context.Context, host, login string, sec *Secret) error {
+	h, err := hostName(host)
+	if err != nil {
+		return err
+	}
+	if err := checkLogin(login); err != nil {
+		return err
+	}
+	if err := checkSecret(sec); err != nil {
+		return err
+	}
+	unlock, err := s.lockStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	cfg, err := config.Load(s.opts.Dir)
+	if err != nil {
+		return err
+	}
+	hc := cfg.Hosts[h]
+	entry := hc.Account(login)
+	if entry == nil {
+		return &NotLoggedInError{Host: h, Login: login}
+	}
+
+	var restore func() error
+	switch entry.Store {
+	case BackendKeyring:
+		kb := s.keyringFor(cfg)
+		old, err := kb.get(ctx, h, login)
+		var cse *CorruptSecretError
+		if errors.Is(err, ErrNotFound) || errors.As(err, &cse) {
+			old, err = nil, nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := kb.set(ctx, h, login, sec); err != nil {
+			return err
+		}
+		restore = func() error {
+			rctx := context.WithoutCancel(ctx)
+			if old != nil {
+				return kb.set(rctx, h, login, old)
+			}
+			if err := kb.del(rctx, h, login); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			return nil
+		}
+	case BackendFile:
+		creds, err := s.files.read()
+		if err != nil {
+			return err
+		}
+		old := creds.get(h, login)
+		creds.put(h, login, sec)
+		if err := s.files.save(creds); err != nil {
+			return err
+		}
+		restore = func() error {
+			c, err := s.files.read()
+			if err != nil {
+				return err
+			}
+			c.put(h, login, old)
+			return s.files.save(c)
+		}
+	default:
+		return fmt.Errorf("the config file %s names an unknown store %q for %s on %s; log in again: ghlogin login --host %s", s.ConfigPath(), entry.Store, login, h, h)
+	}
+
+	entry.Scopes = append([]string(nil), sec.Scopes...)
+	entry.TokenType = sec.TokenType
+	entry.ExpiresAt = sec.ExpiresAt
+	entry.RefreshExpiresAt = sec.RefreshTokenExpiresAt
+	if err := s.saveConfig(s.opts.Dir, cfg); err != nil {
+		if rerr := restore(); rerr != nil {
+			return fmt.Errorf("%w; and the previous token could not be put back: %v", err, rerr)
+		}
+		return err
+	}
+	return nil
+}
