@@ -124,5 +124,3 @@ func (a *app) setupGitCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&unset, "unset", false, "remove the configuration instead")
 	return cmd
 }
-
-

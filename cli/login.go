@@ -22,12 +22,12 @@ import (
 
 // loginOptions are login's flags.
 type loginOptions struct {
-	host, clientID, store string
-	scopes                              []string
-	device, web, noBrowser, json        bool
-	withToken                           bool
-	timeout                             time.Duration
-	overrides                           config.Host
+	host, clientID, store        string
+	scopes                       []string
+	device, web, noBrowser, json bool
+	withToken                    bool
+	timeout                      time.Duration
+	overrides                    config.Host
 	// forceMode, when set, overrides the UI mode (demo, git helper).
 	forceMode *ui.Mode
 	// tty, when set, is where the TUI runs (the git helper's /dev/tty).

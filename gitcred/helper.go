@@ -57,9 +57,12 @@ type CheckFunc func(ctx context.Context, host, token string) error
 // Tokens from the environment follow SPEC.md ("used instead of a stored
 // token, as the GitHub CLI does"): for github.com, GH_TOKEN then
 // GITHUB_TOKEN; for another host that ghlogin knows (it is in the config
-// file), GH_ENTERPRISE_TOKEN then GITHUB_ENTERPRISE_TOKEN. They take
-// precedence over stored accounts, like `ghlogin token`, and are sent with
-// the username x-access-token. They are never handed to an unknown host.
+// file), GH_ENTERPRISE_TOKEN then GITHUB_ENTERPRISE_TOKEN. As with
+// `ghlogin token` (without --user), they take precedence over the active
+// account when git names no account (or names x-access-token); a username
+// in the URL (https://alice@github.com/...) still picks that stored account.
+// They are sent with the username x-access-token and never handed to a host
+// ghlogin does not know.
 type Helper struct {
 	// Store holds the accounts; required.
 	Store Store
@@ -217,8 +220,10 @@ func (h *Helper) Get(ctx context.Context, req Request) (*Credential, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	if c := h.envToken(t); c != nil {
-		return c, nil
+	if req.Username == "" || req.Username == EnvTokenUser {
+		if c := h.envToken(t); c != nil {
+			return c, nil
+		}
 	}
 	if t.cfg == nil && t.name != hosts.GitHub {
 		return nil, nil // a host ghlogin has never seen

@@ -256,7 +256,9 @@ func TestEnvironmentTokens(t *testing.T) {
 	h.Getenv = env("GH_TOKEN", "ghp_fromenv", "GH_ENTERPRISE_TOKEN", "ghp_enterprise")
 	cases := []credCase{
 		{name: "github.com", in: "protocol=https\nhost=github.com\n\n", want: "ghp_fromenv", user: EnvTokenUser},
-		{name: "github.com with a username", in: "protocol=https\nhost=github.com\nusername=hubot\n\n", want: "ghp_fromenv", user: EnvTokenUser},
+		{name: "a username picks the stored account", in: "protocol=https\nhost=github.com\nusername=hubot\n\n", want: tokHubot, user: "hubot"},
+		{name: "x-access-token", in: "protocol=https\nhost=github.com\nusername=x-access-token\n\n", want: "ghp_fromenv", user: EnvTokenUser},
+		{name: "a username with no account", in: "protocol=https\nhost=github.com\nusername=mallory\n\n"},
 		{name: "known GHES", in: "protocol=https\nhost=ghe.example.com\n\n", want: "ghp_enterprise", user: EnvTokenUser},
 		{name: "unknown host", in: "protocol=https\nhost=ghe.other.com\n\n"},
 		{name: "look-alike", in: "protocol=https\nhost=github.com.evil.io\n\n"},
