@@ -102,10 +102,10 @@ func (a *app) login(ctx context.Context, o *loginOptions) error {
 		return a.loginWithToken(ctx, hs)
 	}
 	if err := hs.requireClientID(); err != nil {
-		return err
+		return a.failEarly(ctx, o, hs, err)
 	}
 	if err := a.checkBackend(ctx, hs, o.json || o.ttyIn != nil); err != nil {
-		return err
+		return a.failEarly(ctx, o, hs, err)
 	}
 
 	mode := ui.Plain
@@ -167,6 +167,17 @@ func (a *app) login(ctx context.Context, o *loginOptions) error {
 		fmt.Fprintf(a.env.Stderr, "warning: the login worked but its host settings could not be saved: %v\n", err)
 	}
 	return nil
+}
+
+// failEarly reports an error found before the flow started: with --json as
+// an error event on stdout (scripts read only that), otherwise as usual.
+func (a *app) failEarly(ctx context.Context, o *loginOptions, hs *hostSettings, err error) error {
+	if !o.json {
+		return err
+	}
+	_, _ = ui.Run(ctx, ui.Options{Mode: ui.JSON, Host: hs.host.Name, Out: a.env.Stdout, Err: a.env.Stderr},
+		func(context.Context, func(any)) (*ui.Result, error) { return nil, err })
+	return &reportedError{code: exitStatus(err), err: err}
 }
 
 // applyOverrides applies login's endpoint flags to hs.
