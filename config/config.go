@@ -65,6 +65,10 @@ type Account struct {
 	// RefreshExpiresAt is when the refresh token (if any) expires.
 	RefreshExpiresAt time.Time `toml:"refresh_expires_at,omitempty"`
 	AddedAt          time.Time `toml:"added_at,omitempty"`
+	// Invalid, when set, says why the account's token was removed (the API
+	// rejected it, so git's erase removed it): the account stays listed so
+	// that status can say so, until the next login replaces it.
+	Invalid string `toml:"invalid,omitempty"`
 }
 
 // Duration is a time.Duration written as "3s" in TOML.

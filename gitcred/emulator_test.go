@@ -112,7 +112,7 @@ func TestEmulatorAppTokens(t *testing.T) {
 	// Revoked: erase removes it.
 	emu.Revoke(sec.Token)
 	_, errOut := run(t, newH(), "erase", "protocol=http\nhost="+host+"\nusername=octocat\npassword="+sec.Token+"\n\n")
-	if _, err := st.Resolve(host, "octocat"); err == nil {
+	if !tokenInvalidated(t, st, host, "octocat") {
 		t.Fatalf("a revoked token was kept (%s)", errOut)
 	}
 	if !strings.Contains(errOut, "ghlogin login --host http://"+host) {

@@ -119,14 +119,14 @@ func TestRealGitReject(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if _, err := st.Resolve("github.com", "octocat"); err == nil {
+	if !tokenInvalidated(t, st, "github.com", "octocat") {
 		t.Fatalf("a revoked token was kept:\n%s", out)
 	}
 	if !strings.Contains(out, "has been removed") || strings.Contains(out, tokOctocat) {
 		t.Fatalf("git showed:\n%s", out)
 	}
-	// hubot is now the active account.
-	out, err = git("protocol=https\nhost=github.com\n\n", "credential", "fill")
+	// hubot's token is untouched and still served when git names hubot.
+	out, err = git("protocol=https\nhost=github.com\nusername=hubot\n\n", "credential", "fill")
 	if err != nil || !strings.Contains(out, "username=hubot\n") {
 		t.Fatalf("%v\n%s", err, out)
 	}

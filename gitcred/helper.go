@@ -35,7 +35,9 @@ type Store interface {
 	Config() (*config.File, error)
 	ResolveIn(cfg *config.File, host, login string) (store.Account, error)
 	SecretIn(ctx context.Context, cfg *config.File, a store.Account) (*store.Secret, error)
-	Remove(ctx context.Context, host, login string) (newActive string, err error)
+	// Invalidate removes a rejected token but keeps the account, marked
+	// with the reason, so that status shows it as invalid.
+	Invalidate(ctx context.Context, host, login, reason string) error
 }
 
 // RefreshFunc returns the account's secret, refreshed first when it expires
@@ -404,7 +406,7 @@ func (h *Helper) Erase(ctx context.Context, req Request) error {
 	case err == nil:
 		return nil // the token works: git was refused for another reason
 	case githubapi.IsUnauthorized(err):
-		if _, err := h.Store.Remove(ctx, acct.Host, acct.Login); err != nil {
+		if err := h.Store.Invalidate(ctx, acct.Host, acct.Login, "the API rejected it (HTTP 401): it was revoked or has expired"); err != nil {
 			return fmt.Errorf("the token for %s@%s was rejected by %s, but removing it failed: %w", acct.Login, acct.Host, t.name, err)
 		}
 		h.say("the token for %s@%s was revoked or has expired and has been removed; to log in again, run: ghlogin login --host %s", acct.Login, acct.Host, t.url)

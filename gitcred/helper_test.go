@@ -549,8 +549,7 @@ func TestErase(t *testing.T) {
 			if out != "" {
 				t.Fatalf("erase printed %q", out)
 			}
-			_, err := st.Resolve("ghe.example.com", "alice")
-			if removed := err != nil; removed != c.removed {
+			if removed := tokenInvalidated(t, st, "ghe.example.com", "alice"); removed != c.removed {
 				t.Fatalf("removed=%v want %v (stderr %q)", removed, c.removed, errOut)
 			}
 			if calls.Load() != c.calls {
@@ -618,4 +617,23 @@ func TestNeedsLoginMessage(t *testing.T) {
 	if !errors.As(err, &nl) {
 		t.Fatalf("%T %v", err, err)
 	}
+}
+
+// tokenInvalidated reports whether erase removed the account's token while
+// keeping the account listed, marked invalid (so status can say so).
+func tokenInvalidated(t *testing.T, st *store.Store, host, login string) bool {
+	t.Helper()
+	a, err := st.Resolve(host, login)
+	if err != nil {
+		t.Fatalf("the account %s@%s itself was removed: %v", login, host, err)
+	}
+	_, err = st.Secret(context.Background(), a)
+	var nl *store.NotLoggedInError
+	if err == nil {
+		return false
+	}
+	if !errors.As(err, &nl) || nl.Invalid == "" || a.Invalid == "" {
+		t.Fatalf("after erase: %v (account %+v)", err, a)
+	}
+	return true
 }

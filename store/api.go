@@ -26,10 +26,15 @@ type NotLoggedInError struct {
 	// Store names the backend whose secret is missing ("" when the account
 	// itself is missing).
 	Store string
+	// Invalid says why the token was removed (see Store.Invalidate).
+	Invalid string
 }
 
 // Error says what went wrong and what to do.
 func (e *NotLoggedInError) Error() string {
+	if e.Invalid != "" {
+		return fmt.Sprintf("the token for %s on %s was removed because %s; log in again: ghlogin login --host %s", e.Login, e.Host, e.Invalid, e.Host)
+	}
 	if e.Store != "" {
 		return fmt.Sprintf("the token for %s on %s is missing from the %s (removed outside ghlogin?); log in again: ghlogin login --host %s", e.Login, e.Host, backendPlace(e.Store), e.Host)
 	}
@@ -349,6 +354,7 @@ func toAccount(host, login string, hc *config.Host, a *config.Account) Account {
 		TokenType:        a.TokenType,
 		ExpiresAt:        a.ExpiresAt,
 		RefreshExpiresAt: a.RefreshExpiresAt,
+		Invalid:          a.Invalid,
 	}
 }
 
@@ -445,47 +451,9 @@ func (s *Store) Remove(ctx context.Context, host, login string) (newActive strin
 	if err != nil {
 		return "", err
 	}
-	entry := hc.Accounts[login]
-	kb := s.keyringFor(cfg)
-
-	restore := func() error { return nil }
-	switch entry.Store {
-	case BackendKeyring:
-		old, err := kb.get(ctx, h, login)
-		var cse *CorruptSecretError
-		switch {
-		case errors.Is(err, ErrNotFound):
-		case errors.As(err, &cse):
-			if err := kb.del(ctx, h, login); err != nil && !errors.Is(err, ErrNotFound) {
-				return "", err
-			}
-		case err != nil:
-			return "", err
-		default:
-			if err := kb.del(ctx, h, login); err != nil && !errors.Is(err, ErrNotFound) {
-				return "", err
-			}
-			restore = func() error { return kb.set(context.WithoutCancel(ctx), h, login, old) }
-		}
-	case BackendFile:
-		creds, err := s.files.read()
-		if err != nil {
-			return "", err
-		}
-		if old := creds.get(h, login); old != nil {
-			creds.put(h, login, nil)
-			if err := s.files.save(creds); err != nil {
-				return "", err
-			}
-			restore = func() error {
-				c, err := s.files.read()
-				if err != nil {
-					return err
-				}
-				c.put(h, login, old)
-				return s.files.save(c)
-			}
-		}
+	restore, err := s.dropSecret(ctx, cfg, h, login, hc.Accounts[login])
+	if err != nil {
+		return "", err
 	}
 
 	delete(hc.Accounts, login)
@@ -552,4 +520,92 @@ func (s *Store) Switch(host, login string) (Account, error) {
 // *LockError wrapping ctx's error.
 func (s *Store) WithLock(ctx context.Context, name string, fn func() error) error {
 	return s.withNamedLock(ctx, name, fn)
+}
+
+// dropSecret deletes an account's secret from its backend and returns a
+// function that puts it back (for when the index cannot be written). A
+// secret already missing is not an error; a keyring that cannot be reached is.
+func (s *Store) dropSecret(ctx context.Context, cfg *config.File, h, login string, entry *config.Account) (restore func() error, err error) {
+	kb := s.keyringFor(cfg)
+	restore = func() error { return nil }
+	switch entry.Store {
+	case BackendKeyring:
+		old, err := kb.get(ctx, h, login)
+		var cse *CorruptSecretError
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case errors.As(err, &cse):
+			if err := kb.del(ctx, h, login); err != nil && !errors.Is(err, ErrNotFound) {
+				return nil, err
+			}
+		case err != nil:
+			return nil, err
+		default:
+			if err := kb.del(ctx, h, login); err != nil && !errors.Is(err, ErrNotFound) {
+				return nil, err
+			}
+			restore = func() error { return kb.set(context.WithoutCancel(ctx), h, login, old) }
+		}
+	case BackendFile:
+		creds, err := s.files.read()
+		if err != nil {
+			return nil, err
+		}
+		if old := creds.get(h, login); old != nil {
+			creds.put(h, login, nil)
+			if err := s.files.save(creds); err != nil {
+				return nil, err
+			}
+			restore = func() error {
+				c, err := s.files.read()
+				if err != nil {
+					return err
+				}
+				c.put(h, login, old)
+				return s.files.save(c)
+			}
+		}
+	}
+
+	return restore, nil
+}
+
+// Invalidate deletes an account's secret because the host rejected it (the
+// git helper's erase, after the API answered 401) but keeps the account in
+// the index marked with reason, so status shows it as invalid and commands
+// say to log in again. The next login for the account clears the mark.
+func (s *Store) Invalidate(ctx context.Context, host, login, reason string) error {
+	h, err := hostName(host)
+	if err != nil {
+		return err
+	}
+	if reason == "" {
+		reason = "the host rejected it"
+	}
+	unlock, err := s.lockStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	cfg, err := config.Load(s.opts.Dir)
+	if err != nil {
+		return err
+	}
+	hc, login, err := pick(cfg, h, login)
+	if err != nil {
+		return err
+	}
+	entry := hc.Accounts[login]
+	restore, err := s.dropSecret(ctx, cfg, h, login, entry)
+	if err != nil {
+		return err
+	}
+	entry.Invalid = reason
+	if err := s.saveConfig(s.opts.Dir, cfg); err != nil {
+		if rerr := restore(); rerr != nil {
+			return fmt.Errorf("%w; and the token could not be put back: %v", err, rerr)
+		}
+		return err
+	}
+	return nil
 }

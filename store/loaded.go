@@ -41,6 +41,9 @@ func (s *Store) SecretIn(ctx context.Context, cfg *config.File, a Account) (*Sec
 		return nil, err
 	}
 	entry := hc.Accounts[login]
+	if entry.Invalid != "" {
+		return nil, &NotLoggedInError{Host: h, Login: login, Invalid: entry.Invalid}
+	}
 	var sec *Secret
 	switch entry.Store {
 	case BackendFile:

@@ -57,4 +57,6 @@ type Account struct {
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// RefreshExpiresAt is when the refresh token expires (zero: none or never).
 	RefreshExpiresAt time.Time `json:"refresh_expires_at,omitzero"`
+	// Invalid, when set, says why the token was removed (see Store.Invalidate).
+	Invalid string `json:"invalid,omitempty"`
 }
