@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -183,7 +184,12 @@ func (a *app) status(ctx context.Context, hostFlag string, asJSON, offline bool)
 // checkAccount asks the API whether an account's token still works.
 func (a *app) checkAccount(ctx context.Context, st *store.Store, ac store.Account) (state, msg string) {
 	sec, err := st.Secret(ctx, ac)
-	if err != nil {
+	var ku *store.KeyringUnavailableError
+	switch {
+	case errors.As(err, &ku):
+		// The keyring could not be asked: nothing is known about the token.
+		return "unreachable", err.Error()
+	case err != nil:
 		return "invalid", err.Error()
 	}
 	now := a.now()

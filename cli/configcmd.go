@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ghlogin/ghlogin/config"
+	"github.com/ghlogin/ghlogin/hosts"
 )
 
 func (a *app) configCmd() *cobra.Command {
@@ -47,7 +48,17 @@ func (a *app) configCmd() *cobra.Command {
 			var setErr error
 			err = st.UpdateConfig(func(f *config.File) error {
 				setErr = f.Set(name, args[0], args[1])
-				return setErr
+				if setErr != nil {
+					return setErr
+				}
+				// --host http://127.0.0.1:PORT means that host speaks http:
+				// record it, as a login there would, unless set explicitly.
+				if h, perr := hosts.Parse(hostFlag); perr == nil && h.Scheme == "http" && args[0] != "protocol" {
+					if hc := f.Hosts[name]; hc != nil && hc.Protocol == "" {
+						hc.Protocol = "http"
+					}
+				}
+				return nil
 			})
 			if setErr != nil {
 				return &usageError{setErr}
@@ -57,14 +68,21 @@ func (a *app) configCmd() *cobra.Command {
 	}
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "Print every setting of a host (secrets masked)",
-		Args:  noArgs,
+		Short: "Print every setting of a host (secrets masked, defaults marked)",
+		Long: "Print every setting of a host as key=value, secrets masked. A setting that is not\n" +
+			"set shows the value that applies instead, followed by \"(default)\": for example the\n" +
+			"endpoints derived from the host name. `config get` prints only what is set.",
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, name, err := a.configHost(hostFlag)
 			if err != nil {
 				return err
 			}
 			for _, kv := range f.List(name) {
+				if !kv.IsSet && kv.Default != "" {
+					fmt.Fprintf(a.env.Stdout, "%s=%s (default)\n", kv.Key, kv.Default)
+					continue
+				}
 				fmt.Fprintf(a.env.Stdout, "%s=%s\n", kv.Key, kv.Value)
 			}
 			return nil

@@ -262,7 +262,7 @@ func (a *app) deviceTask(hs *hostSettings) ui.Task {
 		}
 		tok, err := df.Login(ctx)
 		if err != nil {
-			return nil, err
+			return nil, explainClientError(hs, err)
 		}
 		return a.finishLogin(ctx, hs, tok, emit)
 	}
@@ -287,10 +287,24 @@ func (a *app) webTask(hs *hostSettings, o *loginOptions, op opener.Opener, mode 
 		}
 		tok, err := wf.Login(ctx)
 		if err != nil {
-			return nil, err
+			return nil, explainClientError(hs, err)
 		}
 		return a.finishLogin(ctx, hs, tok, emit)
 	}
+}
+
+// explainClientError names the client ID when the server refused it, so the
+// person knows which setting to fix; the OAuth error stays reachable with
+// errors.As (JSON events keep its code).
+func explainClientError(hs *hostSettings, err error) error {
+	var oe *oauth.Error
+	if errors.As(err, &oe) {
+		switch oe.Code {
+		case "invalid_client", "incorrect_client_credentials", "unauthorized_client":
+			return fmt.Errorf("%s refused the client ID %q: %w", hs.host.Name, hs.creds.ClientID, err)
+		}
+	}
+	return err
 }
 
 // finishLogin asks the API who the token belongs to and stores it.

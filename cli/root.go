@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ghlogin/ghlogin/refresh"
 	"github.com/ghlogin/ghlogin/store"
 )
 
@@ -48,9 +49,12 @@ func exitStatus(err error) int {
 	var ue *usageError
 	var nl *store.NotLoggedInError
 	var re *reportedError
+	var nle *refresh.NeedsLoginError
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &nle):
+		return ExitAuth
 	case errors.As(err, &re):
 		return re.code
 	case errors.As(err, &ue):

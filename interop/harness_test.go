@@ -45,6 +45,10 @@ const (
 	postClientSecret  = "interop-post-secret"
 )
 
+// bobAccountID is bob's account ID (his sub claim), which differs from his
+// preferred_username "bob"; alice's account ID is "alice".
+const bobAccountID = "248289761001"
+
 // TestMain stops the processes the tests started (the provider) and removes
 // the built binary, whatever the tests' outcome.
 func TestMain(m *testing.M) {

@@ -186,7 +186,7 @@ func TestLoginConfidentialClients(t *testing.T) {
 	for _, tc := range []struct {
 		name, client, secret, clientAuth, loginField, want string
 	}{
-		{"basic", basicClient, basicClientSecret, "basic", "sub", "248289761001"},
+		{"basic", basicClient, basicClientSecret, "basic", "sub", bobAccountID},
 		{"body", postClient, postClientSecret, "body", "preferred_username", "bob"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -204,7 +204,7 @@ func TestLoginConfidentialClients(t *testing.T) {
 			run := g.startLogin(t, "--json", "--host", p.HostArg)
 			ev := run.until("code")
 			code := checkCodeEvent(t, p, ev)
-			approveDevice(newBrowser(ctx, t), p, approval{Login: "bob", UserCode: code, VerificationURI: ev.str("verification_uri")})
+			approveDevice(newBrowser(ctx, t), p, approval{Login: bobAccountID, UserCode: code, VerificationURI: ev.str("verification_uri")})
 			ev = run.until("success", "error")
 			if ev.name() != "success" || ev.str("login") != tc.want {
 				t.Fatalf("final event %v, want success with login %s\nprovider log:\n%s", ev, tc.want, p.Logs())
@@ -337,13 +337,19 @@ func TestTokenRefresh(t *testing.T) {
 	}
 	r := g.run(t, "token", "--host", p.HostArg)
 	if r.Code != 4 || r.Stdout != "" {
-		t.Fatalf("ghlogin token after the grant was revoked: exit %d, stdout %q; want exit 4 and nothing on stdout\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
-	}
-	if !strings.Contains(r.Stderr, "ghlogin login") {
-		t.Errorf("ghlogin token after revocation does not tell the user to log in again:\n%s", r.Stderr)
+		t.Errorf("ghlogin token after the grant was revoked: exit %d, stdout %q; want exit 4 and nothing on stdout\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
 	}
 	if strings.Contains(r.Stderr, refresh) {
 		t.Errorf("the refresh token appears in an error message:\n%s", r.Stderr)
+	}
+	// The command it suggests must log in to this very server again.
+	m := regexp.MustCompile(`ghlogin login --host (\S+)`).FindStringSubmatch(r.Stderr)
+	if m == nil {
+		t.Fatalf("ghlogin token after revocation does not tell the user how to log in again:\n%s", r.Stderr)
+	}
+	again := g.startLogin(t, "--json", "--host", strings.TrimRight(m[1], ".;,)"))
+	if ev := again.until("code", "error"); ev.name() != "code" || ev.str("verification_uri") != p.Endpoint("/device") {
+		t.Fatalf("the suggested ghlogin login --host %s gave %v, want a code from %s", m[1], ev, p.Issuer)
 	}
 }
 

@@ -183,8 +183,10 @@ func Hint(code string) string {
 		return "the code expired; run login again"
 	case "access_denied":
 		return "the request was denied in the browser; run login again to retry"
-	case "incorrect_device_code", "bad_verification_code", "invalid_grant":
+	case "incorrect_device_code", "bad_verification_code":
 		return "the code is not valid for this app; run login again"
+	case "invalid_grant":
+		return "the code or refresh token is no longer valid; run login again"
 	case "unsupported_grant_type":
 		return "the server does not support this login method; check the host's endpoint settings"
 	case "bad_refresh_token":

@@ -36,9 +36,11 @@ type login struct {
 
 // runLogin starts bin with args and env, and times how long the user code
 // takes to appear where w says. It waits for the process to exit, at most
-// until ctx ends (the process is then killed). Output is kept only to
-// explain a failure; tokens never appear in it (neither client prints one).
-func runLogin(ctx context.Context, bin string, args, env []string, w watch) login {
+// until ctx ends (the process is then killed). The login counts as done
+// when the process exits 0 and its output holds success. Output is kept
+// only to check and explain; tokens never appear in it (neither client
+// prints one).
+func runLogin(ctx context.Context, bin string, args, env []string, w watch, success string) login {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader("") // no terminal, nobody to press Enter
@@ -74,7 +76,7 @@ func runLogin(ctx context.Context, bin string, args, env []string, w watch) logi
 						res.UserCode, res.TimeToCode = code, now.Sub(start)
 					}
 				}
-				if logBuf.Len() < 8<<10 {
+				if logBuf.Len() < 64<<10 {
 					logBuf.WriteString(line)
 				}
 				mu.Unlock()
@@ -97,6 +99,8 @@ func runLogin(ctx context.Context, bin string, args, env []string, w watch) logi
 		res.Err = fmt.Errorf("%w; output:\n%s", err, indent(logBuf.String()))
 	case res.UserCode == "":
 		res.Err = errors.New("no user code seen; output:\n" + indent(logBuf.String()))
+	case !strings.Contains(logBuf.String(), success):
+		res.Err = fmt.Errorf("exited 0 without %q; output:\n%s", success, indent(logBuf.String()))
 	}
 	return res
 }

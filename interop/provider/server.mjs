@@ -11,8 +11,8 @@
 //
 // Approvals happen through oidc-provider's own HTML pages: the device page
 // (/device, with its xsrf field), then the devInteractions login and consent
-// forms (/interaction/UID). Accounts: any of the logins in ACCOUNTS below,
-// with any password.
+// forms (/interaction/UID). Accounts: the account IDs in ACCOUNTS below
+// ("alice", and "248289761001" for bob), with any password.
 
 import http from 'node:http';
 import process from 'node:process';
@@ -29,12 +29,13 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
-// Test accounts, keyed by the login typed into the devInteractions login form.
-// sub differs from preferred_username on purpose, so a client that reads the
-// wrong claim shows the wrong login.
+// Test accounts, keyed by account ID (the OpenID Connect sub claim), which is
+// what the devInteractions login form asks for. bob's sub differs from his
+// preferred_username on purpose, so a client that reads the wrong claim
+// shows the wrong login.
 const ACCOUNTS = {
-  alice: { sub: 'alice', preferred_username: 'alice', name: 'Alice Example', email: 'alice@example.test' },
-  bob: { sub: '248289761001', preferred_username: 'bob', name: 'Bob Example', email: 'bob@example.test' },
+  alice: { preferred_username: 'alice', name: 'Alice Example', email: 'alice@example.test' },
+  '248289761001': { preferred_username: 'bob', name: 'Bob Example', email: 'bob@example.test' },
 };
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -65,14 +66,13 @@ const SHORT_LIVED_SECONDS = 120;
 const configuration = {
   clients,
   async findAccount(_ctx, id) {
-    const account = ACCOUNTS[id] ? ACCOUNTS[id] : Object.values(ACCOUNTS).find((a) => a.sub === id);
-    if (!account) {
+    if (!Object.hasOwn(ACCOUNTS, id)) {
       return undefined;
     }
     return {
-      accountId: account.sub,
+      accountId: id,
       async claims() {
-        return { ...account };
+        return { sub: id, ...ACCOUNTS[id] };
       },
     };
   },
