@@ -177,10 +177,11 @@ func expired(now, expires time.Time) bool { return !now.Before(expires) }
 func expiredError() error { return &oauth.TimeoutError{Message: ExpiredMessage} }
 
 // margin is added to every wait so that a clock running slightly fast (seen
-// on WSL and VMs) never makes a poll arrive early: 1% of the wait, at least
-// 50 ms.
+// on WSL and VMs) never makes a poll arrive early: 1% of the wait (a clock
+// 1% fast is already a broken one), at least 15 ms (timer slack on a busy
+// VM). GitHub's smallest interval is 5 s, so this is 50 ms there.
 func margin(wait time.Duration) time.Duration {
-	return max(50*time.Millisecond, wait/100)
+	return max(15*time.Millisecond, wait/100)
 }
 
 // backoff is the wait before retry number n (1-based) after transient
