@@ -64,10 +64,11 @@ func (a *app) gitPrompt(ctx context.Context, host string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	hostFlag := host
-	if hc := cfg.Hosts[host]; hc != nil && hc.Protocol == "http" {
-		hostFlag = "http://" + host
+	h, _, _, err := cfg.Lookup(host)
+	if err != nil {
+		return "", err
 	}
+	hostFlag := h.URL()
 	mode := ui.TUI
 	o := &loginOptions{host: hostFlag, forceMode: &mode, ttyIn: tty, ttyOut: tty, timeout: 5 * time.Minute}
 	res, err := a.runLogin(ctx, o)

@@ -89,3 +89,22 @@ func (h *Host) Endpoints(host hosts.Host) hosts.Endpoints {
 		LoginField:    h.LoginField,
 	})
 }
+
+// Lookup returns the stored host name (a key of Hosts) as a hosts.Host —
+// https, or http when its protocol setting says so — with its settings (nil
+// when it has none) and its endpoints. f may be nil.
+func (f *File) Lookup(name string) (hosts.Host, *Host, hosts.Endpoints, error) {
+	var hc *Host
+	if f != nil && f.Hosts != nil {
+		hc = f.Hosts[name]
+	}
+	scheme := "https"
+	if hc != nil && hc.Protocol == "http" {
+		scheme = "http"
+	}
+	h, err := hosts.Parse(scheme + "://" + name)
+	if err != nil {
+		return hosts.Host{}, nil, hosts.Endpoints{}, err
+	}
+	return h, hc, hc.Endpoints(h), nil
+}

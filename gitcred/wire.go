@@ -7,7 +7,6 @@ import (
 	"github.com/ghlogin/ghlogin/clock"
 	"github.com/ghlogin/ghlogin/config"
 	"github.com/ghlogin/ghlogin/githubapi"
-	"github.com/ghlogin/ghlogin/hosts"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/refresh"
 	"github.com/ghlogin/ghlogin/store"
@@ -60,19 +59,10 @@ func APIChecker(st interface {
 		if err != nil {
 			return err
 		}
-		var hc *config.Host
-		if file != nil {
-			hc = file.Hosts[host]
-		}
-		scheme := "https"
-		if hc != nil && hc.Protocol == "http" {
-			scheme = "http"
-		}
-		h, err := hosts.Parse(scheme + "://" + host)
+		_, _, ep, err := file.Lookup(host)
 		if err != nil {
 			return err
 		}
-		ep := hc.Endpoints(h)
 		ctx, cancel := context.WithTimeout(ctx, CheckTimeout+time.Second)
 		defer cancel()
 		_, err = api.GetUser(ctx, ep.UserInfoURL, ep.LoginField, token)

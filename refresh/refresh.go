@@ -18,7 +18,6 @@ import (
 
 	"github.com/ghlogin/ghlogin/clock"
 	"github.com/ghlogin/ghlogin/config"
-	"github.com/ghlogin/ghlogin/hosts"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
 )
@@ -252,20 +251,12 @@ func post(ctx context.Context, a store.Account, cur *store.Secret, opts Options,
 // GHLOGIN_CLIENT_ID and GHLOGIN_CLIENT_SECRET (read through getenv; nil means
 // none), as the login commands resolve them. Client, Clock and Skew are left for the caller.
 func OptionsFor(file *config.File, host string, getenv func(string) string) (Options, error) {
-	var hc *config.Host
-	if file != nil {
-		hc = file.Hosts[host]
-	}
-	scheme := "https"
-	if hc != nil && hc.Protocol == "http" {
-		scheme = "http"
-	}
-	h, err := hosts.Parse(scheme + "://" + host)
+	_, hc, ep, err := file.Lookup(host)
 	if err != nil {
 		return Options{}, err
 	}
 	var opts Options
-	opts.TokenURL = hc.Endpoints(h).TokenURL
+	opts.TokenURL = ep.TokenURL
 	if hc != nil {
 		opts.Credentials.ClientID = hc.ClientID
 		opts.Credentials.ClientSecret = hc.ClientSecret
