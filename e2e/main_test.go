@@ -62,6 +62,9 @@ func newSandbox(t *testing.T) *sandbox {
 		"GHLOGIN_BROWSER=none",
 		"NO_COLOR=1",
 		"TMPDIR=" + os.TempDir(),
+		// No session bus: a keyring call must fail fast, never autolaunch
+		// a dbus-daemon that outlives the test.
+		"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/ghlogin-e2e-bus",
 	}
 	return &sandbox{t: t, dir: dir, env: env}
 }

@@ -54,7 +54,7 @@ func Parse(s string) (Host, error) {
 		if u.User != nil {
 			return Host{}, &Error{in, "remove the user name from the host"}
 		}
-		if p := strings.Trim(u.Path, "/"); p != "" || u.RawQuery != "" || u.Fragment != "" {
+		if p := u.EscapedPath(); (p != "" && p != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(in, "?#") {
 			return Host{}, &Error{in, "give only the scheme and host, without a path"}
 		}
 		rest = u.Host
@@ -119,6 +119,9 @@ func normalize(hostport, scheme string) (string, error) {
 		return "", errors.New("the host name is empty")
 	}
 	if net.ParseIP(host) == nil {
+		if len(host) > 253 {
+			return "", errors.New("the host name is too long (253 characters at most)")
+		}
 		for _, label := range strings.Split(host, ".") {
 			if label == "" || len(label) > 63 {
 				return "", errors.New("the host name has an empty or overlong label")
@@ -136,7 +139,7 @@ func normalize(hostport, scheme string) (string, error) {
 				return "", errors.New("the port is not a number")
 			}
 		}
-		if len(port) > 5 || port == "0" || atoi(port) > 65535 {
+		if len(port) > 5 || atoi(port) == 0 || atoi(port) > 65535 {
 			return "", errors.New("the port is out of range")
 		}
 		port = fmt.Sprint(atoi(port))

@@ -66,6 +66,9 @@ func (e *KeyringUnavailableError) Error() string {
 	if e.Timeout {
 		why = "the keyring did not answer in time"
 	}
+	if e.Op == "delete" {
+		return fmt.Sprintf("the OS keyring is not available (%s): %s; nothing was removed: unlock or start the keyring, then try again", e.Op, why)
+	}
 	return fmt.Sprintf("the OS keyring is not available (%s): %s; to keep the token in a file readable only by you instead, use --store file or set GHLOGIN_STORE=file", e.Op, why)
 }
 
