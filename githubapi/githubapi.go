@@ -14,6 +14,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ghlogin/ghlogin/oauth"
 )
@@ -43,7 +45,15 @@ type UnauthorizedError struct {
 }
 
 func (e *UnauthorizedError) Error() string {
-	return fmt.Sprintf("%s rejected the token (HTTP 401): it was revoked or has expired; run ghlogin login --host %s", e.Host, e.Host)
+	if e.Host == "" {
+		return "the server rejected the token (HTTP 401): it was revoked or has expired; log in again with: ghlogin login"
+	}
+	// github.com's API lives on api.github.com, but people log in to github.com.
+	login := e.Host
+	if strings.EqualFold(login, "api.github.com") {
+		login = "github.com"
+	}
+	return fmt.Sprintf("%s rejected the token (HTTP 401): it was revoked or has expired; log in again with: ghlogin login --host %s", e.Host, login)
 }
 
 // IsUnauthorized reports whether err is a 401 from the API.
@@ -110,8 +120,8 @@ func (c *Client) GetUser(ctx context.Context, userURL, loginField, token string)
 		return nil, &oauth.HTTPError{StatusCode: resp.StatusCode, Detail: "the user info reply is not a JSON object"}
 	}
 	login, ok := body[loginField].(string)
-	if !ok || login == "" || len(login) > 255 || strings.ContainsAny(login, "\r\n\x00/\\ \t") {
-		return nil, &oauth.HTTPError{StatusCode: resp.StatusCode, Detail: fmt.Sprintf("the user info reply has no usable %q field", loginField)}
+	if !ok || !usableLogin(login) {
+		return nil, &oauth.HTTPError{StatusCode: resp.StatusCode, Detail: fmt.Sprintf("the user info reply has no usable %q field (check the host's userinfo_url and login_field settings)", loginField)}
 	}
 	user := &User{Login: login}
 	if v, present := resp.Header["X-Oauth-Scopes"]; present {
@@ -119,4 +129,20 @@ func (c *Client) GetUser(ctx context.Context, userURL, loginField, token string)
 		user.Scopes = oauth.SplitScopes(strings.Join(v, ","))
 	}
 	return user, nil
+}
+
+// usableLogin reports whether a login read from a server can be used as an
+// account name: non-empty, at most 255 bytes, printable (no control, format or
+// space characters that could forge terminal output), no path separators, and
+// not "." or "..".
+func usableLogin(login string) bool {
+	if login == "" || len(login) > 255 || login == "." || login == ".." || !utf8.ValidString(login) {
+		return false
+	}
+	for _, r := range login {
+		if r == ' ' || r == '/' || r == '\\' || r == utf8.RuneError || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
