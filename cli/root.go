@@ -72,7 +72,7 @@ func Main(ctx context.Context, args []string, env *Env) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a := &app{env: env}
-	root := a.newRoot()
+	root := a.rootFor(args)
 	root.SetArgs(args)
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
@@ -105,6 +105,38 @@ type app struct {
 }
 
 func (a *app) newRoot() *cobra.Command {
+	root := a.bareRoot()
+	root.AddCommand(
+		a.loginCmd(),
+		a.statusCmd(),
+		a.tokenCmd(),
+		a.logoutCmd(),
+		a.switchCmd(),
+		a.gitCredentialCmd(),
+		a.setupGitCmd(),
+		a.configCmd(),
+		a.emulatorCmd(),
+		a.demoCmd(),
+	)
+	return root
+}
+
+// rootFor returns the command tree for args. git starts "ghlogin
+// git-credential" for every fetch and push, so that command gets a root
+// holding only itself: building every other command and its flags costs
+// more than answering git (see bench/README.md).
+func (a *app) rootFor(args []string) *cobra.Command {
+	if len(args) > 0 && args[0] == "git-credential" {
+		root := a.bareRoot()
+		root.CompletionOptions.DisableDefaultCmd = true
+		root.AddCommand(a.gitCredentialCmd())
+		return root
+	}
+	return a.newRoot()
+}
+
+// bareRoot is the root command with its settings and no subcommands.
+func (a *app) bareRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "ghlogin",
 		Short: "Log in to GitHub and keep your tokens safe",
@@ -121,18 +153,6 @@ func (a *app) newRoot() *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{err}
 	})
-	root.AddCommand(
-		a.loginCmd(),
-		a.statusCmd(),
-		a.tokenCmd(),
-		a.logoutCmd(),
-		a.switchCmd(),
-		a.gitCredentialCmd(),
-		a.setupGitCmd(),
-		a.configCmd(),
-		a.emulatorCmd(),
-		a.demoCmd(),
-	)
 	return root
 }
 

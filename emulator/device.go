@@ -235,7 +235,7 @@ func (s *Server) renderDevicePage(w http.ResponseWriter, status int, data device
 	if len(data.UserCode) > 16 {
 		data.UserCode = data.UserCode[:16]
 	}
-	renderPage(w, status, devicePage, data, "")
+	renderPage(w, status, devicePage(), data, "")
 }
 
 func (s *Server) postDevicePage(w *statusRecorder, r *http.Request) {

@@ -19,10 +19,10 @@ import (
 )
 
 // nameRe is what the emulator accepts as an owner or repository name.
-var nameRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$`)
+var nameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$`) })
 
 func validName(s string) bool {
-	return nameRe.MatchString(s) && !strings.Contains(s, "..")
+	return nameRe().MatchString(s) && !strings.Contains(s, "..")
 }
 
 // ErrInvalidName is returned by InitRepo for owner or repository names

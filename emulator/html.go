@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"net/http"
 	"regexp"
+	"sync"
 	"time"
 )
 
@@ -41,8 +42,12 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
 {{template "content" .}}
 </main></body></html>`
 
+// The pages and regular expressions are built on first use: the emulator is
+// linked into the ghlogin binary, which git starts for every fetch and push
+// (git-credential), so package initialization must stay cheap.
 var (
-	devicePage = template.Must(template.Must(template.New("device").Parse(layout)).Parse(`{{define "content"}}
+	devicePage = sync.OnceValue(func() *template.Template {
+		return template.Must(template.Must(template.New("device").Parse(layout)).Parse(`{{define "content"}}
 <h1>Device activation</h1>
 {{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
 {{if .App}}<p>Authorize <strong>{{.App}}</strong>{{if .Scopes}} to access: {{range $i, $s := .Scopes}}{{if $i}}, {{end}}<code>{{$s}}</code>{{end}}{{end}}.</p>{{end}}
@@ -57,8 +62,10 @@ var (
 <button class="deny" type="submit" name="action" value="deny">Cancel</button>
 </div>
 </form>{{end}}`))
+	})
 
-	authorizePage = template.Must(template.Must(template.New("authorize").Parse(layout)).Parse(`{{define "content"}}
+	authorizePage = sync.OnceValue(func() *template.Template {
+		return template.Must(template.Must(template.New("authorize").Parse(layout)).Parse(`{{define "content"}}
 <h1>Authorize <strong>{{.App}}</strong></h1>
 <p>{{.App}} wants to access your account{{if .Scopes}}: {{range $i, $s := .Scopes}}{{if $i}}, {{end}}<code>{{$s}}</code>{{end}}{{end}}.</p>
 <p class="note">You will be redirected to <code>{{.Redirect}}</code></p>
@@ -72,17 +79,22 @@ var (
 <button class="deny" type="submit" name="action" value="deny">Cancel</button>
 </div>
 </form>{{end}}`))
+	})
 
-	messagePage = template.Must(template.Must(template.New("message").Parse(layout)).Parse(`{{define "content"}}
+	messagePage = sync.OnceValue(func() *template.Template {
+		return template.Must(template.Must(template.New("message").Parse(layout)).Parse(`{{define "content"}}
 <h1>{{.Title}}</h1>
 <p class="{{.Class}}" role="status">{{.Message}}</p>{{end}}`))
+	})
 
-	indexPage = template.Must(template.Must(template.New("index").Parse(layout)).Parse(`{{define "content"}}
+	indexPage = sync.OnceValue(func() *template.Template {
+		return template.Must(template.Must(template.New("index").Parse(layout)).Parse(`{{define "content"}}
 <h1>GitHub emulator</h1>
 <p>Enter a device code at <a href="/login/device">/login/device</a>.</p>
 <p>Clients:</p>
 <ul>{{range .Clients}}<li><code>{{.ID}}</code> — {{.Name}}{{if .App}} (GitHub App){{end}}{{if .DeviceFlowDisabled}} (device flow disabled){{end}}</li>{{end}}</ul>
 <p>Users: {{range $i, $u := .Users}}{{if $i}}, {{end}}<code>{{$u}}</code>{{end}}</p>{{end}}`))
+	})
 )
 
 type devicePageData struct {
@@ -99,7 +111,7 @@ type messagePageData struct {
 	Title, Message, Class string
 }
 
-var originRe = regexp.MustCompile(`^https?://[A-Za-z0-9.\-\[\]:]+$`)
+var originRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^https?://[A-Za-z0-9.\-\[\]:]+$`) })
 
 // renderPage writes an HTML page with headers that keep it self-contained.
 // extraFormAction is an origin the page's form may redirect to.
@@ -110,7 +122,7 @@ func renderPage(w http.ResponseWriter, status int, t *template.Template, data an
 		return
 	}
 	csp := pageCSP
-	if extraFormAction != "" && originRe.MatchString(extraFormAction) {
+	if extraFormAction != "" && originRe().MatchString(extraFormAction) {
 		csp = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' " + extraFormAction + "; frame-ancestors 'none'; base-uri 'none'"
 	}
 	h := w.Header()
@@ -129,7 +141,7 @@ func renderMessage(w http.ResponseWriter, status int, title, msg string, ok bool
 	if ok {
 		class = "ok"
 	}
-	renderPage(w, status, messagePage, messagePageData{Title: title, Message: msg, Class: class}, "")
+	renderPage(w, status, messagePage(), messagePageData{Title: title, Message: msg, Class: class}, "")
 }
 
 // csrfToken returns a form token: the issue time and an HMAC over it with
@@ -165,7 +177,7 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, "GET")
 		return
 	}
-	renderPage(w, http.StatusOK, indexPage, struct {
+	renderPage(w, http.StatusOK, indexPage(), struct {
 		Title   string
 		Clients []Client
 		Users   []string

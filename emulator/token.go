@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"sync"
 )
 
 // handleToken serves POST /login/oauth/access_token. Like GitHub it answers
@@ -82,13 +83,13 @@ func (s *Server) codeGrant(w *statusRecorder, r *http.Request, c *Client, p url.
 }
 
 // verifierRe is RFC 7636's code_verifier: 43 to 128 unreserved characters.
-var verifierRe = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+var verifierRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`) })
 
 // challengeRe is an S256 code_challenge: base64url of a SHA-256 hash.
-var challengeRe = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+var challengeRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`) })
 
 func pkceMatches(challenge, verifier string) bool {
-	if !verifierRe.MatchString(verifier) {
+	if !verifierRe().MatchString(verifier) {
 		return false
 	}
 	sum := sha256.Sum256([]byte(verifier))

@@ -52,7 +52,7 @@ func (s *Server) getAuthorize(w *statusRecorder, r *http.Request) {
 		switch {
 		case method != "S256":
 			problem = "code_challenge_method must be S256; the plain method is not supported."
-		case !challengeRe.MatchString(challenge):
+		case !challengeRe().MatchString(challenge):
 			problem = "code_challenge must be 43 characters: the base64url SHA-256 hash of the code_verifier."
 		}
 		if problem != "" {
@@ -99,7 +99,7 @@ func (s *Server) getAuthorize(w *statusRecorder, r *http.Request) {
 			"Too many authorization requests are waiting. Try again in a few minutes.", false)
 		return
 	}
-	renderPage(w, http.StatusOK, authorizePage, authorizePageData{
+	renderPage(w, http.StatusOK, authorizePage(), authorizePageData{
 		Title: "Authorize " + c.Name, App: c.Name, Redirect: redirect, CSRF: s.csrfToken(),
 		RequestID: ar.id, Login: login, Scopes: scopes, Users: s.users,
 	}, origin(redirect))

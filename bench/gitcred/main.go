@@ -40,6 +40,9 @@ import (
 	"github.com/ghlogin/ghlogin/store"
 )
 
+// compare is the -compare binary, if any; gofloor the -gofloor one.
+var compare, gofloor string
+
 // request is what git writes to a helper for `git clone https://github.com/octocat/hello`.
 const request = "protocol=https\nhost=github.com\n\n"
 
@@ -57,6 +60,7 @@ type bench struct {
 	Floor string `json:"-"`
 
 	Runs []time.Duration `json:"-"`
+	CPU  []time.Duration `json:"-"` // user+system time of the process and its children
 	Stat stats           `json:"stats"`
 }
 
@@ -66,15 +70,18 @@ type stats struct {
 	Mean   float64 `json:"mean_ms"`
 	Min    float64 `json:"min_ms"`
 	P90    float64 `json:"p90_ms"`
-	Ratio  float64 `json:"ratio"` // median / the floor's median
+	CPU    float64 `json:"cpu_median_ms"` // user+system CPU time
+	Ratio  float64 `json:"ratio"`         // median / the floor's median
 }
 
 func main() {
 	ghlogin := flag.String("ghlogin", "", "path to the ghlogin binary to measure (required)")
+	flag.StringVar(&gofloor, "gofloor", "", "path to the gofloor binary (bench/gitcred/gofloor): the cost of starting any Go helper")
 	runs := flag.Int("runs", 200, "measured runs of each command")
 	warmup := flag.Int("warmup", 10, "unmeasured runs of each command first")
 	keyring := flag.String("keyring", "auto", "measure the keyring store: auto (when GHLOGIN_TEST_KEYRING_SESSION=1), yes, no")
 	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
+	flag.StringVar(&compare, "compare", "", "another ghlogin binary (an older build) to measure on the file store too")
 	flag.Parse()
 	if err := run(*ghlogin, *runs, *warmup, *keyring, *jsonOut); err != nil {
 		fmt.Fprintln(os.Stderr, "gitcred bench:", err)
@@ -105,14 +112,9 @@ func run(ghlogin string, runs, warmup int, keyringMode, jsonOut string) error {
 	benches := fx.benches()
 
 	// Check every command once before timing anything.
-	for _, b := range benches {
-		if _, err := fx.once(b); err != nil {
-			return err
-		}
-	}
-	for i := 0; i < warmup; i++ {
+	for i := 0; i <= warmup; i++ {
 		for _, b := range benches {
-			if _, err := fx.once(b); err != nil {
+			if _, _, err := fx.once(b); err != nil {
 				return err
 			}
 		}
@@ -121,16 +123,18 @@ func run(ghlogin string, runs, warmup int, keyringMode, jsonOut string) error {
 		// Rotate the order each round so no command always follows another.
 		for j := range benches {
 			b := benches[(i+j)%len(benches)]
-			d, err := fx.once(b)
+			d, cpu, err := fx.once(b)
 			if err != nil {
 				return err
 			}
 			b.Runs = append(b.Runs, d)
+			b.CPU = append(b.CPU, cpu)
 		}
 	}
 	medians := map[string]float64{}
 	for _, b := range benches {
 		b.Stat = summarize(b.Runs)
+		b.Stat.CPU = summarize(b.CPU).Median
 		medians[b.Name] = b.Stat.Median
 	}
 	for _, b := range benches {
@@ -369,9 +373,20 @@ func (fx *fixture) benches() []*bench {
 
 	add(&bench{Group: "helper", Name: "ghlogin git-credential get (file store)", Argv: []string{fx.ghlogin, "git-credential", "get"},
 		Env: []string{"GHLOGIN_CONFIG_DIR=" + fx.ghloginDir("ghlogin-file")}, Want: want})
+	if compare != "" {
+		add(&bench{Group: "helper", Name: "ghlogin git-credential get (file store, -compare build)", Argv: []string{compare, "git-credential", "get"},
+			Env: []string{"GHLOGIN_CONFIG_DIR=" + fx.ghloginDir("ghlogin-file")}, Want: want})
+	}
 	if fx.keyring {
 		add(&bench{Group: "helper", Name: "ghlogin git-credential get (keyring store)", Argv: []string{fx.ghlogin, "git-credential", "get"},
 			Env: []string{"GHLOGIN_CONFIG_DIR=" + fx.ghloginDir("ghlogin-keyring")}, Want: want})
+	}
+	if gofloor != "" {
+		floorFile := filepath.Join(fx.tmp, "gofloor-answer")
+		if err := os.WriteFile(floorFile, []byte("username=octocat\n"+want), 0o600); err == nil {
+			add(&bench{Group: "helper", Name: "gofloor get (a Go helper that only prints a file)", Argv: []string{gofloor, "get"},
+				Env: []string{"GOFLOOR_FILE=" + floorFile}, Want: want})
+		}
 	}
 	add(&bench{Group: "helper", Name: "git credential-store get", Argv: []string{"git", "credential-store", "--file", storeFile, "get"}, Want: want})
 	add(&bench{Group: "helper", Name: "git credential-cache get", Argv: []string{"git", "credential-cache", "--socket", fx.cacheSocket, "get"}, Want: want})
@@ -409,7 +424,7 @@ func (fx *fixture) benches() []*bench {
 }
 
 // once runs b and returns its wall-clock time, from start to exit.
-func (fx *fixture) once(b *bench) (time.Duration, error) {
+func (fx *fixture) once(b *bench) (time.Duration, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, b.Argv[0], b.Argv[1:]...)
@@ -422,13 +437,13 @@ func (fx *fixture) once(b *bench) (time.Duration, error) {
 	err := cmd.Run()
 	d := time.Since(start)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w: %s", b.Name, err, strings.TrimSpace(errb.String()))
+		return 0, 0, fmt.Errorf("%s: %w: %s", b.Name, err, strings.TrimSpace(errb.String()))
 	}
 	got := out.String()
 	if b.Want == "" && strings.Contains(got, "password=") || b.Want != "" && !strings.Contains(got, b.Want) {
-		return 0, fmt.Errorf("%s answered %d bytes without the expected credential; stderr: %s", b.Name, len(got), strings.TrimSpace(errb.String()))
+		return 0, 0, fmt.Errorf("%s answered %d bytes without the expected credential; stderr: %s", b.Name, len(got), strings.TrimSpace(errb.String()))
 	}
-	return d, nil
+	return d, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -478,13 +493,13 @@ func report(bs []*bench, fx *fixture, runs int, withKeyring bool, mode string) {
 	} {
 		fmt.Printf("\n%s\n\n", g.title)
 		w := tabwriter.NewWriter(os.Stdout, 0, 0, 1, ' ', 0)
-		fmt.Fprintln(w, "| command\t median ms\t mean ms\t min ms\t p90 ms\t ratio\t|")
-		fmt.Fprintln(w, "|---\t---:\t---:\t---:\t---:\t---:\t|")
+		fmt.Fprintln(w, "| command\t median ms\t ratio\t mean ms\t min ms\t p90 ms\t CPU ms\t|")
+		fmt.Fprintln(w, "|---\t---:\t---:\t---:\t---:\t---:\t---:\t|")
 		for _, b := range bs {
 			if b.Group != g.group {
 				continue
 			}
-			fmt.Fprintf(w, "| %s\t %.2f\t %.2f\t %.2f\t %.2f\t %.2fx\t|\n", b.Name, b.Stat.Median, b.Stat.Mean, b.Stat.Min, b.Stat.P90, b.Stat.Ratio)
+			fmt.Fprintf(w, "| %s\t %.2f\t %.2fx\t %.2f\t %.2f\t %.2f\t %.2f\t|\n", b.Name, b.Stat.Median, b.Stat.Ratio, b.Stat.Mean, b.Stat.Min, b.Stat.P90, b.Stat.CPU)
 		}
 		w.Flush()
 	}

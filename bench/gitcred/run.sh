@@ -21,10 +21,11 @@ trap 'rm -rf "$work"' EXIT
 # Build ghlogin as it ships (no race detector, trimmed paths) and the bench.
 CGO_ENABLED=0 go build -trimpath -o "$work/ghlogin" .
 go build -o "$work/gitcred-bench" ./bench/gitcred
+CGO_ENABLED=0 go build -trimpath -o "$work/gofloor" ./bench/gitcred/gofloor
 
 if [ "${GHLOGIN_BENCH_NO_KEYRING:-}" != 1 ] && command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
-  .ci/with-keyring "$work/gitcred-bench" -ghlogin "$work/ghlogin" "$@"
+  .ci/with-keyring "$work/gitcred-bench" -ghlogin "$work/ghlogin" -gofloor "$work/gofloor" "$@"
 else
   echo "(no dbus-run-session/gnome-keyring-daemon, or GHLOGIN_BENCH_NO_KEYRING=1: the keyring store is not measured)" >&2
-  "$work/gitcred-bench" -ghlogin "$work/ghlogin" -keyring no "$@"
+  "$work/gitcred-bench" -ghlogin "$work/ghlogin" -gofloor "$work/gofloor" -keyring no "$@"
 fi
