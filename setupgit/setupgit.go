@@ -26,6 +26,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ghlogin/ghlogin/hosts"
@@ -112,21 +113,25 @@ func HelperValue(self string, onPath bool) string {
 // characters, otherwise inside single quotes, each single quote in s written
 // as a closing quote, an escaped quote and an opening quote.
 func ShellQuote(s string) string {
-	if s != "" && safeShell.MatchString(s) {
+	if s != "" && safeShell().MatchString(s) {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-var safeShell = regexp.MustCompile(`^[A-Za-z0-9_./:@%+=,-]+$`)
+// safeShell and ours are compiled on first use, not at every ghlogin start
+// (ghlogin starts once per git credential request).
+var safeShell = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_./:@%+=,-]+$`) })
 
 // ours matches helper values ghlogin writes, for any path to the binary.
-var ours = regexp.MustCompile(`^!(ghlogin|'(?:[^']|'\\'')*/ghlogin[^/']*'|/[^\s']*/ghlogin[^/\s']*) ` + Command + `$`)
+var ours = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^!(ghlogin|'(?:[^']|'\\'')*/ghlogin[^/']*'|/[^\s']*/ghlogin[^/\s']*) ` + Command + `$`)
+})
 
 // IsOurs reports whether a helper value is one ghlogin wrote (for this or
 // another location of the binary).
 func IsOurs(v string, self string) bool {
-	if ours.MatchString(v) {
+	if ours().MatchString(v) {
 		return true
 	}
 	return self != "" && v == HelperValue(self, false)

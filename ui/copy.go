@@ -1,12 +1,10 @@
 package ui
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 
-	"github.com/atotto/clipboard"
 	"github.com/aymanbagabas/go-osc52/v2"
 )
 
@@ -24,12 +22,7 @@ func defaultCopy(out io.Writer) func(string) error {
 			seq = seq.Screen()
 		}
 		_, termErr := seq.WriteTo(out)
-		var localErr error
-		if clipboard.Unsupported {
-			localErr = errors.New("no clipboard tool (xclip, xsel or wl-copy) found")
-		} else {
-			localErr = clipboard.WriteAll(text)
-		}
+		localErr := writeLocalClipboard(text)
 		if termErr != nil && localErr != nil {
 			return fmt.Errorf("could not copy: %v; %v", termErr, localErr)
 		}
