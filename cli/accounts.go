@@ -248,34 +248,10 @@ func (a *app) printStatus(hostsList []*hostStatus) {
 	}
 }
 
-func (a *app) tokenCmd() *cobra.Command {
-	var hostFlag, user string
-	cmd := &cobra.Command{
-		Use:   "token",
-		Short: "Print the token (refreshed first if it expires within 5 minutes)",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			tok, err := a.currentToken(cmd.Context(), hostFlag, user)
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintln(a.env.Stdout, tok)
-			return err
-		},
-	}
-	cmd.Flags().StringVar(&hostFlag, "host", "github.com", "host name or URL")
-	cmd.Flags().StringVar(&user, "user", "", "account login (default: the active account)")
-	return cmd
-}
-
 // currentToken returns the token to use for host and user: an environment
 // token first (unless a user is named), else the stored one, refreshed when
 // it expires within 5 minutes.
-func (a *app) currentToken(ctx context.Context, hostFlag, user string) (string, error) {
-	hs, err := a.settings(hostFlag, "", nil, "")
-	if err != nil {
-		return "", err
-	}
+func (a *app) currentToken(ctx context.Context, hs *hostSettings, user string) (string, error) {
 	if user == "" {
 		if tok, _ := a.envToken(hs.host); tok != "" {
 			return tok, nil
@@ -303,23 +279,51 @@ func (a *app) refreshOptions(hs *hostSettings) refresh.Options {
 	}
 }
 
-func (a *app) logoutCmd() *cobra.Command {
+// accountCmd builds a command that acts on one account of one host (--host,
+// --user), such as logout and switch.
+func (a *app) accountCmd(use, short, userHelp string, run func(ctx context.Context, hs *hostSettings, st *store.Store, user string) error) *cobra.Command {
 	var hostFlag, user string
 	cmd := &cobra.Command{
-		Use:   "logout",
-		Short: "Remove an account and its secret",
+		Use:   use,
+		Short: short,
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			hs, err := a.settings(hostFlag, "", nil, "")
 			if err != nil {
 				return err
 			}
-			st, _ := a.store()
+			st, err := a.store()
+			if err != nil {
+				return err
+			}
+			return run(cmd.Context(), hs, st, user)
+		},
+	}
+	cmd.Flags().StringVar(&hostFlag, "host", "github.com", "host name or URL")
+	cmd.Flags().StringVar(&user, "user", "", userHelp)
+	return cmd
+}
+
+func (a *app) tokenCmd() *cobra.Command {
+	return a.accountCmd("token", "Print the token (refreshed first if it expires within 5 minutes)", "account login (default: the active account)",
+		func(ctx context.Context, hs *hostSettings, st *store.Store, user string) error {
+			tok, err := a.currentToken(ctx, hs, user)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(a.env.Stdout, tok)
+			return err
+		})
+}
+
+func (a *app) logoutCmd() *cobra.Command {
+	return a.accountCmd("logout", "Remove an account and its secret", "account login (default: the active account)",
+		func(ctx context.Context, hs *hostSettings, st *store.Store, user string) error {
 			ac, err := st.Resolve(hs.host.Name, user)
 			if err != nil {
 				return err
 			}
-			next, err := st.Remove(cmd.Context(), ac.Host, ac.Login)
+			next, err := st.Remove(ctx, ac.Host, ac.Login)
 			if err != nil {
 				return err
 			}
@@ -331,34 +335,17 @@ func (a *app) logoutCmd() *cobra.Command {
 				fmt.Fprintf(a.env.Stderr, "note: %s is still set and is still used for %s\n", name, hs.host.Name)
 			}
 			return nil
-		},
-	}
-	cmd.Flags().StringVar(&hostFlag, "host", "github.com", "host name or URL")
-	cmd.Flags().StringVar(&user, "user", "", "account login (default: the active account)")
-	return cmd
+		})
 }
 
 func (a *app) switchCmd() *cobra.Command {
-	var hostFlag, user string
-	cmd := &cobra.Command{
-		Use:   "switch",
-		Short: "Make another stored account the active one",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			hs, err := a.settings(hostFlag, "", nil, "")
-			if err != nil {
-				return err
-			}
-			st, _ := a.store()
+	return a.accountCmd("switch", "Make another stored account the active one", "account login (default: the next account)",
+		func(ctx context.Context, hs *hostSettings, st *store.Store, user string) error {
 			ac, err := st.Switch(hs.host.Name, user)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(a.env.Stderr, "Switched %s to %s\n", ac.Host, ac.Login)
 			return nil
-		},
-	}
-	cmd.Flags().StringVar(&hostFlag, "host", "github.com", "host name or URL")
-	cmd.Flags().StringVar(&user, "user", "", "account login (default: the next account)")
-	return cmd
+		})
 }

@@ -127,7 +127,11 @@ func (a *app) demo(ctx context.Context) error {
 	if _, err := sub.runLogin(ctx, o); err != nil {
 		return err
 	}
-	tok, err := sub.currentToken(ctx, srv.URL(), "")
+	hs, err := sub.settings(srv.URL(), "", nil, "")
+	if err != nil {
+		return err
+	}
+	tok, err := sub.currentToken(ctx, hs, "")
 	if err != nil {
 		return err
 	}

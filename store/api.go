@@ -255,52 +255,9 @@ func (s *Store) Save(ctx context.Context, host, login, backend string, sec *Secr
 	kb := s.keyringFor(cfg)
 
 	// 1. The secret, remembering what to put back.
-	var restore func() error
-	switch backend {
-	case BackendKeyring:
-		var old *Secret
-		if prev != nil && prev.Store == BackendKeyring {
-			old, err = kb.get(ctx, h, login)
-			var cse *CorruptSecretError
-			if errors.Is(err, ErrNotFound) || errors.As(err, &cse) {
-				old, err = nil, nil
-			}
-			if err != nil {
-				return err
-			}
-		}
-		if err := kb.set(ctx, h, login, sec); err != nil {
-			return err
-		}
-		restore = func() error {
-			// The caller's ctx may be what failed; restoring must still run.
-			rctx := context.WithoutCancel(ctx)
-			if old != nil {
-				return kb.set(rctx, h, login, old)
-			}
-			if err := kb.del(rctx, h, login); err != nil && !errors.Is(err, ErrNotFound) {
-				return err
-			}
-			return nil
-		}
-	case BackendFile:
-		creds, err := s.files.read()
-		if err != nil {
-			return err
-		}
-		old := creds.get(h, login)
-		creds.put(h, login, sec)
-		if err := s.files.save(creds); err != nil {
-			return err
-		}
-		restore = func() error {
-			c, err := s.files.read()
-			if err != nil {
-				return err
-			}
-			c.put(h, login, old)
-			return s.files.save(c)
-		}
+	restore, err := s.putSecret(ctx, cfg, backend, h, login, sec, prev != nil && prev.Store == BackendKeyring)
+	if err != nil {
+		return err
 	}
 
 	// 2. The index.
@@ -611,4 +568,59 @@ func (s *Store) Invalidate(ctx context.Context, host, login, reason string) erro
 		return err
 	}
 	return nil
+}
+
+// putSecret writes sec for h/login into backend and returns a function that
+// puts back what the backend held before (for when the index cannot be
+// written). readOld says whether the keyring may already hold a secret for
+// the account (reading it costs a keyring call).
+func (s *Store) putSecret(ctx context.Context, cfg *config.File, backend, h, login string, sec *Secret, readOld bool) (restore func() error, err error) {
+	switch backend {
+	case BackendKeyring:
+		kb := s.keyringFor(cfg)
+		var old *Secret
+		if readOld {
+			old, err = kb.get(ctx, h, login)
+			var cse *CorruptSecretError
+			if errors.Is(err, ErrNotFound) || errors.As(err, &cse) {
+				old, err = nil, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		if err := kb.set(ctx, h, login, sec); err != nil {
+			return nil, err
+		}
+		return func() error {
+			// The caller's ctx may be what failed; restoring must still run.
+			rctx := context.WithoutCancel(ctx)
+			if old != nil {
+				return kb.set(rctx, h, login, old)
+			}
+			if err := kb.del(rctx, h, login); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			return nil
+		}, nil
+	case BackendFile:
+		creds, err := s.files.read()
+		if err != nil {
+			return nil, err
+		}
+		old := creds.get(h, login)
+		creds.put(h, login, sec)
+		if err := s.files.save(creds); err != nil {
+			return nil, err
+		}
+		return func() error {
+			c, err := s.files.read()
+			if err != nil {
+				return err
+			}
+			c.put(h, login, old)
+			return s.files.save(c)
+		}, nil
+	}
+	return nil, fmt.Errorf("the config file %s names an unknown store %q for %s on %s; log in again: ghlogin login --host %s", s.ConfigPath(), backend, login, h, h)
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/ghlogin/ghlogin/config"
@@ -40,51 +39,9 @@ func (s *Store) Replace(ctx context.Context, host, login string, sec *Secret) er
 		return &NotLoggedInError{Host: h, Login: login}
 	}
 
-	var restore func() error
-	switch entry.Store {
-	case BackendKeyring:
-		kb := s.keyringFor(cfg)
-		old, err := kb.get(ctx, h, login)
-		var cse *CorruptSecretError
-		if errors.Is(err, ErrNotFound) || errors.As(err, &cse) {
-			old, err = nil, nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := kb.set(ctx, h, login, sec); err != nil {
-			return err
-		}
-		restore = func() error {
-			rctx := context.WithoutCancel(ctx)
-			if old != nil {
-				return kb.set(rctx, h, login, old)
-			}
-			if err := kb.del(rctx, h, login); err != nil && !errors.Is(err, ErrNotFound) {
-				return err
-			}
-			return nil
-		}
-	case BackendFile:
-		creds, err := s.files.read()
-		if err != nil {
-			return err
-		}
-		old := creds.get(h, login)
-		creds.put(h, login, sec)
-		if err := s.files.save(creds); err != nil {
-			return err
-		}
-		restore = func() error {
-			c, err := s.files.read()
-			if err != nil {
-				return err
-			}
-			c.put(h, login, old)
-			return s.files.save(c)
-		}
-	default:
-		return fmt.Errorf("the config file %s names an unknown store %q for %s on %s; log in again: ghlogin login --host %s", s.ConfigPath(), entry.Store, login, h, h)
+	restore, err := s.putSecret(ctx, cfg, entry.Store, h, login, sec, true)
+	if err != nil {
+		return err
 	}
 
 	entry.Scopes = append([]string(nil), sec.Scopes...)
