@@ -6,7 +6,6 @@ package e2e
 // accepts only the tokens it issued.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -75,22 +74,8 @@ func newGitEnv(t *testing.T, onPath bool) *gitEnv {
 // gitRun runs git in dir with the sandbox's environment plus GIT_TRACE.
 func (g *gitEnv) gitRun(dir, stdin string, args ...string) run {
 	g.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, g.git, args...)
-	cmd.Dir = dir
-	cmd.Env = append(append([]string(nil), g.env...), "GIT_TRACE="+g.trace)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		g.t.Fatalf("running git %v: %v", args, err)
-	}
-	return run{stdout: out.String(), stderr: errb.String(), code: code}
+	env := append(append([]string(nil), g.env...), "GIT_TRACE="+g.trace)
+	return runCommand(g.t, dir, env, stdin, g.git, args...)
 }
 
 // mustGit runs git and fails the test unless it exits 0.

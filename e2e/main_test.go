@@ -82,9 +82,17 @@ func (s *sandbox) run(stdin string, args ...string) run {
 
 func (s *sandbox) runEnv(env []string, stdin string, args ...string) run {
 	s.t.Helper()
+	return runCommand(s.t, "", env, stdin, bin, args...)
+}
+
+// runCommand runs name with args in dir (empty: the current directory) to
+// completion, bounded by a minute, and returns its output and exit status.
+func runCommand(t *testing.T, dir string, env []string, stdin, name string, args ...string) run {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
@@ -94,7 +102,7 @@ func (s *sandbox) runEnv(env []string, stdin string, args ...string) run {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		s.t.Fatalf("running ghlogin %v: %v", args, err)
+		t.Fatalf("running %s %v: %v", filepath.Base(name), args, err)
 	}
 	return run{stdout: out.String(), stderr: errb.String(), code: code}
 }

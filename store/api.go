@@ -223,25 +223,11 @@ func checkSecret(sec *Secret) error {
 // account moves to another backend, its secret is removed from the old one
 // afterwards (best effort).
 func (s *Store) Save(ctx context.Context, host, login, backend string, sec *Secret) error {
-	h, err := hostName(host)
-	if err != nil {
-		return err
-	}
-	if err := checkLogin(login); err != nil {
-		return err
-	}
-	if err := checkSecret(sec); err != nil {
-		return err
-	}
-	unlock, err := s.lockStore(ctx)
+	h, cfg, unlock, err := s.beginWrite(ctx, host, login, sec)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	cfg, err := config.Load(s.opts.Dir)
-	if err != nil {
-		return err
-	}
 	if backend == "" {
 		backend = BackendKeyring
 		if hc := cfg.Hosts[h]; hc != nil && hc.Store != "" {
@@ -623,4 +609,26 @@ func (s *Store) putSecret(ctx context.Context, cfg *config.File, backend, h, log
 		}, nil
 	}
 	return nil, fmt.Errorf("the config file %s names an unknown store %q for %s on %s; log in again: ghlogin login --host %s", s.ConfigPath(), backend, login, h, h)
+}
+
+// beginWrite checks what Save and Replace are given, takes the store's lock
+// and reads the configuration fresh under it. The caller must call unlock.
+func (s *Store) beginWrite(ctx context.Context, host, login string, sec *Secret) (h string, cfg *config.File, unlock func(), err error) {
+	if h, err = hostName(host); err != nil {
+		return "", nil, nil, err
+	}
+	if err := checkLogin(login); err != nil {
+		return "", nil, nil, err
+	}
+	if err := checkSecret(sec); err != nil {
+		return "", nil, nil, err
+	}
+	if unlock, err = s.lockStore(ctx); err != nil {
+		return "", nil, nil, err
+	}
+	if cfg, err = config.Load(s.opts.Dir); err != nil {
+		unlock()
+		return "", nil, nil, err
+	}
+	return h, cfg, unlock, nil
 }

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-
-	"github.com/ghlogin/ghlogin/config"
 )
 
 // Replace stores sec as the secret of the existing account host/login, in
@@ -14,25 +12,11 @@ import (
 // account no longer exists (it is never re-created). The secret is written
 // first; when the index cannot be written the previous secret is put back.
 func (s *Store) Replace(ctx context.Context, host, login string, sec *Secret) error {
-	h, err := hostName(host)
-	if err != nil {
-		return err
-	}
-	if err := checkLogin(login); err != nil {
-		return err
-	}
-	if err := checkSecret(sec); err != nil {
-		return err
-	}
-	unlock, err := s.lockStore(ctx)
+	h, cfg, unlock, err := s.beginWrite(ctx, host, login, sec)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	cfg, err := config.Load(s.opts.Dir)
-	if err != nil {
-		return err
-	}
 	hc := cfg.Hosts[h]
 	entry := hc.Account(login)
 	if entry == nil {
