@@ -11,6 +11,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/emulator"
 	"github.com/ghlogin/ghlogin/opener"
+	"github.com/ghlogin/ghlogin/setupgit"
 	"github.com/ghlogin/ghlogin/store"
 	"github.com/ghlogin/ghlogin/ui"
 )
@@ -23,7 +24,10 @@ func (a *app) emulatorCmd() *cobra.Command {
 		Short: "Run the built-in GitHub OAuth emulator",
 		Long: "Run a GitHub-faithful OAuth server on a loopback address: the device flow, the web\n" +
 			"flow, GitHub App tokens with refresh, the /user API and (with --git-repos) git over HTTP.\n" +
-			"Log in to it with: ghlogin login --host http://ADDR --client-id " + emulator.DefaultClientID,
+			"Log in to it with: ghlogin login --host http://ADDR --client-id " + emulator.DefaultClientID + "\n\n" +
+			"It also serves fakes for workload identity (ghlogin oidc): the GitHub Actions OIDC token\n" +
+			"endpoint, the Google metadata server, STS and IAM Credentials; it prints the environment\n" +
+			"that points ghlogin at them.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !isLoopbackAddr(addr) {
@@ -32,6 +36,7 @@ func (a *app) emulatorCmd() *cobra.Command {
 			cfg.Logf = func(format string, args ...any) {
 				fmt.Fprintf(a.env.Stderr, time.Now().Format("15:04:05 ")+format+"\n", args...)
 			}
+			cfg.Workload = &emulator.WorkloadConfig{}
 			srv, err := emulator.Start(cmd.Context(), addr, cfg)
 			if err != nil {
 				return err
@@ -40,6 +45,16 @@ func (a *app) emulatorCmd() *cobra.Command {
 			fmt.Fprintf(a.env.Stdout, "GitHub emulator listening on %s\n", srv.URL())
 			fmt.Fprintf(a.env.Stdout, "Client ID (OAuth app, device flow): %s\n", emulator.DefaultClientID)
 			fmt.Fprintf(a.env.Stdout, "Log in:   ghlogin login --host %s --client-id %s\n", srv.URL(), emulator.DefaultClientID)
+			w := srv.Workload()
+			fmt.Fprintln(a.env.Stdout, "Workload identity fakes (ghlogin oidc): set")
+			for _, kv := range append(w.ActionsEnv(),
+				"GCE_METADATA_HOST="+w.MetadataHost(),
+				envSTSURL+"="+w.URL()+"/v1/token",
+				envIAMCredentialsURL+"="+w.URL()) {
+				fmt.Fprintf(a.env.Stdout, "  export %s\n", setupgit.ShellQuote(kv))
+			}
+			fmt.Fprintf(a.env.Stdout, "then:    ghlogin oidc exchange --provider %s --service-account %s\n",
+				emulator.DefaultWIFProvider, emulator.DefaultServiceAccount)
 			fmt.Fprintln(a.env.Stdout, "Press Ctrl-C to stop.")
 			<-cmd.Context().Done()
 			return nil

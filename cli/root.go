@@ -116,6 +116,7 @@ func (a *app) newRoot() *cobra.Command {
 		a.setupGitCmd(),
 		a.configCmd(),
 		a.emulatorCmd(),
+		a.oidcCmd(),
 		a.demoCmd(),
 	)
 	return root

@@ -26,6 +26,10 @@
 //	GET    /user, /api/v3/user               the authenticated user
 //	DELETE /applications/{client_id}/token   revoke a token (Basic client auth)
 //	GET    /{owner}/{repo}[.git]/info/refs   git smart HTTP, when Config.GitRepos is set
+//
+// With Config.Workload set, the same listener also serves the workload
+// identity fakes (see Workload): the GitHub Actions OIDC token endpoint and
+// issuer, the metadata server's identity endpoint, STS and IAM Credentials.
 package emulator
 
 import (
@@ -33,7 +37,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -112,6 +115,10 @@ type Config struct {
 	// Logf receives a line per request; nil is silent. Lines never hold a
 	// token, code, state or query string.
 	Logf func(format string, args ...any)
+	// Workload, when set, also serves the workload identity fakes (GitHub
+	// Actions OIDC tokens, the metadata server, STS and IAM Credentials; see
+	// Workload) on the same listener. A nil Workload.Clock takes Clock.
+	Workload *WorkloadConfig
 }
 
 // Client is a registered OAuth app or GitHub App.
@@ -180,11 +187,9 @@ type Server struct {
 	stats   Stats
 	pollLog map[string]*PollRecord // by user code
 
-	baseURL string
-	httpSrv *http.Server
-	ln      net.Listener
-	served  chan struct{}
-	closeMu sync.Once
+	workload *Workload // nil unless Config.Workload is set
+
+	serving
 }
 
 // New returns an emulator that serves through its ServeHTTP method. Its
@@ -227,6 +232,14 @@ func New(cfg Config) *Server {
 	if _, err := rand.Read(s.csrfKey); err != nil {
 		panic("emulator: no randomness: " + err.Error())
 	}
+	if cfg.Workload != nil {
+		wc := *cfg.Workload
+		if wc.Clock == nil {
+			wc.Clock = s.clk
+		}
+		wc.Logf = nil // the Server logs each request
+		s.workload = NewWorkload(wc)
+	}
 	for _, c := range cfg.Clients {
 		c := c
 		if c.Name == "" {
@@ -252,46 +265,15 @@ func New(cfg Config) *Server {
 // Start listens on addr (default "127.0.0.1:0"; loopback addresses only) and
 // serves until ctx ends or Close is called.
 func Start(ctx context.Context, addr string, cfg Config) (*Server, error) {
-	if addr == "" {
-		addr = defaultAddr
-	}
-	host, _, err := net.SplitHostPort(addr)
+	ln, err := listenLoopback(ctx, addr)
 	if err != nil {
-		return nil, fmt.Errorf("emulator address %q: %w (use HOST:PORT, e.g. 127.0.0.1:8787)", addr, err)
-	}
-	ip := net.ParseIP(host)
-	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return nil, fmt.Errorf("emulator address %q: %w; use 127.0.0.1 or [::1]", addr, ErrNotLoopback)
-	}
-	if host == "localhost" {
-		addr = net.JoinHostPort("127.0.0.1", addr[strings.LastIndex(addr, ":")+1:])
-	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("emulator: cannot listen on %s: %w (pick another --addr or port)", addr, err)
+		return nil, err
 	}
 	s := New(cfg)
-	s.ln = ln
-	s.baseURL = "http://" + ln.Addr().String()
-	s.httpSrv = &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       5 * time.Minute,
-		IdleTimeout:       time.Minute,
+	s.serve(ctx, ln, s, 5*time.Minute)
+	if s.workload != nil {
+		s.workload.baseURL = s.baseURL
 	}
-	s.served = make(chan struct{})
-	go func() {
-		defer close(s.served)
-		_ = s.httpSrv.Serve(ln)
-	}()
-	go func() {
-		select {
-		case <-ctx.Done():
-			s.Close()
-		case <-s.served:
-		}
-	}()
 	return s, nil
 }
 
@@ -300,22 +282,7 @@ func Start(ctx context.Context, addr string, cfg Config) (*Server, error) {
 func (s *Server) URL() string { return s.baseURL }
 
 // Close stops a started server and waits for it; it is safe to call twice.
-func (s *Server) Close() error {
-	if s.httpSrv == nil {
-		return nil
-	}
-	var err error
-	s.closeMu.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		err = s.httpSrv.Shutdown(ctx)
-		if err != nil {
-			err = s.httpSrv.Close()
-		}
-		<-s.served
-	})
-	return err
-}
+func (s *Server) Close() error { return s.serving.close() }
 
 // Clients returns the registered clients, in configuration order, with defaults applied.
 func (s *Server) Clients() []Client {
@@ -423,6 +390,11 @@ func (s *Server) route(w *statusRecorder, r *http.Request) string {
 	case p == "/":
 		s.handleIndex(w, r)
 		return p
+	}
+	if s.workload != nil {
+		if name, ok := s.workload.route(w, r); ok {
+			return name
+		}
 	}
 	if name, ok := s.gitRoute(w, r); ok {
 		return name

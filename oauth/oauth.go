@@ -346,20 +346,20 @@ func (c *Client) Post(ctx context.Context, endpoint string, creds Credentials, f
 	fields, perr := decodeFields(resp.Header.Get("Content-Type"), raw)
 	if perr == nil {
 		if code, ok := fields["error"].(string); ok && code != "" {
-			e := &Error{Code: code, StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+			e := &Error{Code: code, StatusCode: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 			e.Description, _ = fields["error_description"].(string)
 			e.URI, _ = fields["error_uri"].(string)
 			if iv, ok := fields["interval"]; ok {
 				b, _ := json.Marshal(iv)
 				_ = e.Interval.UnmarshalJSON(b)
 			}
-			e.Description = clean(e.Description, 300)
-			e.URI = clean(e.URI, 300)
+			e.Description = Printable(e.Description, 300)
+			e.URI = Printable(e.URI, 300)
 			return e
 		}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		he := &HTTPError{StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		he := &HTTPError{StatusCode: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 		return he
 	}
 	if perr != nil {
@@ -418,11 +418,12 @@ func decodeFields(contentType string, raw []byte) (map[string]any, error) {
 		}
 		return m, nil
 	}
-	return nil, fmt.Errorf("the reply has an unexpected content type %q", clean(mt, 60))
+	return nil, fmt.Errorf("the reply has an unexpected content type %q", Printable(mt, 60))
 }
 
-// parseRetryAfter reads delta-seconds or an HTTP date; zero when absent or bad.
-func parseRetryAfter(v string, now time.Time) time.Duration {
+// ParseRetryAfter reads a Retry-After header (delta-seconds or an HTTP
+// date, capped at an hour); zero when absent or bad.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
@@ -447,16 +448,17 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// clean keeps a server-provided string printable and short.
-func clean(s string, max int) string {
+// Printable keeps a server-provided string fit for an error message:
+// control characters become spaces and it is cut to max runes.
+func Printable(s string, max int) string {
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
 			return ' '
 		}
 		return r
 	}, s)
-	if len(s) > max {
-		s = s[:max] + "…"
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max]) + "…"
 	}
 	return s
 }

@@ -231,8 +231,8 @@ func TestRetryAfter(t *testing.T) {
 		"Saturday, 01-Mar-25 12:01:00 GMT": time.Minute,
 	}
 	for v, want := range cases {
-		if got := parseRetryAfter(v, now); got != want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", v, got, want)
+		if got := ParseRetryAfter(v, now); got != want {
+			t.Errorf("ParseRetryAfter(%q) = %v, want %v", v, got, want)
 		}
 	}
 }

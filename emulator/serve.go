@@ -1,0 +1,86 @@
+package emulator
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// serving is the lifecycle of a started server, shared by Server and
+// Workload: serve on a loopback listener until ctx ends or close is called.
+type serving struct {
+	baseURL string // "http://127.0.0.1:PORT" once started
+	httpSrv *http.Server
+	served  chan struct{}
+	closeMu sync.Once
+}
+
+// serve starts serving h on ln in the background, bounded by readTimeout
+// per request, and stops when ctx ends.
+func (sv *serving) serve(ctx context.Context, ln net.Listener, h http.Handler, readTimeout time.Duration) {
+	sv.baseURL = "http://" + ln.Addr().String()
+	sv.httpSrv = &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       time.Minute,
+	}
+	sv.served = make(chan struct{})
+	go func() {
+		defer close(sv.served)
+		_ = sv.httpSrv.Serve(ln)
+	}()
+	go func() {
+		select {
+		case <-ctx.Done():
+			sv.close()
+		case <-sv.served:
+		}
+	}()
+}
+
+// close stops a started server and waits for it; it is safe to call twice
+// and does nothing when the server was never started.
+func (sv *serving) close() error {
+	if sv.httpSrv == nil {
+		return nil
+	}
+	var err error
+	sv.closeMu.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err = sv.httpSrv.Shutdown(ctx); err != nil {
+			err = sv.httpSrv.Close()
+		}
+		<-sv.served
+	})
+	return err
+}
+
+// listenLoopback listens on addr (default "127.0.0.1:0"), which must name a
+// loopback address; "localhost" means 127.0.0.1.
+func listenLoopback(ctx context.Context, addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = defaultAddr
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("emulator address %q: %w (use HOST:PORT, e.g. 127.0.0.1:8787)", addr, err)
+	}
+	ip := net.ParseIP(host)
+	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("emulator address %q: %w; use 127.0.0.1 or [::1]", addr, ErrNotLoopback)
+	}
+	if host == "localhost" {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: cannot listen on %s: %w (pick another --addr or port)", addr, err)
+	}
+	return ln, nil
+}

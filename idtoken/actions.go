@@ -1,0 +1,186 @@
+package idtoken
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// GitHubActions gets the ID token of a GitHub Actions job from the runner's
+// token endpoint, as actions/toolkit's core.getIDToken does. It implements
+// Source.
+type GitHubActions struct {
+	RequestURL   string       // $ACTIONS_ID_TOKEN_REQUEST_URL
+	RequestToken string       // $ACTIONS_ID_TOKEN_REQUEST_TOKEN (a secret)
+	HTTPClient   *http.Client // nil = a client with a DefaultTimeout timeout
+}
+
+// GitHubActionsFromEnv reads ACTIONS_ID_TOKEN_REQUEST_URL and
+// ACTIONS_ID_TOKEN_REQUEST_TOKEN through getenv (os.Getenv when nil). Without
+// them it returns a *NotAvailableError that says the job needs
+// "permissions: id-token: write"; a request URL that is not https (or http on
+// loopback) is a *UsageError.
+func GitHubActionsFromEnv(getenv func(string) string) (*GitHubActions, error) {
+	getenv = orOSGetenv(getenv)
+	u := strings.TrimSpace(getenv(EnvActionsRequestURL))
+	t := strings.TrimSpace(getenv(EnvActionsRequestToken))
+	if u == "" || t == "" {
+		return nil, actionsNotAvailable(u, t)
+	}
+	if _, err := ActionsTokenURL(u, ""); err != nil {
+		return nil, err
+	}
+	return &GitHubActions{RequestURL: u, RequestToken: t}, nil
+}
+
+// actionsNotAvailable names the missing variables and the permission that
+// makes the runner set them.
+func actionsNotAvailable(requestURL, requestToken string) *NotAvailableError {
+	var missing []string
+	if strings.TrimSpace(requestURL) == "" {
+		missing = append(missing, EnvActionsRequestURL)
+	}
+	if strings.TrimSpace(requestToken) == "" {
+		missing = append(missing, EnvActionsRequestToken)
+	}
+	verb := "are"
+	if len(missing) == 1 {
+		verb = "is"
+	}
+	return &NotAvailableError{
+		Source: SourceGitHubActions,
+		Message: "no GitHub Actions ID token: " + strings.Join(missing, " and ") + " " + verb +
+			" not set; the runner sets " + EnvActionsRequestURL + " and " + EnvActionsRequestToken +
+			" only for jobs with \"permissions: id-token: write\" (add it to the workflow or the job)",
+	}
+}
+
+// Name returns "github-actions".
+func (g *GitHubActions) Name() string { return SourceGitHubActions }
+
+// ActionsTokenURL returns requestURL with audience=<audience> added to the
+// query it already has (normally "api-version=2.0"). The existing parameters
+// keep their order and encoding; an existing audience parameter is replaced.
+// An empty audience leaves the query as it is. The URL must be https, or
+// http on a loopback host, since the request token travels with it.
+func ActionsTokenURL(requestURL, audience string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(requestURL))
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "", &UsageError{Source: SourceGitHubActions, Message: EnvActionsRequestURL + " is not an absolute URL"}
+	}
+	if !secureURL(u) {
+		return "", &UsageError{Source: SourceGitHubActions, Message: "refusing to send the request token to " + EnvActionsRequestURL + " over " + u.Scheme + ": it must be https (or http on a loopback address)"}
+	}
+	u.Fragment, u.RawFragment = "", ""
+	if audience != "" {
+		var kept []string
+		for _, p := range strings.Split(u.RawQuery, "&") {
+			if p == "" {
+				continue
+			}
+			k, _, _ := strings.Cut(p, "=")
+			if key, err := url.QueryUnescape(k); err == nil && key == "audience" {
+				continue
+			}
+			kept = append(kept, p)
+		}
+		kept = append(kept, url.Values{"audience": {audience}}.Encode())
+		u.RawQuery = strings.Join(kept, "&")
+		u.ForceQuery = false
+	}
+	return u.String(), nil
+}
+
+// Token asks the runner's endpoint for an ID token with the requested
+// audience and returns the JWT from the reply's "value".
+func (g *GitHubActions) Token(ctx context.Context, req Request) (string, error) {
+	if req.Full || req.Licenses {
+		return "", &UsageError{Source: SourceGitHubActions, Message: "format=full and licenses apply only to the metadata server (--source gce)"}
+	}
+	if strings.TrimSpace(g.RequestToken) == "" || strings.TrimSpace(g.RequestURL) == "" {
+		return "", actionsNotAvailable(g.RequestURL, g.RequestToken)
+	}
+	endpoint, err := ActionsTokenURL(g.RequestURL, req.Audience)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	if err != nil {
+		return "", &UsageError{Source: SourceGitHubActions, Message: EnvActionsRequestURL + " cannot be requested: " + sanitize(stripURL(err).Error(), g.RequestToken)}
+	}
+	hreq.Header.Set("Authorization", "Bearer "+strings.TrimSpace(g.RequestToken))
+	hreq.Header.Set("Accept", "application/json")
+	hreq.Header.Set("User-Agent", userAgent)
+	hc := g.HTTPClient
+	if hc == nil {
+		hc = defaultHTTPClient()
+	}
+	resp, err := hc.Do(hreq)
+	if err != nil {
+		return "", &NetworkError{Source: SourceGitHubActions, Host: hreq.URL.Host, Err: redactErr(stripURL(err), g.RequestToken)}
+	}
+	defer resp.Body.Close()
+	body, err := readBody(resp.Body)
+	if err != nil {
+		return "", &NetworkError{Source: SourceGitHubActions, Host: hreq.URL.Host, Err: redactErr(err, g.RequestToken)}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", &HTTPError{Source: SourceGitHubActions, StatusCode: resp.StatusCode, Message: snippet(body, g.RequestToken)}
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return "", &ResponseError{Source: SourceGitHubActions, Message: "the body is empty (expected JSON with a \"value\")"}
+	}
+	var reply map[string]json.RawMessage
+	if err := json.Unmarshal(body, &reply); err != nil || reply == nil {
+		return "", &ResponseError{Source: SourceGitHubActions, Message: "the body is not a JSON object (expected {\"value\": \"<JWT>\"})"}
+	}
+	raw, ok := reply["value"]
+	if !ok {
+		return "", &ResponseError{Source: SourceGitHubActions, Message: "the JSON has no \"value\" field"}
+	}
+	var value string
+	if err := json.Unmarshal(raw, &value); err != nil {
+		return "", &ResponseError{Source: SourceGitHubActions, Message: "the \"value\" field is not a string"}
+	}
+	tok := strings.TrimSpace(value)
+	if tok == "" {
+		return "", &ResponseError{Source: SourceGitHubActions, Message: "the \"value\" field is empty"}
+	}
+	if err := looksLikeJWT(tok); err != nil {
+		return "", &ResponseError{Source: SourceGitHubActions, Message: "the \"value\" field is " + err.Error()}
+	}
+	return tok, nil
+}
+
+// redactErr returns err unchanged, or, when its text holds a secret or
+// JWT-shaped text, an error with that text redacted. The redacted error does
+// not unwrap, so the secret cannot be reached through errors.Unwrap either.
+func redactErr(err error, secrets ...string) error {
+	msg := err.Error()
+	leaks := jwtLike().MatchString(msg)
+	for _, sec := range secrets {
+		if len(sec) >= 4 && strings.Contains(msg, sec) {
+			leaks = true
+		}
+	}
+	if !leaks {
+		return err
+	}
+	return &redactedError{msg: sanitize(msg, secrets...)}
+}
+
+// redactedError is an error whose text had secrets removed.
+type redactedError struct{ msg string }
+
+func (e *redactedError) Error() string { return e.msg }
+
+func orOSGetenv(getenv func(string) string) func(string) string {
+	if getenv == nil {
+		return osGetenv
+	}
+	return getenv
+}
