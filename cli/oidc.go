@@ -87,9 +87,9 @@ func asUsage(err error) error {
 
 func (a *app) oidcTokenCmd() *cobra.Command {
 	var (
-		audience, source, issuer string
-		decode, verify           bool
-		full, licenses           bool
+		audience, source, issuer, format string
+		decode, verify                   bool
+		full, licenses                   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "token",
@@ -106,6 +106,13 @@ func (a *app) oidcTokenCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkSource(source); err != nil {
 				return err
+			}
+			switch format {
+			case "", "standard":
+			case "full":
+				full = true
+			default:
+				return usagef("--format %q: use standard or full (the metadata server's format parameter)", format)
 			}
 			if licenses && !full {
 				return usagef("--licenses needs --full (the metadata server adds licence IDs only to full tokens)")
@@ -152,6 +159,7 @@ func (a *app) oidcTokenCmd() *cobra.Command {
 	f.BoolVar(&verify, "verify", false, "check the signature (issuer's JWKS via OIDC discovery), expiry and audience")
 	f.StringVar(&issuer, "issuer", "", "with --verify: the issuer the token must come from (default: the token's own, https only)")
 	f.BoolVar(&full, "full", false, "gce: format=full, adding the instance's project, zone and name to the claims")
+	f.StringVar(&format, "format", "", "gce: the metadata server's format parameter, standard or full (full is the same as --full)")
 	f.BoolVar(&licenses, "licenses", false, "gce: licenses=TRUE, adding the instance's licence IDs (needs --full)")
 	return cmd
 }

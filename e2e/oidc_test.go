@@ -154,6 +154,7 @@ func TestOIDCTokenErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"oidc", "token", "--source", "azure"},
 		{"oidc", "token", "--licenses"},
+		{"oidc", "token", "--format", "weird"},
 		{"oidc", "exchange"},
 		{"oidc", "exchange", "--provider", "projects/x/pools/y"},
 		{"oidc", "exchange", "--provider", e2eProvider, "--lifetime", "2h"},
@@ -179,6 +180,11 @@ func TestOIDCTokenMetadataServer(t *testing.T) {
 	ce, _ := g["compute_engine"].(map[string]any)
 	if c["aud"] != "https://run.example" || c["iss"] != w.GoogleIssuer() || ce["project_id"] == nil || ce["license_id"] == nil {
 		t.Fatalf("claims = %v", c)
+	}
+	// --format full is the metadata server's own name for --full.
+	r = s.runEnv(env, "", "oidc", "token", "--audience", "a", "--format", "full", "--decode")
+	if c, _ := decodeJSON(t, r.stdout)["claims"].(map[string]any); c["google"] == nil {
+		t.Fatalf("--format full: claims = %v", c)
 	}
 	// The metadata server requires an audience.
 	r = s.runEnv(env, "", "oidc", "token", "--source", "gce")
