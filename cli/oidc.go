@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/ghlogin/ghlogin/credconfig"
 	"github.com/ghlogin/ghlogin/federation"
@@ -175,6 +176,17 @@ func writeJSON(w io.Writer, v any) error {
 type endpointFlags struct{ sts, iam string }
 
 func (e *endpointFlags) register(cmd *cobra.Command) {
+	// Other names people reach for (the credential configuration's own
+	// field names, "endpoint" for "url") mean the same flags.
+	cmd.Flags().SetNormalizeFunc(func(f *pflag.FlagSet, name string) pflag.NormalizedName {
+		switch name {
+		case "sts-endpoint", "token-url", "sts-token-url":
+			name = "sts-url"
+		case "iamcredentials-endpoint", "iam-credentials-url", "iam-credentials-endpoint", "iam-url":
+			name = "iamcredentials-url"
+		}
+		return pflag.NormalizedName(name)
+	})
 	cmd.Flags().StringVar(&e.sts, "sts-url", "", "Security Token Service token endpoint (default https://sts.googleapis.com/v1/token, or $"+envSTSURL+")")
 	cmd.Flags().StringVar(&e.iam, "iamcredentials-url", "", "IAM Service Account Credentials API base URL (default https://iamcredentials.googleapis.com, or $"+envIAMCredentialsURL+")")
 }

@@ -242,6 +242,12 @@ func TestOIDCExchange(t *testing.T) {
 	if r.code != 0 || strings.TrimSpace(r.stdout) == "" {
 		t.Fatalf("exchange --subject-token-file: exit %d\n%s", r.code, r.stderr)
 	}
+	// The same from stdin, with the endpoint named as the credential configuration names it.
+	r = s.run(tok.stdout, "oidc", "exchange", "--provider", e2eProvider, "--subject-token-file", "-",
+		"--token-url", w.URL()+"/v1/token")
+	if r.code != 0 || strings.TrimSpace(r.stdout) == "" {
+		t.Fatalf("exchange --subject-token-file - --token-url: exit %d\n%s", r.code, r.stderr)
+	}
 }
 
 func TestOIDCExchangeErrors(t *testing.T) {
