@@ -463,7 +463,7 @@ func (c *Config) iamPost(ctx context.Context, call iamCall, bearer string, body,
 		if pe := ctx.Err(); pe != nil && errors.Is(pe, context.Canceled) {
 			return pe
 		}
-		return &oauth.NetworkError{Endpoint: where, Err: stripURL(err)}
+		return &oauth.NetworkError{Endpoint: where, Err: oauth.StripURL(err)}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, oauth.MaxBodyBytes+1))
@@ -626,13 +626,4 @@ func redact(s, secret string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, secret, "[redacted]")
-}
-
-// stripURL removes the request URL from a *url.Error, keeping the cause.
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/ghlogin/ghlogin/oauth"
 )
 
 // GitHubActions gets the ID token of a GitHub Actions job from the runner's
@@ -110,7 +112,7 @@ func (g *GitHubActions) Token(ctx context.Context, req Request) (string, error) 
 	defer cancel()
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
 	if err != nil {
-		return "", &UsageError{Source: SourceGitHubActions, Message: EnvActionsRequestURL + " cannot be requested: " + sanitize(stripURL(err).Error(), g.RequestToken)}
+		return "", &UsageError{Source: SourceGitHubActions, Message: EnvActionsRequestURL + " cannot be requested: " + sanitize(oauth.StripURL(err).Error(), g.RequestToken)}
 	}
 	hreq.Header.Set("Authorization", "Bearer "+strings.TrimSpace(g.RequestToken))
 	hreq.Header.Set("Accept", "application/json")
@@ -121,7 +123,7 @@ func (g *GitHubActions) Token(ctx context.Context, req Request) (string, error) 
 	}
 	resp, err := hc.Do(hreq)
 	if err != nil {
-		return "", &NetworkError{Source: SourceGitHubActions, Host: hreq.URL.Host, Err: redactErr(stripURL(err), g.RequestToken)}
+		return "", &NetworkError{Source: SourceGitHubActions, Host: hreq.URL.Host, Err: redactErr(oauth.StripURL(err), g.RequestToken)}
 	}
 	defer resp.Body.Close()
 	body, err := readBody(resp.Body)

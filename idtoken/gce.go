@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"cloud.google.com/go/compute/metadata"
+
+	"github.com/ghlogin/ghlogin/oauth"
 )
 
 // GCE gets a Google-signed ID token for the default service account from the
@@ -99,7 +101,7 @@ func gceError(err error, host string, lastStatus int) error {
 		(lastStatus == http.StatusTooManyRequests || lastStatus >= 500) {
 		return &HTTPError{Source: SourceGCE, StatusCode: lastStatus, Message: "still failing when the time ran out"}
 	}
-	return &NetworkError{Source: SourceGCE, Host: host, Err: stripURL(err)}
+	return &NetworkError{Source: SourceGCE, Host: host, Err: oauth.StripURL(err)}
 }
 
 // statusRecorder remembers the status code of the last response.

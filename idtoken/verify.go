@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/ghlogin/ghlogin/oauth"
 )
 
 // VerifyOptions says whom to trust and what to check.
@@ -117,7 +119,7 @@ func Verify(ctx context.Context, token string, opts VerifyOptions) (*Verified, e
 	provider, err := oidc.NewProvider(ctx, issuer)
 	if err != nil {
 		var mm *oidc.IssuerMismatchError
-		msg := "could not read " + strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration: " + sanitize(stripURL(err).Error(), token) +
+		msg := "could not read " + strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration: " + sanitize(oauth.StripURL(err).Error(), token) +
 			"; check the issuer and the network"
 		if errors.As(err, &mm) {
 			msg = "the discovery document of " + quote(issuer) + " names the issuer " + quote(mm.Discovered) +

@@ -330,7 +330,7 @@ func (c *Client) Post(ctx context.Context, endpoint string, creds Credentials, f
 		if pe := ctx.Err(); pe != nil && errors.Is(pe, context.Canceled) {
 			return pe
 		}
-		return &NetworkError{Endpoint: where, Err: stripURL(err)}
+		return &NetworkError{Endpoint: where, Err: StripURL(err)}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
@@ -470,9 +470,9 @@ func firstLine(s string) string {
 	return s
 }
 
-// stripURL removes the request URL (which could carry a query) from a
-// *url.Error, keeping the underlying cause.
-func stripURL(err error) error {
+// StripURL removes the request URL (which could carry a query or a
+// secret) from a *url.Error, keeping the underlying cause.
+func StripURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return ue.Err
