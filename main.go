@@ -6,7 +6,7 @@ import (
 	"context"
 	"os"
 
-	"github.com/ghlogin/ghlogin/cli"
+	"github.com/ghlogin/ghlogin/internal/cli"
 )
 
 func main() {

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ghlogin/ghlogin/clock"
+	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 

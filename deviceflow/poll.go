@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ghlogin/ghlogin/clock"
+	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 

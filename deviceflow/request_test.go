@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ghlogin/ghlogin/clock"
+	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ghlogin/ghlogin/config"
-	"github.com/ghlogin/ghlogin/hosts"
+	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/hosts"
 )
 
 // ErrNotFound is returned by a backend that holds no secret for an account.

@@ -9,7 +9,7 @@ import (
 	"runtime"
 	"sort"
 
-	"github.com/ghlogin/ghlogin/config"
+	"github.com/ghlogin/ghlogin/internal/config"
 )
 
 // Credentials is the content of credentials.json: host → login → secret.

@@ -19,7 +19,7 @@ import (
 	"github.com/godbus/dbus/v5"
 	"github.com/zalando/go-keyring"
 
-	"github.com/ghlogin/ghlogin/config"
+	"github.com/ghlogin/ghlogin/internal/config"
 )
 
 // These tests use a real Secret Service. Locally they skip with a message

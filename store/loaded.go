@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/ghlogin/ghlogin/config"
+	"github.com/ghlogin/ghlogin/internal/config"
 )
 
 // ResolveIn is Resolve on a configuration the caller has already read with

@@ -14,7 +14,7 @@ import (
 
 	"github.com/gofrs/flock"
 
-	"github.com/ghlogin/ghlogin/config"
+	"github.com/ghlogin/ghlogin/internal/config"
 )
 
 // DefaultLockTimeout is how long a Store mutation waits for the store lock

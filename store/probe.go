@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/ghlogin/ghlogin/config"
+	"github.com/ghlogin/ghlogin/internal/config"
 )
 
 // probeUser is the keyring user Probe looks up; nothing is ever stored under it.

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ghlogin/ghlogin/config"
+	"github.com/ghlogin/ghlogin/internal/config"
 )
 
 // Fifty processes add an account each, add and remove a temporary one,

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ghlogin/ghlogin/config"
+	"github.com/ghlogin/ghlogin/internal/config"
 )
 
 func newStore(t *testing.T, kr Keyring) *Store {

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ghlogin/ghlogin/opener"
+	"github.com/ghlogin/ghlogin/internal/opener"
 )
 
 // Mode selects how Run shows progress.

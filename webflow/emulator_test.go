@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ghlogin/ghlogin/emulator"
+	"github.com/ghlogin/ghlogin/internal/emulator"
+	"github.com/ghlogin/ghlogin/internal/opener"
 	"github.com/ghlogin/ghlogin/oauth"
-	"github.com/ghlogin/ghlogin/opener"
 )
 
 // These tests run the flow against the built-in GitHub emulator, with a Go

@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghlogin/ghlogin/internal/opener"
 	"github.com/ghlogin/ghlogin/oauth"
-	"github.com/ghlogin/ghlogin/opener"
 )
 
 const (

@@ -8,8 +8,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/ghlogin/ghlogin/internal/opener"
 	"github.com/ghlogin/ghlogin/oauth"
-	"github.com/ghlogin/ghlogin/opener"
 )
 
 // DefaultTimeout is how long the flow waits for the browser to come back.

@@ -1,0 +1,110 @@
+// Package config reads and writes ghlogin's configuration file (config.toml in
+// the config directory). It holds no secrets: per-host settings (OAuth app,
+// scopes, endpoint overrides, store) and the index of accounts, which says
+// which backend keeps each account's secret, since a keyring cannot be listed.
+package config
+
+import (
+	"time"
+
+	"github.com/ghlogin/ghlogin/internal/hosts"
+)
+
+// FileName is the configuration file's name inside the config directory.
+const FileName = "config.toml"
+
+// File is the whole configuration file.
+type File struct {
+	// KeyringTimeout bounds every keyring call; zero means the default (3 s).
+	KeyringTimeout Duration `toml:"keyring_timeout,omitempty,omitzero"`
+	// Hosts is keyed by normalized host name (hosts.Normalize).
+	Hosts map[string]*Host `toml:"hosts,omitempty"`
+}
+
+// Host holds one host's settings and its accounts.
+type Host struct {
+	// Protocol is "https" (default) or "http" (allowed for loopback hosts only).
+	Protocol     string   `toml:"protocol,omitempty"`
+	ClientID     string   `toml:"client_id,omitempty"`
+	ClientSecret string   `toml:"client_secret,omitempty"`
+	Scopes       []string `toml:"scopes,omitempty"`
+	// Store is the default backend for new accounts: "keyring" or "file".
+	Store string `toml:"store,omitempty"`
+
+	// Endpoint overrides (generic OAuth 2.0 servers); empty means derived
+	// from the host name (see hosts.Host.Endpoints).
+	DeviceCodeURL string `toml:"device_code_url,omitempty"`
+	AuthorizeURL  string `toml:"authorize_url,omitempty"`
+	TokenURL      string `toml:"token_url,omitempty"`
+	APIURL        string `toml:"api_url,omitempty"`
+	UserInfoURL   string `toml:"userinfo_url,omitempty"`
+	LoginField    string `toml:"login_field,omitempty"`
+	// ClientAuth is "body" (default, GitHub) or "basic".
+	ClientAuth string `toml:"client_auth,omitempty"`
+	// PKCE turns S256 PKCE off for servers that reject it (default on).
+	PKCE *bool `toml:"pkce,omitempty"`
+	// CallbackPort fixes the web flow's loopback port; 0 means ephemeral.
+	CallbackPort int `toml:"callback_port,omitempty,omitzero"`
+	// GitPrompt lets the git credential helper start a device-flow login on
+	// /dev/tty when it has no token (default on).
+	GitPrompt *bool `toml:"git_prompt,omitempty"`
+
+	// Active is the login of the active account.
+	Active string `toml:"active,omitempty"`
+	// Accounts is keyed by login.
+	Accounts map[string]*Account `toml:"accounts,omitempty"`
+}
+
+// Account is the non-secret index entry of a stored account.
+type Account struct {
+	// Store is the backend that holds the secret: "keyring" or "file".
+	Store     string    `toml:"store"`
+	Scopes    []string  `toml:"scopes,omitempty"`
+	TokenType string    `toml:"token_type,omitempty"`
+	ExpiresAt time.Time `toml:"expires_at,omitempty"`
+	// RefreshExpiresAt is when the refresh token (if any) expires.
+	RefreshExpiresAt time.Time `toml:"refresh_expires_at,omitempty"`
+	AddedAt          time.Time `toml:"added_at,omitempty"`
+	// Invalid, when set, says why the account's token was removed (the API
+	// rejected it, so git's erase removed it): the account stays listed so
+	// that status can say so, until the next login replaces it.
+	Invalid string `toml:"invalid,omitempty"`
+}
+
+// Duration is a time.Duration written as "3s" in TOML.
+type Duration time.Duration
+
+// Endpoints returns h's endpoints, settings taking precedence over what the
+// host name implies. h may be nil.
+func (h *Host) Endpoints(host hosts.Host) hosts.Endpoints {
+	if h == nil {
+		return host.Endpoints(hosts.Endpoints{})
+	}
+	return host.Endpoints(hosts.Endpoints{
+		DeviceCodeURL: h.DeviceCodeURL,
+		AuthorizeURL:  h.AuthorizeURL,
+		TokenURL:      h.TokenURL,
+		APIURL:        h.APIURL,
+		UserInfoURL:   h.UserInfoURL,
+		LoginField:    h.LoginField,
+	})
+}
+
+// Lookup returns the stored host name (a key of Hosts) as a hosts.Host —
+// https, or http when its protocol setting says so — with its settings (nil
+// when it has none) and its endpoints. f may be nil.
+func (f *File) Lookup(name string) (hosts.Host, *Host, hosts.Endpoints, error) {
+	var hc *Host
+	if f != nil && f.Hosts != nil {
+		hc = f.Hosts[name]
+	}
+	scheme := "https"
+	if hc != nil && hc.Protocol == "http" {
+		scheme = "http"
+	}
+	h, err := hosts.Parse(scheme + "://" + name)
+	if err != nil {
+		return hosts.Host{}, nil, hosts.Endpoints{}, err
+	}
+	return h, hc, hc.Endpoints(h), nil
+}

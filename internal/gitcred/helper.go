@@ -1,0 +1,458 @@
+package gitcred
+
+import (
+	"bufio"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ghlogin/ghlogin/internal/clock"
+	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/githubapi"
+	"github.com/ghlogin/ghlogin/internal/hosts"
+	"github.com/ghlogin/ghlogin/internal/refresh"
+	"github.com/ghlogin/ghlogin/store"
+)
+
+// EnvTokenUser is the username sent with a token taken from the environment
+// (GH_TOKEN and friends), as the GitHub CLI does; GitHub accepts any username
+// with a token.
+const EnvTokenUser = "x-access-token"
+
+// CheckTimeout bounds the API call erase makes to confirm a token is invalid.
+const CheckTimeout = 15 * time.Second
+
+// Store is the part of *store.Store the helper uses. The configuration is
+// read once per request (Config) and handed to ResolveIn and SecretIn, so a
+// get parses the config file once.
+type Store interface {
+	Config() (*config.File, error)
+	ResolveIn(cfg *config.File, host, login string) (store.Account, error)
+	SecretIn(ctx context.Context, cfg *config.File, a store.Account) (*store.Secret, error)
+	// Invalidate removes a rejected token but keeps the account, marked
+	// with the reason, so that status shows it as invalid.
+	Invalidate(ctx context.Context, host, login, reason string) error
+}
+
+// RefreshFunc returns the account's secret, refreshed first when it expires
+// soon (see refresh.Token); sec is the secret just read. It returns
+// *refresh.NeedsLoginError when only a new login can help.
+type RefreshFunc func(ctx context.Context, a store.Account, sec *store.Secret) (*store.Secret, error)
+
+// PromptFunc runs an interactive login for host on the terminal (/dev/tty)
+// and returns the login of the account it stored.
+type PromptFunc func(ctx context.Context, host string) (login string, err error)
+
+// CheckFunc asks host's API whether token still works. It returns a
+// *githubapi.UnauthorizedError (HTTP 401) when the token is not valid, nil
+// when it is, and any other error when it could not tell.
+type CheckFunc func(ctx context.Context, host, token string) error
+
+// Helper answers git's credential requests from the token store.
+//
+// Tokens from the environment follow SPEC.md ("used instead of a stored
+// token, as the GitHub CLI does"): for github.com, GH_TOKEN then
+// GITHUB_TOKEN; for another host that ghlogin knows (it is in the config
+// file), GH_ENTERPRISE_TOKEN then GITHUB_ENTERPRISE_TOKEN. As with
+// `ghlogin token` (without --user), they take precedence over the active
+// account when git names no account (or names x-access-token); a username
+// in the URL (https://alice@github.com/...) still picks that stored account.
+// They are sent with the username x-access-token and never handed to a host
+// ghlogin does not know.
+type Helper struct {
+	// Store holds the accounts; required.
+	Store Store
+	// Refresh refreshes expiring tokens; nil serves stored tokens as they are
+	// (an expired one is treated as missing).
+	Refresh RefreshFunc
+	// Prompt runs an interactive login; nil means none is available.
+	Prompt PromptFunc
+	// Check confirms with the API that a token git wants erased is invalid;
+	// nil means tokens are never erased.
+	Check CheckFunc
+	// Getenv reads the environment; nil means os.Getenv.
+	Getenv func(string) string
+	// Stderr receives short explanations for the person running git; nil
+	// discards them. Tokens never go there.
+	Stderr io.Writer
+	// Clock tells the time; nil means clock.Real.
+	Clock clock.Clock
+	// TerminalAvailable reports whether a terminal can be used for a
+	// login; nil means "/dev/tty can be opened".
+	TerminalAvailable func() bool
+}
+
+// Credential is what get answers.
+type Credential struct {
+	Username string
+	// Password is the token. Never log it.
+	Password string
+	// Expiry is when the token expires; zero when it does not.
+	Expiry time.Time
+	// Source is "store", "login" (a login run by the helper just now) or
+	// the name of the environment variable the token came from.
+	Source string
+}
+
+// String never shows the token.
+func (c *Credential) String() string {
+	if c == nil {
+		return "<nil credential>"
+	}
+	return fmt.Sprintf("gitcred.Credential{username=%q source=%s expiry=%s}", c.Username, c.Source, c.Expiry.Format(time.RFC3339))
+}
+
+// GoString hides the token from %#v too.
+func (c *Credential) GoString() string { return c.String() }
+
+// Run performs one helper action as git invokes it: it reads the request from
+// in (except for capability) and writes the answer to out. Problems are
+// explained on Stderr and answered with nothing, so Run returns an error only
+// when writing the answer failed; git expects exit status 0 either way.
+// Unknown actions are ignored, as git asks of helpers.
+func (h *Helper) Run(ctx context.Context, action string, in io.Reader, out io.Writer) error {
+	if action == "capability" {
+		// ghlogin supports none of the optional capabilities (authtype,
+		// state); announcing the protocol version tells git so.
+		_, err := io.WriteString(out, "version 0\n")
+		return err
+	}
+	if action != "get" && action != "store" && action != "erase" {
+		return nil
+	}
+	req, err := Parse(in)
+	if err != nil {
+		h.say("%v", err)
+		return nil
+	}
+	switch action {
+	case "get":
+		c, err := h.Get(ctx, req)
+		if err != nil {
+			h.say("%v", err)
+			return nil
+		}
+		if c == nil {
+			return nil
+		}
+		return writeCredential(out, c)
+	case "erase":
+		if err := h.Erase(ctx, req); err != nil {
+			h.say("%v", err)
+		}
+	}
+	// store: ghlogin's tokens are already stored, and tokens from other
+	// sources are never stored by this helper.
+	return nil
+}
+
+// NotLoggedInError is a get for a host ghlogin knows but holds no usable
+// token for, with no way to log in from here.
+type NotLoggedInError struct {
+	Host  string
+	Login string // the account git asked for, if any
+	// Login command to run.
+	Command string
+	// Why replaces the default "no token for ..." when there is more to
+	// say (for example a login that was for another account).
+	Why string
+}
+
+func (e *NotLoggedInError) Error() string {
+	who := e.Host
+	if e.Login != "" {
+		who = e.Login + "@" + e.Host
+	}
+	msg := "no token for " + who
+	if e.Why != "" {
+		msg = e.Why
+	}
+	return fmt.Sprintf("%s; to log in, run: %s", msg, e.Command)
+}
+
+// target is a request that passed the protocol and host checks.
+type target struct {
+	name string       // normalized host
+	url  string       // host as --host takes it (http:// prefix for http)
+	cfg  *config.Host // nil when the host is not in the config
+}
+
+// checkTarget validates protocol and host. It returns ok=false (answer
+// nothing, say nothing) for anything ghlogin must not answer.
+func (h *Helper) checkTarget(req Request) (t target, file *config.File, ok bool, err error) {
+	if req.Protocol == "" || req.Host == "" {
+		return t, nil, false, nil // never a wildcard (CVE-2020-11008)
+	}
+	proto := req.Protocol
+	if proto != "https" && proto != "http" {
+		return t, nil, false, nil
+	}
+	name := hosts.Normalize(req.Host, proto)
+	if name == "" {
+		return t, nil, false, nil
+	}
+	file, err = h.Store.Config()
+	if err != nil {
+		return t, nil, false, fmt.Errorf("reading the configuration: %w", err)
+	}
+	t = target{name: name, url: name}
+	if file != nil {
+		t.cfg = file.Hosts[name]
+	}
+	if proto == "http" {
+		if t.cfg == nil || !hosts.IsLoopback(name) || !strings.EqualFold(t.cfg.Protocol, "http") {
+			return t, file, false, nil
+		}
+		t.url = "http://" + name
+	}
+	return t, file, true, nil
+}
+
+// Get answers a get request: the credential, or nil when ghlogin has nothing
+// to say for this request. An error explains why no credential could be
+// given for a host ghlogin knows (it is meant for the person, on stderr).
+func (h *Helper) Get(ctx context.Context, req Request) (*Credential, error) {
+	t, file, ok, err := h.checkTarget(req)
+	if err != nil || !ok {
+		return nil, err
+	}
+	if req.Username == "" || req.Username == EnvTokenUser {
+		if c := h.envToken(t); c != nil {
+			return c, nil
+		}
+	}
+	if t.cfg == nil && t.name != hosts.GitHub {
+		return nil, nil // a host ghlogin has never seen
+	}
+	var cause error
+	acct, err := h.Store.ResolveIn(file, t.name, req.Username)
+	if err == nil {
+		c, err := h.stored(ctx, file, acct)
+		if c != nil || err == nil {
+			return c, err
+		}
+		var nl *refresh.NeedsLoginError
+		if !errors.As(err, &nl) && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if errors.As(err, &nl) {
+			if nl.LoginHost == "" {
+				nl.LoginHost = t.url
+			}
+			cause = err
+		}
+	} else {
+		var nl *store.NotLoggedInError
+		if !errors.As(err, &nl) {
+			return nil, fmt.Errorf("reading the accounts for %s: %w", t.name, err)
+		}
+	}
+	return h.login(ctx, t, req.Username, cause)
+}
+
+// stored returns the account's token, refreshed when due. A nil credential
+// with a nil error cannot happen; a token that is expired and cannot be
+// refreshed is a *refresh.NeedsLoginError.
+func (h *Helper) stored(ctx context.Context, file *config.File, a store.Account) (*Credential, error) {
+	sec, err := h.Store.SecretIn(ctx, file, a)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("reading the token for %s@%s: %w", a.Login, a.Host, err)
+	}
+	if sec == nil || sec.Token == "" {
+		return nil, store.ErrNotFound
+	}
+	now := h.now()
+	if h.Refresh != nil {
+		fresh, err := h.Refresh(ctx, a, sec)
+		switch {
+		case err == nil && fresh != nil && fresh.Token != "":
+			sec = fresh
+		case err == nil:
+		default:
+			var nl *refresh.NeedsLoginError
+			if errors.As(err, &nl) || !stillValid(sec, now) {
+				return nil, err
+			}
+			// A transient failure with a token that still works for a
+			// few minutes: use it, and say why it was not refreshed.
+			h.say("could not refresh the token for %s@%s (%v); using the current one", a.Login, a.Host, err)
+		}
+	}
+	if !stillValid(sec, now) {
+		return nil, &refresh.NeedsLoginError{Host: a.Host, Login: a.Login, Reason: "the token has expired"}
+	}
+	return &Credential{Username: a.Login, Password: sec.Token, Expiry: sec.ExpiresAt, Source: "store"}, nil
+}
+
+func stillValid(sec *store.Secret, now time.Time) bool {
+	return sec.ExpiresAt.IsZero() || now.Before(sec.ExpiresAt)
+}
+
+// login runs the interactive login when allowed, or explains how to log in
+// (with cause, the reason there is no usable token, when there is one).
+func (h *Helper) login(ctx context.Context, t target, username string, cause error) (*Credential, error) {
+	cmd := "ghlogin login --host " + t.url
+	if h.canPrompt(t) {
+		login, err := h.Prompt(ctx, t.name)
+		if err != nil {
+			return nil, fmt.Errorf("logging in to %s: %w", t.name, err)
+		}
+		if username != "" && login != username {
+			return nil, &NotLoggedInError{Host: t.name, Login: username, Command: cmd,
+				Why: fmt.Sprintf("git asked for the account %q but the login was for %q", username, login)}
+		}
+		file, err := h.Store.Config()
+		if err != nil {
+			return nil, err
+		}
+		acct, err := h.Store.ResolveIn(file, t.name, login)
+		if err != nil {
+			return nil, err
+		}
+		c, err := h.stored(ctx, file, acct)
+		if err != nil {
+			return nil, err
+		}
+		c.Source = "login"
+		return c, nil
+	}
+	if cause != nil {
+		return nil, cause
+	}
+	return nil, &NotLoggedInError{Host: t.name, Login: username, Command: cmd}
+}
+
+func (h *Helper) canPrompt(t target) bool {
+	if h.Prompt == nil || h.getenv("GIT_TERMINAL_PROMPT") == "0" {
+		return false
+	}
+	if t.cfg != nil && t.cfg.GitPrompt != nil && !*t.cfg.GitPrompt {
+		return false
+	}
+	if h.TerminalAvailable != nil {
+		return h.TerminalAvailable()
+	}
+	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
+
+// envToken returns the token from the environment that applies to t, if any.
+func (h *Helper) envToken(t target) *Credential {
+	names := []string{"GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"}
+	if t.name == hosts.GitHub {
+		names = []string{"GH_TOKEN", "GITHUB_TOKEN"}
+	} else if t.cfg == nil {
+		return nil
+	}
+	for _, n := range names {
+		if v := h.getenv(n); v != "" {
+			return &Credential{Username: EnvTokenUser, Password: v, Source: n}
+		}
+	}
+	return nil
+}
+
+// Erase handles git's erase: the stored token is removed only when it is the
+// one git sent and the host's API confirms it is no longer valid (HTTP 401).
+// A token that still works is kept, since git also erases after a 403 or 404
+// on a repository the account cannot see; when the API cannot be reached the
+// token is kept too. Tokens ghlogin does not hold are ignored.
+func (h *Helper) Erase(ctx context.Context, req Request) error {
+	if req.Password == "" {
+		return nil
+	}
+	t, file, ok, err := h.checkTarget(req)
+	if err != nil || !ok || t.cfg == nil {
+		return err
+	}
+	acct, err := h.Store.ResolveIn(file, t.name, req.Username)
+	if err != nil {
+		return nil // no such account: nothing of ours to erase
+	}
+	sec, err := h.Store.SecretIn(ctx, file, acct)
+	if err != nil || sec == nil || sec.Token == "" {
+		return nil
+	}
+	if subtle.ConstantTimeCompare([]byte(sec.Token), []byte(req.Password)) != 1 {
+		return nil // not our current token (perhaps one already refreshed)
+	}
+	now := h.now()
+	if sec.RefreshToken != "" && (sec.RefreshTokenExpiresAt.IsZero() || now.Before(sec.RefreshTokenExpiresAt)) &&
+		!stillValid(sec, now.Add(refresh.DefaultSkew)) {
+		// An expiring token with a usable refresh token: the next get
+		// refreshes it, so keep the account.
+		return nil
+	}
+	if h.Check == nil {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+	defer cancel()
+	err = h.Check(cctx, t.name, sec.Token)
+	switch {
+	case err == nil:
+		return nil // the token works: git was refused for another reason
+	case githubapi.IsUnauthorized(err):
+		if err := h.Store.Invalidate(ctx, acct.Host, acct.Login, "the API rejected it (HTTP 401): it was revoked or has expired"); err != nil {
+			return fmt.Errorf("the token for %s@%s was rejected by %s, but removing it failed: %w", acct.Login, acct.Host, t.name, err)
+		}
+		h.say("the token for %s@%s was revoked or has expired and has been removed; to log in again, run: ghlogin login --host %s", acct.Login, acct.Host, t.url)
+		return nil
+	default:
+		return fmt.Errorf("git reported the token for %s@%s as rejected, but checking it failed (%v); the token was kept", acct.Login, acct.Host, err)
+	}
+}
+
+// writeCredential prints c as git expects, refusing any value that could
+// inject another attribute.
+func writeCredential(out io.Writer, c *Credential) error {
+	if !safeValue(c.Username) || !safeValue(c.Password) {
+		return nil
+	}
+	w := bufio.NewWriter(out)
+	w.WriteString("username=" + c.Username + "\n")
+	w.WriteString("password=" + c.Password + "\n")
+	if !c.Expiry.IsZero() {
+		w.WriteString("password_expiry_utc=" + strconv.FormatInt(c.Expiry.Unix(), 10) + "\n")
+	}
+	return w.Flush()
+}
+
+// safeValue reports whether v can be written as one attribute value.
+func safeValue(v string) bool {
+	return v != "" && len(v) < MaxLineBytes-64 && !strings.ContainsAny(v, "\r\n\x00")
+}
+
+func (h *Helper) say(format string, args ...any) {
+	if h.Stderr == nil {
+		return
+	}
+	fmt.Fprintf(h.Stderr, "ghlogin: "+format+"\n", args...)
+}
+
+func (h *Helper) getenv(k string) string {
+	if h.Getenv == nil {
+		return os.Getenv(k)
+	}
+	return h.Getenv(k)
+}
+
+func (h *Helper) now() time.Time {
+	if h.Clock == nil {
+		return time.Now()
+	}
+	return h.Clock.Now()
+}

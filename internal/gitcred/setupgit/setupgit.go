@@ -1,0 +1,314 @@
+// Package setupgit configures git to use ghlogin as the credential helper of
+// one host. It writes to the global git config (`git config --global`, which
+// honours GIT_CONFIG_GLOBAL), under credential.https://HOST.helper:
+//
+//	[credential "https://github.com"]
+//		helper =
+//		helper = !ghlogin git-credential
+//
+// The empty entry first resets the list of helpers for that URL, so other
+// helpers (credential.helper=store, a keychain) neither answer for the host
+// nor store ghlogin's tokens. credential.useHttpPath is left alone: ghlogin
+// picks the account from the URL's username, not its path, as gh does.
+//
+// Setup is idempotent and Unset removes exactly the two entries it wrote,
+// keeping every other helper.
+package setupgit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ghlogin/ghlogin/internal/hosts"
+)
+
+// Command is the helper subcommand git runs.
+const Command = "git-credential"
+
+// DefaultTimeout bounds each git invocation.
+const DefaultTimeout = 30 * time.Second
+
+// Options configure Setup.
+type Options struct {
+	// Host is the host name as git names it ("github.com", "127.0.0.1:8787").
+	Host string
+	// Protocol is "https" (default) or "http" (loopback hosts only).
+	Protocol string
+	// Git is the git binary; empty means "git" found on PATH.
+	Git string
+	// Env is git's environment; nil means this process's environment.
+	Env []string
+	// Unset removes the entries instead of writing them.
+	Unset bool
+	// SelfPath returns the path of the ghlogin binary; nil means os.Executable.
+	SelfPath func() (string, error)
+	// LookPath finds a program on PATH; nil means exec.LookPath.
+	LookPath func(string) (string, error)
+	// Timeout bounds each git invocation; zero means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Result says what Setup did.
+type Result struct {
+	// Key is the git config key, e.g. credential.https://github.com.helper.
+	Key string
+	// Helper is the helper value ghlogin writes (or removed).
+	Helper string
+	// Changed is false when the config already was as asked.
+	Changed bool
+	// Values are the key's values in the global config afterwards.
+	Values []string
+}
+
+// GitError is a git invocation that failed.
+type GitError struct {
+	Args     []string
+	ExitCode int
+	Stderr   string
+	Err      error
+}
+
+func (e *GitError) Error() string {
+	msg := fmt.Sprintf("git %s failed", strings.Join(e.Args, " "))
+	if e.ExitCode > 0 {
+		msg += fmt.Sprintf(" (exit status %d)", e.ExitCode)
+	}
+	if s := strings.TrimSpace(e.Stderr); s != "" {
+		msg += ": " + s
+	} else if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *GitError) Unwrap() error { return e.Err }
+
+// Key returns the git config key for host's helper list.
+func Key(protocol, host string) string {
+	return "credential." + protocol + "://" + host + ".helper"
+}
+
+// HelperValue returns the helper entry for the ghlogin binary at self:
+// "!ghlogin git-credential" when onPath is true (the ghlogin found on PATH
+// is that binary), else "!'/abs/path/ghlogin' git-credential", quoted for
+// the shell git runs helpers with.
+func HelperValue(self string, onPath bool) string {
+	if onPath {
+		return "!ghlogin " + Command
+	}
+	return "!" + ShellQuote(self) + " " + Command
+}
+
+// ShellQuote quotes s for a POSIX shell: unchanged when it only holds safe
+// characters, otherwise inside single quotes, each single quote in s written
+// as a closing quote, an escaped quote and an opening quote.
+func ShellQuote(s string) string {
+	if s != "" && safeShell().MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// safeShell and ours are compiled on first use, not at every ghlogin start
+// (ghlogin starts once per git credential request).
+var safeShell = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_./:@%+=,-]+$`) })
+
+// ours matches helper values ghlogin writes, for any path to the binary.
+var ours = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^!(ghlogin|'(?:[^']|'\\'')*/ghlogin[^/']*'|/[^\s']*/ghlogin[^/\s']*) ` + Command + `$`)
+})
+
+// IsOurs reports whether a helper value is one ghlogin wrote (for this or
+// another location of the binary).
+func IsOurs(v string, self string) bool {
+	if ours().MatchString(v) {
+		return true
+	}
+	return self != "" && v == HelperValue(self, false)
+}
+
+// Setup writes (or, with Unset, removes) ghlogin's helper entries for the
+// host in the global git config.
+func Setup(ctx context.Context, opts Options) (*Result, error) {
+	proto := strings.ToLower(opts.Protocol)
+	if proto == "" {
+		proto = "https"
+	}
+	if proto != "https" && proto != "http" {
+		return nil, fmt.Errorf("protocol %q: use https (or http for a loopback address)", opts.Protocol)
+	}
+	name := hosts.Normalize(opts.Host, proto)
+	if name == "" {
+		return nil, &hosts.Error{Input: opts.Host, Reason: "not a valid host name"}
+	}
+	if proto == "http" && !hosts.IsLoopback(name) {
+		return nil, &hosts.Error{Input: opts.Host, Reason: "http:// is allowed only for loopback addresses; use https://"}
+	}
+	self, onPath, err := locateSelf(opts)
+	if err != nil {
+		return nil, err
+	}
+	g := &gitRunner{opts: opts}
+	if g.bin, err = findGit(opts); err != nil {
+		return nil, err
+	}
+	res := &Result{Key: Key(proto, name), Helper: HelperValue(self, onPath)}
+	cur, err := g.getAll(ctx, res.Key)
+	if err != nil {
+		return nil, err
+	}
+	want := removeOurs(cur, self)
+	if !opts.Unset {
+		want = append(want, "", res.Helper)
+	}
+	res.Values = want
+	if slices.Equal(cur, want) {
+		return res, nil
+	}
+	res.Changed = true
+	if len(cur) > 0 {
+		if err := g.run(ctx, "config", "--global", "--unset-all", res.Key); err != nil {
+			return nil, err
+		}
+	}
+	for _, v := range want {
+		if err := g.run(ctx, "config", "--global", "--add", res.Key, v); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// removeOurs drops ghlogin's entries and the empty entry written just
+// before each of them.
+func removeOurs(vals []string, self string) []string {
+	drop := make([]bool, len(vals))
+	for i, v := range vals {
+		if IsOurs(v, self) {
+			drop[i] = true
+			if i > 0 && vals[i-1] == "" && !drop[i-1] {
+				drop[i-1] = true
+			}
+		}
+	}
+	var out []string
+	for i, v := range vals {
+		if !drop[i] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// locateSelf finds ghlogin's absolute path and whether "ghlogin" on PATH is
+// the same binary.
+func locateSelf(opts Options) (string, bool, error) {
+	selfFn := opts.SelfPath
+	if selfFn == nil {
+		selfFn = os.Executable
+	}
+	self, err := selfFn()
+	if err != nil {
+		return "", false, fmt.Errorf("finding the ghlogin binary: %w", err)
+	}
+	if !filepath.IsAbs(self) {
+		if self, err = filepath.Abs(self); err != nil {
+			return "", false, fmt.Errorf("finding the ghlogin binary: %w", err)
+		}
+	}
+	if r, err := filepath.EvalSymlinks(self); err == nil {
+		self = r
+	}
+	look := opts.LookPath
+	if look == nil {
+		look = exec.LookPath
+	}
+	onPath := false
+	if p, err := look("ghlogin"); err == nil {
+		a, err1 := os.Stat(p)
+		b, err2 := os.Stat(self)
+		onPath = err1 == nil && err2 == nil && os.SameFile(a, b)
+	}
+	return self, onPath, nil
+}
+
+func findGit(opts Options) (string, error) {
+	if opts.Git != "" {
+		return opts.Git, nil
+	}
+	look := opts.LookPath
+	if look == nil {
+		look = exec.LookPath
+	}
+	p, err := look("git")
+	if err != nil {
+		return "", fmt.Errorf("git was not found on PATH; install git first: %w", err)
+	}
+	return p, nil
+}
+
+type gitRunner struct {
+	opts Options
+	bin  string
+}
+
+func (g *gitRunner) command(ctx context.Context, args ...string) (*exec.Cmd, context.CancelFunc) {
+	t := g.opts.Timeout
+	if t <= 0 {
+		t = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, t)
+	cmd := exec.CommandContext(ctx, g.bin, args...)
+	if g.opts.Env != nil {
+		cmd.Env = g.opts.Env
+	}
+	return cmd, cancel
+}
+
+func (g *gitRunner) run(ctx context.Context, args ...string) error {
+	cmd, cancel := g.command(ctx, args...)
+	defer cancel()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return gitErr(args, &stderr, err)
+	}
+	return nil
+}
+
+// getAll returns the key's values in the global config (none: empty).
+func (g *gitRunner) getAll(ctx context.Context, key string) ([]string, error) {
+	args := []string{"config", "--global", "--null", "--get-all", key}
+	cmd, cancel := g.command(ctx, args...)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() == 1 && stderr.Len() == 0 {
+			return nil, nil // the key is not set
+		}
+		return nil, gitErr(args, &stderr, err)
+	}
+	out := strings.TrimSuffix(stdout.String(), "\x00")
+	return strings.Split(out, "\x00"), nil
+}
+
+func gitErr(args []string, stderr *bytes.Buffer, err error) error {
+	ge := &GitError{Args: args, Stderr: stderr.String(), Err: err, ExitCode: -1}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		ge.ExitCode = ee.ExitCode()
+	}
+	return ge
+}
