@@ -223,6 +223,16 @@ func checkSecret(sec *Secret) error {
 // account moves to another backend, its secret is removed from the old one
 // afterwards (best effort).
 func (s *Store) Save(ctx context.Context, host, login, backend string, sec *Secret) error {
+	return s.SaveWith(ctx, host, login, backend, sec, nil)
+}
+
+// SaveWith is Save that also applies update to the host's settings in the
+// same transaction: under the same lock, in the same write of the config
+// file as the account's index entry. A login uses it to remember what it
+// relied on (the client ID, the http protocol of a loopback host, endpoint
+// overrides), so the account never exists without them. When update fails,
+// nothing is stored. update may be nil.
+func (s *Store) SaveWith(ctx context.Context, host, login, backend string, sec *Secret, update func(*config.Host) error) error {
 	h, cfg, unlock, err := s.beginWrite(ctx, host, login, sec)
 	if err != nil {
 		return err
@@ -240,17 +250,24 @@ func (s *Store) Save(ctx context.Context, host, login, backend string, sec *Secr
 	prev := cfg.Hosts[h].Account(login)
 	kb := s.keyringFor(cfg)
 
+	// 0. The host's settings, checked before anything is written.
+	hc, err := cfg.EnsureHost(h)
+	if err != nil {
+		return err
+	}
+	if update != nil {
+		if err := update(hc); err != nil {
+			return err
+		}
+	}
+
 	// 1. The secret, remembering what to put back.
 	restore, err := s.putSecret(ctx, cfg, backend, h, login, sec, prev != nil && prev.Store == BackendKeyring)
 	if err != nil {
 		return err
 	}
 
-	// 2. The index.
-	hc, err := cfg.EnsureHost(h)
-	if err != nil {
-		return errors.Join(err, restore())
-	}
+	// 2. The index, with the host's settings, in one write.
 	if hc.Accounts == nil {
 		hc.Accounts = map[string]*config.Account{}
 	}

@@ -153,7 +153,7 @@ func (a *app) login(ctx context.Context, o *loginOptions) error {
 		uo.Flow = "web"
 		task = a.webTask(hs, o, uo.Opener, mode)
 	} else {
-		task = a.deviceTask(hs)
+		task = a.deviceTask(hs, o)
 	}
 	res, err := ui.Run(ctx, uo, task)
 	if err != nil {
@@ -162,9 +162,6 @@ func (a *app) login(ctx context.Context, o *loginOptions) error {
 	}
 	if o.result != nil {
 		*o.result = res
-	}
-	if err := a.rememberHost(hs, &o.overrides); err != nil {
-		fmt.Fprintf(a.env.Stderr, "warning: the login worked but its host settings could not be saved: %v\n", err)
 	}
 	return nil
 }
@@ -249,7 +246,7 @@ func (a *app) checkBackend(ctx context.Context, hs *hostSettings, noPrompt bool)
 }
 
 // deviceTask runs the device flow and stores the token.
-func (a *app) deviceTask(hs *hostSettings) ui.Task {
+func (a *app) deviceTask(hs *hostSettings, o *loginOptions) ui.Task {
 	return func(ctx context.Context, emit func(any)) (*ui.Result, error) {
 		df := &deviceflow.Config{
 			Client:        a.oauthClient(),
@@ -264,7 +261,7 @@ func (a *app) deviceTask(hs *hostSettings) ui.Task {
 		if err != nil {
 			return nil, explainClientError(hs, err)
 		}
-		return a.finishLogin(ctx, hs, tok, emit)
+		return a.finishLogin(ctx, hs, o, tok, emit)
 	}
 }
 
@@ -289,7 +286,7 @@ func (a *app) webTask(hs *hostSettings, o *loginOptions, op opener.Opener, mode 
 		if err != nil {
 			return nil, explainClientError(hs, err)
 		}
-		return a.finishLogin(ctx, hs, tok, emit)
+		return a.finishLogin(ctx, hs, o, tok, emit)
 	}
 }
 
@@ -308,7 +305,7 @@ func explainClientError(hs *hostSettings, err error) error {
 }
 
 // finishLogin asks the API who the token belongs to and stores it.
-func (a *app) finishLogin(ctx context.Context, hs *hostSettings, tok *oauth.Token, emit func(any)) (*ui.Result, error) {
+func (a *app) finishLogin(ctx context.Context, hs *hostSettings, o *loginOptions, tok *oauth.Token, emit func(any)) (*ui.Result, error) {
 	emit(ui.Status("Checking the token with " + hs.host.Name))
 	u, err := a.lookupUser(ctx, hs, tok.AccessToken)
 	if err != nil {
@@ -322,8 +319,8 @@ func (a *app) finishLogin(ctx context.Context, hs *hostSettings, tok *oauth.Toke
 	if err != nil {
 		return nil, err
 	}
-	now := a.now()
-	if err := st.Save(ctx, hs.host.Name, u.Login, hs.backend, secretFromToken(tok, scopes, now)); err != nil {
+	sec := store.NewSecret(tok, scopes, nil, a.now())
+	if err := st.SaveWith(ctx, hs.host.Name, u.Login, hs.backend, sec, rememberHost(hs, &o.overrides)); err != nil {
 		return nil, fmt.Errorf("storing the token: %w", err)
 	}
 	return &ui.Result{Host: hs.host.Name, Login: u.Login, Store: hs.backend, Scopes: scopes}, nil
@@ -365,11 +362,8 @@ func (a *app) loginWithToken(ctx context.Context, hs *hostSettings) error {
 		return err
 	}
 	sec := &store.Secret{Token: tok, TokenType: "bearer", Scopes: u.Scopes}
-	if err := st.Save(ctx, hs.host.Name, u.Login, hs.backend, sec); err != nil {
+	if err := st.SaveWith(ctx, hs.host.Name, u.Login, hs.backend, sec, rememberHost(hs, nil)); err != nil {
 		return fmt.Errorf("storing the token: %w", err)
-	}
-	if err := a.rememberHost(hs, nil); err != nil {
-		fmt.Fprintf(a.env.Stderr, "warning: host settings not saved: %v\n", err)
 	}
 	fmt.Fprintf(a.env.Stderr, "Logged in to %s as %s (token kept in the %s store)\n", hs.host.Name, u.Login, hs.backend)
 	return nil

@@ -165,40 +165,12 @@ func (a *app) oauthClient() *oauth.Client {
 	return &oauth.Client{HTTPClient: a.env.HTTPClient, UserAgent: "ghlogin/" + Version}
 }
 
-// secretFromToken turns a token reply into what the store keeps.
-func secretFromToken(tok *oauth.Token, scopes []string, now time.Time) *store.Secret {
-	s := &store.Secret{
-		Token:        tok.AccessToken,
-		TokenType:    tok.TokenType,
-		Scopes:       scopes,
-		RefreshToken: tok.RefreshToken,
-	}
-	if tok.ExpiresIn > 0 {
-		s.ExpiresAt = now.Add(tok.ExpiresIn.Duration()).UTC()
-	}
-	if tok.RefreshToken != "" && tok.RefreshTokenExpiresIn > 0 {
-		s.RefreshTokenExpiresAt = now.Add(tok.RefreshTokenExpiresIn.Duration()).UTC()
-	}
-	return s
-}
-
-// rememberHost records settings a successful login relied on, so later
-// commands (token refresh, the git helper) find them: the http protocol of a
-// loopback host, the client ID and any endpoint overrides given as flags.
-func (a *app) rememberHost(hs *hostSettings, overrides *config.Host) error {
-	st, err := a.store()
-	if err != nil {
-		return err
-	}
-	return st.UpdateConfig(func(f *config.File) error {
-		if f.Hosts == nil {
-			f.Hosts = map[string]*config.Host{}
-		}
-		hc := f.Hosts[hs.host.Name]
-		if hc == nil {
-			hc = &config.Host{}
-			f.Hosts[hs.host.Name] = hc
-		}
+// rememberHost returns the update a login applies to its host's settings in
+// the same store transaction as the account: the http protocol of a loopback
+// host, the client ID and any endpoint overrides given as flags, so later
+// commands (token refresh, the git helper) find what the login relied on.
+func rememberHost(hs *hostSettings, overrides *config.Host) func(*config.Host) error {
+	return func(hc *config.Host) error {
 		if hs.host.Scheme == "http" {
 			hc.Protocol = "http"
 		}
@@ -220,7 +192,7 @@ func (a *app) rememberHost(hs *hostSettings, overrides *config.Host) error {
 			set(&hc.ClientAuth, overrides.ClientAuth)
 		}
 		return nil
-	})
+	}
 }
 
 // errNoTTY is returned when an interactive answer is needed and there is no terminal.

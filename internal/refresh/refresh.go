@@ -217,32 +217,7 @@ func post(ctx context.Context, a store.Account, cur *store.Secret, opts Options,
 		}
 		return nil, fmt.Errorf("refreshing the token for %s@%s: %w", a.Login, a.Host, err)
 	}
-	fresh := &store.Secret{
-		Token:                 tok.AccessToken,
-		TokenType:             tok.TokenType,
-		Scopes:                tok.Scopes(),
-		RefreshToken:          cur.RefreshToken,
-		RefreshTokenExpiresAt: cur.RefreshTokenExpiresAt,
-	}
-	if fresh.TokenType == "" {
-		fresh.TokenType = cur.TokenType
-	}
-	if fresh.Scopes == nil {
-		fresh.Scopes = cur.Scopes
-	}
-	if tok.ExpiresIn > 0 {
-		fresh.ExpiresAt = now.Add(tok.ExpiresIn.Duration()).UTC().Truncate(time.Second)
-	}
-	if tok.RefreshToken != "" {
-		// Rotation: the new refresh token replaces the old one, with its
-		// own lifetime (none when the server sends no expiry).
-		fresh.RefreshToken = tok.RefreshToken
-		fresh.RefreshTokenExpiresAt = time.Time{}
-		if tok.RefreshTokenExpiresIn > 0 {
-			fresh.RefreshTokenExpiresAt = now.Add(tok.RefreshTokenExpiresIn.Duration()).UTC().Truncate(time.Second)
-		}
-	}
-	return fresh, nil
+	return store.NewSecret(tok, nil, cur, now), nil
 }
 
 // OptionsFor derives the token endpoint and the OAuth app of host from the
