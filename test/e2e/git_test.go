@@ -294,7 +294,9 @@ func TestGitFetchRefreshesExpiringToken(t *testing.T) {
 			}
 			if tc.expired {
 				// Wait the short lifetime out (once; not a polling interval).
-				time.Sleep(time.Until(before.ExpiresAt) + 100*time.Millisecond)
+				// Stored expiries are kept to the second, rounded down (a token is
+				// refreshed early rather than late): the real one may be up to 1 s later.
+				time.Sleep(time.Until(before.ExpiresAt) + 1100*time.Millisecond)
 				if c := userStatus(t, srv, before.Token); c != http.StatusUnauthorized {
 					t.Fatalf("the emulator answers %d for the expired token, want 401", c)
 				}
