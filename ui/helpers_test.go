@@ -12,28 +12,12 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ghlogin/ghlogin/deviceflow"
+	"github.com/ghlogin/ghlogin/internal/clock"
 )
 
-// fakeNow is an injectable clock for countdowns.
-type fakeNow struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeNow() *fakeNow {
-	return &fakeNow{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (f *fakeNow) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.t
-}
-
-func (f *fakeNow) Advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.t = f.t.Add(d)
+// newFakeNow is the injected clock for countdowns, at a fixed start.
+func newFakeNow() *clock.Fake {
+	return clock.NewFake(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
@@ -96,7 +80,7 @@ func testCode(now time.Time, complete bool) *deviceflow.Code {
 type testModel struct {
 	*model
 	t         *testing.T
-	clock     *fakeNow
+	clock     *clock.Fake
 	rec       *recorder
 	cancelled bool
 }
@@ -112,7 +96,7 @@ func newTestModel(t *testing.T, opts Options) *testModel {
 	if opts.Out == nil {
 		opts.Out = &bytes.Buffer{}
 	}
-	opts.Now = tm.clock.Now
+	opts.Clock = tm.clock
 	if opts.Opener == nil {
 		opts.Opener = tm.rec
 	}
@@ -129,7 +113,10 @@ func (tm *testModel) send(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-func (tm *testModel) emit(v any) { tm.send(eventMsg{v}) }
+// emit converts v as Run does and hands the event, if any, to the model.
+func (tm *testModel) emit(v any) {
+	emitter(func(e Event) { tm.send(eventMsg{e}) })(v)
+}
 
 // press sends a key and runs the command it returns (opening, copying),
 // feeding the result back, as the program would.

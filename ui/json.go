@@ -9,22 +9,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ghlogin/ghlogin/deviceflow"
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/oauth"
-	"github.com/ghlogin/ghlogin/webflow"
 )
 
-// The JSON events of SPEC.md ("Machine-readable output"), one object a line
-// on stdout. The web flow adds one event of its own:
-//
-//	{"event":"authorize","url":"https://…/login/oauth/authorize?…","expires_at":"RFC 3339"}
-//
-// sent when the loopback server is listening: open url in a browser on this
-// machine before expires_at. Status and Warning values go to stderr as plain
-// lines, so stdout holds nothing but events.
+// The JSON events' shapes, one struct each; the package doc lists them.
 
-// CodeEvent is {"event":"code",…}: the device flow's user code.
-type CodeEvent struct {
+// jsonCode is {"event":"code",…}: the device flow's user code.
+type jsonCode struct {
 	Event                   string  `json:"event"`
 	UserCode                string  `json:"user_code"`
 	VerificationURI         string  `json:"verification_uri"`
@@ -33,47 +25,49 @@ type CodeEvent struct {
 	Interval                int64   `json:"interval"`
 }
 
-// PendingEvent is {"event":"pending"}: the person has not approved yet.
-type PendingEvent struct {
+// jsonPending is {"event":"pending"}: the person has not approved yet.
+type jsonPending struct {
 	Event string `json:"event"`
 }
 
-// SlowDownEvent is {"event":"slow_down","interval":N}: the new interval in seconds.
-type SlowDownEvent struct {
+// jsonSlowDown is {"event":"slow_down","interval":N}: the new interval in seconds.
+type jsonSlowDown struct {
 	Event    string `json:"event"`
 	Interval int64  `json:"interval"`
 }
 
-// RetryEvent is {"event":"retry","error":"…","retry_in":N}: a transient failure.
-type RetryEvent struct {
+// jsonRetry is {"event":"retry","error":"…","retry_in":N}: a transient failure.
+type jsonRetry struct {
 	Event   string `json:"event"`
 	Error   string `json:"error"`
 	RetryIn int64  `json:"retry_in"`
 }
 
-// AuthorizeEvent is {"event":"authorize","url":"…","expires_at":"…"} (web flow).
-type AuthorizeEvent struct {
+// jsonAuthorize is {"event":"authorize","url":"…","expires_at":"…"} (web flow).
+type jsonAuthorize struct {
 	Event     string `json:"event"`
 	URL       string `json:"url"`
 	ExpiresAt string `json:"expires_at,omitempty"`
 }
 
-// SuccessEvent is {"event":"success","host":…,"login":…,"store":…}.
-type SuccessEvent struct {
+// jsonSuccess is {"event":"success","host":…,"login":…,"store":…}.
+type jsonSuccess struct {
 	Event string `json:"event"`
 	Host  string `json:"host"`
 	Login string `json:"login"`
 	Store string `json:"store"`
 }
 
-// ErrorEvent is {"event":"error","code":…,"message":…}; code is the OAuth
+// jsonError is {"event":"error","code":…,"message":…}; code is the OAuth
 // error code, or timeout, network, cancelled, error.
-type ErrorEvent struct {
+type jsonError struct {
 	Event   string `json:"event"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
 }
 
+// jsonOut writes events to out, and what is for people (Status, Warning, a
+// browser that could not be opened) to err, so out holds only events.
 type jsonOut struct {
 	mu  sync.Mutex
 	out io.Writer
@@ -82,7 +76,11 @@ type jsonOut struct {
 
 func runJSON(ctx context.Context, opts Options, task Task) (*Result, error) {
 	j := &jsonOut{out: opts.Out, err: opts.Err}
-	res, err := task(ctx, j.emit)
+	res, err := task(ctx, emitter(func(e Event) {
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		dispatch(j, e, opts.observe)
+	}))
 	res, err = settle(res, err, opts.Host)
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -92,10 +90,10 @@ func runJSON(ctx context.Context, opts Options, task Task) (*Result, error) {
 		if code == "cancelled" {
 			msg = "login cancelled"
 		}
-		j.write(ErrorEvent{Event: "error", Code: code, Message: msg})
+		j.write(jsonError{Event: "error", Code: code, Message: msg})
 		return nil, err
 	}
-	j.write(SuccessEvent{Event: "success", Host: res.Host, Login: res.Login, Store: res.Store})
+	j.write(jsonSuccess{Event: "success", Host: res.Host, Login: res.Login, Store: res.Store})
 	return res, nil
 }
 
@@ -117,65 +115,50 @@ func rfc3339(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func (j *jsonOut) emit(v any) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	switch e := v.(type) {
-	case deviceflow.Event:
-		j.device(e)
-	case *deviceflow.Event:
-		if e != nil {
-			j.device(*e)
-		}
-	case webflow.Event:
-		j.web(e)
-	case *webflow.Event:
-		if e != nil {
-			j.web(*e)
-		}
-	case Status:
-		fmt.Fprintln(j.err, clean(string(e)))
-	case Warning:
-		fmt.Fprintln(j.err, "warning: "+clean(string(e)))
+func (j *jsonOut) onCode(c Code) {
+	ev := jsonCode{
+		Event:           "code",
+		UserCode:        c.UserCode,
+		VerificationURI: c.VerificationURI,
+		ExpiresAt:       rfc3339(c.ExpiresAt),
+		Interval:        seconds(c.Interval),
+	}
+	if c.VerificationURIComplete != "" {
+		s := c.VerificationURIComplete
+		ev.VerificationURIComplete = &s
+	}
+	j.write(ev)
+}
+
+func (j *jsonOut) onPending(Pending) { j.write(jsonPending{Event: "pending"}) }
+
+func (j *jsonOut) onSlowDown(e SlowDown) {
+	j.write(jsonSlowDown{Event: "slow_down", Interval: seconds(e.Interval)})
+}
+
+func (j *jsonOut) onRetry(e Retry) {
+	j.write(jsonRetry{Event: "retry", Error: e.Reason, RetryIn: seconds(e.RetryIn)})
+}
+
+func (j *jsonOut) onAuthorize(e Authorize) {
+	j.write(jsonAuthorize{Event: "authorize", URL: e.URL, ExpiresAt: rfc3339(e.ExpiresAt)})
+}
+
+func (j *jsonOut) onBrowser(e Browser) {
+	if e.Err != nil {
+		fmt.Fprintln(j.err, "Could not open a browser ("+safe.Text(e.Err.Error())+"); open the URL yourself.")
 	}
 }
 
-func (j *jsonOut) device(e deviceflow.Event) {
-	switch e.Kind {
-	case deviceflow.KindCode:
-		c := e.Code
-		if c == nil {
-			return
-		}
-		ev := CodeEvent{
-			Event:           "code",
-			UserCode:        c.UserCode,
-			VerificationURI: c.VerificationURI,
-			ExpiresAt:       rfc3339(c.ExpiresAt),
-			Interval:        seconds(c.Interval),
-		}
-		if c.VerificationURIComplete != "" {
-			s := c.VerificationURIComplete
-			ev.VerificationURIComplete = &s
-		}
-		j.write(ev)
-	case deviceflow.KindPending:
-		j.write(PendingEvent{Event: "pending"})
-	case deviceflow.KindSlowDown:
-		j.write(SlowDownEvent{Event: "slow_down", Interval: seconds(e.Interval)})
-	case deviceflow.KindRetry:
-		j.write(RetryEvent{Event: "retry", Error: e.Reason, RetryIn: seconds(e.RetryIn)})
-	}
-	// success and error come from the task's outcome, once, in runJSON.
-}
+// onCallback writes nothing: the JSON events have no callback event.
+func (j *jsonOut) onCallback(Callback) {}
 
-func (j *jsonOut) web(e webflow.Event) {
-	switch e.Kind {
-	case webflow.KindAuthorize:
-		j.write(AuthorizeEvent{Event: "authorize", URL: e.URL, ExpiresAt: rfc3339(e.ExpiresAt)})
-	case webflow.KindBrowser:
-		if e.Err != nil {
-			fmt.Fprintln(j.err, "Could not open a browser ("+clean(e.Err.Error())+"); open the URL yourself.")
-		}
-	}
-}
+// onApproved and onStopped write nothing: success and error come from the
+// task's outcome, once, in runJSON.
+func (j *jsonOut) onApproved(Approved) {}
+
+func (j *jsonOut) onStopped(Stopped) {}
+
+func (j *jsonOut) onStatus(e Status) { fmt.Fprintln(j.err, safe.Text(string(e))) }
+
+func (j *jsonOut) onWarning(e Warning) { fmt.Fprintln(j.err, "warning: "+safe.Text(string(e))) }

@@ -6,24 +6,27 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"time"
 
-	"github.com/ghlogin/ghlogin/deviceflow"
-	"github.com/ghlogin/ghlogin/webflow"
+	"github.com/ghlogin/ghlogin/internal/clock"
+	"github.com/ghlogin/ghlogin/internal/safe"
 )
 
 // plain writes human-readable progress lines (for logs and pipes). A status
 // is printed only when it changes, so polling does not flood the output.
 type plain struct {
-	mu   sync.Mutex
-	w    io.Writer
-	now  func() time.Time
-	last string // key of the last status printed
+	mu    sync.Mutex
+	w     io.Writer
+	clock clock.Clock
+	last  string // key of the last status printed
 }
 
 func runPlain(ctx context.Context, opts Options, task Task) (*Result, error) {
-	p := &plain{w: opts.Err, now: opts.Now}
-	res, err := task(ctx, p.emit)
+	p := &plain{w: opts.Err, clock: opts.Clock}
+	res, err := task(ctx, emitter(func(e Event) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		dispatch(p, e, opts.observe)
+	}))
 	res, err = settle(res, err, opts.Host)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -44,7 +47,7 @@ func errorLine(err error) string {
 	if errors.Is(err, context.Canceled) {
 		return "login cancelled"
 	}
-	return clean(err.Error())
+	return safe.Text(err.Error())
 }
 
 func (p *plain) line(s string) { fmt.Fprintln(p.w, s) }
@@ -58,78 +61,61 @@ func (p *plain) status(key, s string) {
 	p.line(s)
 }
 
-func (p *plain) emit(v any) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	switch e := v.(type) {
-	case deviceflow.Event:
-		p.device(e)
-	case *deviceflow.Event:
-		if e != nil {
-			p.device(*e)
-		}
-	case webflow.Event:
-		p.web(e)
-	case *webflow.Event:
-		if e != nil {
-			p.web(*e)
-		}
-	case Status:
-		s := clean(string(e))
-		p.status("status:"+s, s)
-	case Warning:
-		p.line("warning: " + clean(string(e)))
+func (p *plain) onCode(c Code) {
+	p.line("First copy your one-time code: " + safe.Text(c.UserCode))
+	p.line("Then open: " + safe.Text(c.VerificationURI))
+	if c.VerificationURIComplete != "" && c.VerificationURIComplete != c.VerificationURI {
+		p.line("(or open " + safe.Text(c.VerificationURIComplete) + ", which fills in the code)")
+	}
+	msg := "Waiting for approval…"
+	if !c.ExpiresAt.IsZero() {
+		msg = fmt.Sprintf("Waiting for approval (the code expires in %s)…", aboutDuration(c.ExpiresAt.Sub(p.clock.Now())))
+	}
+	p.status("waiting", msg)
+}
+
+func (p *plain) onPending(Pending) { p.status("waiting", "Waiting for approval…") }
+
+func (p *plain) onSlowDown(e SlowDown) {
+	p.status(fmt.Sprintf("slow:%d", seconds(e.Interval)),
+		fmt.Sprintf("The server asked to slow down; checking every %d s.", seconds(e.Interval)))
+}
+
+func (p *plain) onRetry(e Retry) {
+	p.last = "retry"
+	p.line(fmt.Sprintf("Network error (%s); retrying in %d s.", safe.Text(e.Reason), seconds(e.RetryIn)))
+}
+
+func (p *plain) onAuthorize(e Authorize) {
+	p.line("Open this URL in a browser on this machine to log in: " + safe.Text(e.URL))
+	msg := "Waiting for the browser…"
+	if !e.ExpiresAt.IsZero() {
+		msg = fmt.Sprintf("Waiting for the browser (up to %s)…", aboutDuration(e.ExpiresAt.Sub(p.clock.Now())))
+	}
+	p.status("waiting-web", msg)
+}
+
+func (p *plain) onBrowser(e Browser) {
+	if e.Err != nil {
+		p.line("Could not open a browser (" + safe.Text(e.Err.Error()) + "); open the URL yourself.")
+	} else {
+		p.line("Opened your browser.")
 	}
 }
 
-func (p *plain) device(e deviceflow.Event) {
-	switch e.Kind {
-	case deviceflow.KindCode:
-		c := e.Code
-		if c == nil {
-			return
-		}
-		p.line("First copy your one-time code: " + clean(c.UserCode))
-		p.line("Then open: " + clean(c.VerificationURI))
-		if c.VerificationURIComplete != "" && c.VerificationURIComplete != c.VerificationURI {
-			p.line("(or open " + clean(c.VerificationURIComplete) + ", which fills in the code)")
-		}
-		msg := "Waiting for approval…"
-		if !c.ExpiresAt.IsZero() {
-			msg = fmt.Sprintf("Waiting for approval (the code expires in %s)…", aboutDuration(c.ExpiresAt.Sub(p.now())))
-		}
-		p.status("waiting", msg)
-	case deviceflow.KindPending:
-		p.status("waiting", "Waiting for approval…")
-	case deviceflow.KindSlowDown:
-		p.status(fmt.Sprintf("slow:%d", seconds(e.Interval)),
-			fmt.Sprintf("The server asked to slow down; checking every %d s.", seconds(e.Interval)))
-	case deviceflow.KindRetry:
-		p.last = "retry"
-		p.line(fmt.Sprintf("Network error (%s); retrying in %d s.", clean(e.Reason), seconds(e.RetryIn)))
-	case deviceflow.KindSuccess:
-		p.status("approved", "Approved.")
-	}
+func (p *plain) onCallback(Callback) {
+	p.status("callback", "The browser came back; finishing the login…")
 }
 
-func (p *plain) web(e webflow.Event) {
-	switch e.Kind {
-	case webflow.KindAuthorize:
-		p.line("Open this URL in a browser on this machine to log in: " + clean(e.URL))
-		msg := "Waiting for the browser…"
-		if !e.ExpiresAt.IsZero() {
-			msg = fmt.Sprintf("Waiting for the browser (up to %s)…", aboutDuration(e.ExpiresAt.Sub(p.now())))
-		}
-		p.status("waiting-web", msg)
-	case webflow.KindBrowser:
-		if e.Err != nil {
-			p.line("Could not open a browser (" + clean(e.Err.Error()) + "); open the URL yourself.")
-		} else {
-			p.line("Opened your browser.")
-		}
-	case webflow.KindCallback:
-		p.status("callback", "The browser came back; finishing the login…")
-	case webflow.KindSuccess:
-		p.status("approved", "Approved.")
-	}
+func (p *plain) onApproved(Approved) { p.status("approved", "Approved.") }
+
+// onStopped prints nothing: the task's error is the outcome, printed once
+// by runPlain.
+func (p *plain) onStopped(Stopped) {}
+
+func (p *plain) onStatus(e Status) {
+	s := safe.Text(string(e))
+	p.status("status:"+s, s)
 }
+
+func (p *plain) onWarning(e Warning) { p.line("warning: " + safe.Text(string(e))) }

@@ -40,7 +40,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestTeatestDeviceFlow(t *testing.T) {
 	rec := &recorder{}
 	clock := newFakeNow()
-	opts := Options{Host: "github.com", Out: io.Discard, Opener: rec, Copy: rec.Copy, Now: clock.Now, NoHyperlink: true}.withDefaults()
+	opts := Options{Host: "github.com", Out: io.Discard, Opener: rec, Copy: rec.Copy, Clock: clock, NoHyperlink: true}.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	m := newModel(opts, cancel)

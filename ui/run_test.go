@@ -50,7 +50,7 @@ var octocat = &Result{Host: "github.com", Login: "octocat", Store: "keyring", Sc
 func TestPlainDeviceFlow(t *testing.T) {
 	clock := newFakeNow()
 	var out, errb bytes.Buffer
-	res, err := Run(context.Background(), Options{Mode: Plain, Host: "github.com", Out: &out, Err: &errb, Now: clock.Now},
+	res, err := Run(context.Background(), Options{Mode: Plain, Host: "github.com", Out: &out, Err: &errb, Clock: clock},
 		scriptTask(deviceScript(clock.Now(), true), octocat, nil))
 	if err != nil || res == nil || res.Login != "octocat" {
 		t.Fatalf("Run = %v, %v", res, err)
@@ -114,7 +114,7 @@ func TestPlainWebFlow(t *testing.T) {
 		webflow.Event{Kind: webflow.KindSuccess},
 	}
 	res := &Result{Login: "octocat", Store: "file", StorePath: "/tmp/c/credentials.json"}
-	if _, err := Run(context.Background(), Options{Mode: Plain, Host: "ghe.example.com", Flow: FlowWeb, Err: &errb, Out: io.Discard, Now: clock.Now}, scriptTask(script, res, nil)); err != nil {
+	if _, err := Run(context.Background(), Options{Mode: Plain, Host: "ghe.example.com", Flow: FlowWeb, Err: &errb, Out: io.Discard, Clock: clock}, scriptTask(script, res, nil)); err != nil {
 		t.Fatal(err)
 	}
 	want := "Open this URL in a browser on this machine to log in: https://github.com/login/oauth/authorize?client_id=x\n" +
@@ -162,7 +162,7 @@ func TestJSONDeviceFlow(t *testing.T) {
 	clock := newFakeNow()
 	for _, complete := range []bool{false, true} {
 		var out, errb bytes.Buffer
-		res, err := Run(context.Background(), Options{Mode: JSON, Host: "github.com", Out: &out, Err: &errb, Now: clock.Now},
+		res, err := Run(context.Background(), Options{Mode: JSON, Host: "github.com", Out: &out, Err: &errb, Clock: clock},
 			scriptTask(deviceScript(clock.Now(), complete), octocat, nil))
 		if err != nil || res.Login != "octocat" {
 			t.Fatalf("Run = %v, %v", res, err)

@@ -8,27 +8,13 @@ import (
 	"unicode"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/ghlogin/ghlogin/internal/safe"
 )
 
-// clean makes a string from a server or an error safe to print on a
-// terminal: control characters (escape sequences start with one) and
-// bidirectional overrides are dropped, and line breaks become spaces.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			return ' '
-		case unicode.IsControl(r):
-			return -1
-		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f:
-			return -1
-		}
-		return r
-	}, s)
-}
-
-// linkable reports whether u is an absolute http(s) URL made of printable
-// ASCII, so it can be opened and put in an OSC 8 hyperlink.
+// linkable reports whether u may be opened and put in an OSC 8 hyperlink:
+// the project's URL policy (safe.CheckURL) accepts it, and it is printable
+// ASCII of a sane length, so it cannot end the escape sequence early.
 func linkable(u string) bool {
 	if u == "" || len(u) > 4096 {
 		return false
@@ -38,8 +24,8 @@ func linkable(u string) bool {
 			return false
 		}
 	}
-	p, err := url.Parse(u)
-	return err == nil && (p.Scheme == "https" || p.Scheme == "http") && p.Host != ""
+	_, err := safe.CheckURL(u)
+	return err == nil
 }
 
 // shortURL drops the scheme for display: "github.com/login/device".
@@ -133,7 +119,7 @@ func loopbackPort(authorizeURL string) string {
 		return ""
 	}
 	r, err := url.Parse(u.Query().Get("redirect_uri"))
-	if err != nil || (r.Hostname() != "127.0.0.1" && r.Hostname() != "localhost" && r.Hostname() != "::1") {
+	if err != nil || r.Host == "" || !safe.IsLoopback(r.Host) {
 		return ""
 	}
 	return r.Port()

@@ -16,14 +16,13 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
-	"github.com/ghlogin/ghlogin/deviceflow"
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/oauth"
-	"github.com/ghlogin/ghlogin/webflow"
 )
 
 // Messages the model receives besides keys and window sizes.
 type (
-	eventMsg struct{ v any } // something the task emitted
+	eventMsg struct{ e Event } // something the task emitted, converted
 	doneMsg  struct {
 		res *Result
 		err error
@@ -79,7 +78,7 @@ type model struct {
 	userCancelled bool
 	finished      bool
 
-	code      *deviceflow.Code // without the device code
+	code      *Code // the device flow's user code, once it arrived
 	webURL    string
 	expiresAt time.Time
 	interval  time.Duration
@@ -144,7 +143,7 @@ func (m *model) setRenderer(r *lipgloss.Renderer) {
 
 func (m *model) color() bool { return m.r.ColorProfile() != termenv.Ascii }
 
-func (m *model) now() time.Time { return m.opts.Now() }
+func (m *model) now() time.Time { return m.opts.Clock.Now() }
 
 type styles struct {
 	badge, bold, dim, faint, accent, step, ok, bad, warn, link, helpKey, box, sep, qr, codeText lipgloss.Style
@@ -196,7 +195,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyMsg:
 		return m, m.key(msg)
 	case eventMsg:
-		m.event(msg.v)
+		dispatch(m, msg.e, m.opts.observe)
 	case doneMsg:
 		m.done(msg.res, msg.err)
 		return m, tea.Quit
@@ -204,13 +203,13 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.cancel()
 	case openedMsg:
 		if msg.err != nil {
-			m.note, m.noteBad = "✗ Could not open a browser: "+clean(msg.err.Error()), true
+			m.note, m.noteBad = "✗ Could not open a browser: "+safe.Text(msg.err.Error()), true
 		} else {
 			m.note, m.noteBad = "✓ Opened your browser", false
 		}
 	case copiedMsg:
 		if msg.err != nil {
-			m.setFlash("Could not copy: "+clean(msg.err.Error()), true)
+			m.setFlash("Could not copy: "+safe.Text(msg.err.Error()), true)
 		} else {
 			m.setFlash("✓ Copied!", false)
 		}
@@ -299,96 +298,79 @@ func (m *model) key(msg tea.KeyMsg) tea.Cmd {
 
 func (m *model) headlessReason() string {
 	if m.opts.HeadlessReason != "" {
-		return clean(m.opts.HeadlessReason)
+		return safe.Text(m.opts.HeadlessReason)
 	}
 	return "there is no display here"
 }
 
-func (m *model) event(v any) {
-	switch e := v.(type) {
-	case deviceflow.Event:
-		m.device(e)
-	case *deviceflow.Event:
-		if e != nil {
-			m.device(*e)
-		}
-	case webflow.Event:
-		m.web(e)
-	case *webflow.Event:
-		if e != nil {
-			m.web(*e)
-		}
-	case Status:
-		m.status, m.statusPoll = clean(string(e)), false
-	case Warning:
-		w := clean(string(e))
-		for _, old := range m.warnings {
-			if old == w {
-				return
-			}
-		}
-		m.warnings = append(m.warnings, w)
+func (m *model) onCode(c Code) {
+	m.code, m.phase = &c, phaseDevice
+	m.expiresAt, m.interval = c.ExpiresAt, c.Interval
+	m.status, m.statusPoll = "Waiting for you to approve…", true
+}
+
+func (m *model) onPending(Pending) {
+	m.retryReason = ""
+	m.status, m.statusPoll = "Waiting for you to approve…", true
+}
+
+func (m *model) onSlowDown(e SlowDown) {
+	m.retryReason = ""
+	m.slowed, m.interval = true, e.Interval
+	m.status, m.statusPoll = "Waiting for you to approve…", true
+}
+
+func (m *model) onRetry(e Retry) {
+	m.retryReason = safe.Text(e.Reason)
+	if m.retryReason == "" {
+		m.retryReason = "the server did not answer"
+	}
+	m.retryAt = m.now().Add(e.RetryIn)
+}
+
+func (m *model) onAuthorize(e Authorize) {
+	m.phase, m.webURL, m.expiresAt = phaseWeb, e.URL, e.ExpiresAt
+	m.status, m.statusPoll = "Waiting for the browser…", false
+}
+
+func (m *model) onBrowser(e Browser) {
+	if e.Err != nil {
+		m.note, m.noteBad = "✗ Could not open a browser: "+safe.Text(e.Err.Error()), true
+	} else {
+		m.note, m.noteBad = "✓ Opened your browser", false
 	}
 }
 
-func (m *model) device(e deviceflow.Event) {
-	switch e.Kind {
-	case deviceflow.KindCode:
-		if e.Code == nil {
+func (m *model) onCallback(Callback) {
+	m.status = "The browser came back; finishing the login…"
+	m.expiresAt = time.Time{}
+}
+
+func (m *model) onApproved(Approved) {
+	m.retryReason = ""
+	m.status, m.statusPoll = "Approved! Finishing up…", false
+	m.expiresAt = time.Time{}
+}
+
+func (m *model) onStopped(e Stopped) {
+	m.retryReason = ""
+	if e.Err != nil {
+		m.status, m.statusPoll = "Stopped: "+safe.Text(e.Err.Error()), false
+	}
+}
+
+func (m *model) onStatus(e Status) {
+	m.status, m.statusPoll = safe.Text(string(e)), false
+}
+
+func (m *model) onWarning(e Warning) {
+	w := safe.Text(string(e))
+	for _, old := range m.warnings {
+		if old == w {
 			return
 		}
-		c := *e.Code
-		c.DeviceCode = "" // the poller's secret has no business on screen
-		m.code, m.phase = &c, phaseDevice
-		m.expiresAt, m.interval = c.ExpiresAt, c.Interval
-		m.status, m.statusPoll = "Waiting for you to approve…", true
-	case deviceflow.KindPending:
-		m.retryReason = ""
-		m.status, m.statusPoll = "Waiting for you to approve…", true
-	case deviceflow.KindSlowDown:
-		m.retryReason = ""
-		m.slowed, m.interval = true, e.Interval
-		m.status, m.statusPoll = "Waiting for you to approve…", true
-	case deviceflow.KindRetry:
-		m.retryReason = clean(e.Reason)
-		if m.retryReason == "" {
-			m.retryReason = "the server did not answer"
-		}
-		m.retryAt = m.now().Add(e.RetryIn)
-	case deviceflow.KindSuccess:
-		m.retryReason = ""
-		m.status, m.statusPoll = "Approved! Finishing up…", false
-		m.expiresAt = time.Time{}
-	case deviceflow.KindError:
-		m.retryReason = ""
-		if e.Err != nil {
-			m.status, m.statusPoll = "Stopped: "+clean(e.Err.Error()), false
-		}
 	}
-}
-
-func (m *model) web(e webflow.Event) {
-	switch e.Kind {
-	case webflow.KindAuthorize:
-		m.phase, m.webURL, m.expiresAt = phaseWeb, e.URL, e.ExpiresAt
-		m.status, m.statusPoll = "Waiting for the browser…", false
-	case webflow.KindBrowser:
-		if e.Err != nil {
-			m.note, m.noteBad = "✗ Could not open a browser: "+clean(e.Err.Error()), true
-		} else {
-			m.note, m.noteBad = "✓ Opened your browser", false
-		}
-	case webflow.KindCallback:
-		m.status = "The browser came back; finishing the login…"
-		m.expiresAt = time.Time{}
-	case webflow.KindSuccess:
-		m.status = "Approved! Finishing up…"
-		m.expiresAt = time.Time{}
-	case webflow.KindError:
-		if e.Err != nil {
-			m.status = "Stopped: " + clean(e.Err.Error())
-		}
-	}
+	m.warnings = append(m.warnings, w)
 }
 
 func (m *model) done(res *Result, err error) {
@@ -459,7 +441,7 @@ func (m *model) body(w int, withQR bool, qrNote string) []string {
 }
 
 func (m *model) header(w int) string {
-	host := clean(m.opts.Host)
+	host := safe.Text(m.opts.Host)
 	if host == "" {
 		host = "GitHub"
 	}
@@ -516,7 +498,7 @@ func (m *model) statusText() (string, lipgloss.Style) {
 		}
 		return "Network error, " + when + " (" + m.retryReason + ")", m.st.warn
 	case m.status == "":
-		return "Contacting " + clean(m.opts.Host) + "…", m.st.dim
+		return "Contacting " + safe.Text(m.opts.Host) + "…", m.st.dim
 	case m.statusPoll && m.slowed && m.interval > 0:
 		return fmt.Sprintf("%s (slowed down to %d s)", m.status, seconds(m.interval)), lipgloss.Style{}
 	}
@@ -553,7 +535,7 @@ func (m *model) link(text, target string, w int) []string {
 		h.Write([]byte(target))
 		id = fmt.Sprintf("ghlogin-%x", h.Sum32())
 	}
-	for _, piece := range chop(clean(text), w) {
+	for _, piece := range chop(safe.Text(text), w) {
 		s := m.st.link.Render(piece)
 		if id != "" {
 			s = hyperlink(s, target, id)
@@ -566,7 +548,7 @@ func (m *model) link(text, target string, w int) []string {
 // bigCode renders the user code with each character in a box, or spaced
 // out when the terminal is too narrow.
 func (m *model) bigCode(w int) []string {
-	code := clean(m.code.UserCode)
+	code := safe.Text(m.code.UserCode)
 	runes := []rune(code)
 	if len(runes) > 0 && len(runes) <= 12 {
 		blocks := make([]string, 0, 2*len(runes))
@@ -696,9 +678,9 @@ func (m *model) openHint(w int, target string) []string {
 	case m.opts.Opener == nil:
 		L = append(L, wrapStyled(m.st.dim, "Open the link in a browser (no browser can be started from here).", w)...)
 	default:
-		short := shortURL(clean(target))
+		short := shortURL(safe.Text(target))
 		if m.phase == phaseDevice && m.code.VerificationURIComplete != "" {
-			short = shortURL(clean(m.code.VerificationURI))
+			short = shortURL(safe.Text(m.code.VerificationURI))
 		}
 		tails := []string{" to open " + short + " in your browser.", " to open it in your browser.", " to open it."}
 		if m.phase == phaseWeb && m.note != "" && !m.noteBad {
@@ -769,7 +751,7 @@ func (m *model) successView(w int) []string {
 	if len(r.Scopes) > 0 {
 		sc := make([]string, len(r.Scopes))
 		for i, s := range r.Scopes {
-			sc[i] = clean(s)
+			sc[i] = safe.Text(s)
 		}
 		details = append(details, "scopes: "+strings.Join(sc, ", "))
 	}
@@ -783,7 +765,7 @@ func (m *model) successView(w int) []string {
 
 func (m *model) errorView(w int) []string {
 	title := "✗ Could not log in"
-	if h := clean(m.opts.Host); h != "" {
+	if h := safe.Text(m.opts.Host); h != "" {
 		title += " to " + h
 	}
 	L := []string{m.st.bad.Render(title)}
@@ -807,15 +789,15 @@ func (m *model) errorView(w int) []string {
 func errorText(err error) (msg, hint string) {
 	var oe *oauth.Error
 	if errors.As(err, &oe) {
-		code := clean(oe.Code)
+		code := safe.Text(oe.Code)
 		if oe.Description != "" {
-			msg = capitalize(clean(oe.Description)) + " (" + code + ")"
+			msg = capitalize(safe.Text(oe.Description)) + " (" + code + ")"
 		} else {
 			msg = "The server answered " + code + "."
 		}
 		return msg, capitalize(oauth.Hint(oe.Code))
 	}
-	return capitalize(clean(err.Error())), ""
+	return capitalize(safe.Text(err.Error())), ""
 }
 
 // quitFilter turns a quit request the model did not make (SIGTERM, SIGINT
@@ -836,7 +818,7 @@ func quitFilter(tm tea.Model, msg tea.Msg) tea.Msg {
 func startTask(ctx context.Context, host string, task Task, send func(tea.Msg)) <-chan doneMsg {
 	done := make(chan doneMsg, 1)
 	go func() {
-		res, err := task(ctx, func(v any) { send(eventMsg{v}) })
+		res, err := task(ctx, emitter(func(e Event) { send(eventMsg{e}) }))
 		res, err = settle(res, err, host)
 		done <- doneMsg{res, err}
 		send(doneMsg{res, err})

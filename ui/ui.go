@@ -1,11 +1,3 @@
-// Package ui shows a login's progress to people and scripts: a terminal UI
-// (bubbletea and lipgloss) on a terminal, plain lines on stderr otherwise, or
-// the JSON events of SPEC.md on stdout with --json.
-//
-// The login flows (deviceflow, webflow) never import ui: a Task runs a flow
-// and emits its events, and Run renders them in the chosen Mode. Nothing ui
-// renders can hold a token: it shows only the fields it knows (never a device
-// code, never an unknown value) and ignores anything else it is given.
 package ui
 
 import (
@@ -15,9 +7,10 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
+	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/opener"
+	"github.com/ghlogin/ghlogin/internal/safe"
 )
 
 // Mode selects how Run shows progress.
@@ -28,7 +21,8 @@ const (
 	TUI Mode = iota
 	// Plain writes human-readable lines to Options.Err (not a terminal).
 	Plain
-	// JSON writes SPEC.md's events, one object a line, to Options.Out.
+	// JSON writes the JSON events (see the package doc), one object a
+	// line, to Options.Out.
 	JSON
 )
 
@@ -76,14 +70,18 @@ type Options struct {
 	// Copy puts text on the clipboard; nil means OSC 52 written to Out (works
 	// over SSH) plus the local clipboard when there is one.
 	Copy func(text string) error
-	// Now is the clock for countdowns; nil means time.Now.
-	Now func() time.Time
+	// Clock tells the time for countdowns and expiry; nil means clock.Real.
+	Clock clock.Clock
 	// NoColor turns colour and other styling off (NO_COLOR, or not a colour
 	// terminal).
 	NoColor bool
 	// NoHyperlink turns OSC 8 terminal hyperlinks off. They are also off when
 	// TERM is "dumb" or "linux" (the Linux console cannot show them).
 	NoHyperlink bool
+
+	// observe, when set (by this package's tests), sees every event just
+	// before the mode's renderer does.
+	observe func(Event)
 }
 
 // Result is what a successful login reports. It never holds a token.
@@ -98,17 +96,9 @@ type Result struct {
 	StorePath string
 }
 
-// Status is a free-form progress line a task may emit, e.g. "Checking the
-// token with the API". It replaces the TUI's status line and is printed once
-// in plain mode (on stderr in JSON mode).
-type Status string
-
-// Warning is a message shown prominently, e.g. "GH_TOKEN is set and shadows
-// the stored token". In JSON mode it goes to stderr.
-type Warning string
-
-// Task runs a login. It emits deviceflow.Event, webflow.Event, Status and
-// Warning values (or pointers to the events); other values are ignored. It
+// Task runs a login. It emits its progress: deviceflow.Event and
+// webflow.Event values (or pointers to them), and Events such as Status and
+// Warning; Run converts each to an Event and ignores any other value. It
 // must return when ctx is cancelled.
 type Task func(ctx context.Context, emit func(any)) (*Result, error)
 
@@ -147,8 +137,8 @@ func (o Options) withDefaults() Options {
 	if o.Err == nil {
 		o.Err = os.Stderr
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
 	}
 	if o.Flow == "" {
 		o.Flow = FlowDevice
@@ -188,18 +178,18 @@ func storeText(r *Result) string {
 		return "the keyring"
 	case "file":
 		if r.StorePath != "" {
-			return clean(r.StorePath)
+			return safe.Text(r.StorePath)
 		}
 		return "the file store"
 	}
-	return clean(r.Store)
+	return safe.Text(r.Store)
 }
 
 // loggedIn is the one-line success message.
 func loggedIn(r *Result) string {
-	s := "Logged in to " + clean(r.Host)
+	s := "Logged in to " + safe.Text(r.Host)
 	if r.Login != "" {
-		s += " as " + clean(r.Login)
+		s += " as " + safe.Text(r.Login)
 	}
 	return s
 }
@@ -212,7 +202,7 @@ func Confirm(in io.Reader, out io.Writer, question string) (bool, error) {
 		return false, errors.New("cannot ask for confirmation: no input")
 	}
 	if out != nil {
-		if _, err := fmt.Fprintf(out, "%s [y/N] ", clean(question)); err != nil {
+		if _, err := fmt.Fprintf(out, "%s [y/N] ", safe.Text(question)); err != nil {
 			return false, err
 		}
 	}

@@ -1,0 +1,54 @@
+// Package ui shows a login's progress to people and scripts: a terminal UI
+// (bubbletea and lipgloss) on a terminal, plain lines on stderr otherwise, or
+// JSON events on stdout with --json.
+//
+// # Event model
+//
+// The login flows (deviceflow, webflow) never import ui. A Task runs a flow
+// and emits what happens through an emit func(any): the flows' own
+// deviceflow.Event and webflow.Event values (or pointers to them), and ui's
+// Status and Warning lines. Run converts each emitted value, once and in the
+// same way for every Mode, into one of ui's typed Events:
+//
+//	deviceflow KindCode      → Code (user code and URIs; never the device code)
+//	deviceflow KindPending   → Pending
+//	deviceflow KindSlowDown  → SlowDown
+//	deviceflow KindRetry     → Retry
+//	webflow KindAuthorize    → Authorize
+//	webflow KindBrowser      → Browser
+//	webflow KindCallback     → Callback
+//	either flow KindSuccess  → Approved
+//	either flow KindError    → Stopped
+//	Status, Warning          → themselves
+//
+// Anything else (another type, an unknown kind, a nil pointer, a token) is
+// ignored, so nothing ui renders can hold a token or a device code. The set
+// of Events is closed, and one dispatch hands each to the renderer of the
+// chosen Mode — the TUI model, the plain writer or the JSON writer — which
+// has one method per Event type: adding a type is a compile error in every
+// renderer until each handles it. The outcome (success or error) is not an
+// event: Run reports what the Task returns, once, in every mode.
+//
+// Text a server chose (codes, URLs, error descriptions) goes through
+// internal/safe before it reaches a terminal, and a URL is opened or made a
+// hyperlink only when safe.CheckURL accepts it. Countdowns read the injected
+// clock (Options.Clock).
+//
+// # JSON events
+//
+// In JSON mode stdout carries one JSON object a line and nothing else:
+//
+//	{"event":"code","user_code":"…","verification_uri":"…","verification_uri_complete":"…"|null,"expires_at":"RFC 3339","interval":N}
+//	{"event":"pending"}
+//	{"event":"slow_down","interval":N}
+//	{"event":"retry","error":"…","retry_in":N}
+//	{"event":"authorize","url":"https://…/login/oauth/authorize?…","expires_at":"RFC 3339"}
+//	{"event":"success","host":"…","login":"…","store":"keyring"|"file"}
+//	{"event":"error","code":"…","message":"…"}
+//
+// Intervals are whole seconds. authorize is the web flow's: open url in a
+// browser on this machine before expires_at. An error's code is the OAuth
+// error code (RFC 6749 §5.2, RFC 8628 §3.5), or timeout, network, cancelled
+// or error. Status and Warning, and a browser that could not be opened, go
+// to stderr as plain lines.
+package ui
