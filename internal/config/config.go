@@ -17,7 +17,7 @@ const FileName = "config.toml"
 type File struct {
 	// KeyringTimeout bounds every keyring call; zero means the default (3 s).
 	KeyringTimeout Duration `toml:"keyring_timeout,omitempty,omitzero"`
-	// Hosts is keyed by normalized host name (hosts.Normalize).
+	// Hosts is keyed by normalized host name (hosts.Parse).
 	Hosts map[string]*Host `toml:"hosts,omitempty"`
 }
 

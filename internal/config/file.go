@@ -23,11 +23,15 @@ const EnvDir = "GHLOGIN_CONFIG_DIR"
 // DefaultKeyringTimeout bounds keyring calls when nothing else is set.
 const DefaultKeyringTimeout = 3 * time.Second
 
-// Dir returns the config directory: $GHLOGIN_CONFIG_DIR when set, else the
-// OS config directory (which honours $XDG_CONFIG_HOME on Linux) + "/ghlogin".
-// It does not create the directory.
-func Dir() (string, error) {
-	if d := os.Getenv(EnvDir); d != "" {
+// Dir returns the config directory as DirFrom(os.Getenv) does, for callers
+// that have no environment of their own to pass.
+func Dir() (string, error) { return DirFrom(os.Getenv) }
+
+// DirFrom returns the config directory: $GHLOGIN_CONFIG_DIR as getenv reads
+// it when set, else the OS config directory (which honours
+// $XDG_CONFIG_HOME on Linux) + "/ghlogin". It does not create the directory.
+func DirFrom(getenv func(string) string) (string, error) {
+	if d := getenv(EnvDir); d != "" {
 		abs, err := filepath.Abs(d)
 		if err != nil {
 			return "", fmt.Errorf("%s=%q is not a usable directory: %w", EnvDir, d, err)
@@ -112,10 +116,11 @@ func Parse(path string, data []byte) (*File, error) {
 	seen := map[string]string{}
 	for _, name := range names {
 		h := f.Hosts[name]
-		key := NormalizeHost(name)
-		if key == "" {
+		hp, err := hosts.Parse(name)
+		if err != nil {
 			return nil, &ParseError{Path: path, Reason: fmt.Sprintf("[hosts.%q] is not a valid host name", name)}
 		}
+		key := hp.Name
 		if prev, dup := seen[key]; dup {
 			return nil, &ParseError{Path: path, Reason: fmt.Sprintf("[hosts.%q] and [hosts.%q] are the same host; merge them", prev, name)}
 		}
@@ -134,23 +139,17 @@ func Parse(path string, data []byte) (*File, error) {
 	return f, nil
 }
 
-// NormalizeHost returns the key of a host name or URL ("GitHub.com",
-// "https://ghe.example.com:443", "http://127.0.0.1:8787"), or "" when it is
-// not a valid host.
-func NormalizeHost(name string) string {
-	h, err := hosts.Parse(name)
-	if err != nil {
-		return ""
-	}
-	return h.Name
-}
-
-// Host returns the settings of the host named name (any spelling), or nil.
+// Host returns the settings of the host named name (any spelling that
+// hosts.Parse reads), or nil.
 func (f *File) Host(name string) *Host {
 	if f == nil || f.Hosts == nil {
 		return nil
 	}
-	return f.Hosts[NormalizeHost(name)]
+	h, err := hosts.Parse(name)
+	if err != nil {
+		return nil
+	}
+	return f.Hosts[h.Name]
 }
 
 // EnsureHost returns the host named name, adding an empty entry when there
@@ -208,23 +207,6 @@ func (h *Host) Account(login string) *Account {
 		return nil
 	}
 	return h.Accounts[login]
-}
-
-// HasSettings reports whether h holds any setting besides its accounts.
-func (h *Host) HasSettings() bool {
-	if h == nil {
-		return false
-	}
-	c := *h
-	c.Active, c.Accounts = "", nil
-	return !isZeroHost(&c)
-}
-
-func isZeroHost(h *Host) bool {
-	return h.Protocol == "" && h.ClientID == "" && h.ClientSecret == "" && len(h.Scopes) == 0 &&
-		h.Store == "" && h.DeviceCodeURL == "" && h.AuthorizeURL == "" && h.TokenURL == "" &&
-		h.APIURL == "" && h.UserInfoURL == "" && h.LoginField == "" && h.ClientAuth == "" &&
-		h.PKCE == nil && h.CallbackPort == 0 && h.GitPrompt == nil && h.Active == "" && len(h.Accounts) == 0
 }
 
 // Encode returns f as TOML.

@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/ghlogin/ghlogin/internal/safe"
 )
 
 // GitHub is the default host.
@@ -63,7 +65,7 @@ func Parse(s string) (Host, error) {
 	if err != nil {
 		return Host{}, &Error{in, err.Error()}
 	}
-	if scheme == "http" && !IsLoopback(name) {
+	if scheme == "http" && !safe.IsLoopback(name) {
 		return Host{}, &Error{in, "http:// is allowed only for loopback addresses (127.0.0.1, ::1, localhost); use https://"}
 	}
 	return Host{Name: name, Scheme: scheme}, nil
@@ -168,19 +170,10 @@ func atoi(s string) int {
 }
 
 // IsLoopback reports whether a host name (with or without port) is a loopback
-// address or "localhost".
-func IsLoopback(hostport string) bool {
-	h := hostport
-	if sh, _, err := net.SplitHostPort(hostport); err == nil {
-		h = sh
-	}
-	h = strings.Trim(h, "[]")
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
+// address or "localhost". It is safe.IsLoopback, ghlogin's one loopback rule.
+//
+// Deprecated: call safe.IsLoopback.
+func IsLoopback(hostport string) bool { return safe.IsLoopback(hostport) }
 
 // URL returns scheme://name.
 func (h Host) URL() string { return h.Scheme + "://" + h.Name }

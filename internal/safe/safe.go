@@ -127,11 +127,31 @@ func escapeLen(s string) int {
 	return 0
 }
 
+// URLProblem says which rule of CheckURL a URL breaks, so that a caller can
+// word its own message for its own setting or flag.
+type URLProblem int
+
+// The rules CheckURL applies.
+const (
+	// NotAbsolute is a URL that does not parse, or has no scheme or host.
+	NotAbsolute URLProblem = iota + 1
+	// UserInfo is a URL that carries a user name or password.
+	UserInfo
+	// Fragment is a URL with a #fragment (even an empty one).
+	Fragment
+	// PlainHTTP is an http URL whose host is not a loopback address.
+	PlainHTTP
+	// Scheme is a URL whose scheme is neither https nor http.
+	Scheme
+)
+
 // URLError is a URL that may not be used, with the reason.
 type URLError struct {
 	// URL is the value as given; it is never a secret (URLs that carry user
 	// info are refused without repeating it).
 	URL string
+	// Problem is the rule the URL breaks.
+	Problem URLProblem
 	// Reason says what is wrong, as a sentence fragment.
 	Reason string
 }
@@ -151,22 +171,22 @@ func (e *URLError) Error() string {
 func CheckURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
-		return nil, &URLError{URL: s, Reason: "give an absolute URL such as https://auth.example.com/oauth/token"}
+		return nil, &URLError{URL: s, Problem: NotAbsolute, Reason: "give an absolute URL such as https://auth.example.com/oauth/token"}
 	}
 	if u.User != nil {
-		return nil, &URLError{Reason: "remove the user name and password from the URL"}
+		return nil, &URLError{Problem: UserInfo, Reason: "remove the user name and password from the URL"}
 	}
 	if u.Fragment != "" || strings.Contains(s, "#") {
-		return nil, &URLError{URL: s, Reason: "remove the #fragment from the URL"}
+		return nil, &URLError{URL: s, Problem: Fragment, Reason: "remove the #fragment from the URL"}
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "https":
 	case "http":
 		if !IsLoopback(u.Host) {
-			return nil, &URLError{URL: s, Reason: "http:// is allowed only for loopback addresses (127.0.0.1, ::1, localhost); use https://"}
+			return nil, &URLError{URL: s, Problem: PlainHTTP, Reason: "http:// is allowed only for loopback addresses (127.0.0.1, ::1, localhost); use https://"}
 		}
 	default:
-		return nil, &URLError{URL: s, Reason: "use an https:// URL (or http:// on a loopback address)"}
+		return nil, &URLError{URL: s, Problem: Scheme, Reason: "use an https:// URL (or http:// on a loopback address)"}
 	}
 	return u, nil
 }

@@ -59,24 +59,28 @@ func TestCheckURL(t *testing.T) {
 			t.Errorf("CheckURL(%q): %v", ok, err)
 		}
 	}
-	for _, c := range []struct{ in, reason string }{
-		{"notaurl", "absolute URL"},
-		{"/relative", "absolute URL"},
-		{"http://example.com/x", "loopback"},
-		{"http://127.0.0.1.example.com/x", "loopback"},
-		{"ftp://example.com/x", "https://"},
-		{"https://example.com/x#frag", "fragment"},
-		{"https://example.com/x#", "fragment"},
-		{"mailto:a@b", "absolute URL"},
+	for _, c := range []struct {
+		in, reason string
+		problem    URLProblem
+	}{
+		{"notaurl", "absolute URL", NotAbsolute},
+		{"/relative", "absolute URL", NotAbsolute},
+		{"http://example.com/x", "loopback", PlainHTTP},
+		{"http://127.0.0.1.example.com/x", "loopback", PlainHTTP},
+		{"ftp://example.com/x", "https://", Scheme},
+		{"https://example.com/x#frag", "fragment", Fragment},
+		{"https://example.com/x#", "fragment", Fragment},
+		{"mailto:a@b", "absolute URL", NotAbsolute},
 	} {
 		_, err := CheckURL(c.in)
 		var ue *URLError
-		if !errors.As(err, &ue) || !strings.Contains(ue.Reason, c.reason) {
-			t.Errorf("CheckURL(%q) = %v, want a *URLError about %q", c.in, err, c.reason)
+		if !errors.As(err, &ue) || !strings.Contains(ue.Reason, c.reason) || ue.Problem != c.problem {
+			t.Errorf("CheckURL(%q) = %v, want a *URLError about %q (problem %d)", c.in, err, c.reason, c.problem)
 		}
 	}
 	_, err := CheckURL("https://user:hunter2@example.com/x")
-	if err == nil || strings.Contains(err.Error(), "hunter2") {
+	var ue *URLError
+	if !errors.As(err, &ue) || ue.Problem != UserInfo || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("CheckURL with user info = %v; must refuse without repeating the password", err)
 	}
 }
