@@ -126,7 +126,7 @@ func (a *app) oidcTokenCmd() *cobra.Command {
 			var verified *idtoken.Verified
 			if verify {
 				verified, err = idtoken.Verify(ctx, tok, idtoken.VerifyOptions{
-					Issuer: issuer, Audience: audience, HTTPClient: a.workloadHTTP(), Now: a.now,
+					Issuer: issuer, Audience: audience, HTTPClient: a.workloadHTTP(), Clock: a.env.Clock,
 				})
 				if err != nil {
 					return err
@@ -302,7 +302,7 @@ func (a *app) oidcExchangeCmd() *cobra.Command {
 				return err
 			}
 			sts, iam := ep.resolve(a)
-			fc := &federation.Config{STSURL: sts, IAMCredentialsURL: iam, HTTPClient: a.workloadHTTP(), Now: a.now}
+			fc := &federation.Config{STSURL: sts, IAMCredentialsURL: iam, HTTPClient: a.workloadHTTP(), Clock: a.env.Clock}
 			fed, err := fc.Exchange(ctx, federation.ExchangeRequest{Provider: p, SubjectToken: subject, Scopes: scopeList})
 			if err != nil {
 				return err

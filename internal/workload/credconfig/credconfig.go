@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ghlogin/ghlogin/internal/hosts"
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/workload/federation"
 	"github.com/ghlogin/ghlogin/internal/workload/idtoken"
 )
@@ -236,24 +236,34 @@ func GitHubActions(o Options, getenv func(string) string) (*Config, error) {
 	return Build(o)
 }
 
-// checkSourceURL allows https, and http on loopback or link-local hosts
-// (metadata servers such as 169.254.169.254).
+// checkSourceURL applies safe.CheckURL, and on top of it allows plain http
+// to a link-local address (a metadata server such as 169.254.169.254), as
+// Google's client libraries do.
 func checkSourceURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return errorf("the credential URL must be an absolute https URL")
-	}
-	if u.User != nil {
-		return errorf("the credential URL must not hold a user name or password")
-	}
-	if u.Scheme == "http" {
-		h := u.Hostname()
-		ip := net.ParseIP(h)
-		if !hosts.IsLoopback(u.Host) && (ip == nil || !ip.IsLinkLocalUnicast()) {
-			return errorf("the credential URL %s must use https (http only on a loopback or link-local address)", u.Scheme+"://"+u.Host+u.Path)
+	check := raw
+	if u, err := url.Parse(raw); err == nil && u.Scheme == "http" {
+		if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLinkLocalUnicast() {
+			check = "https" + raw[len("http"):]
 		}
 	}
-	return nil
+	_, err := safe.CheckURL(check)
+	if err == nil {
+		return nil
+	}
+	var ue *safe.URLError
+	if errors.As(err, &ue) {
+		switch ue.Problem {
+		case safe.UserInfo:
+			return errorf("the credential URL must not hold a user name or password")
+		case safe.Fragment:
+			return errorf("the credential URL must not have a #fragment")
+		case safe.PlainHTTP:
+			if u, err := url.Parse(raw); err == nil {
+				return errorf("the credential URL %s must use https (http only on a loopback or link-local address)", u.Scheme+"://"+u.Host+u.Path)
+			}
+		}
+	}
+	return errorf("the credential URL must be an absolute https URL")
 }
 
 func validHeaderName(s string) bool {

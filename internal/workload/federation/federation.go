@@ -20,7 +20,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ghlogin/ghlogin/internal/hosts"
+	"github.com/ghlogin/ghlogin/internal/clock"
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -53,15 +54,15 @@ type Config struct {
 	HTTPClient *http.Client
 	// Timeout bounds each request; zero means DefaultTimeout.
 	Timeout time.Duration
-	// Now is the clock for expiry times; nil means time.Now.
-	Now func() time.Time
+	// Clock tells the time for expiry times; nil means clock.Real.
+	Clock clock.Clock
 }
 
 func (c *Config) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
+	if c.Clock != nil {
+		return c.Clock.Now()
 	}
-	return time.Now()
+	return clock.Real{}.Now()
 }
 
 func (c *Config) timeout() time.Duration {
@@ -105,26 +106,30 @@ func (c *Config) iamURL(serviceAccount, method string) string {
 	return c.IAMCredentialsEndpoint() + "/v1/projects/-/serviceAccounts/" + url.PathEscape(serviceAccount) + ":" + method
 }
 
-// CheckEndpoint checks that raw is an absolute https URL, or http on a
-// loopback host, with no user info or fragment. name says which endpoint.
+// CheckEndpoint checks raw with safe.CheckURL: an absolute https URL, or
+// http on a loopback host, with no user info or fragment. name says which
+// endpoint.
 func CheckEndpoint(name, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Opaque != "" {
-		return &UsageError{Name: name, Value: raw, Reason: "must be an absolute https URL"}
-	}
-	switch {
-	case u.User != nil:
-		return &UsageError{Name: name, Value: u.Redacted(), Reason: "must not hold a user name or password"}
-	case u.Fragment != "":
-		return &UsageError{Name: name, Value: raw, Reason: "must not have a #fragment"}
-	case u.Scheme == "https":
+	_, err := safe.CheckURL(raw)
+	if err == nil {
 		return nil
-	case u.Scheme == "http" && hosts.IsLoopback(u.Host):
-		return nil
-	case u.Scheme == "http":
-		return &UsageError{Name: name, Value: raw, Reason: "must use https (http is allowed only on a loopback address)"}
 	}
-	return &UsageError{Name: name, Value: raw, Reason: "must be an absolute https URL"}
+	e := &UsageError{Name: name, Value: raw, Reason: "must be an absolute https URL"}
+	var ue *safe.URLError
+	if errors.As(err, &ue) {
+		switch ue.Problem {
+		case safe.UserInfo:
+			e.Value, e.Reason = "", "must not hold a user name or password"
+			if u, err := url.Parse(raw); err == nil {
+				e.Value = u.Redacted()
+			}
+		case safe.Fragment:
+			e.Reason = "must not have a #fragment"
+		case safe.PlainHTTP:
+			e.Reason = "must use https (http is allowed only on a loopback address)"
+		}
+	}
+	return e
 }
 
 // Token is an access token from STS or IAM Credentials. It is a secret:
@@ -228,10 +233,10 @@ func (c *Config) Exchange(ctx context.Context, req ExchangeRequest) (*Token, err
 		return nil, &STSError{StatusCode: http.StatusOK, Description: "the reply holds no usable access_token"}
 	}
 	if r.TokenType != "" && !strings.EqualFold(r.TokenType, "bearer") {
-		return nil, &STSError{StatusCode: http.StatusOK, Description: fmt.Sprintf("the reply has token_type %q, not Bearer", oauth.Printable(r.TokenType, 40))}
+		return nil, &STSError{StatusCode: http.StatusOK, Description: fmt.Sprintf("the reply has token_type %q, not Bearer", safe.Short(r.TokenType, 40))}
 	}
 	if r.IssuedTokenType != "" && r.IssuedTokenType != TokenTypeAccessToken {
-		return nil, &STSError{StatusCode: http.StatusOK, Description: fmt.Sprintf("the reply has issued_token_type %q, not an access token", oauth.Printable(r.IssuedTokenType, 80))}
+		return nil, &STSError{StatusCode: http.StatusOK, Description: fmt.Sprintf("the reply has issued_token_type %q, not an access token", safe.Short(r.IssuedTokenType, 80))}
 	}
 	t := &Token{AccessToken: r.AccessToken, TokenType: "Bearer", IssuedTokenType: TokenTypeAccessToken, provider: req.Provider}
 	if r.ExpiresIn > 0 {
@@ -316,7 +321,7 @@ func stsError(err error, secret string) error {
 		// The wrapped error is ours alone: scrub it too, for errors.As users.
 		oe.Description = redact(oe.Description, secret)
 		oe.URI = redact(oe.URI, secret)
-		return &STSError{Code: oauth.Printable(oe.Code, 60), Description: oe.Description, StatusCode: oe.StatusCode, RetryAfter: oe.RetryAfter, err: err}
+		return &STSError{Code: safe.Short(oe.Code, 60), Description: oe.Description, StatusCode: oe.StatusCode, RetryAfter: oe.RetryAfter, err: err}
 	}
 	var he *oauth.HTTPError
 	if errors.As(err, &he) {
@@ -481,8 +486,8 @@ func (c *Config) iamPost(ctx context.Context, call iamCall, bearer string, body,
 			RetryAfter: oauth.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now()), lifetime: call.lifetime, provider: call.provider}
 		var ge googleError
 		if json.Unmarshal(raw, &ge) == nil && ge.Error != nil {
-			e.Status = oauth.Printable(ge.Error.Status, 60)
-			e.Message = oauth.Printable(redact(ge.Error.Message, bearer), 300)
+			e.Status = safe.Short(ge.Error.Status, 60)
+			e.Message = safe.Short(redact(safe.Text(ge.Error.Message), bearer), 300)
 			e.Reason = errorInfoReason(ge.Error.Details)
 		} else {
 			e.unexpected = true
@@ -504,7 +509,7 @@ func errorInfoReason(details []json.RawMessage) string {
 			Reason string `json:"reason"`
 		}
 		if json.Unmarshal(d, &info) == nil && strings.HasSuffix(info.Type, "google.rpc.ErrorInfo") && info.Reason != "" {
-			return oauth.Printable(info.Reason, 60)
+			return safe.Short(info.Reason, 60)
 		}
 	}
 	return ""

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -72,7 +73,7 @@ func (f *fake) requests() []recorded {
 }
 
 func (f *fake) config() *Config {
-	return &Config{STSURL: f.srv.URL + "/v1/token", IAMCredentialsURL: f.srv.URL, Now: func() time.Time { return fixedNow }}
+	return &Config{STSURL: f.srv.URL + "/v1/token", IAMCredentialsURL: f.srv.URL, Clock: clock.NewFake(fixedNow)}
 }
 
 func reply(status int, contentType, body string) http.HandlerFunc {

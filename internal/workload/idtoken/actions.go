@@ -3,10 +3,12 @@ package idtoken
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -68,14 +70,23 @@ func (g *GitHubActions) Name() string { return SourceGitHubActions }
 // An empty audience leaves the query as it is. The URL must be https, or
 // http on a loopback host, since the request token travels with it.
 func ActionsTokenURL(requestURL, audience string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(requestURL))
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return "", &UsageError{Source: SourceGitHubActions, Message: EnvActionsRequestURL + " is not an absolute URL"}
+	// A fragment is never sent, so it is dropped rather than refused.
+	raw, _, _ := strings.Cut(strings.TrimSpace(requestURL), "#")
+	u, err := safe.CheckURL(raw)
+	if err != nil {
+		msg := EnvActionsRequestURL + " is not an absolute URL"
+		var ue *safe.URLError
+		if errors.As(err, &ue) {
+			switch ue.Problem {
+			case safe.PlainHTTP, safe.Scheme:
+				scheme, _, _ := strings.Cut(raw, ":")
+				msg = "refusing to send the request token to " + EnvActionsRequestURL + " over " + strings.ToLower(scheme) + ": it must be https (or http on a loopback address)"
+			case safe.UserInfo:
+				msg = EnvActionsRequestURL + " must not hold a user name or password"
+			}
+		}
+		return "", &UsageError{Source: SourceGitHubActions, Message: msg}
 	}
-	if !secureURL(u) {
-		return "", &UsageError{Source: SourceGitHubActions, Message: "refusing to send the request token to " + EnvActionsRequestURL + " over " + u.Scheme + ": it must be https (or http on a loopback address)"}
-	}
-	u.Fragment, u.RawFragment = "", ""
 	if audience != "" {
 		var kept []string
 		for _, p := range strings.Split(u.RawQuery, "&") {

@@ -17,15 +17,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
-	"github.com/ghlogin/ghlogin/oauth"
+	"github.com/ghlogin/ghlogin/internal/safe"
 )
 
 // Source names accepted by Detect and returned by Source.Name.
@@ -217,7 +216,8 @@ func endpointName(source string) string {
 }
 
 // defaultHTTPClient is used when the caller gives none: it has a timeout and
-// refuses redirects that would leave https for a non-loopback host.
+// refuses redirects to URLs that safe.CheckURL refuses (plain http to a
+// host that is not loopback, user info, fragments).
 func defaultHTTPClient() *http.Client {
 	return &http.Client{Timeout: DefaultTimeout, CheckRedirect: checkRedirect}
 }
@@ -226,8 +226,16 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 5 {
 		return errors.New("too many redirects")
 	}
-	if !secureURL(req.URL) {
-		return fmt.Errorf("refusing a redirect to plain http on %s", req.URL.Host)
+	if _, err := safe.CheckURL(req.URL.String()); err != nil {
+		var ue *safe.URLError
+		if !errors.As(err, &ue) {
+			return err
+		}
+		if ue.Problem == safe.PlainHTTP {
+			return fmt.Errorf("refusing a redirect to plain http on %s", req.URL.Host)
+		}
+		// The URL itself is left out: its query may carry a secret.
+		return fmt.Errorf("refusing a redirect to %s: %s", req.URL.Host, ue.Reason)
 	}
 	return nil
 }
@@ -238,25 +246,6 @@ func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 		return context.WithCancel(ctx)
 	}
 	return context.WithTimeout(ctx, DefaultTimeout)
-}
-
-// secureURL reports whether u is https, or http on a loopback host.
-func secureURL(u *url.URL) bool {
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-		return u.Host != ""
-	case "http":
-		return isLoopback(u.Hostname())
-	}
-	return false
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // readBody reads at most maxBodyBytes of r.
@@ -297,8 +286,9 @@ func snippet(body []byte, secrets ...string) string {
 	return sanitize(s, secrets...)
 }
 
-// sanitize redacts secrets and JWT-shaped text, collapses whitespace, drops
-// control characters and cuts the result to 200 characters.
+// sanitize redacts secrets and JWT-shaped text, collapses whitespace (a
+// control character separates words as a space does) and makes the result
+// safe to print with safe.Short, cut to 200 bytes.
 func sanitize(s string, secrets ...string) string {
 	for _, sec := range secrets {
 		if len(sec) >= 4 {
@@ -306,5 +296,6 @@ func sanitize(s string, secrets ...string) string {
 		}
 	}
 	s = jwtLike().ReplaceAllString(s, "[redacted]")
-	return oauth.Printable(strings.Join(strings.Fields(s), " "), 200)
+	words := strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
+	return safe.Short(strings.Join(words, " "), 200)
 }

@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
+	"github.com/ghlogin/ghlogin/internal/clock"
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -26,8 +27,15 @@ type VerifyOptions struct {
 	// HTTPClient fetches the discovery document and the JWKS; nil = a client
 	// with a DefaultTimeout timeout.
 	HTTPClient *http.Client
-	// Now is the time exp and nbf are checked against; nil = time.Now.
-	Now func() time.Time
+	// Clock tells the time exp and nbf are checked against; nil = clock.Real.
+	Clock clock.Clock
+}
+
+func (o VerifyOptions) clock() clock.Clock {
+	if o.Clock == nil {
+		return clock.Real{}
+	}
+	return o.Clock
 }
 
 // Verified is a token whose signature, issuer, expiry and (when asked)
@@ -75,7 +83,7 @@ func (e *VerifyError) Unwrap() error { return e.Err }
 
 // Verify checks token with OIDC discovery on its issuer: it fetches
 // {issuer}/.well-known/openid-configuration and the jwks_uri it names, then
-// checks the signature, the issuer, exp and nbf (against opts.Now) and, when
+// checks the signature, the issuer, exp and nbf (against opts.Clock) and, when
 // opts.Audience is set, the audience. Failures are *VerifyError.
 func Verify(ctx context.Context, token string, opts VerifyOptions) (*Verified, error) {
 	token = strings.TrimSpace(token)
@@ -130,7 +138,7 @@ func Verify(ctx context.Context, token string, opts VerifyOptions) (*Verified, e
 	verifier := provider.Verifier(&oidc.Config{
 		ClientID:          opts.Audience,
 		SkipClientIDCheck: opts.Audience == "",
-		Now:               opts.Now,
+		Now:               opts.clock().Now,
 	})
 	idt, err := verifier.Verify(ctx, token)
 	if err != nil {
@@ -154,10 +162,7 @@ func Verify(ctx context.Context, token string, opts VerifyOptions) (*Verified, e
 // checks the signature first; when that passed, the claims read by Decode
 // are the signed ones and tell which later check failed.
 func classify(err error, d *Decoded, issuer string, opts VerifyOptions, token string) error {
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
+	now := opts.clock().Now
 	ve := &VerifyError{Issuer: issuer, Err: redactErr(err, token)}
 	msg := err.Error()
 	var expired *oidc.TokenExpiredError
@@ -208,11 +213,11 @@ func classify(err error, d *Decoded, issuer string, opts VerifyOptions, token st
 	return ve
 }
 
-// trustedIssuer reports whether an issuer URL may be fetched: https, or http
-// on loopback, with a host and no query or fragment.
+// trustedIssuer reports whether an issuer URL may be fetched: one that
+// safe.CheckURL accepts, without a query (OpenID Connect Discovery 1.0 §2).
 func trustedIssuer(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && u.Host != "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil && secureURL(u)
+	u, err := safe.CheckURL(s)
+	return err == nil && u.RawQuery == ""
 }
 
 func audiences(v any) []string {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/ghlogin/ghlogin/internal/clock"
 )
 
 // issuerServer is an OIDC issuer on loopback: discovery and a JWKS holding
@@ -89,15 +91,13 @@ func (s *issuerServer) claims(extra map[string]any) map[string]any {
 	return c
 }
 
-func fixedNow(t time.Time) func() time.Time { return func() time.Time { return t } }
-
 func TestVerifyGood(t *testing.T) {
 	s := newIssuer(t)
 	tok := signJWT(t, testKey(t, 0), "k1", s.claims(nil))
 	for _, opts := range []VerifyOptions{
-		{Audience: wifAudience, Now: fixedNow(verifyNow)},
-		{Issuer: s.URL, Now: fixedNow(verifyNow)},
-		{Issuer: s.URL, Audience: wifAudience, Now: fixedNow(verifyNow), HTTPClient: &http.Client{Timeout: time.Second}},
+		{Audience: wifAudience, Clock: clock.NewFake(verifyNow)},
+		{Issuer: s.URL, Clock: clock.NewFake(verifyNow)},
+		{Issuer: s.URL, Audience: wifAudience, Clock: clock.NewFake(verifyNow), HTTPClient: &http.Client{Timeout: time.Second}},
 	} {
 		v, err := Verify(context.Background(), tok, opts)
 		if err != nil {
@@ -142,8 +142,8 @@ func TestVerifyFailures(t *testing.T) {
 		{"tampered claims", tampered, VerifyOptions{}, nil, ReasonSignature, []string{`key id "k1"`, "altered"}},
 		{"unknown kid", otherKey, VerifyOptions{}, nil, ReasonSignature, []string{`key id "k2"`}},
 		{"wrong key under a known kid", sameKidOtherKey, VerifyOptions{}, nil, ReasonSignature, []string{"matches no key"}},
-		{"expired", good, VerifyOptions{Now: fixedNow(verifyNow.Add(time.Hour))}, nil, ReasonExpired, []string{"expired at 2025-06-01T12:04:00Z", "fresh"}},
-		{"not yet valid", good, VerifyOptions{Now: fixedNow(verifyNow.Add(-time.Hour))}, nil, ReasonNotYetValid, []string{"clock"}},
+		{"expired", good, VerifyOptions{Clock: clock.NewFake(verifyNow.Add(time.Hour))}, nil, ReasonExpired, []string{"expired at 2025-06-01T12:04:00Z", "fresh"}},
+		{"not yet valid", good, VerifyOptions{Clock: clock.NewFake(verifyNow.Add(-time.Hour))}, nil, ReasonNotYetValid, []string{"clock"}},
 		{"wrong audience", good, VerifyOptions{Audience: "sts.amazonaws.com"}, nil, ReasonAudience, []string{`"` + wifAudience + `"`, `not "sts.amazonaws.com"`, "--audience"}},
 		{"wrong audience among several", signJWT(t, testKey(t, 0), "k1", s.claims(map[string]any{"aud": []string{"a", "b"}})), VerifyOptions{Audience: "c"}, nil, ReasonAudience, []string{`"a", "b"`, `not "c"`}},
 		{"issuer mismatch", good, VerifyOptions{Issuer: "https://token.actions.githubusercontent.com"}, nil, ReasonIssuerMismatch, []string{"https://token.actions.githubusercontent.com"}},
@@ -165,8 +165,8 @@ func TestVerifyFailures(t *testing.T) {
 			if c.setup != nil {
 				c.setup()
 			}
-			if c.opts.Now == nil {
-				c.opts.Now = fixedNow(verifyNow)
+			if c.opts.Clock == nil {
+				c.opts.Clock = clock.NewFake(verifyNow)
 			}
 			_, err := Verify(context.Background(), c.token, c.opts)
 			var ve *VerifyError
@@ -197,7 +197,7 @@ func TestVerifyDiscoveryEchoesToken(t *testing.T) {
 		http.Error(w, "bad request for "+tok.Load().(string), http.StatusBadRequest)
 	})
 	tok.Store(signJWT(t, testKey(t, 0), "k1", map[string]any{"iss": srv.URL, "sub": "canary-subject", "exp": verifyNow.Add(time.Hour).Unix()}))
-	_, err := Verify(context.Background(), tok.Load().(string), VerifyOptions{Now: fixedNow(verifyNow)})
+	_, err := Verify(context.Background(), tok.Load().(string), VerifyOptions{Clock: clock.NewFake(verifyNow)})
 	var ve *VerifyError
 	if !errors.As(err, &ve) || ve.Reason != ReasonDiscovery || !strings.Contains(err.Error(), "[redacted]") {
 		t.Fatalf("err = %v", err)
@@ -219,14 +219,14 @@ func TestVerifyActionsToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := Verify(context.Background(), tok, VerifyOptions{Issuer: s.URL, Audience: "https://example.com/aud", Now: fixedNow(verifyNow)})
+	v, err := Verify(context.Background(), tok, VerifyOptions{Issuer: s.URL, Audience: "https://example.com/aud", Clock: clock.NewFake(verifyNow)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(v.Audience, []string{"https://example.com/aud"}) {
 		t.Errorf("aud = %v", v.Audience)
 	}
-	_, err = Verify(context.Background(), tok, VerifyOptions{Audience: "other", Now: fixedNow(verifyNow)})
+	_, err = Verify(context.Background(), tok, VerifyOptions{Audience: "other", Clock: clock.NewFake(verifyNow)})
 	var ve *VerifyError
 	if !errors.As(err, &ve) || ve.Reason != ReasonAudience {
 		t.Errorf("err = %v", err)
