@@ -24,13 +24,13 @@ func TestSourceURLPolicy(t *testing.T) {
 		}
 	}
 	for in, msg := range map[string]string{
-		"http://token.example.com/t":         "http://token.example.com/t must use https (http only on a loopback or link-local address)",
-		"http://10.0.0.1/t":                  "must use https",
-		"ftp://token.example.com/t":          "absolute https URL",
-		"/t":                                 "absolute https URL",
-		"https://token.example.com/t#x":      "#fragment",
+		"http://token.example.com/t":          "http://token.example.com/t must use https (http only on a loopback or link-local address)",
+		"http://10.0.0.1/t":                   "must use https",
+		"ftp://token.example.com/t":           "absolute https URL",
+		"/t":                                  "absolute https URL",
+		"https://token.example.com/t#x":       "#fragment",
 		"https://u:hunter2@token.example.com": "user name or password",
-		"http://u:hunter2@169.254.169.254/x": "user name or password",
+		"http://u:hunter2@169.254.169.254/x":  "user name or password",
 	} {
 		_, err := Build(Options{Provider: p, URL: in})
 		var e *Error
