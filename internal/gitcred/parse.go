@@ -17,6 +17,8 @@ import (
 	"io"
 	"net/url"
 	"strings"
+
+	"github.com/ghlogin/ghlogin/internal/safe"
 )
 
 // MaxLineBytes is the longest line git's protocol allows, trailing LF included.
@@ -140,7 +142,7 @@ func (r *Request) set(n int, line []byte) error {
 	case bytes.ContainsAny(key, "\r\x00"):
 		return &ParseError{Line: n, Reason: "the key holds a carriage return or NUL"}
 	case bytes.ContainsAny(value, "\r\x00"):
-		return &ParseError{Line: n, Reason: fmt.Sprintf("the value of %q holds a carriage return or NUL", printable(key))}
+		return &ParseError{Line: n, Reason: fmt.Sprintf("the value of %q holds a carriage return or NUL", safe.Short(string(key), 40))}
 	}
 	v := string(value)
 	switch string(key) {
@@ -244,18 +246,4 @@ func decode(s, what string) (string, error) {
 		return "", fmt.Errorf("the url's %s holds a newline, carriage return or NUL", what)
 	}
 	return d, nil
-}
-
-// printable shortens and cleans a key for an error message.
-func printable(b []byte) string {
-	s := strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, string(b))
-	if len(s) > 40 {
-		s = s[:40] + "…"
-	}
-	return s
 }

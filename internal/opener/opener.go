@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/pkg/browser"
+
+	"github.com/ghlogin/ghlogin/internal/safe"
 )
 
 // Opener opens a URL. It must return quickly: it never waits for the browser.
@@ -52,13 +54,18 @@ var openWait = 3 * time.Second
 var browserMu sync.Mutex
 
 // Open starts the browser on url and returns without waiting for it to exit.
+// It opens only what safe.CheckURL accepts: https, or http on a loopback
+// address, without user info or a fragment.
 //
 // A command from GHLOGIN_BROWSER or BROWSER is split on spaces; the URL
 // replaces every "%s" in its arguments, or else is added as the last
 // argument. Either way it is one argument, never seen by a shell.
 func (s System) Open(url string) error {
 	if !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "http://") {
-		return fmt.Errorf("refusing to open %q: not an http(s) URL", url)
+		return fmt.Errorf("refusing to open %q: not an http(s) URL", safe.Short(url, 200))
+	}
+	if _, err := safe.CheckURL(url); err != nil {
+		return fmt.Errorf("refusing to open it: %w", err)
 	}
 	getenv := s.Getenv
 	if getenv == nil {

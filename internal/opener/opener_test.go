@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/ghlogin/ghlogin/internal/safe"
 )
 
 func env(m map[string]string) Env {
@@ -33,6 +35,27 @@ func TestOpenRefusesNonHTTP(t *testing.T) {
 		err := System{Getenv: env(map[string]string{"GHLOGIN_BROWSER": "/bin/false"})}.Open(u)
 		if err == nil || !strings.Contains(err.Error(), "not an http(s) URL") {
 			t.Errorf("Open(%q) = %v, want a refusal", u, err)
+		}
+	}
+}
+
+func TestOpenFollowsTheURLPolicy(t *testing.T) {
+	for u, msg := range map[string]string{
+		"http://example.com/login":             "loopback",
+		"https://user:hunter2@example.com/x":   "user name",
+		"https://github.com/login/device#code": "fragment",
+		"https://":                             "absolute URL",
+	} {
+		err := System{Getenv: env(map[string]string{"GHLOGIN_BROWSER": "/bin/false"})}.Open(u)
+		var ue *safe.URLError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), msg) || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("Open(%q) = %v, want a *safe.URLError about %q", u, err, msg)
+		}
+	}
+	for _, u := range []string{"http://127.0.0.1:8787/login/device", "http://[::1]/x", "http://localhost:9/x"} {
+		err := System{Getenv: env(map[string]string{"GHLOGIN_BROWSER": "none"})}.Open(u)
+		if !errors.Is(err, ErrDisabled) {
+			t.Errorf("Open(%q) = %v; a loopback http URL passes the policy", u, err)
 		}
 	}
 }
