@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/ghlogin/ghlogin/internal/safe"
 )
 
 // serving is the lifecycle of a started server, shared by Server and
@@ -70,11 +73,10 @@ func listenLoopback(ctx context.Context, addr string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emulator address %q: %w (use HOST:PORT, e.g. 127.0.0.1:8787)", addr, err)
 	}
-	ip := net.ParseIP(host)
-	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !safe.IsLoopback(host) {
 		return nil, fmt.Errorf("emulator address %q: %w; use 127.0.0.1 or [::1]", addr, ErrNotLoopback)
 	}
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		addr = net.JoinHostPort("127.0.0.1", port)
 	}
 	var lc net.ListenConfig

@@ -1,10 +1,11 @@
 package emulator
 
 import (
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/ghlogin/ghlogin/internal/safe"
 )
 
 // handleAuthorize serves GET and POST /login/oauth/authorize.
@@ -186,7 +187,7 @@ func redirectAllowed(c *Client, raw string) (string, bool) {
 		return "", false
 	}
 	uh, ch := strings.ToLower(u.Hostname()), strings.ToLower(cb.Hostname())
-	if isLoopbackName(ch) {
+	if safe.IsLoopback(ch) {
 		if uh != ch {
 			return "", false
 		}
@@ -213,14 +214,6 @@ func redirectAllowed(c *Client, raw string) (string, bool) {
 		return "", false
 	}
 	return raw, true
-}
-
-func isLoopbackName(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 func effectivePort(u *url.URL) string {

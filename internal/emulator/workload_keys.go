@@ -16,14 +16,14 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/ghlogin/ghlogin/internal/safe"
 )
 
 // signingKey is an issuer's RS256 key.
@@ -171,17 +171,16 @@ func (w *Workload) keysFor(ctx context.Context, base, issuer string) (jose.JSONW
 	return set, nil
 }
 
-// fetchJSON GETs an https (or loopback http) URL and decodes its JSON reply.
+// fetchJSON GETs a URL that safe.CheckURL accepts (https, or loopback
+// http) and decodes its JSON reply.
 func fetchJSON(ctx context.Context, raw string, v any) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("bad URL %q", raw)
-	}
-	if u.Scheme != "https" {
-		ip := net.ParseIP(u.Hostname())
-		if u.Scheme != "http" || !(u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback())) {
+	u, err := safe.CheckURL(raw)
+	if err != nil {
+		var ue *safe.URLError
+		if errors.As(err, &ue) && ue.Problem == safe.PlainHTTP {
 			return fmt.Errorf("refusing %q: not https", raw)
 		}
+		return err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
 	if err != nil {
