@@ -12,7 +12,7 @@ import (
 func TestParseErrorKeyIsSafeText(t *testing.T) {
 	for key, want := range map[string]string{
 		"\x1b]0;pwned\x07x\u202ey": `"xy"`,
-		strings.Repeat("k", 100):  `"` + strings.Repeat("k", 40) + `…"`,
+		strings.Repeat("k", 100):   `"` + strings.Repeat("k", 40) + `…"`,
 	} {
 		_, err := Parse(strings.NewReader("protocol=https\n" + key + "=v\x00\n\n"))
 		var pe *ParseError
