@@ -22,7 +22,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/ghlogin/ghlogin/internal/safe"
 )
@@ -296,6 +295,7 @@ func sanitize(s string, secrets ...string) string {
 		}
 	}
 	s = jwtLike().ReplaceAllString(s, "[redacted]")
-	words := strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
-	return safe.Short(strings.Join(words, " "), 200)
+	// safe.Text removes whole escape sequences (ESC c resets a terminal, so
+	// its "c" goes too); what is left is collapsed to single spaces.
+	return safe.Short(strings.Join(strings.Fields(safe.Text(s)), " "), 200)
 }
