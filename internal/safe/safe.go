@@ -20,9 +20,9 @@ import (
 // Text returns s fit to print on one line of a terminal. It removes what
 // could move the cursor, change colours, set the window title, write the
 // clipboard (OSC 52) or reorder what is shown:
-//   - C0 and C1 control characters and DEL (every escape sequence starts
-//     with ESC, 0x1b, or a C1 introducer such as CSI, 0x9b), with the
-//     parameters of any ESC sequence, so "\x1b[31m" leaves nothing behind;
+//   - C0 and C1 control characters and DEL, and whole escape sequences:
+//     every one starts with ESC (0x1b) or a C1 introducer such as CSI
+//     (U+009B), and its parameters go with it, so "\x1b[31m" leaves nothing;
 //   - bidirectional controls (U+061C, U+200E, U+200F, U+202A–U+202E,
 //     U+2066–U+2069), which can make text read differently from its bytes;
 //   - invalid UTF-8, replaced by U+FFFD.
@@ -44,6 +44,12 @@ func Text(s string) string {
 		}
 		if r == 0x1b {
 			i += size + escapeLen(s[i+size:])
+			continue
+		}
+		if intro, ok := c1Introducers[r]; ok {
+			// A C1 introducer (CSI U+009B, OSC U+009D, DCS U+0090, …) starts
+			// the same sequence as ESC plus its 7-bit form.
+			i += size + escapeLen(string(intro)+s[i+size:]) - 1
 			continue
 		}
 		i += size
@@ -82,6 +88,10 @@ func isPlain(s string) bool {
 	}
 	return true
 }
+
+// c1Introducers maps the C1 controls that open a sequence to the byte that
+// follows ESC in their 7-bit form (ECMA-48 §5.3).
+var c1Introducers = map[rune]byte{0x9b: '[', 0x9d: ']', 0x90: 'P', 0x9f: '_', 0x9e: '^', 0x98: 'X'}
 
 func isBidi(r rune) bool {
 	return r == 0x061c || r == 0x200e || r == 0x200f ||
