@@ -1,53 +1,99 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 
 	"github.com/ghlogin/ghlogin/internal/config"
 )
 
+// CredentialsFile is the file store's name inside the config directory.
+const CredentialsFile = "credentials.json"
+
 // Credentials is the content of credentials.json: host → login → secret.
 type Credentials map[string]map[string]*Secret
 
-// InsecureFileError means credentials.json can be read or written by other
-// users. ghlogin refuses to use it (as ssh does with private keys) until the
-// user has fixed the mode, because the tokens in it may have been exposed.
-type InsecureFileError struct {
-	Path string
-	Mode fs.FileMode
-}
-
-// Error says what went wrong and what to do.
-func (e *InsecureFileError) Error() string {
-	return fmt.Sprintf("%s is accessible by other users (mode %04o), so the tokens in it may have been exposed; run: chmod 600 %s (and consider revoking those tokens)", e.Path, e.Mode.Perm(), e.Path)
-}
-
-// CorruptFileError means credentials.json is not valid. ghlogin never
-// overwrites it then, since that would lose the tokens it may still hold.
-type CorruptFileError struct {
-	Path string
-}
-
-// Error says what went wrong and what to do.
-func (e *CorruptFileError) Error() string {
-	return fmt.Sprintf("%s is not a valid credentials file; ghlogin will not overwrite it: move it away, then log in again", e.Path)
-}
-
-// fileBackend keeps secrets in credentials.json. Writes happen only under
-// the store lock and are atomic; reads need no lock.
+// fileBackend is the "file" Backend: every secret in credentials.json, mode
+// 0600. Writes happen only under the store lock and are atomic; reads need
+// no lock.
 type fileBackend struct {
-	path  string
+	dir, path string
+	// write replaces the file; tests make it fail.
 	write func(path string, data []byte) error
 }
 
+func newFileBackend(dir string) *fileBackend {
+	return &fileBackend{dir: dir, path: filepath.Join(dir, CredentialsFile), write: defaultWrite}
+}
+
+func defaultWrite(path string, data []byte) error { return config.WriteFileAtomic(path, data) }
+
+// Name returns "file".
+func (fb *fileBackend) Name() string { return BackendFile }
+
+// Get returns host/login's secret from the file.
+func (fb *fileBackend) Get(_ context.Context, host, login string) (*Secret, error) {
+	c, err := fb.read()
+	if err != nil {
+		return nil, err
+	}
+	sec := c.get(host, login)
+	switch {
+	case sec == nil:
+		return nil, ErrNotFound
+	case sec.Token == "":
+		return nil, &CorruptSecretError{Host: host, Login: login, Store: BackendFile}
+	}
+	return sec, nil
+}
+
+// Set writes host/login's secret into the file.
+func (fb *fileBackend) Set(_ context.Context, host, login string, sec *Secret) error {
+	c, err := fb.read()
+	if err != nil {
+		return err
+	}
+	c.put(host, login, sec)
+	return fb.save(c)
+}
+
+// Delete removes host/login's secret from the file; ErrNotFound when it
+// held none (the file is then left untouched).
+func (fb *fileBackend) Delete(_ context.Context, host, login string) error {
+	c, err := fb.read()
+	if err != nil {
+		return err
+	}
+	if c.get(host, login) == nil {
+		return ErrNotFound
+	}
+	c.put(host, login, nil)
+	return fb.save(c)
+}
+
+// Probe checks that the config directory exists or can be created, and that
+// an existing credentials.json is readable, valid and private
+// (*InsecureFileError, *CorruptFileError otherwise).
+func (fb *fileBackend) Probe(context.Context) error {
+	if err := config.EnsureDir(fb.dir); err != nil {
+		return err
+	}
+	if _, err := os.Stat(fb.dir); err != nil {
+		return err
+	}
+	_, err := fb.read()
+	return err
+}
+
 // read returns the file's content; a missing file is empty.
-func (fb fileBackend) read() (Credentials, error) {
+func (fb *fileBackend) read() (Credentials, error) {
 	f, err := os.Open(fb.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Credentials{}, nil
@@ -79,7 +125,7 @@ func (fb fileBackend) read() (Credentials, error) {
 
 // save writes c atomically (temporary file, fsync, rename, fsync of the
 // directory), mode 0600. The caller holds the store lock.
-func (fb fileBackend) save(c Credentials) error {
+func (fb *fileBackend) save(c Credentials) error {
 	for host, m := range c {
 		for login, sec := range m {
 			if sec == nil {
@@ -100,7 +146,10 @@ func (fb fileBackend) save(c Credentials) error {
 
 func (c Credentials) get(host, login string) *Secret {
 	if m := c[host]; m != nil {
-		return m[login]
+		if sec := m[login]; sec != nil {
+			cp := *sec
+			return &cp
+		}
 	}
 	return nil
 }
@@ -131,5 +180,3 @@ func (c Credentials) Logins() []string {
 	sort.Strings(out)
 	return out
 }
-
-func defaultWrite(path string, data []byte) error { return config.WriteFileAtomic(path, data) }

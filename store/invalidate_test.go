@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/ghlogin/ghlogin/store/storetest"
 )
 
 // TestInvalidate: a rejected token is removed from both backends, the account
@@ -14,7 +16,7 @@ func TestInvalidate(t *testing.T) {
 	ctx := context.Background()
 	for _, backend := range []string{BackendFile, BackendKeyring} {
 		t.Run(backend, func(t *testing.T) {
-			kr := NewMemKeyring()
+			kr := storetest.NewMemKeyring()
 			s := newStore(t, kr)
 			if err := s.Save(ctx, "github.com", "octocat", backend, &Secret{Token: "gho_canaryAAAA"}); err != nil {
 				t.Fatal(err)
@@ -34,7 +36,7 @@ func TestInvalidate(t *testing.T) {
 			}
 			_, err = s.Secret(ctx, a)
 			var nl *NotLoggedInError
-			if !errors.As(err, &nl) || !strings.Contains(err.Error(), "ghlogin login --host github.com") || strings.Contains(err.Error(), "canary") {
+			if !errors.As(err, &nl) || nl.Host != "github.com" || nl.Login != "octocat" || nl.Invalid != "the API rejected it" || strings.Contains(err.Error(), "canary") {
 				t.Fatalf("Secret after Invalidate: %v", err)
 			}
 			if backend == BackendKeyring {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/ghlogin/ghlogin/internal/config"
 )
 
 // ServicePrefix starts the keyring service name of every secret:
@@ -17,6 +19,17 @@ const ServicePrefix = "ghlogin:"
 
 // Service returns the keyring service name for host.
 func Service(host string) string { return ServicePrefix + host }
+
+// probeUser is the keyring user Probe looks up; nothing is ever stored under it.
+const probeUser = "ghlogin-probe"
+
+// Keyring is the part of github.com/zalando/go-keyring the store uses; tests
+// inject a fake (see package storetest) to act out hangs and failures.
+type Keyring interface {
+	Get(service, user string) (string, error)
+	Set(service, user, secret string) error
+	Delete(service, user string) error
+}
 
 // OSKeyring is the operating system's keyring (macOS Keychain, Windows
 // Credential Manager, Secret Service on Linux) through go-keyring.
@@ -31,11 +44,22 @@ func (OSKeyring) Set(service, user, secret string) error { return keyring.Set(se
 // Delete removes a secret.
 func (OSKeyring) Delete(service, user string) error { return keyring.Delete(service, user) }
 
-// keyringBackend bounds every call to a Keyring and turns its errors into
-// the store's: ErrNotFound or *KeyringUnavailableError.
+// keyringBackend is the "keyring" Backend: one JSON-encoded Secret per
+// account, service Service(host), user the login. It bounds every call to
+// the Keyring and turns its errors into the store's: ErrNotFound,
+// *KeyringUnavailableError, *SecretTooLargeError, *CorruptSecretError.
 type keyringBackend struct {
 	kr      Keyring
 	timeout time.Duration
+}
+
+// Name returns "keyring".
+func (kb keyringBackend) Name() string { return BackendKeyring }
+
+// tuned returns kb with the timeout in force.
+func (kb keyringBackend) tuned(t tuning) Backend {
+	kb.timeout = t.keyringTimeout
+	return kb
 }
 
 // call runs fn in a goroutine and waits at most kb.timeout for it. A call
@@ -54,13 +78,17 @@ func (kb keyringBackend) call(ctx context.Context, op string, fn func() (string,
 		v, err := fn()
 		ch <- result{v, err}
 	}()
-	t := time.NewTimer(kb.timeout)
+	timeout := kb.timeout
+	if timeout <= 0 {
+		timeout = config.DefaultKeyringTimeout
+	}
+	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
 	case r := <-ch:
 		return r.v, classifyKeyringError(op, r.err)
 	case <-t.C:
-		return "", &KeyringUnavailableError{Op: op, Timeout: true, Err: fmt.Errorf("no answer within %v: %w", kb.timeout, context.DeadlineExceeded)}
+		return "", &KeyringUnavailableError{Op: op, Timeout: true, Err: fmt.Errorf("no answer within %v: %w", timeout, context.DeadlineExceeded)}
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
@@ -73,7 +101,7 @@ func classifyKeyringError(op string, err error) error {
 	case errors.Is(err, keyring.ErrNotFound), errors.Is(err, ErrNotFound):
 		return ErrNotFound
 	case errors.Is(err, keyring.ErrSetDataTooBig):
-		return fmt.Errorf("the token is too large for the OS keyring; use --store file or set GHLOGIN_STORE=file: %w", err)
+		return &SecretTooLargeError{Store: BackendKeyring, Err: err}
 	case strings.Contains(err.Error(), "failed to unlock"):
 		return &KeyringUnavailableError{Op: op, Err: fmt.Errorf("the keyring is locked and could not be unlocked (unlock it in your desktop session): %w", err)}
 	default:
@@ -84,8 +112,8 @@ func classifyKeyringError(op string, err error) error {
 	}
 }
 
-// get reads and decodes host/login's secret.
-func (kb keyringBackend) get(ctx context.Context, host, login string) (*Secret, error) {
+// Get reads and decodes host/login's secret.
+func (kb keyringBackend) Get(ctx context.Context, host, login string) (*Secret, error) {
 	v, err := kb.call(ctx, "read", func() (string, error) { return kb.kr.Get(Service(host), login) })
 	if err != nil {
 		return nil, err
@@ -98,8 +126,8 @@ func (kb keyringBackend) get(ctx context.Context, host, login string) (*Secret, 
 	return &sec, nil
 }
 
-// set encodes and writes host/login's secret.
-func (kb keyringBackend) set(ctx context.Context, host, login string, sec *Secret) error {
+// Set encodes and writes host/login's secret.
+func (kb keyringBackend) Set(ctx context.Context, host, login string, sec *Secret) error {
 	data, err := json.Marshal(sec)
 	if err != nil {
 		return err
@@ -108,26 +136,20 @@ func (kb keyringBackend) set(ctx context.Context, host, login string, sec *Secre
 	return err
 }
 
-// del removes host/login's secret; ErrNotFound when there was none.
-func (kb keyringBackend) del(ctx context.Context, host, login string) error {
+// Delete removes host/login's secret; ErrNotFound when there was none.
+func (kb keyringBackend) Delete(ctx context.Context, host, login string) error {
 	_, err := kb.call(ctx, "delete", func() (string, error) { return "", kb.kr.Delete(Service(host), login) })
 	return err
 }
 
-// CorruptSecretError means a backend holds something for an account that
-// is not a ghlogin secret. Logging in again replaces it.
-type CorruptSecretError struct {
-	Host, Login, Store string
-}
-
-// Error says what went wrong and what to do.
-func (e *CorruptSecretError) Error() string {
-	return fmt.Sprintf("the secret for %s on %s in the %s is not readable; log in again: ghlogin login --host %s", e.Login, e.Host, backendPlace(e.Store), e.Host)
-}
-
-func backendPlace(b string) string {
-	if b == BackendFile {
-		return "credentials file"
+// Probe makes a bounded lookup of an entry that does not exist: it needs
+// the bus, the Secret Service (or Keychain / Credential Manager) and an
+// unlocked collection, and writes nothing. A failure is a
+// *KeyringUnavailableError (Timeout when it did not answer in time).
+func (kb keyringBackend) Probe(ctx context.Context) error {
+	_, err := kb.call(ctx, "read", func() (string, error) { return kb.kr.Get(Service("probe"), probeUser) })
+	if err == nil || errors.Is(err, ErrNotFound) {
+		return nil
 	}
-	return "OS keyring"
+	return err
 }

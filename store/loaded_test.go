@@ -7,11 +7,13 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/ghlogin/ghlogin/store/storetest"
 )
 
 func replaceFixture(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(Options{Dir: filepath.Join(t.TempDir(), "ghlogin"), Keyring: NewMemKeyring(), KeyringTimeout: 2 * time.Second})
+	s, err := Open(Options{Dir: filepath.Join(t.TempDir(), "ghlogin"), Keyring: storetest.NewMemKeyring(), KeyringTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -23,24 +21,6 @@ const DefaultLockTimeout = 30 * time.Second
 
 // storeLockFile is the lock every Store mutation takes, in the config directory.
 const storeLockFile = "ghlogin.lock"
-
-// LockError means a cross-process lock could not be taken in time (another
-// ghlogin process holds it) or at all.
-type LockError struct {
-	Path string
-	Err  error
-}
-
-// Error says what went wrong and what to do.
-func (e *LockError) Error() string {
-	if errors.Is(e.Err, context.DeadlineExceeded) || errors.Is(e.Err, context.Canceled) {
-		return fmt.Sprintf("another ghlogin process is holding the lock %s; try again when it has finished", e.Path)
-	}
-	return fmt.Sprintf("cannot take the lock %s: %v", e.Path, e.Err)
-}
-
-// Unwrap returns the underlying error.
-func (e *LockError) Unwrap() error { return e.Err }
 
 // lockFile takes an exclusive advisory lock on path (created 0600 when
 // missing), polling with a short, growing, jittered backoff until ctx is
@@ -106,7 +86,11 @@ func (s *Store) LockPath(name string) string {
 	return filepath.Join(s.opts.Dir, "locks", lockName(name)+".lock")
 }
 
-func (s *Store) withNamedLock(ctx context.Context, name string, fn func() error) error {
+// WithLock runs fn holding the cross-process lock named name (for example
+// "refresh-HOST-LOGIN"; any characters, sanitized into a file name under
+// DIR/locks), waiting until ctx is done to get it. Waiting ends with a
+// *LockError wrapping ctx's error.
+func (s *Store) WithLock(ctx context.Context, name string, fn func() error) error {
 	if err := os.MkdirAll(filepath.Join(s.opts.Dir, "locks"), 0o700); err != nil {
 		return &LockError{Path: s.LockPath(name), Err: err}
 	}

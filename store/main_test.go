@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ghlogin/ghlogin/store/storetest"
 )
 
 // Tests re-execute the test binary as helper processes; the variable below
@@ -51,7 +53,7 @@ func runHelper(mode string) error {
 	case "writer":
 		return helperWriter(dir)
 	case "hold-lock":
-		s, err := Open(Options{Dir: dir, Keyring: NewMemKeyring()})
+		s, err := Open(Options{Dir: dir, Keyring: storetest.NewMemKeyring()})
 		if err != nil {
 			return err
 		}
@@ -73,7 +75,7 @@ func runHelper(mode string) error {
 func helperWorker(dir string) error {
 	id, _ := strconv.Atoi(os.Getenv("H_ID"))
 	host := workerHost(id)
-	s, err := Open(Options{Dir: dir, Keyring: NewMemKeyring(), LockTimeout: 2 * time.Minute})
+	s, err := Open(Options{Dir: dir, Keyring: storetest.NewMemKeyring(), LockTimeout: 2 * time.Minute})
 	if err != nil {
 		return err
 	}
@@ -106,7 +108,7 @@ func workerHost(id int) string {
 
 // helperWriter saves and removes accounts in a loop until it is killed.
 func helperWriter(dir string) error {
-	s, err := Open(Options{Dir: dir, Keyring: NewMemKeyring(), LockTimeout: time.Minute})
+	s, err := Open(Options{Dir: dir, Keyring: storetest.NewMemKeyring(), LockTimeout: time.Minute})
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/store/storetest"
 )
 
 // Fifty processes add an account each, add and remove a temporary one,
@@ -52,7 +53,7 @@ func TestFiftyConcurrentProcesses(t *testing.T) {
 		return
 	}
 
-	s, err := Open(Options{Dir: dir, Keyring: NewMemKeyring()})
+	s, err := Open(Options{Dir: dir, Keyring: storetest.NewMemKeyring()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func TestKilledMidWriteLeavesReadableFiles(t *testing.T) {
 		return
 	}
 	dir := t.TempDir()
-	s, err := Open(Options{Dir: dir, Keyring: NewMemKeyring()})
+	s, err := Open(Options{Dir: dir, Keyring: storetest.NewMemKeyring()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +211,7 @@ func TestWithLockAcrossProcesses(t *testing.T) {
 	if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "locked\n" {
 		t.Fatalf("helper: %q", line)
 	}
-	s, err := Open(Options{Dir: dir, Keyring: NewMemKeyring()})
+	s, err := Open(Options{Dir: dir, Keyring: storetest.NewMemKeyring()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,21 @@
 package store
 
 import (
+	"strings"
 	"time"
 
 	"github.com/ghlogin/ghlogin/oauth"
 )
+
+// Secret is what a backend keeps for one account. Never log it.
+type Secret struct {
+	Token                 string    `json:"token"`
+	TokenType             string    `json:"token_type,omitempty"`
+	Scopes                []string  `json:"scopes,omitempty"`
+	ExpiresAt             time.Time `json:"expires_at,omitzero"`
+	RefreshToken          string    `json:"refresh_token,omitempty"`
+	RefreshTokenExpiresAt time.Time `json:"refresh_token_expires_at,omitzero"`
+}
 
 // NewSecret turns a token endpoint reply into what the store keeps; login
 // and refresh both build their secrets here. scopes, when not nil, are the
@@ -43,4 +54,30 @@ func NewSecret(tok *oauth.Token, scopes []string, prev *Secret, now time.Time) *
 		}
 	}
 	return s
+}
+
+func checkLogin(login string) error {
+	if login == "" || strings.TrimSpace(login) != login || len(login) > 255 {
+		return &InvalidInputError{"the login is empty, too long or has surrounding spaces"}
+	}
+	for _, r := range login {
+		if r < ' ' || r == 0x7f {
+			return &InvalidInputError{"the login holds control characters"}
+		}
+	}
+	return nil
+}
+
+func checkSecret(sec *Secret) error {
+	if sec == nil || sec.Token == "" {
+		return &InvalidInputError{"the token is empty"}
+	}
+	for _, t := range []string{sec.Token, sec.RefreshToken} {
+		for _, r := range t {
+			if r <= ' ' || r == 0x7f {
+				return &InvalidInputError{"the token holds spaces or control characters"}
+			}
+		}
+	}
+	return nil
 }

@@ -1,62 +1,97 @@
-// Package store keeps tokens: each account's secret in the OS keyring (or, where
-// the user chose it, in a 0600 credentials.json), and the non-secret index in
-// the config file. Every change happens under one cross-process lock, so the
-// many ghlogin processes git starts never corrupt either side or lose an account.
-//
-// Layout of the config directory (0700 when ghlogin creates it):
-//
-//	config.toml       settings and the account index (no secrets), 0600
-//	credentials.json  the file store: host → login → Secret, 0600
-//	ghlogin.lock      the lock every mutation takes
-//	locks/NAME.lock   named locks (WithLock), e.g. one per token refresh
-//
-// Both files are replaced atomically (temporary file, fsync, rename, fsync of
-// the directory), so a crash leaves the old version or the new one, whole.
-// A credentials.json that other users can access (group/other mode bits) is
-// refused with *InsecureFileError until the user runs chmod 600, as ssh does
-// with private keys: its tokens may have been exposed, which the user should
-// know rather than have ghlogin quietly repair.
-//
-// Every keyring call is bounded (3 s by default): a call that does not return
-// in time yields *KeyringUnavailableError{Timeout: true} at once and is left
-// to finish in the background, since D-Bus and Keychain calls cannot be
-// interrupted.
 package store
 
 import (
+	"fmt"
+	"path/filepath"
 	"time"
+
+	"github.com/ghlogin/ghlogin/internal/clock"
+	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/hosts"
 )
 
-// Backend names.
-const (
-	BackendKeyring = "keyring"
-	BackendFile    = "file"
-)
-
-// CredentialsFile is the file store's name inside the config directory.
-const CredentialsFile = "credentials.json"
-
-// Secret is what a backend keeps for one account. Never log it.
-type Secret struct {
-	Token                 string    `json:"token"`
-	TokenType             string    `json:"token_type,omitempty"`
-	Scopes                []string  `json:"scopes,omitempty"`
-	ExpiresAt             time.Time `json:"expires_at,omitzero"`
-	RefreshToken          string    `json:"refresh_token,omitempty"`
-	RefreshTokenExpiresAt time.Time `json:"refresh_token_expires_at,omitzero"`
+// Options configure Open.
+type Options struct {
+	// Dir is the config directory (see config.Dir); "" means config.Dir().
+	Dir string
+	// Keyring defaults to the OS keyring through go-keyring (OSKeyring).
+	Keyring Keyring
+	// KeyringTimeout bounds every keyring call; zero means the config
+	// file's keyring_timeout, else 3 s.
+	KeyringTimeout time.Duration
+	// LockTimeout bounds the wait for the store lock; zero means 30 s.
+	LockTimeout time.Duration
+	// Clock dates new accounts (AddedAt); nil means the real clock.
+	Clock clock.Clock
 }
 
-// Account is one stored account as the index describes it (no secret).
-type Account struct {
-	Host      string    `json:"host"`
-	Login     string    `json:"login"`
-	Active    bool      `json:"active"`
-	Store     string    `json:"store"`
-	Scopes    []string  `json:"scopes"`
-	TokenType string    `json:"token_type,omitempty"`
-	ExpiresAt time.Time `json:"expires_at,omitzero"`
-	// RefreshExpiresAt is when the refresh token expires (zero: none or never).
-	RefreshExpiresAt time.Time `json:"refresh_expires_at,omitzero"`
-	// Invalid, when set, says why the token was removed (see Store.Invalidate).
-	Invalid string `json:"invalid,omitempty"`
+// Store is the token store. Methods are safe for concurrent use by many
+// goroutines and many processes sharing Dir.
+type Store struct {
+	opts Options
+	// sem serialises this process's mutations before the file lock.
+	sem chan struct{}
+	// backends are the places secrets can be kept, by name.
+	backends registry
+	// files is the "file" backend (also in backends), kept at hand for
+	// CredentialsPath and for tests.
+	files *fileBackend
+	// saveConfig writes the index; tests replace it to inject failures.
+	saveConfig func(dir string, f *config.File) error
+}
+
+// Open prepares a store in opts.Dir (created 0700 when missing) with the
+// keyring and file backends.
+func Open(opts Options) (*Store, error) {
+	if opts.Dir == "" {
+		d, err := config.Dir()
+		if err != nil {
+			return nil, err
+		}
+		opts.Dir = d
+	}
+	abs, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot use the config directory %s: %w", opts.Dir, err)
+	}
+	opts.Dir = abs
+	if err := config.EnsureDir(opts.Dir); err != nil {
+		return nil, err
+	}
+	if opts.Keyring == nil {
+		opts.Keyring = OSKeyring{}
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	s := &Store{
+		opts:       opts,
+		sem:        make(chan struct{}, 1),
+		files:      newFileBackend(opts.Dir),
+		saveConfig: func(dir string, f *config.File) error { return f.Save(dir) },
+	}
+	s.backends.add(keyringBackend{kr: opts.Keyring})
+	s.backends.add(s.files)
+	return s, nil
+}
+
+// Dir returns the config directory.
+func (s *Store) Dir() string { return s.opts.Dir }
+
+// CredentialsPath returns the file store's path (for prompts and messages).
+func (s *Store) CredentialsPath() string { return s.files.path }
+
+// ConfigPath returns the config file's path.
+func (s *Store) ConfigPath() string { return config.Path(s.opts.Dir) }
+
+// Backends lists the names of the store's backends ("keyring", "file").
+func (s *Store) Backends() []string { return append([]string(nil), s.backends.order...) }
+
+// hostName normalizes a host as the index keys it ("" means github.com).
+func hostName(host string) (string, error) {
+	h, err := hosts.Parse(host)
+	if err != nil {
+		return "", err
+	}
+	return h.Name, nil
 }

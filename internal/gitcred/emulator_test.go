@@ -12,6 +12,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/emulator"
 	"github.com/ghlogin/ghlogin/store"
+	"github.com/ghlogin/ghlogin/store/storetest"
 )
 
 // The helper against the emulator in GitHub App mode: an expiring ghu_ token
@@ -28,7 +29,7 @@ func TestEmulatorAppTokens(t *testing.T) {
 	defer emu.Close()
 	host := strings.TrimPrefix(emu.URL(), "http://")
 
-	st, err := store.Open(store.Options{Dir: t.TempDir(), Keyring: store.NewMemKeyring()})
+	st, err := store.Open(store.Options{Dir: t.TempDir(), Keyring: storetest.NewMemKeyring()})
 	if err != nil {
 		t.Fatal(err)
 	}

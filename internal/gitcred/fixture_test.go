@@ -16,6 +16,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/githubapi"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
+	"github.com/ghlogin/ghlogin/store/storetest"
 )
 
 // Tokens of the fixture accounts.
@@ -33,7 +34,7 @@ const (
 // 127.0.0.1:8787 (protocol http): emu; localhost (https): local.
 func newFixtureStore(t testing.TB, dir string) *store.Store {
 	t.Helper()
-	st, err := store.Open(store.Options{Dir: dir, Keyring: store.NewMemKeyring()})
+	st, err := store.Open(store.Options{Dir: dir, Keyring: storetest.NewMemKeyring()})
 	if err != nil {
 		t.Fatal(err)
 	}

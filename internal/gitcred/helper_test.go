@@ -15,6 +15,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/refresh"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
+	"github.com/ghlogin/ghlogin/store/storetest"
 )
 
 type credCase struct {
@@ -279,7 +280,7 @@ func TestEnvironmentTokens(t *testing.T) {
 		t.Fatalf("GITHUB_TOKEN: %q", out)
 	}
 	// With no account at all, GH_TOKEN still serves github.com (CI).
-	empty, err := store.Open(store.Options{Dir: t.TempDir(), Keyring: store.NewMemKeyring()})
+	empty, err := store.Open(store.Options{Dir: t.TempDir(), Keyring: storetest.NewMemKeyring()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +291,7 @@ func TestEnvironmentTokens(t *testing.T) {
 }
 
 func TestNoTokenExplainsHowToLogIn(t *testing.T) {
-	st, err := store.Open(store.Options{Dir: t.TempDir(), Keyring: store.NewMemKeyring()})
+	st, err := store.Open(store.Options{Dir: t.TempDir(), Keyring: storetest.NewMemKeyring()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +321,7 @@ func TestNoTokenExplainsHowToLogIn(t *testing.T) {
 // The secret is gone from its backend although the index lists the account.
 func TestMissingSecretIsNoToken(t *testing.T) {
 	dir := t.TempDir()
-	kr := store.NewMemKeyring()
+	kr := storetest.NewMemKeyring()
 	st, err := store.Open(store.Options{Dir: dir, Keyring: kr})
 	if err != nil {
 		t.Fatal(err)
@@ -340,7 +341,7 @@ func TestMissingSecretIsNoToken(t *testing.T) {
 
 func TestPrompt(t *testing.T) {
 	newEmpty := func(t *testing.T) *store.Store {
-		st, err := store.Open(store.Options{Dir: t.TempDir(), Keyring: store.NewMemKeyring()})
+		st, err := store.Open(store.Options{Dir: t.TempDir(), Keyring: storetest.NewMemKeyring()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
+	"github.com/ghlogin/ghlogin/store/storetest"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -63,7 +64,7 @@ const rotated = `{"access_token":"ghu_new","expires_in":28800,"refresh_token":"g
 // "active" (active, token not expiring) and "app" (expiring at exp).
 func fixture(t *testing.T, exp time.Time, refreshTok string, refreshExp time.Time) (*store.Store, store.Account, *store.Secret) {
 	t.Helper()
-	st, err := store.Open(store.Options{Dir: t.TempDir(), Keyring: store.NewMemKeyring()})
+	st, err := store.Open(store.Options{Dir: t.TempDir(), Keyring: storetest.NewMemKeyring()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,7 @@
-package store
+// Package storetest holds test helpers for programs that use package store:
+// MemKeyring, an in-memory keyring that can be told to answer slowly, hang
+// or fail, to act out what real keyrings do. Pass it as store.Options.Keyring.
+package storetest
 
 import (
 	"sort"
@@ -8,9 +11,9 @@ import (
 	"github.com/zalando/go-keyring"
 )
 
-// MemKeyring is an in-memory Keyring for tests (here and in other packages)
-// and for the demo. It can be told to answer slowly, to hang, or to fail,
-// to act out what real keyrings do.
+// MemKeyring is an in-memory store.Keyring for tests. It can be told to
+// answer slowly, to hang, or to fail, to act out what real keyrings do.
+// Missing entries are go-keyring's ErrNotFound, as the OS keyring's are.
 type MemKeyring struct {
 	mu    sync.Mutex
 	items map[[2]string]string

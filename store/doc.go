@@ -1,0 +1,66 @@
+// Package store is ghlogin's token store, usable by other Go programs that
+// want to read (or keep) tokens the way ghlogin does: each account's secret
+// in a backend — the OS keyring, or a 0600 credentials.json where the user
+// chose it — and the non-secret index (which accounts exist, which one is
+// active, scopes and expiries) in config.toml. Every change happens under
+// one cross-process lock, so the many processes git starts never corrupt
+// either side or lose an account.
+//
+// # Main types
+//
+//   - Store, from Open(Options): Save, SaveWith and Replace write an
+//     account; Remove, Invalidate and Switch change one; Accounts, Resolve
+//     and Secret read them; WithLock serialises work across processes.
+//   - Secret is what a backend keeps (the token, its refresh token and
+//     expiries); NewSecret builds one from an oauth.Token.
+//   - Account is an index entry, without the secret.
+//   - Backend is one place secrets are kept. The store has "keyring"
+//     (BackendKeyring: macOS Keychain, Windows Credential Manager or the
+//     Secret Service through go-keyring; service "ghlogin:HOST", user the
+//     login, the Secret as JSON) and "file" (BackendFile: credentials.json).
+//     The index records each account's backend by name, and every operation
+//     finds the backend by that name.
+//
+// # Transactions
+//
+// A write puts the secret first and the index second, in one atomic write
+// of config.toml; when the index cannot be written, the backend is put back
+// as it was, so nothing already stored is lost and no account exists
+// without its secret. SaveWith applies the host's settings in that same
+// index write.
+//
+// # Files
+//
+// Layout of the config directory (0700 when the store creates it):
+//
+//	config.toml       settings and the account index (no secrets), 0600
+//	credentials.json  the file backend: host → login → Secret, 0600
+//	ghlogin.lock      the lock every mutation takes
+//	locks/NAME.lock   named locks (WithLock), e.g. one per token refresh
+//
+// Both files are replaced atomically (temporary file, fsync, rename, fsync of
+// the directory), so a crash leaves the old version or the new one, whole.
+// A credentials.json that other users can access (group/other mode bits) is
+// refused with *InsecureFileError until its mode is fixed, as ssh does with
+// private keys: its tokens may have been exposed, which the user should know
+// rather than have the store quietly repair.
+//
+// # Defaults
+//
+// Every keyring call is bounded (Options.KeyringTimeout, else the config
+// file's keyring_timeout, else 3 s): a call that does not return in time
+// yields *KeyringUnavailableError{Timeout: true} at once and is left to
+// finish in the background, since D-Bus and Keychain calls cannot be
+// interrupted. Mutations wait at most 30 s for the store lock
+// (Options.LockTimeout).
+//
+// # Errors
+//
+// Errors are typed and carry data (host, login, backend, path, operation):
+// *NotLoggedInError, *KeyringUnavailableError, *CorruptSecretError,
+// *UnknownBackendError, *InsecureFileError, *CorruptFileError, *LockError,
+// *InvalidInputError. They say what happened; what a person should do about
+// it is for the program using the store to say.
+//
+// Package storetest has an in-memory keyring for tests.
+package store
