@@ -172,9 +172,13 @@ func (r readOnly) Get(_ context.Context, host, login string) (*Secret, error) {
 	}
 	return nil, ErrNotFound
 }
-func (r readOnly) Set(context.Context, string, string, *Secret) error { return &ReadOnlyError{Store: "agent"} }
-func (r readOnly) Delete(context.Context, string, string) error       { return &ReadOnlyError{Store: "agent"} }
-func (r readOnly) Probe(context.Context) error                        { return nil }
+func (r readOnly) Set(context.Context, string, string, *Secret) error {
+	return &ReadOnlyError{Store: "agent"}
+}
+func (r readOnly) Delete(context.Context, string, string) error {
+	return &ReadOnlyError{Store: "agent"}
+}
+func (r readOnly) Probe(context.Context) error { return nil }
 
 // index writes an index entry for host/login in backend by hand, as a
 // backend that is not written through Save (or a hand-edited file) would.
