@@ -1,7 +1,3 @@
-// Package deviceflow implements the OAuth 2.0 Device Authorization Grant
-// (RFC 8628) as GitHub documents it: request a code, then poll the token
-// endpoint obeying interval and slow_down until the person approves, denies,
-// or the code expires. It never prints: progress goes out as Events.
 package deviceflow
 
 import (
@@ -74,7 +70,7 @@ func (c Code) GoString() string { return c.String() }
 // Kind names an Event.
 type Kind string
 
-// The event kinds, as SPEC.md's JSON events name them.
+// The event kinds; ghlogin's --json events use the same names.
 const (
 	KindCode     Kind = "code"      // Code is set
 	KindPending  Kind = "pending"   // authorization_pending

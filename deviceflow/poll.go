@@ -16,9 +16,9 @@ import (
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
-// ExpiredMessage is what a person sees when the code runs out before they
-// approve it.
-const ExpiredMessage = "the code expired; run login again"
+// ExpiredMessage is the *oauth.TimeoutError's message when the code runs
+// out before the person approves it.
+const ExpiredMessage = "the code expired"
 
 // minRequestTimeout is the least time a poll is given, even close to expiry.
 const minRequestTimeout = 2 * time.Second
@@ -63,10 +63,10 @@ func (c *Config) poll(ctx context.Context, code *Code) (*oauth.Token, error) {
 		return nil, err
 	}
 	if c.TokenURL == "" {
-		return nil, &ConfigError{Field: "token URL", Reason: "none is set; set the host's token_url in the config file"}
+		return nil, &ConfigError{Field: FieldTokenURL, Reason: "none is set"}
 	}
 	if code == nil || code.DeviceCode == "" {
-		return nil, &ConfigError{Field: "code", Reason: "no device code to poll with; request one first"}
+		return nil, &ConfigError{Field: FieldCode, Reason: "no device code to poll with; request one first"}
 	}
 	clk := c.clock()
 	interval := code.Interval
@@ -174,7 +174,9 @@ func sleepUntil(ctx context.Context, clk clock.Clock, t time.Time) error {
 
 func expired(now, expires time.Time) bool { return !now.Before(expires) }
 
-func expiredError() error { return &oauth.TimeoutError{Message: ExpiredMessage} }
+func expiredError() error {
+	return &oauth.TimeoutError{Message: ExpiredMessage, Flow: oauth.FlowDevice}
+}
 
 // margin is added to every wait so that a clock running slightly fast (seen
 // on WSL and VMs) never makes a poll arrive early: 1% of the wait (a clock

@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ghlogin/ghlogin/internal/clock"
-	"github.com/ghlogin/ghlogin/internal/hosts"
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -26,12 +26,21 @@ const (
 	maxExpiry = 24 * time.Hour
 )
 
+// The Config fields a ConfigError names.
+const (
+	FieldClientID      = "client ID"
+	FieldDeviceCodeURL = "device code URL"
+	FieldTokenURL      = "token URL"
+	FieldCode          = "code"
+)
+
 // ConfigError is a Config that cannot start a login.
 type ConfigError struct {
-	Field  string // the Config field at fault
-	Reason string // what to do about it
+	Field  string // the Config field at fault: FieldClientID, FieldDeviceCodeURL, …
+	Reason string // what is wrong with it
 }
 
+// Error names the field and what is wrong.
 func (e *ConfigError) Error() string {
 	return "device flow: " + e.Field + ": " + e.Reason
 }
@@ -43,8 +52,9 @@ type CodeError struct {
 	Reason string
 }
 
+// Error names the reply field and what is wrong with it.
 func (e *CodeError) Error() string {
-	return fmt.Sprintf("the server's device code reply is unusable: %s %s (check the host's device_code_url setting and that the server supports the device flow)", e.Field, e.Reason)
+	return fmt.Sprintf("the server's device code reply is unusable: %s %s", e.Field, e.Reason)
 }
 
 // codeReply is the device authorization endpoint's reply (RFC 8628 §3.2).
@@ -80,7 +90,7 @@ func (c *Config) emit(ev Event) {
 
 func (c *Config) checkClient() error {
 	if strings.TrimSpace(c.Credentials.ClientID) == "" {
-		return &ConfigError{Field: "client ID", Reason: "none is configured; pass --client-id, set GHLOGIN_CLIENT_ID, or set the host's client_id in the config file"}
+		return &ConfigError{Field: FieldClientID, Reason: "none is configured"}
 	}
 	return nil
 }
@@ -106,7 +116,7 @@ func (c *Config) requestCode(ctx context.Context) (*Code, error) {
 		return nil, err
 	}
 	if c.DeviceCodeURL == "" {
-		return nil, &ConfigError{Field: "device code URL", Reason: "none is set; set the host's device_code_url in the config file"}
+		return nil, &ConfigError{Field: FieldDeviceCodeURL, Reason: "none is set"}
 	}
 	form := url.Values{}
 	if scope := strings.Join(c.Scopes, " "); strings.TrimSpace(scope) != "" {
@@ -202,8 +212,10 @@ func printable(s string) bool {
 	return true
 }
 
-// checkURI accepts an absolute https URL, or http on a loopback address,
-// without user info (https://github.com@evil.example would mislead).
+// checkURI accepts what safe.CheckURL accepts (an absolute https URL, or
+// http on a loopback address, without user info: https://github.com@evil.example
+// would mislead) that is also fit to show a person: short, printable, and
+// without spaces or backslashes.
 func checkURI(field, s string) error {
 	if err := checkText(field, s, maxURI); err != nil {
 		return err
@@ -211,21 +223,12 @@ func checkURI(field, s string) error {
 	if strings.ContainsAny(s, " \\") {
 		return &CodeError{Field: field, Reason: "is not a valid URL"}
 	}
-	u, err := url.Parse(s)
-	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
-		return &CodeError{Field: field, Reason: "is not an absolute URL"}
-	}
-	if u.User != nil {
-		return &CodeError{Field: field, Reason: "contains a user name"}
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-	case "http":
-		if !hosts.IsLoopback(u.Host) {
-			return &CodeError{Field: field, Reason: "must use https"}
+	if _, err := safe.CheckURL(s); err != nil {
+		var ue *safe.URLError
+		if errors.As(err, &ue) {
+			return &CodeError{Field: field, Reason: "is not usable: " + ue.Reason}
 		}
-	default:
-		return &CodeError{Field: field, Reason: "must use https"}
+		return &CodeError{Field: field, Reason: "is not a valid URL"}
 	}
 	return nil
 }

@@ -196,11 +196,11 @@ func TestRequestCodeServerErrors(t *testing.T) {
 		code string
 		says string
 	}{
-		{oerr(200, "incorrect_client_credentials"), "incorrect_client_credentials", "check the client ID"},
-		{oerr(200, "device_flow_disabled"), "device_flow_disabled", "enable Device Flow"},
-		{oerr(400, "invalid_client"), "invalid_client", "check the client ID"},
-		{oerr(401, "unauthorized_client"), "unauthorized_client", "check the client ID"},
-		{oerr(400, "invalid_scope"), "invalid_scope", "--scopes"},
+		{oerr(200, "incorrect_client_credentials"), "incorrect_client_credentials", "the server answered incorrect_client_credentials"},
+		{oerr(200, "device_flow_disabled"), "device_flow_disabled", "the server answered device_flow_disabled"},
+		{oerr(400, "invalid_client"), "invalid_client", "the server answered invalid_client"},
+		{oerr(401, "unauthorized_client"), "unauthorized_client", "the server answered unauthorized_client"},
+		{oerr(400, "invalid_scope"), "invalid_scope", "the server answered invalid_scope"},
 		{form(map[string]string{"error": "device_flow_disabled", "error_description": "Device Flow must be explicitly enabled for this App"}), "device_flow_disabled", "must be explicitly enabled"},
 	}
 	for _, tc := range cases {
@@ -248,12 +248,12 @@ func TestRequestCodeConfigErrors(t *testing.T) {
 	cfg.Credentials.ClientID = ""
 	_, err := cfg.RequestCode(context.Background())
 	var ce *ConfigError
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "GHLOGIN_CLIENT_ID") {
+	if !errors.As(err, &ce) || ce.Field != FieldClientID || err.Error() != "device flow: client ID: none is configured" {
 		t.Errorf("no client ID: err = %v", err)
 	}
 	cfg = s.config(&recorder{})
 	cfg.DeviceCodeURL = ""
-	if _, err := cfg.RequestCode(context.Background()); !errors.As(err, &ce) {
+	if _, err := cfg.RequestCode(context.Background()); !errors.As(err, &ce) || ce.Field != FieldDeviceCodeURL {
 		t.Errorf("no URL: err = %v", err)
 	}
 	if len(s.codeRequests()) != 0 {

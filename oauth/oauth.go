@@ -1,14 +1,3 @@
-// Package oauth is the small layer every grant shares: it posts a form to an
-// OAuth 2.0 endpoint (the token endpoint, or the device authorization endpoint)
-// and turns the reply into a value or a typed error.
-//
-// It is written against GitHub's documented behaviour as well as RFC 6749:
-// GitHub answers errors with HTTP 200 and form-encoded bodies unless the client
-// sends Accept: application/json, so an "error" field is an error whatever the
-// status, and both encodings are parsed. golang.org/x/oauth2 is not used here:
-// its device-flow poller has no injectable clock or events, and its auth-style
-// auto-detection posts twice after every error, which GitHub punishes with
-// slow_down.
 package oauth
 
 import (
@@ -25,6 +14,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ghlogin/ghlogin/internal/clock"
+	"github.com/ghlogin/ghlogin/internal/safe"
 )
 
 // MaxBodyBytes caps every response body read from an OAuth server.
@@ -80,6 +72,8 @@ type Client struct {
 	Timeout time.Duration
 	// UserAgent is sent on every request when set.
 	UserAgent string
+	// Clock dates a Retry-After given as an HTTP date; nil means the real clock.
+	Clock clock.Clock
 }
 
 // Seconds is a duration in whole seconds as OAuth servers send it: a JSON
@@ -161,46 +155,13 @@ type Error struct {
 	RetryAfter time.Duration
 }
 
+// Error gives the code and the server's description.
 func (e *Error) Error() string {
 	msg := "the server answered " + e.Code
 	if e.Description != "" {
 		msg += ": " + e.Description
 	}
-	if h := Hint(e.Code); h != "" {
-		msg += " (" + h + ")"
-	}
 	return msg
-}
-
-// Hint says what a person can do about an OAuth error code, or "".
-func Hint(code string) string {
-	switch code {
-	case "device_flow_disabled":
-		return "enable Device Flow in the OAuth app's settings on GitHub, or use login --web"
-	case "incorrect_client_credentials", "invalid_client", "unauthorized_client":
-		return "check the client ID (--client-id, GHLOGIN_CLIENT_ID or the host's client_id setting) and client secret"
-	case "expired_token":
-		return "the code expired; run login again"
-	case "access_denied":
-		return "the request was denied in the browser; run login again to retry"
-	case "incorrect_device_code", "bad_verification_code":
-		return "the code is not valid for this app; run login again"
-	case "invalid_grant":
-		return "the code or refresh token is no longer valid; run login again"
-	case "unsupported_grant_type":
-		return "the server does not support this login method; check the host's endpoint settings"
-	case "bad_refresh_token":
-		return "the refresh token is no longer valid; run login again"
-	case "redirect_uri_mismatch":
-		return "the OAuth app's callback URL must allow http://127.0.0.1/callback"
-	case "invalid_scope":
-		return "check the requested scopes (--scopes)"
-	case "invalid_request":
-		return "the server rejected the request; check the host's endpoint settings and client ID"
-	case "server_error", "temporarily_unavailable":
-		return "the server has a temporary problem; try again later"
-	}
-	return ""
 }
 
 // HTTPError is a reply that is neither a result nor an OAuth error: a 5xx, a
@@ -213,6 +174,7 @@ type HTTPError struct {
 	Detail string
 }
 
+// Error gives the status and the detail.
 func (e *HTTPError) Error() string {
 	msg := fmt.Sprintf("the server answered HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Detail != "" {
@@ -232,10 +194,12 @@ type NetworkError struct {
 	Err      error
 }
 
+// Error names the endpoint and the cause.
 func (e *NetworkError) Error() string {
 	return fmt.Sprintf("could not reach %s: %v (check your network connection)", e.Endpoint, e.Err)
 }
 
+// Unwrap returns the cause.
 func (e *NetworkError) Unwrap() error { return e.Err }
 
 // Timeout reports whether the failure was a timeout.
@@ -275,6 +239,13 @@ func (c *Client) httpClient() *http.Client {
 	return &http.Client{Timeout: c.timeout()}
 }
 
+func (c *Client) now() time.Time {
+	if c.Clock != nil {
+		return c.Clock.Now()
+	}
+	return time.Now()
+}
+
 func (c *Client) timeout() time.Duration {
 	if c.Timeout > 0 {
 		return c.Timeout
@@ -285,14 +256,15 @@ func (c *Client) timeout() time.Duration {
 // Post sends form (plus the client credentials) to endpoint and decodes a
 // successful reply into out (a pointer to a struct with json tags; Seconds
 // fields accept form-encoded numbers). An "error" field gives *Error whatever
-// the HTTP status.
+// the HTTP status. endpoint must be an https URL, or http on a loopback
+// address (RFC 8252 §8.3), without user info: else *safe.URLError.
 func (c *Client) Post(ctx context.Context, endpoint string, creds Credentials, form url.Values, out any) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	u, err := url.Parse(endpoint)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("invalid endpoint URL %q: it must be an absolute http(s) URL", endpoint)
+	u, err := safe.CheckURL(endpoint)
+	if err != nil {
+		return err
 	}
 	where := u.Scheme + "://" + u.Host + u.Path
 	body := url.Values{}
@@ -346,20 +318,21 @@ func (c *Client) Post(ctx context.Context, endpoint string, creds Credentials, f
 	fields, perr := decodeFields(resp.Header.Get("Content-Type"), raw)
 	if perr == nil {
 		if code, ok := fields["error"].(string); ok && code != "" {
-			e := &Error{Code: code, StatusCode: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+			e := &Error{Code: code, StatusCode: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), c.now())}
 			e.Description, _ = fields["error_description"].(string)
 			e.URI, _ = fields["error_uri"].(string)
 			if iv, ok := fields["interval"]; ok {
 				b, _ := json.Marshal(iv)
 				_ = e.Interval.UnmarshalJSON(b)
 			}
-			e.Description = Printable(e.Description, 300)
-			e.URI = Printable(e.URI, 300)
+			e.Code = safe.Short(e.Code, 100)
+			e.Description = safe.Short(e.Description, 300)
+			e.URI = safe.Short(e.URI, 300)
 			return e
 		}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		he := &HTTPError{StatusCode: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		he := &HTTPError{StatusCode: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), c.now())}
 		return he
 	}
 	if perr != nil {
@@ -418,7 +391,7 @@ func decodeFields(contentType string, raw []byte) (map[string]any, error) {
 		}
 		return m, nil
 	}
-	return nil, fmt.Errorf("the reply has an unexpected content type %q", Printable(mt, 60))
+	return nil, fmt.Errorf("the reply has an unexpected content type %q", safe.Short(mt, 60))
 }
 
 // ParseRetryAfter reads a Retry-After header (delta-seconds or an HTTP
@@ -448,21 +421,6 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// Printable keeps a server-provided string fit for an error message:
-// control characters become spaces and it is cut to max runes.
-func Printable(s string, max int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return ' '
-		}
-		return r
-	}, s)
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max]) + "…"
-	}
-	return s
-}
-
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]
@@ -480,12 +438,25 @@ func StripURL(err error) error {
 	return err
 }
 
+// The flows a TimeoutError can name.
+const (
+	FlowDevice = "device" // RFC 8628: the device code expired
+	FlowWeb    = "web"    // RFC 8252: the browser did not come back in time
+)
+
 // TimeoutError is a flow whose time ran out: the device code expired, or the
 // browser never came back before the web flow's timeout.
 type TimeoutError struct {
+	// Message says what ran out.
 	Message string
+	// Flow is FlowDevice, FlowWeb, or "" for another use.
+	Flow string
+	// After is how long the flow waited, when it set the limit itself
+	// (zero when the server did, as with a device code's expires_in).
+	After time.Duration
 }
 
+// Error returns Message.
 func (e *TimeoutError) Error() string { return e.Message }
 
 // ErrorCode classifies err for machine-readable output: the OAuth error code

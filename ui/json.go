@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/oauth"
 )
@@ -86,7 +87,7 @@ func runJSON(ctx context.Context, opts Options, task Task) (*Result, error) {
 	defer j.mu.Unlock()
 	if err != nil {
 		code := oauth.ErrorCode(err)
-		msg := err.Error()
+		msg := hint.Explain(err)
 		if code == "cancelled" {
 			msg = "login cancelled"
 		}

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/ghlogin/ghlogin/internal/clock"
+	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/safe"
 )
 
@@ -47,7 +48,7 @@ func errorLine(err error) string {
 	if errors.Is(err, context.Canceled) {
 		return "login cancelled"
 	}
-	return safe.Text(err.Error())
+	return safe.Text(hint.Explain(err))
 }
 
 func (p *plain) line(s string) { fmt.Fprintln(p.w, s) }

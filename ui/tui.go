@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
+	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/oauth"
 )
@@ -355,7 +356,7 @@ func (m *model) onApproved(Approved) {
 func (m *model) onStopped(e Stopped) {
 	m.retryReason = ""
 	if e.Err != nil {
-		m.status, m.statusPoll = "Stopped: "+safe.Text(e.Err.Error()), false
+		m.status, m.statusPoll = "Stopped: "+safe.Text(hint.Explain(e.Err)), false
 	}
 }
 
@@ -786,7 +787,7 @@ func (m *model) errorView(w int) []string {
 }
 
 // errorText splits an error into a message and a hint for the error screen.
-func errorText(err error) (msg, hint string) {
+func errorText(err error) (msg, next string) {
 	var oe *oauth.Error
 	if errors.As(err, &oe) {
 		code := safe.Text(oe.Code)
@@ -795,9 +796,9 @@ func errorText(err error) (msg, hint string) {
 		} else {
 			msg = "The server answered " + code + "."
 		}
-		return msg, capitalize(oauth.Hint(oe.Code))
+		return msg, capitalize(hint.OAuth(oe.Code))
 	}
-	return capitalize(safe.Text(err.Error())), ""
+	return capitalize(safe.Text(hint.Explain(err))), ""
 }
 
 // quitFilter turns a quit request the model did not make (SIGTERM, SIGINT

@@ -151,8 +151,8 @@ func TestEmulatorPKCEMismatchRejected(t *testing.T) {
 	if !errors.As(err, &oe) || oe.Code != "bad_verification_code" || !strings.Contains(oe.Description, "code_verifier") {
 		t.Fatalf("Login = %v, want bad_verification_code about the code_verifier", err)
 	}
-	if !strings.Contains(err.Error(), "run login again") {
-		t.Errorf("message %q does not say what to do", err)
+	if !strings.HasPrefix(err.Error(), "the server answered bad_verification_code: ") {
+		t.Errorf("message %q does not give the server's answer", err)
 	}
 	v := <-visits
 	checkPage(t, v.browserPage, v.final.Query().Get("code"))

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ghlogin/ghlogin/internal/clock"
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -40,27 +42,45 @@ const (
 // reservedParams are set by the flow itself; ExtraParams may not change them.
 var reservedParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method"}
 
+// The Config fields a ConfigError names.
+const (
+	FieldClientID     = "client ID"
+	FieldAuthorizeURL = "authorization URL"
+	FieldTokenURL     = "token URL"
+	FieldPort         = "callback port"
+	FieldExtraParams  = "extra parameters"
+)
+
 // ConfigError is a Config that cannot start a login.
 type ConfigError struct {
-	Message string
+	Field  string // the Config field at fault: FieldClientID, FieldAuthorizeURL, …
+	Reason string // what is wrong with it
+	// Err is the cause, when there is one (a *safe.URLError for a URL).
+	Err error
 }
 
-func (e *ConfigError) Error() string { return "web flow: " + e.Message }
+// Error names the field and what is wrong.
+func (e *ConfigError) Error() string { return "web flow: " + e.Field + ": " + e.Reason }
+
+// Unwrap returns the cause.
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 // ListenError is a failure to open the loopback callback server.
 type ListenError struct {
-	Addr string // 127.0.0.1:PORT
+	Addr string // 127.0.0.1:PORT, port 0 when any free port would do
 	Err  error
 }
 
+// Error names the address and the cause.
 func (e *ListenError) Error() string {
 	msg := fmt.Sprintf("could not listen on %s for the browser's callback: %v", e.Addr, e.Err)
 	if strings.HasSuffix(e.Addr, ":0") {
 		return msg + " (check that the loopback interface 127.0.0.1 is up)"
 	}
-	return msg + " (free that port, or set the host's callback_port to 0 to use any free port)"
+	return msg
 }
 
+// Unwrap returns the cause.
 func (e *ListenError) Unwrap() error { return e.Err }
 
 // CallbackError is a callback that carried the right state but nothing the
@@ -70,9 +90,9 @@ type CallbackError struct {
 	Reason string
 }
 
+// Error says what the callback lacked.
 func (e *CallbackError) Error() string {
-	return "the authorization server sent the browser back " + e.Reason +
-		"; run login again, and if it keeps happening check the host's authorize_url setting or use the device flow (ghlogin login --device)"
+	return "the authorization server sent the browser back " + e.Reason
 }
 
 // Login runs the loopback web flow: it listens on 127.0.0.1, reports the
@@ -189,9 +209,17 @@ func (c *Config) login(ctx context.Context, em *emitter) (*oauth.Token, error) {
 	go func() { _ = srv.Serve(ln) }()
 	defer stopServer(srv, ln, conns)
 
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	em.emit(Event{Kind: KindAuthorize, URL: authorize, ExpiresAt: time.Now().Add(timeout)})
+	clk := c.clock()
+	expiresAt := clk.Now().Add(timeout)
+	expired := make(chan struct{})
+	waitCtx, stopWait := context.WithCancel(ctx)
+	defer stopWait()
+	go func() {
+		if clk.Sleep(waitCtx, timeout) == nil {
+			close(expired)
+		}
+	}()
+	em.emit(Event{Kind: KindAuthorize, URL: authorize, ExpiresAt: expiresAt})
 	if c.Opener != nil {
 		op := c.Opener
 		go func() {
@@ -206,10 +234,9 @@ func (c *Config) login(ctx context.Context, em *emitter) (*oauth.Token, error) {
 	case <-ctx.Done():
 		f.end(endCancelled)
 		return nil, ctx.Err()
-	case <-timer.C:
+	case <-expired:
 		if f.end(endTimeout) {
-			return nil, &oauth.TimeoutError{Message: fmt.Sprintf(
-				"no answer from the browser within %v; run login again (or use the device flow: ghlogin login --device)", timeout)}
+			return nil, &oauth.TimeoutError{Message: fmt.Sprintf("no answer from the browser within %v", timeout), Flow: oauth.FlowWeb, After: timeout}
 		}
 		// A callback arrived just in time and its code is being exchanged:
 		// the exchange has its own timeout.
@@ -222,26 +249,36 @@ func (c *Config) login(ctx context.Context, em *emitter) (*oauth.Token, error) {
 	}
 }
 
-// validate checks the Config and returns the parsed authorization URL.
+func (c *Config) clock() clock.Clock {
+	if c.Clock != nil {
+		return c.Clock
+	}
+	return clock.Real{}
+}
+
+// validate checks the Config and returns the parsed authorization URL. Both
+// endpoints follow safe.CheckURL: https, or http on a loopback address
+// (RFC 8252 §8.3), without user info.
 func (c *Config) validate() (*url.URL, error) {
 	if c.Credentials.ClientID == "" {
-		return nil, &ConfigError{"no client ID: set --client-id, GHLOGIN_CLIENT_ID or the host's client_id"}
+		return nil, &ConfigError{Field: FieldClientID, Reason: "none is configured"}
 	}
-	u, err := url.Parse(c.AuthorizeURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, &ConfigError{fmt.Sprintf("the authorization URL %q is not an absolute http(s) URL; check the host's authorize_url", c.AuthorizeURL)}
+	// RFC 6749 §3.1: the endpoint has no fragment; one given anyway is
+	// dropped rather than refused, as it never reaches the server.
+	authorize, _, _ := strings.Cut(c.AuthorizeURL, "#")
+	u, err := safe.CheckURL(authorize)
+	if err != nil {
+		return nil, &ConfigError{Field: FieldAuthorizeURL, Reason: err.Error(), Err: err}
 	}
-	u.Fragment, u.RawFragment = "", ""
-	t, err := url.Parse(c.TokenURL)
-	if err != nil || (t.Scheme != "https" && t.Scheme != "http") || t.Host == "" {
-		return nil, &ConfigError{fmt.Sprintf("the token URL %q is not an absolute http(s) URL; check the host's token_url", c.TokenURL)}
+	if _, err := safe.CheckURL(c.TokenURL); err != nil {
+		return nil, &ConfigError{Field: FieldTokenURL, Reason: err.Error(), Err: err}
 	}
 	if c.Port < 0 || c.Port > 65535 {
-		return nil, &ConfigError{fmt.Sprintf("callback port %d is out of range; use 1-65535, or 0 for any free port", c.Port)}
+		return nil, &ConfigError{Field: FieldPort, Reason: fmt.Sprintf("%d is out of range; use 1-65535, or 0 for any free port", c.Port)}
 	}
 	for _, k := range reservedParams {
 		if _, ok := c.ExtraParams[k]; ok {
-			return nil, &ConfigError{fmt.Sprintf("extra authorization parameter %q is set by the flow itself and cannot be overridden", k)}
+			return nil, &ConfigError{Field: FieldExtraParams, Reason: fmt.Sprintf("%q is set by the flow itself and cannot be overridden", k)}
 		}
 	}
 	return u, nil
@@ -454,9 +491,9 @@ func (f *flow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (f *flow) complete(q url.Values) (*oauth.Token, int, error) {
 	if code := q.Get("error"); code != "" {
 		return nil, http.StatusBadRequest, &oauth.Error{
-			Code:        f.redact(clean(code, 100)),
-			Description: f.redact(clean(q.Get("error_description"), 300)),
-			URI:         f.redact(clean(q.Get("error_uri"), 300)),
+			Code:        f.redact(safe.Short(code, 100)),
+			Description: f.redact(safe.Short(q.Get("error_description"), 300)),
+			URI:         f.redact(safe.Short(q.Get("error_uri"), 300)),
 		}
 	}
 	codes := q["code"]
@@ -524,31 +561,6 @@ func (f *flow) redactErr(err error) error {
 	}
 	return err
 }
-
-// clean keeps a server-provided string printable and short.
-func clean(s string, max int) string {
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			return ' '
-		case r == '\u2028' || r == '\u2029' || r == '\u200e' || r == '\u200f' ||
-			(r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069'):
-			// Line separators and bidi controls could disguise the text.
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 func printableASCII(s string) bool {
 	for i := 0; i < len(s); i++ {

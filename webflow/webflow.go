@@ -1,14 +1,10 @@
-// Package webflow implements the loopback browser login of RFC 8252 with
-// GitHub's authorization endpoint: a one-shot server on 127.0.0.1, a 256-bit
-// state, PKCE S256, and the code exchanged at the token endpoint. It never
-// prints: progress goes out as Events.
 package webflow
 
 import (
 	"net/url"
 	"time"
 
-	"github.com/ghlogin/ghlogin/internal/opener"
+	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -31,14 +27,28 @@ type Config struct {
 	Timeout time.Duration
 	// Opener opens the authorization URL; nil opens nothing (the URL is
 	// still reported in the KindAuthorize event).
-	Opener opener.Opener
+	Opener Opener
 	// ExtraParams are added to the authorization URL (login, allow_signup).
 	ExtraParams url.Values
+	// Clock measures Timeout and dates KindAuthorize's ExpiresAt; nil
+	// means the real clock.
+	Clock clock.Clock
 	// OnEvent receives progress; it may be nil. Calls come from the flow's
 	// goroutines one at a time, never after Login returns, and must not
 	// block for long.
 	OnEvent func(Event)
 }
+
+// Opener opens a URL in a browser.
+type Opener interface {
+	Open(url string) error
+}
+
+// OpenerFunc is an Opener written as a function.
+type OpenerFunc func(url string) error
+
+// Open calls f(url).
+func (f OpenerFunc) Open(url string) error { return f(url) }
 
 // Kind names an Event.
 type Kind string

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ghlogin/ghlogin/internal/githubapi"
+	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/refresh"
 	"github.com/ghlogin/ghlogin/store"
 )
@@ -188,9 +189,9 @@ func (a *app) checkAccount(ctx context.Context, st *store.Store, ac store.Accoun
 	switch {
 	case errors.As(err, &ku):
 		// The keyring could not be asked: nothing is known about the token.
-		return "unreachable", err.Error()
+		return "unreachable", hint.Explain(err)
 	case err != nil:
-		return "invalid", err.Error()
+		return "invalid", hint.Explain(err)
 	}
 	now := a.now()
 	if !sec.ExpiresAt.IsZero() && now.After(sec.ExpiresAt) {
@@ -201,7 +202,7 @@ func (a *app) checkAccount(ctx context.Context, st *store.Store, ac store.Accoun
 	}
 	hs, err := a.settings(ac.Host, "", nil, "")
 	if err != nil {
-		return "unreachable", err.Error()
+		return "unreachable", hint.Explain(err)
 	}
 	_, err = a.apiClient(10*time.Second).GetUser(ctx, hs.endpoints.UserInfoURL, hs.endpoints.LoginField, sec.Token)
 	switch {
@@ -210,7 +211,7 @@ func (a *app) checkAccount(ctx context.Context, st *store.Store, ac store.Accoun
 	case githubapi.IsUnauthorized(err):
 		return "invalid", fmt.Sprintf("revoked or expired (HTTP 401); run: ghlogin login --host %s", ac.Host)
 	}
-	return "unreachable", err.Error()
+	return "unreachable", hint.Explain(err)
 }
 
 func (a *app) printStatus(hostsList []*hostStatus) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/internal/gitcred"
 	"github.com/ghlogin/ghlogin/internal/gitcred/setupgit"
+	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/ui"
 )
 
@@ -25,7 +26,7 @@ func (a *app) gitCredentialCmd() *cobra.Command {
 			st, err := a.store()
 			if err != nil {
 				// git expects exit 0 and no answer when a helper cannot help.
-				fmt.Fprintf(a.env.Stderr, "ghlogin: %v\n", err)
+				fmt.Fprintf(a.env.Stderr, "ghlogin: %s\n", hint.Explain(err))
 				return nil
 			}
 			h := &gitcred.Helper{

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/deviceflow"
 	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/opener"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
@@ -255,13 +256,17 @@ func (a *app) deviceTask(hs *hostSettings, o *loginOptions) ui.Task {
 			TokenURL:      hs.endpoints.TokenURL,
 			Scopes:        hs.scopes,
 			Clock:         a.env.Clock,
-			OnEvent:       func(e deviceflow.Event) { emit(e) },
+			OnEvent: func(e deviceflow.Event) {
+				e.Err = hint.Wrap(e.Err)
+				emit(e)
+			},
 		}
 		tok, err := df.Login(ctx)
 		if err != nil {
-			return nil, explainClientError(hs, err)
+			return nil, hint.Wrap(explainClientError(hs, err))
 		}
-		return a.finishLogin(ctx, hs, o, tok, emit)
+		res, err := a.finishLogin(ctx, hs, o, tok, emit)
+		return res, hint.Wrap(err)
 	}
 }
 
@@ -276,7 +281,10 @@ func (a *app) webTask(hs *hostSettings, o *loginOptions, op opener.Opener, mode 
 			Scopes:       hs.scopes,
 			Timeout:      o.timeout,
 			Opener:       op,
-			OnEvent:      func(e webflow.Event) { emit(e) },
+			OnEvent: func(e webflow.Event) {
+				e.Err = hint.Wrap(e.Err)
+				emit(e)
+			},
 		}
 		if hs.cfg != nil {
 			wf.DisablePKCE = hs.cfg.PKCE != nil && !*hs.cfg.PKCE
@@ -284,9 +292,10 @@ func (a *app) webTask(hs *hostSettings, o *loginOptions, op opener.Opener, mode 
 		}
 		tok, err := wf.Login(ctx)
 		if err != nil {
-			return nil, explainClientError(hs, err)
+			return nil, hint.Wrap(explainClientError(hs, err))
 		}
-		return a.finishLogin(ctx, hs, o, tok, emit)
+		res, err := a.finishLogin(ctx, hs, o, tok, emit)
+		return res, hint.Wrap(err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/refresh"
 	"github.com/ghlogin/ghlogin/store"
 )
@@ -85,7 +86,7 @@ func Main(ctx context.Context, args []string, env *Env) int {
 	code := exitStatus(err)
 	var re *reportedError
 	if err != nil && !errors.As(err, &re) {
-		msg := err.Error()
+		msg := hint.Explain(err)
 		if code == ExitCancelled {
 			msg = "cancelled"
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
+	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/refresh"
 	"github.com/ghlogin/ghlogin/store"
@@ -128,14 +129,14 @@ func (h *Helper) Run(ctx context.Context, action string, in io.Reader, out io.Wr
 	}
 	req, err := Parse(in)
 	if err != nil {
-		h.say("%v", err)
+		h.say("%s", hint.Explain(err))
 		return nil
 	}
 	switch action {
 	case "get":
 		c, err := h.Get(ctx, req)
 		if err != nil {
-			h.say("%v", err)
+			h.say("%s", hint.Explain(err))
 			return nil
 		}
 		if c == nil {
@@ -144,7 +145,7 @@ func (h *Helper) Run(ctx context.Context, action string, in io.Reader, out io.Wr
 		return writeCredential(out, c)
 	case "erase":
 		if err := h.Erase(ctx, req); err != nil {
-			h.say("%v", err)
+			h.say("%s", hint.Explain(err))
 		}
 	}
 	// store: ghlogin's tokens are already stored, and tokens from other
@@ -284,7 +285,7 @@ func (h *Helper) stored(ctx context.Context, file *config.File, a store.Account)
 			}
 			// A transient failure with a token that still works for a
 			// few minutes: use it, and say why it was not refreshed.
-			h.say("could not refresh the token for %s@%s (%v); using the current one", a.Login, a.Host, err)
+			h.say("could not refresh the token for %s@%s (%s); using the current one", a.Login, a.Host, hint.Explain(err))
 		}
 	}
 	if !stillValid(sec, now) {
@@ -412,7 +413,7 @@ func (h *Helper) Erase(ctx context.Context, req Request) error {
 		h.say("the token for %s@%s was revoked or has expired and has been removed; to log in again, run: ghlogin login --host %s", acct.Login, acct.Host, t.url)
 		return nil
 	default:
-		return fmt.Errorf("git reported the token for %s@%s as rejected, but checking it failed (%v); the token was kept", acct.Login, acct.Host, err)
+		return fmt.Errorf("git reported the token for %s@%s as rejected, but checking it failed (%s); the token was kept", acct.Login, acct.Host, hint.Explain(err))
 	}
 }
 

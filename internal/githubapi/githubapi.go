@@ -1,7 +1,8 @@
 // Package githubapi asks a host's API who a token belongs to: GET /user with
 // Authorization: Bearer gives the login, and X-OAuth-Scopes the granted scopes.
 // For generic OAuth servers the same call goes to the configured userinfo URL
-// and reads the configured login field.
+// and reads the configured login field. Errors carry data (host, field,
+// status); internal/hint says what to do about them.
 package githubapi
 
 import (
@@ -11,12 +12,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -41,20 +42,41 @@ type User struct {
 
 // UnauthorizedError is a 401: the token is revoked, expired or not valid.
 type UnauthorizedError struct {
+	// Host is the API host that answered ("" when unknown).
 	Host string
 }
 
+// Error names the host that rejected the token.
 func (e *UnauthorizedError) Error() string {
 	if e.Host == "" {
-		return "the server rejected the token (HTTP 401): it was revoked or has expired; log in again with: ghlogin login"
+		return "the server rejected the token (HTTP 401): it was revoked or has expired"
 	}
-	// github.com's API lives on api.github.com, but people log in to github.com.
-	login := e.Host
-	if strings.EqualFold(login, "api.github.com") {
-		login = "github.com"
-	}
-	return fmt.Sprintf("%s rejected the token (HTTP 401): it was revoked or has expired; log in again with: ghlogin login --host %s", e.Host, login)
+	return fmt.Sprintf("%s rejected the token (HTTP 401): it was revoked or has expired", e.Host)
 }
+
+// LoginHost is the host a person logs in to for e.Host: github.com's API
+// lives on api.github.com, but people log in to github.com.
+func (e *UnauthorizedError) LoginHost() string {
+	if strings.EqualFold(e.Host, "api.github.com") {
+		return "github.com"
+	}
+	return e.Host
+}
+
+// LoginFieldError is a user info reply without a usable login in the field
+// the host is configured to read.
+type LoginFieldError struct {
+	// Field is the JSON field that was read ("login" for GitHub).
+	Field string
+	// Err is the reply as an *oauth.HTTPError (its status and a detail).
+	Err *oauth.HTTPError
+}
+
+// Error gives the status and names the field.
+func (e *LoginFieldError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the *oauth.HTTPError.
+func (e *LoginFieldError) Unwrap() error { return e.Err }
 
 // IsUnauthorized reports whether err is a 401 from the API.
 func IsUnauthorized(err error) bool {
@@ -68,9 +90,9 @@ func (c *Client) GetUser(ctx context.Context, userURL, loginField, token string)
 	if loginField == "" {
 		loginField = "login"
 	}
-	u, err := url.Parse(userURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("invalid user info URL %q", userURL)
+	u, err := safe.CheckURL(userURL)
+	if err != nil {
+		return nil, fmt.Errorf("invalid user info URL: %w", err)
 	}
 	timeout := c.Timeout
 	if timeout <= 0 {
@@ -96,11 +118,7 @@ func (c *Client) GetUser(ctx context.Context, userURL, loginField, token string)
 		if errors.Is(ctx.Err(), context.Canceled) {
 			return nil, ctx.Err()
 		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, &oauth.NetworkError{Endpoint: u.Scheme + "://" + u.Host + u.Path, Err: err}
+		return nil, &oauth.NetworkError{Endpoint: u.Scheme + "://" + u.Host + u.Path, Err: oauth.StripURL(err)}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, oauth.MaxBodyBytes+1))
@@ -121,7 +139,8 @@ func (c *Client) GetUser(ctx context.Context, userURL, loginField, token string)
 	}
 	login, ok := body[loginField].(string)
 	if !ok || !usableLogin(login) {
-		return nil, &oauth.HTTPError{StatusCode: resp.StatusCode, Detail: fmt.Sprintf("the user info reply has no usable %q field (check the host's userinfo_url and login_field settings)", loginField)}
+		return nil, &LoginFieldError{Field: loginField, Err: &oauth.HTTPError{StatusCode: resp.StatusCode,
+			Detail: fmt.Sprintf("the user info reply has no usable %q field", safe.Short(loginField, 100))}}
 	}
 	user := &User{Login: login}
 	if v, present := resp.Header["X-Oauth-Scopes"]; present {
@@ -134,7 +153,8 @@ func (c *Client) GetUser(ctx context.Context, userURL, loginField, token string)
 // usableLogin reports whether a login read from a server can be used as an
 // account name: non-empty, at most 255 bytes, printable (no control, format or
 // space characters that could forge terminal output), no path separators, and
-// not "." or "..".
+// not "." or "..". It is a grammar for account names, not a sanitiser: what
+// prints a login still treats it as server text (safe.Text).
 func usableLogin(login string) bool {
 	if login == "" || len(login) > 255 || login == "." || login == ".." || !utf8.ValidString(login) {
 		return false

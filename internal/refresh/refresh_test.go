@@ -17,6 +17,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
 	"github.com/ghlogin/ghlogin/store/storetest"
@@ -244,7 +245,8 @@ func TestOtherServerErrors(t *testing.T) {
 			s := newServer(t, c.reply)
 			_, err := Token(context.Background(), st, a, opts(s, clk))
 			var nl *NeedsLoginError
-			if err == nil || errors.As(err, &nl) != c.needLogin || !strings.Contains(err.Error(), c.want) {
+			// What a person sees: the error with internal/hint's next step.
+			if err == nil || errors.As(err, &nl) != c.needLogin || !strings.Contains(hint.Explain(err), c.want) {
 				t.Fatalf("%T %v", err, err)
 			}
 			if !c.needLogin && !oauth.IsTransient(err) && c.want == "HTTP 500" {

@@ -1,0 +1,194 @@
+// Package hint turns an error into the message a person sees: the error's
+// own text plus the next step, naming ghlogin's commands, flags, variables
+// and settings. The library packages (oauth, deviceflow, webflow, store) and
+// internal/githubapi return errors that carry data only; this is the one
+// place that knows what ghlogin's user should do about each of them.
+//
+// Explain finds the typed errors in an error's chain (and in joined
+// errors) and puts each one's next step right after that error's own text,
+// wherever a wrapper quoted it ("storing the token: …", "(… )"), so a
+// message reads as one sentence.
+package hint
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ghlogin/ghlogin/deviceflow"
+	"github.com/ghlogin/ghlogin/internal/githubapi"
+	"github.com/ghlogin/ghlogin/oauth"
+	"github.com/ghlogin/ghlogin/store"
+	"github.com/ghlogin/ghlogin/webflow"
+)
+
+// useFile is the next step when the OS keyring cannot take a token.
+const useFile = "use --store file or set GHLOGIN_STORE=file"
+
+// Explain returns the message for err: its text, with the next step after
+// each typed error that has one. It returns "" for nil.
+func Explain(err error) string {
+	if err == nil {
+		return ""
+	}
+	return explain(err.Error(), err)
+}
+
+// Wrap returns err with Error() replaced by Explain(err); errors.Is and
+// errors.As see err as before. Wrap(nil) is nil, and wrapping twice changes
+// nothing.
+func Wrap(err error) error {
+	if _, ok := err.(*explained); ok || err == nil {
+		return err
+	}
+	return &explained{err: err, msg: Explain(err)}
+}
+
+// explained is an error whose message is already explained.
+type explained struct {
+	err error
+	msg string
+}
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.err }
+
+// explain walks err's tree. A node with a next step has its own text in msg
+// replaced by the text followed by the step, and its subtree is left alone
+// (its message already covers it); other nodes pass the walk on.
+func explain(msg string, err error) string {
+	if _, ok := err.(*explained); ok {
+		return msg
+	}
+	if full, ok := sentence(err); ok {
+		own := err.Error()
+		if i := strings.Index(msg, own); i >= 0 {
+			return msg[:i] + full + msg[i+len(own):]
+		}
+		// A wrapper that did not quote the error chose its own words.
+		return msg
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		if next := u.Unwrap(); next != nil {
+			return explain(msg, next)
+		}
+	case interface{ Unwrap() []error }:
+		for _, next := range u.Unwrap() {
+			if next != nil {
+				msg = explain(msg, next)
+			}
+		}
+	}
+	return msg
+}
+
+// sentence returns err's own text with its next step, and whether it has
+// one. It looks at err itself, not its chain.
+func sentence(err error) (string, bool) {
+	own := err.Error()
+	step := ""
+	switch e := err.(type) {
+	case *oauth.Error:
+		if h := OAuth(e.Code); h != "" {
+			step = " (" + h + ")"
+		}
+	case *oauth.TimeoutError:
+		switch e.Flow {
+		case oauth.FlowDevice:
+			step = "; run login again"
+		case oauth.FlowWeb:
+			step = "; run login again (or use the device flow: ghlogin login --device)"
+		}
+	case *store.NotLoggedInError:
+		if e.Invalid != "" || e.Store != "" {
+			step = "; log in again: ghlogin login --host " + e.Host
+		} else {
+			step = "; run: ghlogin login --host " + e.Host
+		}
+	case *store.CorruptSecretError:
+		step = "; log in again: ghlogin login --host " + e.Host
+	case *store.UnknownBackendError:
+		step = "; log in again: ghlogin login --host " + e.Host
+	case *store.KeyringUnavailableError:
+		if e.Op != "delete" {
+			step = "; to keep the token in a file readable only by you instead, " + useFile
+		}
+	case *store.SecretTooLargeError:
+		// The step goes before the keyring's own complaint.
+		if cause := fmt.Sprint(e.Err); strings.HasSuffix(own, ": "+cause) {
+			return strings.TrimSuffix(own, ": "+cause) + "; " + useFile + ": " + cause, true
+		}
+		step = "; " + useFile
+	case *deviceflow.ConfigError:
+		switch e.Field {
+		case deviceflow.FieldClientID:
+			step = "; pass --client-id, set GHLOGIN_CLIENT_ID, or set the host's client_id in the config file"
+		case deviceflow.FieldDeviceCodeURL:
+			step = "; set the host's device_code_url in the config file"
+		case deviceflow.FieldTokenURL:
+			step = "; set the host's token_url in the config file"
+		}
+	case *deviceflow.CodeError:
+		step = " (check the host's device_code_url setting and that the server supports the device flow)"
+	case *webflow.ConfigError:
+		switch e.Field {
+		case webflow.FieldClientID:
+			step = "; set --client-id, GHLOGIN_CLIENT_ID or the host's client_id"
+		case webflow.FieldAuthorizeURL:
+			step = "; check the host's authorize_url"
+		case webflow.FieldTokenURL:
+			step = "; check the host's token_url"
+		}
+	case *webflow.ListenError:
+		if !strings.HasSuffix(e.Addr, ":0") {
+			step = " (free that port, or set the host's callback_port to 0 to use any free port)"
+		}
+	case *webflow.CallbackError:
+		step = "; run login again, and if it keeps happening check the host's authorize_url setting or use the device flow (ghlogin login --device)"
+	case *githubapi.UnauthorizedError:
+		step = "; log in again with: ghlogin login"
+		if h := e.LoginHost(); h != "" {
+			step += " --host " + h
+		}
+	case *githubapi.LoginFieldError:
+		step = " (check the host's userinfo_url and login_field settings)"
+	default:
+		return "", false
+	}
+	if step == "" {
+		return "", false
+	}
+	return own + step, true
+}
+
+// OAuth says what a person can do about an OAuth error code (RFC 6749 §5.2,
+// RFC 8628 §3.5, GitHub's own codes), or "" when there is nothing to add.
+func OAuth(code string) string {
+	switch code {
+	case "device_flow_disabled":
+		return "enable Device Flow in the OAuth app's settings on GitHub, or use login --web"
+	case "incorrect_client_credentials", "invalid_client", "unauthorized_client":
+		return "check the client ID (--client-id, GHLOGIN_CLIENT_ID or the host's client_id setting) and client secret"
+	case "expired_token":
+		return "the code expired; run login again"
+	case "access_denied":
+		return "the request was denied in the browser; run login again to retry"
+	case "incorrect_device_code", "bad_verification_code":
+		return "the code is not valid for this app; run login again"
+	case "invalid_grant":
+		return "the code or refresh token is no longer valid; run login again"
+	case "unsupported_grant_type":
+		return "the server does not support this login method; check the host's endpoint settings"
+	case "bad_refresh_token":
+		return "the refresh token is no longer valid; run login again"
+	case "redirect_uri_mismatch":
+		return "the OAuth app's callback URL must allow http://127.0.0.1/callback"
+	case "invalid_scope":
+		return "check the requested scopes (--scopes)"
+	case "invalid_request":
+		return "the server rejected the request; check the host's endpoint settings and client ID"
+	case "server_error", "temporarily_unavailable":
+		return "the server has a temporary problem; try again later"
+	}
+	return ""
+}

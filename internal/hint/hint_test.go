@@ -1,0 +1,185 @@
+package hint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zalando/go-keyring"
+
+	"github.com/ghlogin/ghlogin/deviceflow"
+	"github.com/ghlogin/ghlogin/internal/githubapi"
+	"github.com/ghlogin/ghlogin/internal/refresh"
+	"github.com/ghlogin/ghlogin/oauth"
+	"github.com/ghlogin/ghlogin/store"
+	"github.com/ghlogin/ghlogin/webflow"
+)
+
+// TestSentences: each typed error, alone, gives the sentence people have
+// always seen for it.
+func TestSentences(t *testing.T) {
+	dbus := errors.New("The name org.freedesktop.secrets was not provided by any .service files")
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		// oauth
+		{&oauth.Error{Code: "access_denied"}, "the server answered access_denied (the request was denied in the browser; run login again to retry)"},
+		{&oauth.Error{Code: "invalid_client", Description: "bad"}, "the server answered invalid_client: bad (check the client ID (--client-id, GHLOGIN_CLIENT_ID or the host's client_id setting) and client secret)"},
+		{&oauth.Error{Code: "something_new"}, "the server answered something_new"},
+		{&oauth.TimeoutError{Message: deviceflow.ExpiredMessage, Flow: oauth.FlowDevice}, "the code expired; run login again"},
+		{&oauth.TimeoutError{Message: "no answer from the browser within 100ms", Flow: oauth.FlowWeb, After: 100 * time.Millisecond},
+			"no answer from the browser within 100ms; run login again (or use the device flow: ghlogin login --device)"},
+		{&oauth.TimeoutError{Message: "the workload token expired"}, "the workload token expired"},
+		{&oauth.NetworkError{Endpoint: "https://github.com/login/oauth/access_token", Err: syscall.ECONNREFUSED},
+			"could not reach https://github.com/login/oauth/access_token: connection refused (check your network connection)"},
+
+		// store
+		{&store.NotLoggedInError{Host: "github.com"}, "not logged in to github.com; run: ghlogin login --host github.com"},
+		{&store.NotLoggedInError{Host: "github.com", Login: "ghost"}, `no account "ghost" for github.com; run: ghlogin login --host github.com`},
+		{&store.NotLoggedInError{Host: "github.com", Login: "octocat", Store: store.BackendKeyring},
+			"the token for octocat on github.com is missing from the OS keyring (removed outside ghlogin?); log in again: ghlogin login --host github.com"},
+		{&store.NotLoggedInError{Host: "github.com", Login: "octocat", Store: store.BackendFile},
+			"the token for octocat on github.com is missing from the credentials file (removed outside ghlogin?); log in again: ghlogin login --host github.com"},
+		{&store.NotLoggedInError{Host: "github.com", Login: "octocat", Invalid: "the API rejected it (HTTP 401)"},
+			"the token for octocat on github.com was removed because the API rejected it (HTTP 401); log in again: ghlogin login --host github.com"},
+		{&store.CorruptSecretError{Host: "github.com", Login: "octocat", Store: store.BackendKeyring},
+			"the secret for octocat on github.com in the OS keyring is not readable; log in again: ghlogin login --host github.com"},
+		{&store.UnknownBackendError{Path: "/c/config.toml", Host: "github.com", Login: "octocat", Store: "disk"},
+			`the config file /c/config.toml names an unknown store "disk" for octocat on github.com; log in again: ghlogin login --host github.com`},
+		{&store.KeyringUnavailableError{Op: "write", Err: dbus},
+			"the OS keyring is not available (write): " + dbus.Error() + "; to keep the token in a file readable only by you instead, use --store file or set GHLOGIN_STORE=file"},
+		{&store.KeyringUnavailableError{Op: "read", Timeout: true, Err: context.DeadlineExceeded},
+			"the OS keyring is not available (read): the keyring did not answer in time; to keep the token in a file readable only by you instead, use --store file or set GHLOGIN_STORE=file"},
+		{&store.KeyringUnavailableError{Op: "delete", Err: dbus},
+			"the OS keyring is not available (delete): " + dbus.Error() + "; nothing was removed: unlock or start the keyring, then try again"},
+		{&store.SecretTooLargeError{Store: store.BackendKeyring, Err: keyring.ErrSetDataTooBig},
+			"the token is too large for the OS keyring; use --store file or set GHLOGIN_STORE=file: " + keyring.ErrSetDataTooBig.Error()},
+		{&store.InsecureFileError{Path: "/c/credentials.json", Mode: 0o644},
+			"/c/credentials.json is accessible by other users (mode 0644), so the tokens in it may have been exposed; run: chmod 600 /c/credentials.json (and consider revoking those tokens)"},
+
+		// deviceflow
+		{&deviceflow.ConfigError{Field: deviceflow.FieldClientID, Reason: "none is configured"},
+			"device flow: client ID: none is configured; pass --client-id, set GHLOGIN_CLIENT_ID, or set the host's client_id in the config file"},
+		{&deviceflow.ConfigError{Field: deviceflow.FieldDeviceCodeURL, Reason: "none is set"},
+			"device flow: device code URL: none is set; set the host's device_code_url in the config file"},
+		{&deviceflow.ConfigError{Field: deviceflow.FieldTokenURL, Reason: "none is set"},
+			"device flow: token URL: none is set; set the host's token_url in the config file"},
+		{&deviceflow.CodeError{Field: "user_code", Reason: "is missing"},
+			"the server's device code reply is unusable: user_code is missing (check the host's device_code_url setting and that the server supports the device flow)"},
+
+		// webflow
+		{&webflow.ConfigError{Field: webflow.FieldClientID, Reason: "none is configured"},
+			"web flow: client ID: none is configured; set --client-id, GHLOGIN_CLIENT_ID or the host's client_id"},
+		{&webflow.ConfigError{Field: webflow.FieldAuthorizeURL, Reason: "bad"}, "web flow: authorization URL: bad; check the host's authorize_url"},
+		{&webflow.ConfigError{Field: webflow.FieldTokenURL, Reason: "bad"}, "web flow: token URL: bad; check the host's token_url"},
+		{&webflow.ListenError{Addr: "127.0.0.1:8765", Err: syscall.EADDRINUSE},
+			"could not listen on 127.0.0.1:8765 for the browser's callback: address already in use (free that port, or set the host's callback_port to 0 to use any free port)"},
+		{&webflow.ListenError{Addr: "127.0.0.1:0", Err: syscall.EADDRNOTAVAIL},
+			"could not listen on 127.0.0.1:0 for the browser's callback: cannot assign requested address (check that the loopback interface 127.0.0.1 is up)"},
+		{&webflow.CallbackError{Reason: "without an authorization code or an error"},
+			"the authorization server sent the browser back without an authorization code or an error; run login again, and if it keeps happening check the host's authorize_url setting or use the device flow (ghlogin login --device)"},
+
+		// githubapi
+		{&githubapi.UnauthorizedError{Host: "api.github.com"},
+			"api.github.com rejected the token (HTTP 401): it was revoked or has expired; log in again with: ghlogin login --host github.com"},
+		{&githubapi.UnauthorizedError{Host: "ghe.example.com"},
+			"ghe.example.com rejected the token (HTTP 401): it was revoked or has expired; log in again with: ghlogin login --host ghe.example.com"},
+		{&githubapi.UnauthorizedError{},
+			"the server rejected the token (HTTP 401): it was revoked or has expired; log in again with: ghlogin login"},
+		{&githubapi.LoginFieldError{Field: "preferred_username", Err: &oauth.HTTPError{StatusCode: 200, Detail: `the user info reply has no usable "preferred_username" field`}},
+			`the server answered HTTP 200 OK: the user info reply has no usable "preferred_username" field (check the host's userinfo_url and login_field settings)`},
+
+		{errors.New("plain"), "plain"},
+	} {
+		if got := Explain(tc.err); got != tc.want {
+			t.Errorf("Explain(%#v):\n got %q\nwant %q", tc.err, got, tc.want)
+		}
+	}
+}
+
+// TestOAuthCodes: every code with a next step has one, and the codes
+// without one add nothing.
+func TestOAuthCodes(t *testing.T) {
+	for code, says := range map[string]string{
+		"device_flow_disabled":         "enable Device Flow in the OAuth app's settings on GitHub, or use login --web",
+		"incorrect_client_credentials": "check the client ID",
+		"invalid_client":               "check the client ID",
+		"unauthorized_client":          "check the client ID",
+		"expired_token":                "the code expired; run login again",
+		"access_denied":                "denied",
+		"incorrect_device_code":        "run login again",
+		"bad_verification_code":        "run login again",
+		"invalid_grant":                "run login again",
+		"unsupported_grant_type":       "does not support this login method",
+		"bad_refresh_token":            "run login again",
+		"redirect_uri_mismatch":        "http://127.0.0.1/callback",
+		"invalid_scope":                "--scopes",
+		"invalid_request":              "rejected the request",
+		"server_error":                 "try again later",
+		"temporarily_unavailable":      "try again later",
+	} {
+		if h := OAuth(code); !strings.Contains(h, says) {
+			t.Errorf("OAuth(%q) = %q, want it to say %q", code, h, says)
+		}
+	}
+	for _, code := range []string{"", "no_such_code", "authorization_pending", "slow_down"} {
+		if h := OAuth(code); h != "" {
+			t.Errorf("OAuth(%q) = %q, want nothing", code, h)
+		}
+	}
+}
+
+// TestWrapped: the step goes right after the typed error's own text,
+// wherever a wrapper put it.
+func TestWrapped(t *testing.T) {
+	oe := &oauth.Error{Code: "bad_refresh_token"}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"a %w wrapper", fmt.Errorf("storing the token: %w", &store.KeyringUnavailableError{Op: "write", Timeout: true}),
+			"storing the token: the OS keyring is not available (write): the keyring did not answer in time; to keep the token in a file readable only by you instead, use --store file or set GHLOGIN_STORE=file"},
+		{"a client ID wrapper", fmt.Errorf("%s refused the client ID %q: %w", "github.com", "Iv1.x", &oauth.Error{Code: "invalid_client"}),
+			`github.com refused the client ID "Iv1.x": the server answered invalid_client (check the client ID (--client-id, GHLOGIN_CLIENT_ID or the host's client_id setting) and client secret)`},
+		{"quoted in the middle", &refresh.NeedsLoginError{Host: "ghe.example.com", Login: "app", Reason: oe.Error(), Err: oe},
+			"the token for app@ghe.example.com expired and could not be refreshed (the server answered bad_refresh_token (the refresh token is no longer valid; run login again)); run ghlogin login --host ghe.example.com"},
+		{"not quoted", &refresh.NeedsLoginError{Host: "h", Login: "l", Reason: "the refresh token has expired", Err: oe},
+			"the token for l@h expired and could not be refreshed (the refresh token has expired); run ghlogin login --host h"},
+		{"joined", errors.Join(&store.NotLoggedInError{Host: "a.example"}, &githubapi.UnauthorizedError{Host: "b.example"}),
+			"not logged in to a.example; run: ghlogin login --host a.example\nb.example rejected the token (HTTP 401): it was revoked or has expired; log in again with: ghlogin login --host b.example"},
+		{"a typed error wrapping another", &store.KeyringUnavailableError{Op: "read", Err: &oauth.Error{Code: "access_denied"}},
+			"the OS keyring is not available (read): the server answered access_denied; to keep the token in a file readable only by you instead, use --store file or set GHLOGIN_STORE=file"},
+	} {
+		if got := Explain(tc.err); got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestWrap(t *testing.T) {
+	if Wrap(nil) != nil || Explain(nil) != "" {
+		t.Fatal("nil")
+	}
+	base := &store.NotLoggedInError{Host: "github.com"}
+	w := Wrap(fmt.Errorf("token: %w", base))
+	want := "token: not logged in to github.com; run: ghlogin login --host github.com"
+	if w.Error() != want {
+		t.Fatalf("Wrap: %q", w)
+	}
+	var nl *store.NotLoggedInError
+	if !errors.As(w, &nl) || nl != base {
+		t.Fatal("errors.As does not see through Wrap")
+	}
+	if Wrap(w) != w || Explain(w) != want || Explain(fmt.Errorf("x: %w", w)) != "x: "+want {
+		t.Fatal("explained twice")
+	}
+	if oauth.ErrorCode(Wrap(&oauth.Error{Code: "access_denied"})) != "access_denied" {
+		t.Fatal("ErrorCode does not see through Wrap")
+	}
+}
