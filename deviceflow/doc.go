@@ -20,6 +20,23 @@
 //     KindRetry, KindSuccess, KindError. Events never hold a token or the
 //     device code.
 //
+// # Use
+//
+//	cfg := &deviceflow.Config{
+//		Credentials:   oauth.Credentials{ClientID: clientID},
+//		DeviceCodeURL: "https://github.com/login/device/code",
+//		TokenURL:      "https://github.com/login/oauth/access_token",
+//		Scopes:        []string{"repo"},
+//		OnEvent: func(e deviceflow.Event) {
+//			if e.Kind == deviceflow.KindCode {
+//				fmt.Printf("Open %s and enter %s\n", e.Code.VerificationURI, e.Code.UserCode)
+//			}
+//		},
+//	}
+//	tok, err := cfg.Login(ctx)
+//
+// ExampleConfig_Login runs this against a test server.
+//
 // # Defaults and timing
 //
 // The first poll comes one interval after the code arrived, each later one

@@ -20,6 +20,18 @@
 //     them for machine-readable output, IsTransient says whether a retry may
 //     help, RetryAfter gives the server's requested delay.
 //
+// # Use
+//
+//	tok, err := (&oauth.Client{}).Exchange(ctx, tokenURL,
+//		oauth.Credentials{ClientID: clientID},
+//		url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}})
+//	var oe *oauth.Error
+//	if errors.As(err, &oe) && oe.Code == "bad_refresh_token" {
+//		// log in again
+//	}
+//
+// ExampleClient_Exchange and ExampleError run against a test server.
+//
 // # GitHub's behaviour
 //
 // GitHub answers errors with HTTP 200 and form-encoded bodies unless the

@@ -243,7 +243,7 @@ func (c *Client) now() time.Time {
 	if c.Clock != nil {
 		return c.Clock.Now()
 	}
-	return time.Now()
+	return clock.Real{}.Now()
 }
 
 func (c *Client) timeout() time.Duration {

@@ -21,6 +21,14 @@
 //     The index records each account's backend by name, and every operation
 //     finds the backend by that name.
 //
+// # Use
+//
+//	st, err := store.Open(store.Options{}) // ghlogin's config directory
+//	a, err := st.Resolve("github.com", "") // the active account
+//	sec, err := st.Secret(ctx, a)          // its token, from its backend
+//
+// Example saves an account and reads it back.
+//
 // # Transactions
 //
 // A write puts the secret first and the index second, in one atomic write

@@ -19,6 +19,20 @@
 //     KindBrowser, KindCallback, KindSuccess, KindError. Events never hold
 //     a token, a code or the state.
 //
+// # Use
+//
+//	cfg := &webflow.Config{
+//		Credentials:  oauth.Credentials{ClientID: clientID, ClientSecret: clientSecret},
+//		AuthorizeURL: "https://github.com/login/oauth/authorize",
+//		TokenURL:     "https://github.com/login/oauth/access_token",
+//		Scopes:       []string{"repo"},
+//		Opener:       webflow.OpenerFunc(openInBrowser),
+//	}
+//	tok, err := cfg.Login(ctx)
+//
+// ExampleConfig_Login runs this against a test server, with http.Get as
+// the browser.
+//
 // # Defaults
 //
 // The callback server listens on an ephemeral port (Config.Port fixes one)
