@@ -49,7 +49,10 @@ type explained struct {
 	msg string
 }
 
+// Error returns the explained message.
 func (e *explained) Error() string { return e.msg }
+
+// Unwrap returns the original error.
 func (e *explained) Unwrap() error { return e.err }
 
 // explain walks err's tree. A node with a next step has its own text in msg
