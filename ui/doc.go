@@ -49,6 +49,6 @@
 // Intervals are whole seconds. authorize is the web flow's: open url in a
 // browser on this machine before expires_at. An error's code is the OAuth
 // error code (RFC 6749 §5.2, RFC 8628 §3.5), or timeout, network, cancelled
-// or error. Status and Warning, and a browser that could not be opened, go
-// to stderr as plain lines.
+// or error. Status and Warning, a browser that could not be opened, and what
+// copying the code did (Options.CopyCode), go to stderr as plain lines.
 package ui

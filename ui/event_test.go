@@ -214,7 +214,7 @@ func TestRenderersReceiveTheSameEvents(t *testing.T) {
 				inR, inW := io.Pipe()
 				opts := Options{
 					Mode: mode, Host: "github.com", Flow: c.flow, In: inR, Out: out, Err: errb, Clock: clk,
-					Copy: func(string) error { return nil },
+					Clipboard: func(string) error { return nil },
 					observe: func(e Event) {
 						mu.Lock()
 						defer mu.Unlock()

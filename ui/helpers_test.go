@@ -100,7 +100,7 @@ func newTestModel(t *testing.T, opts Options) *testModel {
 	if opts.Opener == nil {
 		opts.Opener = tm.rec
 	}
-	opts.Copy = tm.rec.Copy
+	opts.Clipboard = tm.rec.Copy
 	opts = opts.withDefaults()
 	tm.model = newModel(opts, func() { tm.cancelled = true })
 	tm.send(tea.WindowSizeMsg{Width: 100, Height: 40})

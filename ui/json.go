@@ -68,15 +68,27 @@ type jsonError struct {
 }
 
 // jsonOut writes events to out, and what is for people (Status, Warning, a
-// browser that could not be opened) to err, so out holds only events.
+// browser that could not be opened, what copying the code did) to err, so
+// out holds only events.
 type jsonOut struct {
 	mu  sync.Mutex
 	out io.Writer
 	err io.Writer
+	// copy, when the code is to be copied at once (Options.CopyCode); what
+	// was done goes to err.
+	copy   *copier
+	copied string // the last code copied
 }
 
 func runJSON(ctx context.Context, opts Options, task Task) (*Result, error) {
 	j := &jsonOut{out: opts.Out, err: opts.Err}
+	if opts.CopyCode {
+		c := opts.copier()
+		j.copy = &c
+	}
+	if opts.Intro != "" {
+		_ = PrintWrapped(opts.Err, sanitizeLines(opts.Intro))
+	}
 	res, err := task(ctx, emitter(func(e Event) {
 		j.mu.Lock()
 		defer j.mu.Unlock()
@@ -129,6 +141,10 @@ func (j *jsonOut) onCode(c Code) {
 		ev.VerificationURIComplete = &s
 	}
 	j.write(ev)
+	if j.copy != nil && c.UserCode != j.copied {
+		j.copied = c.UserCode
+		fmt.Fprintln(j.err, j.copy.copy(c.UserCode).sentence())
+	}
 }
 
 func (j *jsonOut) onPending(Pending) { j.write(jsonPending{Event: "pending"}) }

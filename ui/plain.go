@@ -19,10 +19,20 @@ type plain struct {
 	w     io.Writer
 	clock clock.Clock
 	last  string // key of the last status printed
+	// copy, when the code is to be copied at once (Options.CopyCode).
+	copy   *copier
+	copied string // the last code copied
 }
 
 func runPlain(ctx context.Context, opts Options, task Task) (*Result, error) {
 	p := &plain{w: opts.Err, clock: opts.Clock}
+	if opts.CopyCode {
+		c := opts.copier()
+		p.copy = &c
+	}
+	if opts.Intro != "" {
+		_ = PrintWrapped(opts.Err, sanitizeLines(opts.Intro))
+	}
 	res, err := task(ctx, emitter(func(e Event) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
@@ -64,6 +74,10 @@ func (p *plain) status(key, s string) {
 
 func (p *plain) onCode(c Code) {
 	p.line("First copy your one-time code: " + safe.Text(c.UserCode))
+	if p.copy != nil && c.UserCode != p.copied {
+		p.copied = c.UserCode
+		p.line(p.copy.copy(c.UserCode).sentence())
+	}
 	p.line("Then open: " + safe.Text(c.VerificationURI))
 	if c.VerificationURIComplete != "" && c.VerificationURIComplete != c.VerificationURI {
 		p.line("(or open " + safe.Text(c.VerificationURIComplete) + ", which fills in the code)")

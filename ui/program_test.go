@@ -40,7 +40,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestTeatestDeviceFlow(t *testing.T) {
 	rec := &recorder{}
 	clock := newFakeNow()
-	opts := Options{Host: "github.com", Out: io.Discard, Opener: rec, Copy: rec.Copy, Clock: clock, NoHyperlink: true}.withDefaults()
+	opts := Options{Host: "github.com", Out: io.Discard, Opener: rec, Clipboard: rec.Copy, Clock: clock, NoHyperlink: true}.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	m := newModel(opts, cancel)
@@ -65,7 +65,7 @@ func TestTeatestDeviceFlow(t *testing.T) {
 	}, teatest.WithDuration(10*time.Second))
 
 	tm.Type("c")
-	teatest.WaitFor(t, out, func(b []byte) bool { return strings.Contains(string(b), "Copied!") }, teatest.WithDuration(10*time.Second))
+	teatest.WaitFor(t, out, func(b []byte) bool { return strings.Contains(string(b), "✓ Copied") }, teatest.WithDuration(10*time.Second))
 	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
 	teatest.WaitFor(t, out, func(b []byte) bool { return strings.Contains(string(b), "Opened your browser") }, teatest.WithDuration(10*time.Second))
 	close(approve)
@@ -92,7 +92,7 @@ func TestTeatestDeviceFlow(t *testing.T) {
 }
 
 func TestTeatestCancel(t *testing.T) {
-	opts := Options{Host: "github.com", Out: io.Discard, Copy: func(string) error { return nil }}.withDefaults()
+	opts := Options{Host: "github.com", Out: io.Discard, Clipboard: func(string) error { return nil }}.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	tm := teatest.NewTestModel(t, newModel(opts, cancel), teatest.WithInitialTermSize(80, 24))

@@ -2,12 +2,14 @@ package ui
 
 import (
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/charmbracelet/x/ansi"
+	"golang.org/x/term"
 
 	"github.com/ghlogin/ghlogin/internal/safe"
 )
@@ -42,6 +44,49 @@ func hyperlink(text, target, id string) string {
 		params = "id=" + id
 	}
 	return "\x1b]8;" + params + ";" + target + "\x1b\\" + text + "\x1b]8;;\x1b\\"
+}
+
+// fder is a file with a descriptor, such as *os.File.
+type fder interface{ Fd() uintptr }
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(fder)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// TerminalWidth returns the width of w in columns when w is a terminal
+// (an *os.File on one), and 0 otherwise.
+func TerminalWidth(w io.Writer) int {
+	f, ok := w.(fder)
+	if !ok {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil || width < 0 {
+		return 0
+	}
+	return width
+}
+
+// Wrap word-wraps text to width columns, for text printed outside the
+// terminal UI (banners, prompts): lines break at spaces and after hyphens,
+// never inside a word, so a word wider than the terminal (a long URL) stays
+// whole for the terminal to fold. Escape sequences and wide characters are
+// measured as the terminal shows them. A width of 0 or less leaves text as
+// it is.
+func Wrap(text string, width int) string {
+	if width <= 0 {
+		return text
+	}
+	return ansi.Wordwrap(text, width, "")
+}
+
+// PrintWrapped writes text and a newline to w, word-wrapped (see Wrap) to
+// w's width when w is a terminal.
+func PrintWrapped(w io.Writer, text string) error {
+	_, err := io.WriteString(w, Wrap(text, TerminalWidth(w))+"\n")
+	return err
 }
 
 // wrap word-wraps plain text to width columns (long words are broken).

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -13,12 +11,10 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
 	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/safe"
-	"github.com/ghlogin/ghlogin/oauth"
 )
 
 // Messages the model receives besides keys and window sizes.
@@ -31,7 +27,7 @@ type (
 	cancelMsg struct{}            // a signal asked to stop
 	tickMsg   struct{}            // once a second, for countdowns
 	openedMsg struct{ err error } // the opener returned
-	copiedMsg struct{ err error } // Copy returned
+	copiedMsg struct{ r copied }  // copying the code finished
 )
 
 type phase int
@@ -45,7 +41,7 @@ const (
 	phaseCancelled              // the person cancelled
 )
 
-// flashFor is how long "Copied!" stays on screen.
+// flashFor is how long what copying did stays on screen.
 const flashFor = 2 * time.Second
 
 type keyMap struct {
@@ -72,7 +68,9 @@ type model struct {
 	spin       spinner.Model
 	width      int
 	height     int
+	sized      bool // a window size arrived
 	hyperlinks bool
+	copier     copier
 
 	phase         phase
 	cancelling    bool
@@ -90,8 +88,9 @@ type model struct {
 	retryReason string
 	retryAt     time.Time
 
-	showQR  bool
-	qrCache map[string][]string
+	showQR     bool
+	qrCache    map[string][]string
+	autoCopied bool // CopyCode's copy was started
 
 	note       string // outcome of opening the browser
 	noteBad    bool
@@ -117,6 +116,7 @@ func newModel(opts Options, cancel context.CancelFunc) *model {
 		help:       help.New(),
 		width:      80,
 		hyperlinks: !opts.NoHyperlink,
+		copier:     opts.copier(),
 		showQR:     opts.Headless,
 		qrCache:    map[string][]string{},
 	}
@@ -191,12 +191,15 @@ func (m *model) Init() tea.Cmd {
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-		m.help.Width = max(msg.Width-2, 0)
+		return m, m.resize(msg.Width, msg.Height)
 	case tea.KeyMsg:
 		return m, m.key(msg)
 	case eventMsg:
 		dispatch(m, msg.e, m.opts.observe)
+		if m.opts.CopyCode && m.code != nil && !m.autoCopied && !m.finished {
+			m.autoCopied = true
+			return m, m.copyCode()
+		}
 	case doneMsg:
 		m.done(msg.res, msg.err)
 		return m, tea.Quit
@@ -209,11 +212,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.note, m.noteBad = "✓ Opened your browser", false
 		}
 	case copiedMsg:
-		if msg.err != nil {
-			m.setFlash("Could not copy: "+safe.Text(msg.err.Error()), true)
-		} else {
-			m.setFlash("✓ Copied!", false)
-		}
+		m.setFlash(msg.r.short())
 	case tickMsg:
 		if m.finished {
 			return m, nil
@@ -231,6 +230,19 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	}
 	return m, nil
+}
+
+// resize lays the screen out for a new window size. After the first size,
+// a change clears the screen: the terminal has folded or cut the lines
+// drawn for the old size, so drawing over them would leave fragments and
+// repeated headers.
+func (m *model) resize(w, h int) tea.Cmd {
+	changed := m.sized && (w != m.width || h != m.height)
+	m.width, m.height, m.sized = w, h, true
+	if changed {
+		return tea.ClearScreen
+	}
+	return nil
 }
 
 func (m *model) setFlash(s string, bad bool) {
@@ -286,15 +298,18 @@ func (m *model) key(msg tea.KeyMsg) tea.Cmd {
 			return func() tea.Msg { return openedMsg{err: op.Open(target)} }
 		}
 	case key.Matches(msg, m.keys.Copy) && m.phase == phaseDevice:
-		code, cp := m.code.UserCode, m.opts.Copy
-		if cp == nil {
-			return nil
-		}
-		return func() tea.Msg { return copiedMsg{err: cp(code)} }
+		return m.copyCode()
 	case key.Matches(msg, m.keys.QR) && m.phase == phaseDevice:
 		m.showQR = !m.showQR
 	}
 	return nil
+}
+
+// copyCode copies the user code, off the program's goroutine (a clipboard
+// tool may take a moment), and reports what was done.
+func (m *model) copyCode() tea.Cmd {
+	code, c := m.code.UserCode, m.copier
+	return func() tea.Msg { return copiedMsg{c.copy(code)} }
 }
 
 func (m *model) headlessReason() string {
@@ -384,421 +399,6 @@ func (m *model) done(res *Result, err error) {
 	default:
 		m.phase = phaseFailed
 	}
-}
-
-// View renders the screen. Every line starts with a two-column margin.
-func (m *model) View() string {
-	w := m.width - 2
-	if w < 20 {
-		w = 20
-	}
-	body := m.body(w, m.showQR, "")
-	if m.showQR && m.phase == phaseDevice && m.height > 0 && len(body)+2 > m.height {
-		// The QR code does not fit: show the rest, and say how to get it.
-		body = m.body(w, false, "Make the terminal taller to see the QR code.")
-	}
-	for i, l := range body {
-		if l != "" {
-			body[i] = "  " + l
-		}
-	}
-	// The last line stays empty: bubbletea erases it when the program ends.
-	return "\n" + strings.Join(body, "\n") + "\n"
-}
-
-func (m *model) body(w int, withQR bool, qrNote string) []string {
-	var L []string
-	L = append(L, m.header(w), "")
-	for _, wn := range m.warnings {
-		for i, l := range wrap(wn, w-2) {
-			prefix := "  "
-			if i == 0 {
-				prefix = "⚠ "
-			}
-			L = append(L, m.st.warn.Render(prefix+l))
-		}
-	}
-	if len(m.warnings) > 0 {
-		L = append(L, "")
-	}
-	switch m.phase {
-	case phaseStart:
-		L = append(L, m.statusLines(w)...)
-		L = append(L, "", m.helpLine())
-	case phaseDevice:
-		L = append(L, m.deviceView(w, withQR, qrNote)...)
-		L = append(L, "", m.helpLine())
-	case phaseWeb:
-		L = append(L, m.webView(w)...)
-		L = append(L, "", m.helpLine())
-	case phaseDone:
-		L = append(L, m.successView(w)...)
-	case phaseFailed:
-		L = append(L, m.errorView(w)...)
-	case phaseCancelled:
-		L = append(L, m.st.bad.Render("✗ Login cancelled."))
-	}
-	return L
-}
-
-func (m *model) header(w int) string {
-	host := safe.Text(m.opts.Host)
-	if host == "" {
-		host = "GitHub"
-	}
-	how := "with a one-time code"
-	if m.opts.Flow == FlowWeb {
-		how = "in your browser"
-	}
-	h := m.st.badge.Render("ghlogin") + "  " + "Logging in to " + m.st.bold.Render(host)
-	if ansi.StringWidth(h)+len(how)+3 <= w {
-		h += m.st.dim.Render(" · " + how)
-	}
-	return ansi.Truncate(h, w, "…")
-}
-
-func (m *model) helpLine() string {
-	k := m.keys
-	k.Open.SetEnabled((m.phase == phaseDevice || m.phase == phaseWeb) && !m.opts.Headless && m.opts.Opener != nil && !m.cancelling)
-	k.Copy.SetEnabled(m.phase == phaseDevice && m.opts.Copy != nil && !m.cancelling)
-	k.QR.SetEnabled(m.phase == phaseDevice && !m.cancelling)
-	if m.showQR {
-		k.QR.SetHelp("r", "hide QR code")
-	} else {
-		k.QR.SetHelp("r", "show QR code")
-	}
-	if m.phase == phaseWeb && m.note != "" && !m.noteBad {
-		k.Open.SetHelp("enter", "open again")
-	}
-	return m.help.ShortHelpView([]key.Binding{k.Open, k.Copy, k.QR, k.Cancel})
-}
-
-// statusLines is the spinner, the live status and the countdown.
-func (m *model) statusLines(w int) []string {
-	text, style := m.statusText()
-	line := m.spin.View() + style.Render(ansi.Truncate(text, w-2, "…"))
-	cd := m.countdownText()
-	if cd == "" {
-		return []string{line}
-	}
-	if ansi.StringWidth(line)+ansi.StringWidth(cd)+5 <= w {
-		return []string{line + m.st.faint.Render("  ·  ") + cd}
-	}
-	return []string{line, "  " + cd}
-}
-
-func (m *model) statusText() (string, lipgloss.Style) {
-	switch {
-	case m.cancelling:
-		return "Cancelling…", m.st.warn
-	case m.retryReason != "":
-		left := m.retryAt.Sub(m.now())
-		when := "retrying now"
-		if left > 0 {
-			when = fmt.Sprintf("retrying in %d s", seconds(left))
-		}
-		return "Network error, " + when + " (" + m.retryReason + ")", m.st.warn
-	case m.status == "":
-		return "Contacting " + safe.Text(m.opts.Host) + "…", m.st.dim
-	case m.statusPoll && m.slowed && m.interval > 0:
-		return fmt.Sprintf("%s (slowed down to %d s)", m.status, seconds(m.interval)), lipgloss.Style{}
-	}
-	return m.status, lipgloss.Style{}
-}
-
-func (m *model) countdownText() string {
-	if m.expiresAt.IsZero() || m.cancelling {
-		return ""
-	}
-	left := m.expiresAt.Sub(m.now())
-	what := "code expires in "
-	if m.phase == phaseWeb {
-		what = "times out in "
-	}
-	switch {
-	case left <= 0 && m.phase == phaseWeb:
-		return m.st.bad.Render("timed out")
-	case left <= 0:
-		return m.st.bad.Render("code expired")
-	case left <= time.Minute:
-		return m.st.warn.Render(what + countdown(left))
-	}
-	return m.st.dim.Render(what) + m.st.bold.Render(countdown(left))
-}
-
-// link renders a URL, wrapped to w columns, as a terminal hyperlink to
-// target where supported.
-func (m *model) link(text, target string, w int) []string {
-	var out []string
-	id := ""
-	if m.hyperlinks && linkable(target) {
-		h := fnv.New32a()
-		h.Write([]byte(target))
-		id = fmt.Sprintf("ghlogin-%x", h.Sum32())
-	}
-	for _, piece := range chop(safe.Text(text), w) {
-		s := m.st.link.Render(piece)
-		if id != "" {
-			s = hyperlink(s, target, id)
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-// bigCode renders the user code with each character in a box, or spaced
-// out when the terminal is too narrow.
-func (m *model) bigCode(w int) []string {
-	code := safe.Text(m.code.UserCode)
-	runes := []rune(code)
-	if len(runes) > 0 && len(runes) <= 12 {
-		blocks := make([]string, 0, 2*len(runes))
-		for i, r := range runes {
-			if i > 0 {
-				blocks = append(blocks, " ")
-			}
-			if r == '-' || r == ' ' {
-				blocks = append(blocks, m.st.sep.Render("─"))
-				continue
-			}
-			blocks = append(blocks, m.st.box.Render(string(r)))
-		}
-		big := lipgloss.JoinHorizontal(lipgloss.Top, blocks...)
-		if lipgloss.Width(big) <= w {
-			return strings.Split(big, "\n")
-		}
-	}
-	spaced := strings.Join(strings.Split(code, ""), " ")
-	if ansi.StringWidth(spaced) > w {
-		spaced = code
-	}
-	return []string{m.st.codeText.Render(spaced)}
-}
-
-func (m *model) qr(content string) []string {
-	if l, ok := m.qrCache[content]; ok {
-		return l
-	}
-	dark := m.color()
-	lines, err := qrLines(content, dark)
-	if err != nil {
-		lines = nil
-	}
-	if dark {
-		for i, l := range lines {
-			lines[i] = m.st.qr.Render(l)
-		}
-	}
-	m.qrCache[content] = lines
-	return lines
-}
-
-// deviceSteps is the left column of the device screen: the code, the link
-// and what Enter does, fitted to w columns.
-func (m *model) deviceSteps(w int) []string {
-	c := m.code
-	var L []string
-	title := m.st.step.Render("1.") + " " + m.st.bold.Render("Copy your one-time code")
-	if m.flash != "" {
-		st := m.st.ok
-		if m.flashBad {
-			st = m.st.warn
-		}
-		title += "   " + st.Render(m.flash)
-	}
-	L = append(L, ansi.Truncate(title, w, "…"), "")
-	for _, l := range m.bigCode(w - 3) {
-		L = append(L, "   "+l)
-	}
-	L = append(L, "")
-	L = append(L, ansi.Truncate(m.st.step.Render("2.")+" "+m.st.bold.Render("Open this page and enter the code"), w, "…"))
-	for _, l := range m.link(c.VerificationURI, m.openTarget(), w-3) {
-		L = append(L, "   "+l)
-	}
-	L = append(L, "")
-	return append(L, m.openHint(w, m.openTarget())...)
-}
-
-// deviceView lays out the device screen: with the QR code beside the steps
-// when there is room, else below them; note replaces a QR code that does not
-// fit.
-func (m *model) deviceView(w int, withQR bool, note string) []string {
-	status := append([]string{""}, m.statusLines(w)...)
-	target := m.openTarget()
-	var qr []string
-	if withQR && linkable(target) {
-		qr = m.qr(target)
-	}
-	if len(qr) == 0 {
-		L := m.deviceSteps(w)
-		if note != "" {
-			L = append(L, "", m.st.dim.Render(note))
-		}
-		return append(L, status...)
-	}
-	qw := lipgloss.Width(qr[0])
-	caption := "Scan to open on your phone"
-	if qw > len(caption) {
-		caption = strings.Repeat(" ", (qw-len(caption)+1)/2) + caption
-	}
-	qrBlock := append(append([]string{}, qr...), m.st.dim.Render(caption))
-	if lw := min(w-4-qw, 62); lw >= 40 {
-		left := append(m.deviceSteps(lw), "")
-		for i, l := range left {
-			if pad := lw - ansi.StringWidth(l); pad > 0 {
-				left[i] = l + strings.Repeat(" ", pad) // the QR code stays put
-			}
-		}
-		left = append(left, m.statusLines(lw)...)
-		joined := lipgloss.JoinHorizontal(lipgloss.Top, strings.Join(left, "\n"), "    ", strings.Join(qrBlock, "\n"))
-		out := strings.Split(joined, "\n")
-		for i := range out {
-			out[i] = strings.TrimRight(out[i], " ")
-		}
-		return out
-	}
-	L := m.deviceSteps(w)
-	if qw > w {
-		L = append(L, "", m.st.dim.Render("The terminal is too narrow for the QR code."))
-		return append(L, status...)
-	}
-	L = append(append(L, ""), qrBlock...)
-	return append(L, status...)
-}
-
-func (m *model) openHint(w int, target string) []string {
-	var L []string
-	switch {
-	case m.opts.Headless:
-		L = append(L, wrapStyled(m.st.warn, "No browser will be opened here: "+m.headlessReason()+".", w)...)
-		more := "Open the link on another device, or scan the QR code."
-		if !m.showQR {
-			more = "Open the link on another device, or press r for a QR code."
-		}
-		L = append(L, wrapStyled(m.st.dim, more, w)...)
-	case m.opts.Opener == nil:
-		L = append(L, wrapStyled(m.st.dim, "Open the link in a browser (no browser can be started from here).", w)...)
-	default:
-		short := shortURL(safe.Text(target))
-		if m.phase == phaseDevice && m.code.VerificationURIComplete != "" {
-			short = shortURL(safe.Text(m.code.VerificationURI))
-		}
-		tails := []string{" to open " + short + " in your browser.", " to open it in your browser.", " to open it."}
-		if m.phase == phaseWeb && m.note != "" && !m.noteBad {
-			tails = []string{" to open it again."}
-		} else if m.phase == phaseWeb {
-			tails = tails[1:]
-		}
-		enter := m.st.helpKey.Render("Enter")
-		line := ""
-		for _, t := range tails {
-			line = "Press " + enter + t
-			if ansi.StringWidth(line) <= w {
-				break
-			}
-		}
-		L = append(L, line)
-	}
-	if m.note != "" {
-		st := m.st.ok
-		if m.noteBad {
-			st = m.st.bad
-		}
-		L = append(L, wrapStyled(st, m.note, w)...)
-	}
-	return L
-}
-
-func wrapStyled(st lipgloss.Style, s string, w int) []string {
-	lines := wrap(s, w)
-	for i, l := range lines {
-		lines[i] = st.Render(l)
-	}
-	return lines
-}
-
-func (m *model) webView(w int) []string {
-	var L []string
-	L = append(L, m.st.step.Render("→")+" "+m.st.bold.Render("Authorize ghlogin in your browser on this page"))
-	for _, l := range m.link(m.webURL, m.webURL, w-2) {
-		L = append(L, "  "+l)
-	}
-	L = append(L, "")
-	if m.opts.Headless {
-		L = append(L, wrapStyled(m.st.warn, "No browser will be opened here: "+m.headlessReason()+".", w)...)
-		more := "Open the link in a browser that can reach 127.0.0.1 on this machine."
-		if p := loopbackPort(m.webURL); p != "" {
-			more += " Over SSH, forward the port first: ssh -L " + p + ":127.0.0.1:" + p + " …"
-		}
-		more += " The device flow (ghlogin login without --web) works better here."
-		L = append(L, wrapStyled(m.st.dim, more, w)...)
-		if m.note != "" {
-			L = append(L, wrapStyled(m.st.bad, m.note, w)...)
-		}
-	} else {
-		L = append(L, m.openHint(w, m.webURL)...)
-	}
-	L = append(L, "")
-	return append(L, m.statusLines(w)...)
-}
-
-func (m *model) successView(w int) []string {
-	r := m.res
-	L := []string{m.st.ok.Render("✓ ") + m.st.bold.Render(loggedIn(r))}
-	var details []string
-	if where := storeText(r); where != "" {
-		details = append(details, "Token kept in "+where)
-	}
-	if len(r.Scopes) > 0 {
-		sc := make([]string, len(r.Scopes))
-		for i, s := range r.Scopes {
-			sc[i] = safe.Text(s)
-		}
-		details = append(details, "scopes: "+strings.Join(sc, ", "))
-	}
-	if len(details) > 0 {
-		for _, l := range wrap(strings.Join(details, " · "), w-2) {
-			L = append(L, "  "+m.st.dim.Render(l))
-		}
-	}
-	return L
-}
-
-func (m *model) errorView(w int) []string {
-	title := "✗ Could not log in"
-	if h := safe.Text(m.opts.Host); h != "" {
-		title += " to " + h
-	}
-	L := []string{m.st.bad.Render(title)}
-	msg, hint := errorText(m.err)
-	for _, l := range wrap(msg, w-2) {
-		L = append(L, "  "+l)
-	}
-	if hint != "" {
-		for i, l := range wrap(hint, w-4) {
-			prefix := "    "
-			if i == 0 {
-				prefix = "  → "
-			}
-			L = append(L, m.st.warn.Render(prefix+l))
-		}
-	}
-	return L
-}
-
-// errorText splits an error into a message and a hint for the error screen.
-func errorText(err error) (msg, next string) {
-	var oe *oauth.Error
-	if errors.As(err, &oe) {
-		code := safe.Text(oe.Code)
-		if oe.Description != "" {
-			msg = capitalize(safe.Text(oe.Description)) + " (" + code + ")"
-		} else {
-			msg = "The server answered " + code + "."
-		}
-		return msg, capitalize(hint.OAuth(oe.Code))
-	}
-	return capitalize(safe.Text(hint.Explain(err))), ""
 }
 
 // quitFilter turns a quit request the model did not make (SIGTERM, SIGINT

@@ -201,14 +201,17 @@ func TestTUICopy(t *testing.T) {
 	if len(tm.rec.copied) != 1 || tm.rec.copied[0] != "WDJB-MJHT" {
 		t.Fatalf("copied %q, want the user code", tm.rec.copied)
 	}
-	tm.mustShow("✓ Copied!")
+	tm.mustShow("1. Copy your one-time code   ✓ Copied")
 	tm.clock.Advance(flashFor + time.Second)
 	tm.send(tickMsg{})
-	tm.mustNotShow("Copied!")
+	tm.mustNotShow("Copied")
 
-	tm.rec.err = errors.New("no clipboard")
+	// The local clipboard fails: only the OSC 52 sequence went out, which
+	// no terminal confirms.
+	tm.rec.err = errors.New("xclip: cannot open display")
 	tm.press("c")
-	tm.mustShow("Could not copy: no clipboard")
+	tm.mustShow("Sent to your terminal's clipboard")
+	tm.mustNotShow("Copied")
 }
 
 func TestTUIEnterOpensCompleteURI(t *testing.T) {
@@ -304,7 +307,8 @@ func TestTUIQRTooTall(t *testing.T) {
 	tm := newTestModel(t, Options{Headless: true})
 	tm.send(tea.WindowSizeMsg{Width: 60, Height: 24})
 	tm.emit(deviceflow.Event{Kind: deviceflow.KindCode, Code: testCode(tm.clock.Now(), true)})
-	tm.mustShow("Make the terminal taller to see the QR code.")
+	tm.mustShow("QR code: make the terminal 25 lines tall, or use the URL.", "│ W │")
+	tm.mustNotShow("scan the QR code")
 	if n := strings.Count(tm.View(), "\n") + 1; n > 24 {
 		t.Errorf("view has %d lines in a 24-line terminal", n)
 	}

@@ -52,6 +52,12 @@ type Options struct {
 	Host string
 	// Flow is "device" or "web"; it picks the TUI's first screen.
 	Flow string
+	// Intro is text shown before the login, such as the demo's
+	// explanation: under the TUI's header, word-wrapped to the window and
+	// given up first when the window is short (so it survives a resize,
+	// which clears the screen); in plain and JSON modes, lines on Err,
+	// word-wrapped when Err is a terminal.
+	Intro string
 	// In is the TUI's input (a terminal, or /dev/tty for the git helper);
 	// nil means stdin, or the controlling terminal when stdin is not one.
 	In io.Reader
@@ -67,9 +73,26 @@ type Options struct {
 	Headless bool
 	// HeadlessReason says why, e.g. "this is an SSH session".
 	HeadlessReason string
-	// Copy puts text on the clipboard; nil means OSC 52 written to Out (works
-	// over SSH) plus the local clipboard when there is one.
-	Copy func(text string) error
+	// Clipboard puts text on this machine's clipboard; nil means the
+	// platform's tool (pbcopy, clip.exe, wl-copy, xclip, xsel,
+	// termux-clipboard-set), looked up when the code is first copied. When
+	// there is none it returns an error wrapping ErrNoClipboard.
+	Clipboard func(text string) error
+	// Terminal receives the OSC 52 sequence that asks the terminal to put
+	// the code on its clipboard (which reaches the person's clipboard over
+	// SSH, where the terminal allows it). Nil means Out in TUI mode, and in
+	// the other modes Err when Err is a terminal. No sequence is sent when
+	// TERM is "dumb".
+	Terminal io.Writer
+	// CopyCode copies the user code as soon as it arrives (login
+	// --clipboard), as the c key does, and says what was done: "copied"
+	// only when this machine's clipboard took it, "sent to your terminal's
+	// clipboard" when only the OSC 52 sequence went out (a terminal never
+	// confirms it).
+	CopyCode bool
+	// Getenv reads the environment (TERM, TMUX, STY, DISPLAY,
+	// WAYLAND_DISPLAY); nil means os.Getenv.
+	Getenv func(string) string
 	// Clock tells the time for countdowns and expiry; nil means clock.Real.
 	Clock clock.Clock
 	// NoColor turns colour and other styling off (NO_COLOR, or not a colour
@@ -143,14 +166,35 @@ func (o Options) withDefaults() Options {
 	if o.Flow == "" {
 		o.Flow = FlowDevice
 	}
-	if o.Copy == nil {
-		o.Copy = defaultCopy(o.Out)
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
 	}
-	switch os.Getenv("TERM") {
+	if o.Clipboard == nil {
+		o.Clipboard = localClipboard(o.Getenv)
+	}
+	switch o.Getenv("TERM") {
 	case "dumb", "linux":
 		o.NoHyperlink = true
 	}
 	return o
+}
+
+// copier is how the code is copied in o's mode: OSC 52 to Terminal (or
+// its default), and the local clipboard.
+func (o Options) copier() copier {
+	c := copier{local: o.Clipboard, terminal: o.Terminal, getenv: o.Getenv}
+	if c.terminal == nil {
+		switch {
+		case o.Mode == TUI:
+			c.terminal = o.Out
+		case isTerminal(o.Err):
+			c.terminal = o.Err
+		}
+	}
+	if o.Getenv("TERM") == "dumb" {
+		c.terminal = nil // it would print the sequence
+	}
+	return c
 }
 
 // settle normalizes what a task returned.
@@ -196,13 +240,23 @@ func loggedIn(r *Result) string {
 
 // Confirm asks a yes/no question on a terminal and reads one line of answer;
 // only "y" or "yes" (any case) is yes. End of input means no. It reads byte
-// by byte so nothing after the answer's line is consumed.
+// by byte so nothing after the answer's line is consumed. The question is
+// word-wrapped to out's width when out is a terminal.
 func Confirm(in io.Reader, out io.Writer, question string) (bool, error) {
+	return ConfirmWidth(in, out, question, TerminalWidth(out))
+}
+
+// ConfirmWidth is Confirm with the question word-wrapped to width columns
+// (0: not wrapped), for callers that know the terminal's width.
+func ConfirmWidth(in io.Reader, out io.Writer, question string, width int) (bool, error) {
 	if in == nil {
 		return false, errors.New("cannot ask for confirmation: no input")
 	}
 	if out != nil {
-		if _, err := fmt.Fprintf(out, "%s [y/N] ", safe.Text(question)); err != nil {
+		// The answer is typed after "[y/N] ", so that stays on the
+		// question's last line.
+		q := Wrap(sanitizeLines(question)+" [y/N]", width)
+		if _, err := fmt.Fprint(out, q+" "); err != nil {
 			return false, err
 		}
 	}
@@ -232,4 +286,14 @@ func Confirm(in io.Reader, out io.Writer, question string) (bool, error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// sanitizeLines applies safe.Text to each line of s, keeping the line
+// breaks the caller wrote.
+func sanitizeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = safe.Text(l)
+	}
+	return strings.Join(lines, "\n")
 }
