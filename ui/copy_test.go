@@ -221,6 +221,10 @@ func TestCopyCodeAtOnce(t *testing.T) {
 		}
 		tm.send(cmd())
 		tm.mustShow("✓ Copied")
+		// It stays: the person may look at the screen later than 2 s.
+		tm.clock.Advance(time.Hour)
+		tm.send(tickMsg{})
+		tm.mustShow("✓ Copied")
 		if len(clip.got) != 1 || clip.got[0] != "WDJB-MJHT" || term.String() != osc52Plain {
 			t.Errorf("clipboard %q, terminal %q", clip.got, term.String())
 		}

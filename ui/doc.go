@@ -34,6 +34,31 @@
 // hyperlink only when safe.CheckURL accepts it. Countdowns read the injected
 // clock (Options.Clock).
 //
+// # Layout
+//
+// The TUI lays its screen out for the window and again on every resize
+// (which clears the screen, since the terminal has folded or cut the lines
+// drawn for the old size). No line is wider than the window: text wraps at
+// word boundaries, URLs are cut into pieces, the boxed code falls back to a
+// one-line code and the key help to its short form, which always keeps r
+// and q. No screen is taller than the window: blank lines, then hints, then
+// titles give way, and the code never does. A QR code that does not fit is
+// replaced by a one-line note naming the window size it needs, or to use
+// the URL. Options.Intro (such as the demo's explanation) is part of the
+// screen, so it survives a resize, and gives way first. Text printed
+// outside the TUI goes through Wrap (PrintWrapped, Confirm), which breaks
+// lines at spaces only.
+//
+// # Copying the code
+//
+// The c key (and Options.CopyCode, for login --clipboard, when the code
+// arrives) sends OSC 52 to the terminal — plain, and also wrapped for tmux
+// or screen inside them, since tmux drops the wrapped one unless
+// allow-passthrough is on — and puts the code on this machine's clipboard
+// when it has one. The message says what was done: "Copied" only when
+// this machine's clipboard took the code; "Sent to your terminal's
+// clipboard" when only OSC 52 went out, which no terminal confirms.
+//
 // # JSON events
 //
 // In JSON mode stdout carries one JSON object a line and nothing else:

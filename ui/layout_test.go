@@ -234,7 +234,7 @@ func TestResizeRedraws(t *testing.T) {
 func TestQRNoteIsTrue(t *testing.T) {
 	note := regexp.MustCompile(`(\d+)×(\d+)|widen the terminal to (\d+) columns|make the terminal (\d+) lines tall`)
 	for _, complete := range []bool{false, true} {
-		for w := 30; w <= 120; w += 6 {
+		for w := 24; w <= 120; w += 6 {
 			for h := 10; h <= 40; h += 3 {
 				tm := newTestModel(t, Options{NoColor: true, NoHyperlink: true})
 				tm.send(tea.WindowSizeMsg{Width: w, Height: h})

@@ -70,16 +70,23 @@ func TerminalWidth(w io.Writer) int {
 }
 
 // Wrap word-wraps text to width columns, for text printed outside the
-// terminal UI (banners, prompts): lines break at spaces and after hyphens,
-// never inside a word, so a word wider than the terminal (a long URL) stays
-// whole for the terminal to fold. Escape sequences and wide characters are
-// measured as the terminal shows them. A width of 0 or less leaves text as
-// it is.
+// terminal UI (banners, prompts): lines break at spaces only, never inside
+// a word, so a flag (--client-id) or a word wider than the terminal (a long
+// URL or path) stays whole, for the terminal to fold. Line breaks in text
+// are kept. Escape sequences and wide characters are measured as the
+// terminal shows them. A width of 0 or less leaves text as it is.
 func Wrap(text string, width int) string {
 	if width <= 0 {
 		return text
 	}
-	return ansi.Wordwrap(text, width, "")
+	// ansi.Wordwrap also breaks after a hyphen; a non-breaking hyphen
+	// (U+2011, as wide) stands in for each one while it wraps.
+	const nbHyphen = "\u2011"
+	if strings.Contains(text, nbHyphen) {
+		return ansi.Wordwrap(text, width, "")
+	}
+	s := ansi.Wordwrap(strings.ReplaceAll(text, "-", nbHyphen), width, "")
+	return strings.ReplaceAll(s, nbHyphen, "-")
 }
 
 // PrintWrapped writes text and a newline to w, word-wrapped (see Wrap) to

@@ -27,7 +27,10 @@ type (
 	cancelMsg struct{}            // a signal asked to stop
 	tickMsg   struct{}            // once a second, for countdowns
 	openedMsg struct{ err error } // the opener returned
-	copiedMsg struct{ r copied }  // copying the code finished
+	copiedMsg struct {
+		r    copied
+		auto bool // Options.CopyCode's copy, not the c key's
+	} // copying the code finished
 )
 
 type phase int
@@ -41,7 +44,8 @@ const (
 	phaseCancelled              // the person cancelled
 )
 
-// flashFor is how long what copying did stays on screen.
+// flashFor is how long what the c key's copy did stays on screen; what
+// Options.CopyCode's did stays until c is pressed.
 const flashFor = 2 * time.Second
 
 type keyMap struct {
@@ -198,7 +202,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		dispatch(m, msg.e, m.opts.observe)
 		if m.opts.CopyCode && m.code != nil && !m.autoCopied && !m.finished {
 			m.autoCopied = true
-			return m, m.copyCode()
+			return m, m.copyCode(true)
 		}
 	case doneMsg:
 		m.done(msg.res, msg.err)
@@ -213,11 +217,14 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case copiedMsg:
 		m.setFlash(msg.r.short())
+		if msg.auto {
+			m.flashUntil = time.Time{}
+		}
 	case tickMsg:
 		if m.finished {
 			return m, nil
 		}
-		if m.flash != "" && !m.now().Before(m.flashUntil) {
+		if m.flash != "" && !m.flashUntil.IsZero() && !m.now().Before(m.flashUntil) {
 			m.flash = ""
 		}
 		return m, tick()
@@ -298,7 +305,7 @@ func (m *model) key(msg tea.KeyMsg) tea.Cmd {
 			return func() tea.Msg { return openedMsg{err: op.Open(target)} }
 		}
 	case key.Matches(msg, m.keys.Copy) && m.phase == phaseDevice:
-		return m.copyCode()
+		return m.copyCode(false)
 	case key.Matches(msg, m.keys.QR) && m.phase == phaseDevice:
 		m.showQR = !m.showQR
 	}
@@ -307,9 +314,9 @@ func (m *model) key(msg tea.KeyMsg) tea.Cmd {
 
 // copyCode copies the user code, off the program's goroutine (a clipboard
 // tool may take a moment), and reports what was done.
-func (m *model) copyCode() tea.Cmd {
+func (m *model) copyCode(auto bool) tea.Cmd {
 	code, c := m.code.UserCode, m.copier
-	return func() tea.Msg { return copiedMsg{c.copy(code)} }
+	return func() tea.Msg { return copiedMsg{c.copy(code), auto} }
 }
 
 func (m *model) headlessReason() string {

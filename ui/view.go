@@ -121,10 +121,7 @@ type layout struct {
 // View renders the screen for the terminal's size: no line is wider than the
 // terminal, and the screen is no taller, the code staying on it.
 func (m *model) View() string {
-	margin := "  "
-	if m.width < 30 {
-		margin = ""
-	}
+	margin := strings.Repeat(" ", marginFor(m.width))
 	w := max(m.width-len(margin), 10)
 	budget := 0
 	if m.height > 0 {
@@ -139,6 +136,15 @@ func (m *model) View() string {
 		}
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// marginFor is the left margin of the screen in a window width columns
+// wide: two columns, none in a very narrow window.
+func marginFor(width int) int {
+	if width < 30 {
+		return 0
+	}
+	return 2
 }
 
 // qrKeeps is the drop level below which rows must stay for the QR code to
@@ -192,12 +198,11 @@ func (m *model) pick(layouts []layout, budget, keepBelow int) []row {
 // qrNote is the line shown instead of a QR code that does not fit: how big
 // the terminal must be for it, or to use the URL.
 func (m *model) qrNote(w int, qr []string) string {
-	margin := m.width - w
-	needW := max(m.width, lipgloss.Width(qr[0])+margin)
+	needW := max(m.width, lipgloss.Width(qr[0])+2)
 	needH := 0
 	for _, p := range []qrPlace{qrBeside, qrBelow} {
 		for _, compact := range []bool{false, true} {
-			if rs := m.rows(layout{w: needW - margin, qr: p, compact: compact}); rs != nil {
+			if rs := m.rows(layout{w: needW - marginFor(needW), qr: p, compact: compact}); rs != nil {
 				// The rows that must stay, and the empty last line.
 				if h := rowsBelow(rs, qrKeeps) + 1; needH == 0 || h < needH {
 					needH = h
@@ -220,6 +225,7 @@ func (m *model) qrNote(w int, qr []string) string {
 		fmt.Sprintf("Too small for the QR code (%d×%d); use the URL.", needW, needH),
 		fmt.Sprintf("Too small for QR (%d×%d); use the URL.", needW, needH),
 		fmt.Sprintf("QR needs %d×%d; use the URL.", needW, needH),
+		fmt.Sprintf("QR needs %d×%d.", needW, needH),
 	} {
 		if ansi.StringWidth(s) <= w {
 			return s
