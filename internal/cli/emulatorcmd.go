@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ghlogin/ghlogin/internal/emulator"
+	"github.com/ghlogin/ghlogin/internal/emulator/workload"
 	"github.com/ghlogin/ghlogin/internal/gitcred/setupgit"
 	"github.com/ghlogin/ghlogin/internal/opener"
 	"github.com/ghlogin/ghlogin/store"
@@ -36,7 +37,7 @@ func (a *app) emulatorCmd() *cobra.Command {
 			cfg.Logf = func(format string, args ...any) {
 				fmt.Fprintf(a.env.Stderr, time.Now().Format("15:04:05 ")+format+"\n", args...)
 			}
-			cfg.Workload = &emulator.WorkloadConfig{}
+			cfg.Workload = &workload.Config{}
 			srv, err := emulator.Start(cmd.Context(), addr, cfg)
 			if err != nil {
 				return err
@@ -54,7 +55,7 @@ func (a *app) emulatorCmd() *cobra.Command {
 				fmt.Fprintf(a.env.Stdout, "  export %s\n", setupgit.ShellQuote(kv))
 			}
 			fmt.Fprintf(a.env.Stdout, "then:    ghlogin oidc exchange --provider %s --service-account %s\n",
-				emulator.DefaultWIFProvider, emulator.DefaultServiceAccount)
+				workload.DefaultProvider, workload.DefaultServiceAccount)
 			fmt.Fprintln(a.env.Stdout, "Press Ctrl-C to stop.")
 			<-cmd.Context().Done()
 			return nil

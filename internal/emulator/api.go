@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
 )
 
 // knownIDs are the real account IDs of GitHub's mascots; other users get a
@@ -23,32 +25,15 @@ func userID(login string) int64 {
 
 // apiError writes a GitHub REST API error body.
 func apiError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{
+	emuhttp.WriteJSON(w, status, map[string]string{
 		"message":           msg,
 		"documentation_url": "https://docs.github.com/rest",
 		"status":            strconv.Itoa(status),
 	})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-// bearer returns the token of an "Authorization: Bearer X" or "token X" header.
-func bearer(r *http.Request) (string, bool) {
-	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-	if !ok || (!strings.EqualFold(scheme, "bearer") && !strings.EqualFold(scheme, "token")) {
-		return "", false
-	}
-	tok = strings.TrimSpace(tok)
-	return tok, tok != ""
-}
-
 // handleUser serves GET /user and GET /api/v3/user.
-func (s *Server) handleUser(w *statusRecorder, r *http.Request) {
+func (s *Server) handleUser(w *emuhttp.Recorder, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET")
 		apiError(w, http.StatusMethodNotAllowed, "Method Not Allowed")
@@ -58,7 +43,7 @@ func (s *Server) handleUser(w *statusRecorder, r *http.Request) {
 		apiError(w, http.StatusUnauthorized, "Requires authentication")
 		return
 	}
-	tok, ok := bearer(r)
+	tok, ok := emuhttp.Bearer(r)
 	if !ok {
 		apiError(w, http.StatusUnauthorized, "Bad credentials")
 		return
@@ -80,7 +65,7 @@ func (s *Server) handleUser(w *statusRecorder, r *http.Request) {
 	h.Set("X-OAuth-Scopes", strings.Join(scopes, ", "))
 	h.Set("X-Accepted-OAuth-Scopes", "")
 	h.Set("X-GitHub-Media-Type", "github.v3; format=json")
-	writeJSON(w, http.StatusOK, map[string]any{
+	emuhttp.WriteJSON(w, http.StatusOK, map[string]any{
 		"login":      login,
 		"id":         userID(login),
 		"node_id":    "U_emulator_" + login,
@@ -97,7 +82,7 @@ func (s *Server) handleUser(w *statusRecorder, r *http.Request) {
 // handleRevoke serves DELETE /applications/{client_id}/token: the app,
 // authenticated with Basic client_id:client_secret, revokes one of its
 // tokens given as {"access_token": "..."}.
-func (s *Server) handleRevoke(w *statusRecorder, r *http.Request, clientID string) {
+func (s *Server) handleRevoke(w *emuhttp.Recorder, r *http.Request, clientID string) {
 	if r.Method != http.MethodDelete {
 		w.Header().Set("Allow", "DELETE")
 		apiError(w, http.StatusMethodNotAllowed, "Method Not Allowed")
@@ -105,14 +90,14 @@ func (s *Server) handleRevoke(w *statusRecorder, r *http.Request, clientID strin
 	}
 	c := s.clients[clientID]
 	id, secret, ok := r.BasicAuth()
-	if c == nil || !ok || id != c.ID || !secretEqual(secret, c.Secret) {
+	if c == nil || !ok || id != c.ID || !emuhttp.SecretEqual(secret, c.Secret) {
 		apiError(w, http.StatusUnauthorized, "Bad credentials")
 		return
 	}
 	var body struct {
 		AccessToken string `json:"access_token"`
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	r.Body = http.MaxBytesReader(w, r.Body, emuhttp.MaxBody)
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.AccessToken == "" {
 		apiError(w, http.StatusUnprocessableEntity, "Validation Failed")
 		return

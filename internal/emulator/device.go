@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
 )
 
 // deviceCodeErrorStatus is the HTTP status of error replies from
@@ -15,12 +17,12 @@ import (
 const deviceCodeErrorStatus = http.StatusBadRequest
 
 // handleDeviceCode serves POST /login/device/code.
-func (s *Server) handleDeviceCode(w *statusRecorder, r *http.Request) {
+func (s *Server) handleDeviceCode(w *emuhttp.Recorder, r *http.Request) {
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w, http.MethodPost)
 		return
 	}
-	p, err := parseParams(w, r)
+	p, err := emuhttp.ParseParams(w, r)
 	if err != nil {
 		oauthError(w, r, http.StatusBadRequest, "invalid_request", err.Error())
 		return
@@ -42,7 +44,7 @@ func (s *Server) handleDeviceCode(w *statusRecorder, r *http.Request) {
 	s.mu.Lock()
 	s.pruneLocked(now)
 	dc := &deviceCode{
-		device:   randomHex(20),
+		device:   emuhttp.RandomHex(20),
 		clientID: c.ID,
 		scopes:   scopes,
 		issued:   now,
@@ -94,7 +96,7 @@ func (s *Server) pruneLocked(now time.Time) {
 }
 
 // deviceGrant serves the device_code grant of POST /login/oauth/access_token.
-func (s *Server) deviceGrant(w *statusRecorder, r *http.Request, c *Client, deviceCodeParam string) {
+func (s *Server) deviceGrant(w *emuhttp.Recorder, r *http.Request, c *Client, deviceCodeParam string) {
 	if c.DeviceFlowDisabled {
 		oauthError(w, r, http.StatusOK, "device_flow_disabled", "")
 		return
@@ -206,7 +208,7 @@ func (s *Server) decideLocked(userCode, login string, approve bool) (*deviceCode
 }
 
 // handleDevicePage serves GET and POST /login/device.
-func (s *Server) handleDevicePage(w *statusRecorder, r *http.Request) {
+func (s *Server) handleDevicePage(w *emuhttp.Recorder, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		data := devicePageData{Title: "Device activation", UserCode: r.URL.Query().Get("user_code")}
@@ -238,8 +240,8 @@ func (s *Server) renderDevicePage(w http.ResponseWriter, status int, data device
 	renderPage(w, status, devicePage(), data, "")
 }
 
-func (s *Server) postDevicePage(w *statusRecorder, r *http.Request) {
-	p, err := parseParams(w, r)
+func (s *Server) postDevicePage(w *emuhttp.Recorder, r *http.Request) {
+	p, err := emuhttp.ParseParams(w, r)
 	if err != nil {
 		renderMessage(w, http.StatusBadRequest, "Bad request", "The form could not be read. Go back and try again.", false)
 		return

@@ -28,7 +28,7 @@
 //	GET    /{owner}/{repo}[.git]/info/refs   git smart HTTP, when Config.GitRepos is set
 //
 // With Config.Workload set, the same listener also serves the workload
-// identity fakes (see Workload): the GitHub Actions OIDC token endpoint and
+// identity fakes (package workload): the GitHub Actions OIDC token endpoint and
 // issuer, the metadata server's identity endpoint, STS and IAM Credentials.
 package emulator
 
@@ -43,6 +43,8 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/clock"
+	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
+	"github.com/ghlogin/ghlogin/internal/emulator/workload"
 )
 
 // Built-in clients. Their IDs are short and printable so that the demo and
@@ -77,11 +79,8 @@ const (
 	AuthCodeLifetime       = 10 * time.Minute       // web flow authorization codes
 	SlowDownStep           = 5 * time.Second        // added to the interval by slow_down
 	DeviceGrantType        = "urn:ietf:params:oauth:grant-type:device_code"
-	maxBody                = 64 << 10         // request bodies are capped
-	csrfLifetime           = time.Hour        // HTML form tokens
-	pendingCap             = 10000            // authorize-page requests kept at most
-	readHeaderTimeout      = 10 * time.Second // http.Server.ReadHeaderTimeout
-	defaultAddr            = "127.0.0.1:0"
+	csrfLifetime           = time.Hour // HTML form tokens
+	pendingCap             = 10000     // authorize-page requests kept at most
 )
 
 // Config sets the emulator up. Zero fields take the defaults named on each.
@@ -117,8 +116,8 @@ type Config struct {
 	Logf func(format string, args ...any)
 	// Workload, when set, also serves the workload identity fakes (GitHub
 	// Actions OIDC tokens, the metadata server, STS and IAM Credentials; see
-	// Workload) on the same listener. A nil Workload.Clock takes Clock.
-	Workload *WorkloadConfig
+	// package workload) on the same listener. A nil Workload.Clock takes Clock.
+	Workload *workload.Config
 }
 
 // Client is a registered OAuth app or GitHub App.
@@ -164,7 +163,7 @@ var (
 	ErrCodeDecided     = errors.New("the device code was already approved or denied")
 	ErrUnknownUser     = errors.New("no such user in the emulator")
 	ErrUnknownClient   = errors.New("no such client in the emulator")
-	ErrNotLoopback     = errors.New("the emulator listens on loopback addresses only")
+	ErrNotLoopback     = emuhttp.ErrNotLoopback
 )
 
 // Server is the emulator. It is safe for concurrent use.
@@ -187,9 +186,9 @@ type Server struct {
 	stats   Stats
 	pollLog map[string]*PollRecord // by user code
 
-	workload *Workload // nil unless Config.Workload is set
+	workload *workload.Server // nil unless Config.Workload is set
 
-	serving
+	serving emuhttp.Serving
 }
 
 // New returns an emulator that serves through its ServeHTTP method. Its
@@ -238,7 +237,7 @@ func New(cfg Config) *Server {
 			wc.Clock = s.clk
 		}
 		wc.Logf = nil // the Server logs each request
-		s.workload = NewWorkload(wc)
+		s.workload = workload.New(wc)
 	}
 	for _, c := range cfg.Clients {
 		c := c
@@ -265,24 +264,31 @@ func New(cfg Config) *Server {
 // Start listens on addr (default "127.0.0.1:0"; loopback addresses only) and
 // serves until ctx ends or Close is called.
 func Start(ctx context.Context, addr string, cfg Config) (*Server, error) {
-	ln, err := listenLoopback(ctx, addr)
+	ln, err := emuhttp.ListenLoopback(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
-	s := New(cfg)
-	s.serve(ctx, ln, s, 5*time.Minute)
-	if s.workload != nil {
-		s.workload.baseURL = s.baseURL
+	if cfg.Workload != nil {
+		// The fakes answer on this listener: their issuers and URLs are its.
+		wc := *cfg.Workload
+		wc.BaseURL = "http://" + ln.Addr().String()
+		cfg.Workload = &wc
 	}
+	s := New(cfg)
+	s.serving.Serve(ctx, ln, s, 5*time.Minute)
 	return s, nil
 }
 
 // URL is the base URL ("http://127.0.0.1:PORT") of a started server, or ""
 // for one made with New.
-func (s *Server) URL() string { return s.baseURL }
+func (s *Server) URL() string { return s.serving.BaseURL() }
+
+// Workload returns the workload identity fakes of a Server made with
+// Config.Workload, or nil.
+func (s *Server) Workload() *workload.Server { return s.workload }
 
 // Close stops a started server and waits for it; it is safe to call twice.
-func (s *Server) Close() error { return s.serving.close() }
+func (s *Server) Close() error { return s.serving.Close() }
 
 // Clients returns the registered clients, in configuration order, with defaults applied.
 func (s *Server) Clients() []Client {
@@ -308,8 +314,8 @@ func (s *Server) knownUser(login string) bool {
 // base is the URL prefix used in replies: the started server's URL, or one
 // derived from the request.
 func (s *Server) base(r *http.Request) string {
-	if s.baseURL != "" {
-		return s.baseURL
+	if u := s.serving.BaseURL(); u != "" {
+		return u
 	}
 	scheme := "http"
 	if r.TLS != nil {
@@ -318,51 +324,23 @@ func (s *Server) base(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// statusRecorder remembers the status and OAuth error code for the log line.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-	oauth  string
-}
-
-func (w *statusRecorder) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusRecorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Flush lets git's streaming replies through.
-func (w *statusRecorder) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
 // ServeHTTP routes a request to the emulated endpoint.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rec := &statusRecorder{ResponseWriter: w}
+	rec := &emuhttp.Recorder{ResponseWriter: w}
 	endpoint := s.route(rec, r)
 	s.mu.Lock()
 	s.stats.Requests[r.Method+" "+endpoint]++
 	s.mu.Unlock()
-	line := fmt.Sprintf("%s %s %d", r.Method, endpoint, rec.status)
-	if rec.oauth != "" {
-		line += " error=" + rec.oauth
+	line := fmt.Sprintf("%s %s %d", r.Method, endpoint, rec.Status)
+	if rec.ErrorCode != "" {
+		line += " error=" + rec.ErrorCode
 	}
 	s.logf("%s", line)
 }
 
 // route serves r and returns the endpoint's name for stats and logs (a
 // pattern, never the raw path, which could carry a client's secrets).
-func (s *Server) route(w *statusRecorder, r *http.Request) string {
+func (s *Server) route(w *emuhttp.Recorder, r *http.Request) string {
 	p := r.URL.Path
 	api := strings.TrimPrefix(p, "/api/v3")
 	switch {
@@ -392,7 +370,7 @@ func (s *Server) route(w *statusRecorder, r *http.Request) string {
 		return p
 	}
 	if s.workload != nil {
-		if name, ok := s.workload.route(w, r); ok {
+		if name, ok := s.workload.Route(w, r); ok {
 			return name
 		}
 	}

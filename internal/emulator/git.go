@@ -12,18 +12,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
 )
-
-// nameRe is what the emulator accepts as an owner or repository name.
-var nameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$`) })
-
-func validName(s string) bool {
-	return nameRe().MatchString(s) && !strings.Contains(s, "..")
-}
 
 // ErrInvalidName is returned by InitRepo for owner or repository names
 // that GitHub would not accept (or that could escape the directory).
@@ -31,7 +25,7 @@ var ErrInvalidName = errors.New("invalid owner or repository name")
 
 // gitRoute serves git smart HTTP when Config.GitRepos is set:
 // /{owner}/{repo}[.git]/info/refs, git-upload-pack and git-receive-pack.
-func (s *Server) gitRoute(w *statusRecorder, r *http.Request) (string, bool) {
+func (s *Server) gitRoute(w *emuhttp.Recorder, r *http.Request) (string, bool) {
 	if s.cfg.GitRepos == "" {
 		return "", false
 	}
@@ -45,7 +39,7 @@ func (s *Server) gitRoute(w *statusRecorder, r *http.Request) (string, bool) {
 	default:
 		return "", false
 	}
-	if !validName(owner) || !validName(repo) {
+	if !emuhttp.ValidName(owner) || !emuhttp.ValidName(repo) {
 		return "", false
 	}
 	s.serveGit(w, r, owner, repo, rest)
@@ -57,7 +51,7 @@ func (s *Server) gitRoute(w *statusRecorder, r *http.Request) (string, bool) {
 func (s *Server) gitLogin(r *http.Request) (string, bool) {
 	_, tok, ok := r.BasicAuth()
 	if !ok {
-		if tok, ok = bearer(r); !ok {
+		if tok, ok = emuhttp.Bearer(r); !ok {
 			return "", false
 		}
 	}
@@ -161,7 +155,7 @@ func (l *lineLogger) flushLocked() {
 // InitRepo creates the bare repository dir/OWNER/NAME.git with one commit
 // (README.md on branch main), using the git binary, for tests and demos.
 func InitRepo(dir, owner, name string) error {
-	if !validName(owner) || !validName(name) {
+	if !emuhttp.ValidName(owner) || !emuhttp.ValidName(name) {
 		return fmt.Errorf("init repo %q/%q: %w (use letters, digits, '.', '-' and '_')", owner, name, ErrInvalidName)
 	}
 	gitBin, err := exec.LookPath("git")

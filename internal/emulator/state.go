@@ -1,9 +1,6 @@
 package emulator
 
 import (
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
@@ -13,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
 )
 
 // Device code states.
@@ -118,53 +117,25 @@ func (s *Server) Stats() Stats {
 
 // --- random values -------------------------------------------------------
 
-const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
 // userCodeAlphabet is RFC 8628's base-20 set of consonants: no vowels (so no
 // words) and nothing easily confused, such as 0/O or 1/I.
 const userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
 
-// randomString returns n characters drawn uniformly from alphabet.
-func randomString(alphabet string, n int) string {
-	out := make([]byte, 0, n)
-	limit := 256 - 256%len(alphabet)
-	buf := make([]byte, n+16)
-	for len(out) < n {
-		if _, err := rand.Read(buf); err != nil {
-			panic("emulator: no randomness: " + err.Error())
-		}
-		for _, b := range buf {
-			if int(b) < limit && len(out) < n {
-				out = append(out, alphabet[int(b)%len(alphabet)])
-			}
-		}
-	}
-	return string(out)
-}
-
-func randomHex(nbytes int) string {
-	b := make([]byte, nbytes)
-	if _, err := rand.Read(b); err != nil {
-		panic("emulator: no randomness: " + err.Error())
-	}
-	return hex.EncodeToString(b)
-}
-
-// newToken returns prefix + n base62 characters whose last six are a
-// checksum (CRC32 of the rest, base62), as GitHub's token format has.
+// newToken returns prefix + n emuhttp.Base62 characters whose last six are a
+// checksum (CRC32 of the rest, emuhttp.Base62), as GitHub's token format has.
 func newToken(prefix string, n int) string {
-	body := randomString(base62, n-6)
+	body := emuhttp.RandomString(emuhttp.Base62, n-6)
 	sum := crc32.ChecksumIEEE([]byte(body))
 	check := make([]byte, 6)
 	for i := 5; i >= 0; i-- {
-		check[i] = base62[sum%62]
+		check[i] = emuhttp.Base62[sum%62]
 		sum /= 62
 	}
 	return prefix + body + string(check)
 }
 
 func newUserCode() string {
-	c := randomString(userCodeAlphabet, 8)
+	c := emuhttp.RandomString(userCodeAlphabet, 8)
 	return c[:4] + "-" + c[4:]
 }
 
@@ -186,10 +157,6 @@ func normalizeScopes(s string) []string {
 	f := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '+' || r == '\t' })
 	slices.Sort(f)
 	return slices.Compact(f)
-}
-
-func secretEqual(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
 // --- replies ---------------------------------------------------------------
@@ -261,45 +228,14 @@ var oauthErrors = map[string][2]string{
 }
 
 // oauthError answers with an OAuth error: code, error_description, error_uri and extra fields.
-func oauthError(w *statusRecorder, r *http.Request, status int, code, desc string, extra ...field) {
+func oauthError(w *emuhttp.Recorder, r *http.Request, status int, code, desc string, extra ...field) {
 	info := oauthErrors[code]
 	if desc == "" {
 		desc = info[0]
 	}
-	w.oauth = code
+	w.ErrorCode = code
 	fields := append([]field{{"error", code}, {"error_description", desc}, {"error_uri", info[1]}}, extra...)
 	writeOAuth(w, r, status, fields)
-}
-
-// parseParams reads the request's parameters: the query string, then a
-// form-encoded or JSON body (GitHub accepts both), capped at 64 KiB.
-func parseParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	ct := r.Header.Get("Content-Type")
-	if mt, _, _ := strings.Cut(ct, ";"); strings.EqualFold(strings.TrimSpace(mt), "application/json") {
-		vals := r.URL.Query()
-		var m map[string]any
-		dec := json.NewDecoder(r.Body)
-		dec.UseNumber()
-		if err := dec.Decode(&m); err != nil {
-			return nil, fmt.Errorf("the JSON body is malformed: %w", err)
-		}
-		for k, v := range m {
-			switch v := v.(type) {
-			case string:
-				vals.Set(k, v)
-			case json.Number:
-				vals.Set(k, v.String())
-			case bool:
-				vals.Set(k, fmt.Sprint(v))
-			}
-		}
-		return vals, nil
-	}
-	if err := r.ParseForm(); err != nil {
-		return nil, fmt.Errorf("the form body is malformed: %w", err)
-	}
-	return r.Form, nil
 }
 
 // --- tokens ----------------------------------------------------------------

@@ -7,16 +7,18 @@ import (
 	"net/url"
 	"regexp"
 	"sync"
+
+	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
 )
 
 // handleToken serves POST /login/oauth/access_token. Like GitHub it answers
 // every OAuth error with HTTP 200 and an error field.
-func (s *Server) handleToken(w *statusRecorder, r *http.Request) {
+func (s *Server) handleToken(w *emuhttp.Recorder, r *http.Request) {
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w, http.MethodPost)
 		return
 	}
-	p, err := parseParams(w, r)
+	p, err := emuhttp.ParseParams(w, r)
 	if err != nil {
 		oauthError(w, r, http.StatusBadRequest, "invalid_request", err.Error())
 		return
@@ -49,8 +51,8 @@ func (s *Server) handleToken(w *statusRecorder, r *http.Request) {
 }
 
 // codeGrant exchanges a web flow code. GitHub requires the client secret here.
-func (s *Server) codeGrant(w *statusRecorder, r *http.Request, c *Client, p url.Values) {
-	if !secretEqual(p.Get("client_secret"), c.Secret) {
+func (s *Server) codeGrant(w *emuhttp.Recorder, r *http.Request, c *Client, p url.Values) {
+	if !emuhttp.SecretEqual(p.Get("client_secret"), c.Secret) {
 		oauthError(w, r, http.StatusOK, "incorrect_client_credentials", "")
 		return
 	}
@@ -93,14 +95,14 @@ func pkceMatches(challenge, verifier string) bool {
 		return false
 	}
 	sum := sha256.Sum256([]byte(verifier))
-	return secretEqual(base64.RawURLEncoding.EncodeToString(sum[:]), challenge)
+	return emuhttp.SecretEqual(base64.RawURLEncoding.EncodeToString(sum[:]), challenge)
 }
 
 // refreshGrant rotates a GitHub App's token pair. The client secret is
 // required unless the token came from the device flow, as GitHub documents.
-func (s *Server) refreshGrant(w *statusRecorder, r *http.Request, c *Client, p url.Values) {
+func (s *Server) refreshGrant(w *emuhttp.Recorder, r *http.Request, c *Client, p url.Values) {
 	secret := p.Get("client_secret")
-	if secret != "" && !secretEqual(secret, c.Secret) {
+	if secret != "" && !emuhttp.SecretEqual(secret, c.Secret) {
 		oauthError(w, r, http.StatusOK, "incorrect_client_credentials", "")
 		return
 	}

@@ -5,11 +5,12 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
 	"github.com/ghlogin/ghlogin/internal/safe"
 )
 
 // handleAuthorize serves GET and POST /login/oauth/authorize.
-func (s *Server) handleAuthorize(w *statusRecorder, r *http.Request) {
+func (s *Server) handleAuthorize(w *emuhttp.Recorder, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		s.getAuthorize(w, r)
@@ -20,7 +21,7 @@ func (s *Server) handleAuthorize(w *statusRecorder, r *http.Request) {
 	}
 }
 
-func (s *Server) getAuthorize(w *statusRecorder, r *http.Request) {
+func (s *Server) getAuthorize(w *emuhttp.Recorder, r *http.Request) {
 	q := r.URL.Query()
 	c := s.clients[q.Get("client_id")]
 	if c == nil {
@@ -39,7 +40,7 @@ func (s *Server) getAuthorize(w *statusRecorder, r *http.Request) {
 			return
 		}
 		// GitHub sends the browser to the registered callback URL instead.
-		w.oauth = "redirect_uri_mismatch"
+		w.ErrorCode = "redirect_uri_mismatch"
 		http.Redirect(w, r, withParams(c.CallbackURL,
 			"error", "redirect_uri_mismatch",
 			"error_description", "The redirect_uri MUST match the registered callback URL for this application.",
@@ -57,7 +58,7 @@ func (s *Server) getAuthorize(w *statusRecorder, r *http.Request) {
 			problem = "code_challenge must be 43 characters: the base64url SHA-256 hash of the code_verifier."
 		}
 		if problem != "" {
-			w.oauth = "invalid_request"
+			w.ErrorCode = "invalid_request"
 			http.Redirect(w, r, withParams(redirect,
 				"error", "invalid_request",
 				"error_description", problem,
@@ -83,7 +84,7 @@ func (s *Server) getAuthorize(w *statusRecorder, r *http.Request) {
 		return
 	}
 	ar := &authRequest{
-		id: randomHex(16), clientID: c.ID, redirect: redirect, state: state,
+		id: emuhttp.RandomHex(16), clientID: c.ID, redirect: redirect, state: state,
 		challenge: challenge, loginHint: login, scopes: scopes, expires: now.Add(AuthCodeLifetime),
 	}
 	s.mu.Lock()
@@ -106,8 +107,8 @@ func (s *Server) getAuthorize(w *statusRecorder, r *http.Request) {
 	}, origin(redirect))
 }
 
-func (s *Server) postAuthorize(w *statusRecorder, r *http.Request) {
-	p, err := parseParams(w, r)
+func (s *Server) postAuthorize(w *emuhttp.Recorder, r *http.Request) {
+	p, err := emuhttp.ParseParams(w, r)
 	if err != nil {
 		renderMessage(w, http.StatusBadRequest, "Bad request", "The form could not be read. Start again from the application.", false)
 		return
@@ -140,7 +141,7 @@ func (s *Server) postAuthorize(w *statusRecorder, r *http.Request) {
 	}
 	if action == "deny" {
 		s.mu.Unlock()
-		w.oauth = "access_denied"
+		w.ErrorCode = "access_denied"
 		http.Redirect(w, r, withParams(ar.redirect,
 			"error", "access_denied",
 			"error_description", "The user has denied your application access.",
@@ -157,7 +158,7 @@ func (s *Server) postAuthorize(w *statusRecorder, r *http.Request) {
 func (s *Server) newCodeLocked(c *Client, login, redirect string, scopes []string, challenge string) string {
 	now := s.clk.Now()
 	s.pruneLocked(now)
-	code := randomHex(10) // 20 hex characters, as GitHub's codes are
+	code := emuhttp.RandomHex(10) // 20 hex characters, as GitHub's codes are
 	s.codes[code] = &authCode{
 		clientID: c.ID, login: login, redirect: redirect, scopes: scopes,
 		challenge: challenge, expires: now.Add(AuthCodeLifetime),

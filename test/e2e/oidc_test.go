@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/oauth2/google"
 
-	"github.com/ghlogin/ghlogin/internal/emulator"
+	"github.com/ghlogin/ghlogin/internal/emulator/workload"
 )
 
 // The workload identity commands, run as a CI job would run them: the built
@@ -27,13 +27,13 @@ const (
 	e2eSA         = "deployer@emulator-project.iam.gserviceaccount.com"
 )
 
-func startWorkload(t *testing.T, cfg emulator.WorkloadConfig) *emulator.Workload {
+func startWorkload(t *testing.T, cfg workload.Config) *workload.Server {
 	t.Helper()
 	if cfg.ActionsRequestToken == "" {
 		cfg.ActionsRequestToken = actionsBearer
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w, err := emulator.StartWorkload(ctx, "127.0.0.1:0", cfg)
+	w, err := workload.Start(ctx, "127.0.0.1:0", cfg)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func startWorkload(t *testing.T, cfg emulator.WorkloadConfig) *emulator.Workload
 
 // workloadEnv is a sandbox environment inside a GitHub Actions job whose
 // Google endpoints are the fakes.
-func workloadEnv(s *sandbox, w *emulator.Workload, extra ...string) []string {
+func workloadEnv(s *sandbox, w *workload.Server, extra ...string) []string {
 	env := s.with(w.ActionsEnv()...)
 	env = append(env,
 		"GHLOGIN_STS_URL="+w.URL()+"/v1/token",
@@ -71,7 +71,7 @@ func decodeJSON(t *testing.T, s string) map[string]any {
 }
 
 func TestOIDCTokenGitHubActions(t *testing.T) {
-	w := startWorkload(t, emulator.WorkloadConfig{})
+	w := startWorkload(t, workload.Config{})
 	s := newSandbox(t)
 	env := workloadEnv(s, w)
 
@@ -131,7 +131,7 @@ func TestOIDCTokenGitHubActions(t *testing.T) {
 }
 
 func TestOIDCTokenErrors(t *testing.T) {
-	w := startWorkload(t, emulator.WorkloadConfig{})
+	w := startWorkload(t, workload.Config{})
 	s := newSandbox(t)
 
 	// Outside a job with id-token: write, say what to add.
@@ -167,7 +167,7 @@ func TestOIDCTokenErrors(t *testing.T) {
 }
 
 func TestOIDCTokenMetadataServer(t *testing.T) {
-	w := startWorkload(t, emulator.WorkloadConfig{})
+	w := startWorkload(t, workload.Config{})
 	s := newSandbox(t)
 	env := s.with("GCE_METADATA_HOST=" + w.MetadataHost())
 
@@ -199,7 +199,7 @@ func TestOIDCTokenMetadataServer(t *testing.T) {
 }
 
 func TestOIDCExchange(t *testing.T) {
-	w := startWorkload(t, emulator.WorkloadConfig{})
+	w := startWorkload(t, workload.Config{})
 	s := newSandbox(t)
 	env := workloadEnv(s, w)
 
@@ -251,8 +251,8 @@ func TestOIDCExchange(t *testing.T) {
 }
 
 func TestOIDCExchangeErrors(t *testing.T) {
-	w := startWorkload(t, emulator.WorkloadConfig{
-		ServiceAccounts: []emulator.FakeServiceAccount{
+	w := startWorkload(t, workload.Config{
+		ServiceAccounts: []workload.ServiceAccount{
 			{Email: e2eSA},
 			{Email: "locked@emulator-project.iam.gserviceaccount.com", Allowed: func(string, map[string]any) bool { return false }},
 		},
@@ -291,7 +291,7 @@ func TestOIDCExchangeErrors(t *testing.T) {
 // library, which fetches the job's token from the URL, exchanges it at STS and
 // impersonates the service account: all against the fakes.
 func TestOIDCCredConfigLoadedByGoogleLibrary(t *testing.T) {
-	w := startWorkload(t, emulator.WorkloadConfig{})
+	w := startWorkload(t, workload.Config{})
 	s := newSandbox(t)
 	env := workloadEnv(s, w)
 	out := filepath.Join(s.dir, "gcp-creds.json")

@@ -1,4 +1,4 @@
-package emulator
+package workload
 
 import (
 	"encoding/json"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
 )
 
 // Token exchange (RFC 8693) values STS accepts.
@@ -44,14 +46,14 @@ var camelSTS = map[string]string{
 }
 
 // stsError answers an STS error: HTTP 400 with a JSON body.
-func stsError(rec *statusRecorder, code, desc string) {
-	rec.oauth = code
+func stsError(rec *emuhttp.Recorder, code, desc string) {
+	rec.ErrorCode = code
 	rec.Header().Set("Cache-Control", "no-store")
-	writeJSON(rec, http.StatusBadRequest, map[string]string{"error": code, "error_description": desc})
+	emuhttp.WriteJSON(rec, http.StatusBadRequest, map[string]string{"error": code, "error_description": desc})
 }
 
 // handleSTS serves POST /v1/token, the token exchange of workload identity federation.
-func (w *Workload) handleSTS(rec *statusRecorder, r *http.Request) {
+func (w *Server) handleSTS(rec *emuhttp.Recorder, r *http.Request) {
 	if r.Method != http.MethodPost {
 		rec.Header().Set("Allow", "POST")
 		http.Error(rec, "Method Not Allowed", http.StatusMethodNotAllowed)
@@ -63,7 +65,7 @@ func (w *Workload) handleSTS(rec *statusRecorder, r *http.Request) {
 		stsError(rec, "invalid_request", "The request body must be application/x-www-form-urlencoded or application/json.")
 		return
 	}
-	p, err := parseParams(rec, r)
+	p, err := emuhttp.ParseParams(rec, r)
 	if err != nil {
 		stsError(rec, "invalid_request", "The request body could not be parsed: "+err.Error())
 		return
@@ -129,7 +131,7 @@ func (w *Workload) handleSTS(rec *statusRecorder, r *http.Request) {
 		return
 	}
 	sub, _ := claims["sub"].(string)
-	tok := "ya29.d." + randomString(base62+"-_", 160)
+	tok := "ya29.d." + emuhttp.RandomString(emuhttp.Base62+"-_", 160)
 	now := w.clk.Now()
 	w.mu.Lock()
 	for k, f := range w.federated {
@@ -144,7 +146,7 @@ func (w *Workload) handleSTS(rec *statusRecorder, r *http.Request) {
 	}
 	w.mu.Unlock()
 	rec.Header().Set("Cache-Control", "no-store")
-	writeJSON(rec, http.StatusOK, map[string]any{
+	emuhttp.WriteJSON(rec, http.StatusOK, map[string]any{
 		"access_token":      tok,
 		"issued_token_type": AccessTokenType,
 		"token_type":        "Bearer",
@@ -154,7 +156,7 @@ func (w *Workload) handleSTS(rec *statusRecorder, r *http.Request) {
 
 // checkSubjectToken verifies the subject token as the provider does and
 // returns its claims, or an STS error code and description.
-func (w *Workload) checkSubjectToken(r *http.Request, name string, prov *WIFProvider, raw string) (map[string]any, string, string) {
+func (w *Server) checkSubjectToken(r *http.Request, name string, prov *Provider, raw string) (map[string]any, string, string) {
 	unverified, err := unverifiedClaims(raw)
 	if err != nil {
 		return nil, "invalid_grant", "Unable to parse the ID Token: the subject token is not a signed JWT (RS256)."
@@ -250,8 +252,8 @@ func anyIn(have, want []string) bool {
 }
 
 // federatedPrincipal returns the live STS token named by the request's bearer.
-func (w *Workload) federatedPrincipal(r *http.Request) (*federatedToken, bool) {
-	tok, ok := bearer(r)
+func (w *Server) federatedPrincipal(r *http.Request) (*federatedToken, bool) {
+	tok, ok := emuhttp.Bearer(r)
 	if !ok {
 		return nil, false
 	}

@@ -1,4 +1,4 @@
-package emulator
+package emuhttp
 
 import (
 	"context"
@@ -12,22 +12,26 @@ import (
 	"github.com/ghlogin/ghlogin/internal/safe"
 )
 
-// serving is the lifecycle of a started server, shared by Server and
-// Workload: serve on a loopback listener until ctx ends or close is called.
-type serving struct {
+// Serving is the lifecycle of a started server, shared by the GitHub
+// emulator and the workload fakes: serve on a loopback listener until ctx
+// ends or Close is called. The zero value is a server never started.
+type Serving struct {
 	baseURL string // "http://127.0.0.1:PORT" once started
 	httpSrv *http.Server
 	served  chan struct{}
 	closeMu sync.Once
 }
 
-// serve starts serving h on ln in the background, bounded by readTimeout
+// BaseURL is "http://ADDR" of a started server, "" before Serve.
+func (sv *Serving) BaseURL() string { return sv.baseURL }
+
+// Serve starts serving h on ln in the background, bounded by readTimeout
 // per request, and stops when ctx ends.
-func (sv *serving) serve(ctx context.Context, ln net.Listener, h http.Handler, readTimeout time.Duration) {
+func (sv *Serving) Serve(ctx context.Context, ln net.Listener, h http.Handler, readTimeout time.Duration) {
 	sv.baseURL = "http://" + ln.Addr().String()
 	sv.httpSrv = &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
+		ReadHeaderTimeout: ReadHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       time.Minute,
 	}
@@ -39,15 +43,15 @@ func (sv *serving) serve(ctx context.Context, ln net.Listener, h http.Handler, r
 	go func() {
 		select {
 		case <-ctx.Done():
-			sv.close()
+			sv.Close()
 		case <-sv.served:
 		}
 	}()
 }
 
-// close stops a started server and waits for it; it is safe to call twice
+// Close stops a started server and waits for it; it is safe to call twice
 // and does nothing when the server was never started.
-func (sv *serving) close() error {
+func (sv *Serving) Close() error {
 	if sv.httpSrv == nil {
 		return nil
 	}
@@ -63,11 +67,11 @@ func (sv *serving) close() error {
 	return err
 }
 
-// listenLoopback listens on addr (default "127.0.0.1:0"), which must name a
+// ListenLoopback listens on addr (default DefaultAddr), which must name a
 // loopback address; "localhost" means 127.0.0.1.
-func listenLoopback(ctx context.Context, addr string) (net.Listener, error) {
+func ListenLoopback(ctx context.Context, addr string) (net.Listener, error) {
 	if addr == "" {
-		addr = defaultAddr
+		addr = DefaultAddr
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {

@@ -1,9 +1,11 @@
-package emulator
+package workload
 
 import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
 )
 
 // actionsClaimNames are the claims an Actions ID token carries, as GitHub
@@ -19,7 +21,7 @@ var actionsClaimNames = []string{
 }
 
 // actionsClaims returns the claims of an Actions ID token issued now.
-func (w *Workload) actionsClaims(base, audience string) map[string]any {
+func (w *Server) actionsClaims(base, audience string) map[string]any {
 	now := w.clk.Now()
 	life := w.cfg.IDTokenLifetime
 	if life <= 0 {
@@ -85,7 +87,7 @@ func actionsSubject(c map[string]any) string {
 
 // newUUID returns a random version 4 UUID.
 func newUUID() string {
-	h := []byte(randomHex(16))
+	h := []byte(emuhttp.RandomHex(16))
 	h[12] = '4'
 	h[16] = "89ab"[strings.IndexByte("0123456789abcdef", h[16])%4]
 	s := string(h)
@@ -93,8 +95,8 @@ func newUUID() string {
 }
 
 // actionsError answers as the Actions service does: a JSON error object.
-func actionsError(rec *statusRecorder, status int, typeKey, msg string) {
-	writeJSON(rec, status, map[string]any{
+func actionsError(rec *emuhttp.Recorder, status int, typeKey, msg string) {
+	emuhttp.WriteJSON(rec, status, map[string]any{
 		"$id":            "1",
 		"innerException": nil,
 		"message":        msg,
@@ -106,10 +108,10 @@ func actionsError(rec *statusRecorder, status int, typeKey, msg string) {
 }
 
 // handleActionsToken serves GET .../plans/{plan}/jobs/{job}/idtoken.
-func (w *Workload) handleActionsToken(rec *statusRecorder, r *http.Request) {
+func (w *Server) handleActionsToken(rec *emuhttp.Recorder, r *http.Request) {
 	rest := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, actionsIDTokenPath), "/idtoken")
 	plan, job, ok := strings.Cut(rest, "/jobs/")
-	if !ok || !validName(plan) || !validName(job) {
+	if !ok || !emuhttp.ValidName(plan) || !emuhttp.ValidName(job) {
 		actionsError(rec, http.StatusNotFound, "NotFoundException", "The plan or job in the request URL does not exist.")
 		return
 	}
@@ -118,8 +120,8 @@ func (w *Workload) handleActionsToken(rec *statusRecorder, r *http.Request) {
 		actionsError(rec, http.StatusMethodNotAllowed, "MethodNotAllowedException", "The requested resource does not support http method '"+r.Method+"'.")
 		return
 	}
-	tok, ok := bearer(r)
-	if !ok || !secretEqual(tok, w.cfg.ActionsRequestToken) {
+	tok, ok := emuhttp.Bearer(r)
+	if !ok || !emuhttp.SecretEqual(tok, w.cfg.ActionsRequestToken) {
 		rec.Header().Set("WWW-Authenticate", "Bearer")
 		actionsError(rec, http.StatusUnauthorized, "UnauthorizedRequestException", "TF400813: The user is not authorized to access this resource. Send ACTIONS_ID_TOKEN_REQUEST_TOKEN as a Bearer token.")
 		return
@@ -140,5 +142,5 @@ func (w *Workload) handleActionsToken(rec *statusRecorder, r *http.Request) {
 		return
 	}
 	rec.Header().Set("Cache-Control", "no-store")
-	writeJSON(rec, http.StatusOK, map[string]string{"value": jwt})
+	emuhttp.WriteJSON(rec, http.StatusOK, map[string]string{"value": jwt})
 }

@@ -1,12 +1,12 @@
-package emulator
-
-// Workload identity fakes: the GitHub Actions OIDC token endpoint and
-// issuer, the Google Compute Engine metadata server's identity endpoint,
-// Google's Security Token Service (STS) and the IAM Service Account
-// Credentials API. They are strict about what they accept, so a client that
-// works against them speaks the documented protocol.
+// Package workload fakes the services of workload identity: the GitHub
+// Actions OIDC token endpoint and issuer, the Google Compute Engine metadata
+// server's identity endpoint, Google's Security Token Service (STS) and the
+// IAM Service Account Credentials API. They are strict about what they
+// accept, so a client that works against them speaks the documented
+// protocol. They run on their own listener (Start), as an http.Handler
+// (New), or on the GitHub emulator's listener (emulator.Config.Workload).
 //
-// Endpoints (Workload, or Server when Config.Workload is set):
+// Endpoints:
 //
 //	GET  /_apis/distributedtask/hubs/Actions/plans/{plan}/jobs/{job}/idtoken   Actions ID token
 //	GET  /_services/token/.well-known/openid-configuration                   Actions issuer discovery
@@ -19,6 +19,7 @@ package emulator
 //	POST /v1/token                                                           STS token exchange
 //	POST /v1/projects/-/serviceAccounts/{email}:generateAccessToken          IAM Credentials
 //	POST /v1/projects/-/serviceAccounts/{email}:generateIdToken              IAM Credentials
+package workload
 
 import (
 	"context"
@@ -31,28 +32,30 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/clock"
+	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
 )
 
 // Workload identity defaults.
 const (
-	// WorkloadRequestToken is the default ACTIONS_ID_TOKEN_REQUEST_TOKEN the
-	// Actions token endpoint requires as its bearer.
-	WorkloadRequestToken = "emulator-actions-id-token-request-token"
-	// DefaultWIFProvider is the default workload identity pool provider.
-	DefaultWIFProvider = "projects/123456789012/locations/global/workloadIdentityPools/github/providers/actions"
+	// DefaultActionsRequestToken is the ACTIONS_ID_TOKEN_REQUEST_TOKEN the
+	// Actions token endpoint requires as its bearer unless
+	// Config.ActionsRequestToken says otherwise.
+	DefaultActionsRequestToken = "emulator-actions-id-token-request-token"
+	// DefaultProvider is the default workload identity pool provider.
+	DefaultProvider = "projects/123456789012/locations/global/workloadIdentityPools/github/providers/actions"
 	// DefaultServiceAccount is the default service account, impersonable by
 	// every principal of the default pool, and the metadata server's account.
 	DefaultServiceAccount = "deployer@emulator-project.iam.gserviceaccount.com"
-	// WorkloadProjectID and WorkloadProjectNumber name the emulated Google
-	// Cloud project (the metadata server's project).
-	WorkloadProjectID     = "emulator-project"
-	WorkloadProjectNumber = 123456789012
+	// ProjectID and ProjectNumber name the emulated Google Cloud project
+	// (the metadata server's project).
+	ProjectID     = "emulator-project"
+	ProjectNumber = 123456789012
 	// DefaultActionsTokenLifetime is an Actions ID token's lifetime (exp - iat).
 	DefaultActionsTokenLifetime = 5 * time.Minute
 	// DefaultGoogleTokenLifetime is a Google-signed ID token's lifetime.
 	DefaultGoogleTokenLifetime = time.Hour
 	// DefaultMaxLifetime is the longest access token generateAccessToken
-	// issues unless WorkloadConfig.MaxLifetime says otherwise.
+	// issues unless Config.MaxLifetime says otherwise.
 	DefaultMaxLifetime = 3600 * time.Second
 	// FederatedTokenLifetime is an STS access token's lifetime (expires_in 3599).
 	FederatedTokenLifetime = 3599 * time.Second
@@ -67,13 +70,13 @@ const (
 	requestLogCap      = 10000
 )
 
-// WorkloadConfig sets the workload identity fakes up. Zero fields take the
+// Config sets the workload identity fakes up. Zero fields take the
 // defaults named on each.
-type WorkloadConfig struct {
+type Config struct {
 	// Clock decides every iat, exp and expiry check; nil is the real clock.
 	Clock clock.Clock
 	// ActionsRequestToken is the bearer the Actions token endpoint requires
-	// (default WorkloadRequestToken).
+	// (default DefaultActionsRequestToken).
 	ActionsRequestToken string
 	// ActionsClaims are merged over the default GitHub Actions claims
 	// (repository "octo-org/octo-repo", ref "refs/heads/main", ...). When it
@@ -83,24 +86,28 @@ type WorkloadConfig struct {
 	// tokens and 1h for Google-signed ID tokens.
 	IDTokenLifetime time.Duration
 	// Providers are the workload identity pool providers STS knows (default:
-	// DefaultWIFProvider, trusting this server's Actions issuer, with its
+	// DefaultProvider, trusting this server's Actions issuer, with its
 	// default allowed audience and no attribute condition).
-	Providers []WIFProvider
+	Providers []Provider
 	// ServiceAccounts are the accounts IAM Credentials can impersonate; the
 	// first is also the metadata server's account (default:
 	// DefaultServiceAccount, impersonable by every principal of the default pool).
-	ServiceAccounts []FakeServiceAccount
+	ServiceAccounts []ServiceAccount
 	// MaxLifetime is the longest lifetime generateAccessToken grants
 	// (default 3600s; Google allows up to 43200s only under an org policy).
 	MaxLifetime time.Duration
 	// Logf receives one line per request; nil is silent. Lines never hold a
-	// token or a query string. Unused when the fakes are part of a Server,
-	// whose Config.Logf receives the lines.
+	// token or a query string. Unused when the fakes are part of the GitHub
+	// emulator, whose Config.Logf receives the lines.
 	Logf func(format string, args ...any)
+	// BaseURL is the URL clients reach the fakes at when another server
+	// serves them on its own listener (the GitHub emulator's Start sets
+	// it); "" means Start's listener, or else each request's Host.
+	BaseURL string
 }
 
-// WIFProvider is a workload identity pool provider of the OIDC kind.
-type WIFProvider struct {
+// Provider is a workload identity pool provider of the OIDC kind.
+type Provider struct {
 	// Name is "projects/N/locations/global/workloadIdentityPools/P/providers/X".
 	Name string
 	// Issuer is the OIDC issuer the provider trusts; "" is this server's
@@ -119,8 +126,8 @@ type WIFProvider struct {
 	Disabled bool
 }
 
-// FakeServiceAccount is a service account that federated principals may impersonate.
-type FakeServiceAccount struct {
+// ServiceAccount is a service account that federated principals may impersonate.
+type ServiceAccount struct {
 	// Email is the account's email address.
 	Email string
 	// Allowed says whether a principal may impersonate the account (the
@@ -148,14 +155,14 @@ type RecordedRequest struct {
 	Status int
 }
 
-// Workload serves the workload identity fakes. It is an http.Handler and is
+// Server serves the workload identity fakes. It is an http.Handler and is
 // safe for concurrent use.
-type Workload struct {
-	cfg       WorkloadConfig
+type Server struct {
+	cfg       Config
 	clk       clock.Clock
 	logf      func(string, ...any)
-	providers map[string]*WIFProvider
-	accounts  []*FakeServiceAccount
+	providers map[string]*Provider
+	accounts  []*ServiceAccount
 	actions   *signingKey
 	google    *signingKey
 	instance  instanceInfo
@@ -164,7 +171,7 @@ type Workload struct {
 	federated map[string]*federatedToken
 	requests  []RecordedRequest
 
-	serving
+	serving emuhttp.Serving
 }
 
 // federatedToken is an access token STS issued.
@@ -174,30 +181,31 @@ type federatedToken struct {
 	expiry    time.Time
 }
 
-// NewWorkload returns the fakes as an http.Handler. URLs in replies and
-// tokens (issuers, jwks_uri) are derived from each request's Host.
-func NewWorkload(cfg WorkloadConfig) *Workload {
+// New returns the fakes as an http.Handler. URLs in replies and tokens
+// (issuers, jwks_uri) are Config.BaseURL, or else derived from each
+// request's Host.
+func New(cfg Config) *Server {
 	if cfg.ActionsRequestToken == "" {
-		cfg.ActionsRequestToken = WorkloadRequestToken
+		cfg.ActionsRequestToken = DefaultActionsRequestToken
 	}
 	if cfg.MaxLifetime <= 0 {
 		cfg.MaxLifetime = DefaultMaxLifetime
 	}
 	if len(cfg.Providers) == 0 {
-		cfg.Providers = []WIFProvider{{Name: DefaultWIFProvider}}
+		cfg.Providers = []Provider{{Name: DefaultProvider}}
 	}
 	if len(cfg.ServiceAccounts) == 0 {
-		pool := "principal://iam.googleapis.com/" + poolOf(DefaultWIFProvider) + "/subject/"
-		cfg.ServiceAccounts = []FakeServiceAccount{{
+		pool := "principal://iam.googleapis.com/" + poolOf(DefaultProvider) + "/subject/"
+		cfg.ServiceAccounts = []ServiceAccount{{
 			Email:   DefaultServiceAccount,
 			Allowed: func(subject string, _ map[string]any) bool { return strings.HasPrefix(subject, pool) },
 		}}
 	}
-	w := &Workload{
+	w := &Server{
 		cfg:       cfg,
 		clk:       cfg.Clock,
 		logf:      cfg.Logf,
-		providers: map[string]*WIFProvider{},
+		providers: map[string]*Provider{},
 		federated: map[string]*federatedToken{},
 	}
 	if w.clk == nil {
@@ -221,36 +229,43 @@ func NewWorkload(cfg WorkloadConfig) *Workload {
 	return w
 }
 
-// StartWorkload listens on addr (default "127.0.0.1:0"; loopback addresses
+// Start listens on addr (default "127.0.0.1:0"; loopback addresses
 // only) and serves the fakes until ctx ends or Close is called.
-func StartWorkload(ctx context.Context, addr string, cfg WorkloadConfig) (*Workload, error) {
-	ln, err := listenLoopback(ctx, addr)
+func Start(ctx context.Context, addr string, cfg Config) (*Server, error) {
+	ln, err := emuhttp.ListenLoopback(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
-	w := NewWorkload(cfg)
-	w.serve(ctx, ln, w, time.Minute)
+	cfg.BaseURL = ""
+	w := New(cfg)
+	w.serving.Serve(ctx, ln, w, time.Minute)
 	return w, nil
 }
 
 // URL is the base URL ("http://127.0.0.1:PORT") of a started server (by
-// StartWorkload, or by Start with Config.Workload), or "" otherwise.
-func (w *Workload) URL() string { return w.baseURL }
+// Start, or by the GitHub emulator's Start with Config.Workload), or ""
+// otherwise.
+func (w *Server) URL() string {
+	if w.cfg.BaseURL != "" {
+		return w.cfg.BaseURL
+	}
+	return w.serving.BaseURL()
+}
 
-// Close stops a server started by StartWorkload and waits for it; it is
-// safe to call twice, and does nothing for other Workloads.
-func (w *Workload) Close() error { return w.serving.close() }
+// Close stops a server started by Start and waits for it; it is safe to
+// call twice, and does nothing for other Servers.
+func (w *Server) Close() error { return w.serving.Close() }
 
 // ActionsEnv returns the variables a GitHub Actions job with
 // "permissions: id-token: write" sees, pointing at this started server:
 // ACTIONS_ID_TOKEN_REQUEST_URL (ending "?api-version=2.0") and
 // ACTIONS_ID_TOKEN_REQUEST_TOKEN. It returns nil for a server not started.
-func (w *Workload) ActionsEnv() []string {
-	if w.baseURL == "" {
+func (w *Server) ActionsEnv() []string {
+	if w.URL() == "" {
 		return nil
 	}
 	return []string{
-		"ACTIONS_ID_TOKEN_REQUEST_URL=" + w.baseURL + actionsIDTokenPath + workloadPlanID + "/jobs/" + workloadJobID + "/idtoken?api-version=2.0",
+		"ACTIONS_ID_TOKEN_REQUEST_URL=" + w.URL() + actionsIDTokenPath + workloadPlanID + "/jobs/" + workloadJobID + "/idtoken?api-version=2.0",
 		"ACTIONS_ID_TOKEN_REQUEST_TOKEN=" + w.cfg.ActionsRequestToken,
 	}
 }
@@ -263,38 +278,41 @@ const (
 
 // MetadataHost is the started server's "host:port", the value for
 // GCE_METADATA_HOST; "" for a server not started.
-func (w *Workload) MetadataHost() string { return strings.TrimPrefix(w.baseURL, "http://") }
+func (w *Server) MetadataHost() string { return strings.TrimPrefix(w.URL(), "http://") }
 
 // ActionsIssuer is the issuer of Actions ID tokens ("{base}/_services/token",
 // as GitHub Enterprise Server names it); "" for a server not started.
-func (w *Workload) ActionsIssuer() string {
-	if w.baseURL == "" {
+func (w *Server) ActionsIssuer() string {
+	if w.URL() == "" {
 		return ""
 	}
-	return w.baseURL + actionsIssuerPath
+	return w.URL() + actionsIssuerPath
 }
 
 // GoogleIssuer is the issuer of Google-signed ID tokens
 // ("{base}/accounts.google.com"); "" for a server not started.
-func (w *Workload) GoogleIssuer() string {
-	if w.baseURL == "" {
+func (w *Server) GoogleIssuer() string {
+	if w.URL() == "" {
 		return ""
 	}
-	return w.baseURL + googleIssuerPath
+	return w.URL() + googleIssuerPath
 }
 
-// ErrNotStarted is returned by SignActionsToken for a Workload that has no
-// URL of its own (made by NewWorkload, not started).
-var ErrNotStarted = errors.New("the workload fakes are not started: use StartWorkload, or Start with Config.Workload")
+// ErrNotStarted is returned by SignActionsToken for a Server that has no
+// URL of its own (made by New, not started).
+var ErrNotStarted = errors.New("the workload fakes are not started: use Start, or the GitHub emulator's Start with Config.Workload")
+
+// ErrNotLoopback is returned by Start for an address that is not loopback.
+var ErrNotLoopback = emuhttp.ErrNotLoopback
 
 // SignActionsToken returns an Actions ID token for audience ("" = the
 // default, https://github.com/OWNER), with extra merged over the claims,
-// issued now by the Workload's clock (advance a fake clock to expire it).
-func (w *Workload) SignActionsToken(audience string, extra map[string]any) (string, error) {
-	if w.baseURL == "" {
+// issued now by the Server's clock (advance a fake clock to expire it).
+func (w *Server) SignActionsToken(audience string, extra map[string]any) (string, error) {
+	if w.URL() == "" {
 		return "", ErrNotStarted
 	}
-	claims := w.actionsClaims(w.baseURL, audience)
+	claims := w.actionsClaims(w.URL(), audience)
 	for k, v := range extra {
 		claims[k] = v
 	}
@@ -303,7 +321,7 @@ func (w *Workload) SignActionsToken(audience string, extra map[string]any) (stri
 
 // Requests returns what the fakes recorded of each request so far, oldest
 // first (the most recent 10000).
-func (w *Workload) Requests() []RecordedRequest {
+func (w *Server) Requests() []RecordedRequest {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	out := make([]RecordedRequest, len(w.requests))
@@ -314,14 +332,10 @@ func (w *Workload) Requests() []RecordedRequest {
 	return out
 }
 
-// Workload returns the workload identity fakes of a Server made with
-// Config.Workload, or nil.
-func (s *Server) Workload() *Workload { return s.workload }
-
 // base is the URL prefix used in replies and tokens.
-func (w *Workload) base(r *http.Request) string {
-	if w.baseURL != "" {
-		return w.baseURL
+func (w *Server) base(r *http.Request) string {
+	if u := w.URL(); u != "" {
+		return u
 	}
 	scheme := "http"
 	if r.TLS != nil {
@@ -331,26 +345,33 @@ func (w *Workload) base(r *http.Request) string {
 }
 
 // ServeHTTP serves the workload identity fakes.
-func (w *Workload) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	rec := &statusRecorder{ResponseWriter: rw}
+func (w *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	rec := emuhttp.Record(rw)
 	endpoint, ok := w.route(rec, r)
 	if !ok {
 		rec.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		rec.WriteHeader(http.StatusNotFound)
 		_, _ = rec.Write([]byte("Not Found\n"))
 		endpoint = "(not found)"
-		w.record(r, rec.status)
+		w.record(r, rec.Status)
 	}
-	line := fmt.Sprintf("%s %s %d", r.Method, endpoint, rec.status)
-	if rec.oauth != "" {
-		line += " error=" + rec.oauth
+	line := fmt.Sprintf("%s %s %d", r.Method, endpoint, rec.Status)
+	if rec.ErrorCode != "" {
+		line += " error=" + rec.ErrorCode
 	}
 	w.logf("%s", line)
 }
 
-// route serves r when its path is one of the fakes' and returns the
-// endpoint's name (a pattern, never the raw path or query).
-func (w *Workload) route(rec *statusRecorder, r *http.Request) (string, bool) {
+// Route serves r when its path is one of the fakes' and returns the
+// endpoint's name (a pattern, never the raw path or query) and true; it
+// writes nothing and returns false for any other path. The GitHub emulator
+// uses it to serve the fakes beside its own endpoints.
+func (w *Server) Route(rw http.ResponseWriter, r *http.Request) (string, bool) {
+	return w.route(emuhttp.Record(rw), r)
+}
+
+// route is Route with the recorder that collects the log line's error code.
+func (w *Server) route(rec *emuhttp.Recorder, r *http.Request) (string, bool) {
 	p := r.URL.Path
 	var name string
 	switch {
@@ -379,12 +400,12 @@ func (w *Workload) route(rec *statusRecorder, r *http.Request) (string, bool) {
 	default:
 		return "", false
 	}
-	w.record(r, rec.status)
+	w.record(r, rec.Status)
 	return name, true
 }
 
 // record remembers a request without its body or any token.
-func (w *Workload) record(r *http.Request, status int) {
+func (w *Server) record(r *http.Request, status int) {
 	h := http.Header{}
 	for _, k := range []string{"Accept", "Content-Type", "Metadata-Flavor", "User-Agent", "X-Forwarded-For"} {
 		if v, ok := r.Header[k]; ok {

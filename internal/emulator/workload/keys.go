@@ -1,4 +1,4 @@
-package emulator
+package workload
 
 import (
 	"context"
@@ -23,6 +23,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
 	"github.com/ghlogin/ghlogin/internal/safe"
 )
 
@@ -92,7 +93,7 @@ func (k *signingKey) keySet() jose.JSONWebKeySet {
 }
 
 // handleDiscovery serves an issuer's OpenID Provider Configuration.
-func (w *Workload) handleDiscovery(rec *statusRecorder, r *http.Request, actions bool) {
+func (w *Server) handleDiscovery(rec *emuhttp.Recorder, r *http.Request, actions bool) {
 	if !getOnly(rec, r) {
 		return
 	}
@@ -121,20 +122,20 @@ func (w *Workload) handleDiscovery(rec *statusRecorder, r *http.Request, actions
 		}
 	}
 	rec.Header().Set("Cache-Control", "public, max-age=3600")
-	writeJSON(rec, http.StatusOK, doc)
+	emuhttp.WriteJSON(rec, http.StatusOK, doc)
 }
 
 // handleJWKS serves an issuer's public keys.
-func (w *Workload) handleJWKS(rec *statusRecorder, r *http.Request, k *signingKey) {
+func (w *Server) handleJWKS(rec *emuhttp.Recorder, r *http.Request, k *signingKey) {
 	if !getOnly(rec, r) {
 		return
 	}
 	rec.Header().Set("Cache-Control", "public, max-age=3600")
-	writeJSON(rec, http.StatusOK, k.keySet())
+	emuhttp.WriteJSON(rec, http.StatusOK, k.keySet())
 }
 
 // getOnly answers 405 to anything but GET and HEAD.
-func getOnly(rec *statusRecorder, r *http.Request) bool {
+func getOnly(rec *emuhttp.Recorder, r *http.Request) bool {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return true
 	}
@@ -145,7 +146,7 @@ func getOnly(rec *statusRecorder, r *http.Request) bool {
 
 // keysFor returns the keys of issuer: this server's own issuers' from
 // memory, any other's by OIDC discovery (https, or http on loopback).
-func (w *Workload) keysFor(ctx context.Context, base, issuer string) (jose.JSONWebKeySet, error) {
+func (w *Server) keysFor(ctx context.Context, base, issuer string) (jose.JSONWebKeySet, error) {
 	switch issuer {
 	case base + actionsIssuerPath:
 		return w.actions.keySet(), nil

@@ -1,10 +1,12 @@
-package emulator
+package workload
 
 import (
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
 )
 
 // instanceInfo describes the emulated VM (the google.compute_engine claims).
@@ -28,7 +30,7 @@ func newInstanceInfo(now time.Time) instanceInfo {
 
 // metadataText answers as the metadata server does: Metadata-Flavor: Google
 // and a text body.
-func metadataText(rec *statusRecorder, status int, body string) {
+func metadataText(rec *emuhttp.Recorder, status int, body string) {
 	h := rec.Header()
 	h.Set("Metadata-Flavor", "Google")
 	h.Set("Server", "Metadata Server for VM")
@@ -39,7 +41,7 @@ func metadataText(rec *statusRecorder, status int, body string) {
 }
 
 // handleMetadata serves /computeMetadata/v1/... and returns the endpoint's name.
-func (w *Workload) handleMetadata(rec *statusRecorder, r *http.Request) string {
+func (w *Server) handleMetadata(rec *emuhttp.Recorder, r *http.Request) string {
 	rest := strings.TrimPrefix(r.URL.Path, metadataPrefix)
 	name := metadataPrefix + rest
 	var acct string
@@ -72,15 +74,15 @@ func (w *Workload) handleMetadata(rec *statusRecorder, r *http.Request) string {
 	case "instance/service-accounts/{account}/email":
 		metadataText(rec, http.StatusOK, email)
 	case "project/project-id":
-		metadataText(rec, http.StatusOK, WorkloadProjectID)
+		metadataText(rec, http.StatusOK, ProjectID)
 	case "project/numeric-project-id":
-		metadataText(rec, http.StatusOK, strconv.Itoa(WorkloadProjectNumber))
+		metadataText(rec, http.StatusOK, strconv.Itoa(ProjectNumber))
 	case "instance/id":
 		metadataText(rec, http.StatusOK, w.instance.id)
 	case "instance/name":
 		metadataText(rec, http.StatusOK, w.instance.name)
 	case "instance/zone":
-		metadataText(rec, http.StatusOK, "projects/"+strconv.Itoa(WorkloadProjectNumber)+"/zones/"+w.instance.zone)
+		metadataText(rec, http.StatusOK, "projects/"+strconv.Itoa(ProjectNumber)+"/zones/"+w.instance.zone)
 	default:
 		metadataText(rec, http.StatusNotFound, "Not Found\n")
 		return metadataPrefix + "(not found)"
@@ -89,7 +91,7 @@ func (w *Workload) handleMetadata(rec *statusRecorder, r *http.Request) string {
 }
 
 // metadataIdentity serves .../service-accounts/default/identity.
-func (w *Workload) metadataIdentity(rec *statusRecorder, r *http.Request, email string) {
+func (w *Server) metadataIdentity(rec *emuhttp.Recorder, r *http.Request, email string) {
 	q := r.URL.Query()
 	aud := q.Get("audience")
 	if aud == "" {
@@ -109,8 +111,8 @@ func (w *Workload) metadataIdentity(rec *statusRecorder, r *http.Request, email 
 	claims := w.googleClaims(w.base(r), email, aud, true)
 	if format == "full" {
 		ce := map[string]any{
-			"project_id":                  WorkloadProjectID,
-			"project_number":              WorkloadProjectNumber,
+			"project_id":                  ProjectID,
+			"project_number":              ProjectNumber,
 			"zone":                        w.instance.zone,
 			"instance_id":                 w.instance.id,
 			"instance_name":               w.instance.name,
@@ -131,7 +133,7 @@ func (w *Workload) metadataIdentity(rec *statusRecorder, r *http.Request, email 
 }
 
 // googleClaims are the claims of a Google-signed ID token for a service account.
-func (w *Workload) googleClaims(base, email, audience string, includeEmail bool) map[string]any {
+func (w *Server) googleClaims(base, email, audience string, includeEmail bool) map[string]any {
 	now := w.clk.Now()
 	life := w.cfg.IDTokenLifetime
 	if life <= 0 {

@@ -1,4 +1,4 @@
-package emulator
+package workload
 
 import (
 	"encoding/json"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
 )
 
 // maxExtendedLifetime is the longest access token lifetime Google ever
@@ -18,8 +20,8 @@ var durationRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompil
 
 // googleError answers with a Google API error:
 // {"error":{"code":N,"message":"...","status":"...","details":[...]}}.
-func googleError(rec *statusRecorder, code int, status, msg string, details ...any) {
-	rec.oauth = status
+func googleError(rec *emuhttp.Recorder, code int, status, msg string, details ...any) {
+	rec.ErrorCode = status
 	body := map[string]any{"code": code, "message": msg, "status": status}
 	if len(details) > 0 {
 		body["details"] = details
@@ -28,7 +30,7 @@ func googleError(rec *statusRecorder, code int, status, msg string, details ...a
 		rec.Header().Set("WWW-Authenticate", `Bearer realm="https://accounts.google.com/", error="invalid_token"`)
 	}
 	rec.Header().Set("Vary", "Origin, X-Origin, Referer")
-	writeJSON(rec, code, map[string]any{"error": body})
+	emuhttp.WriteJSON(rec, code, map[string]any{"error": body})
 }
 
 // errorInfo is a google.rpc.ErrorInfo detail.
@@ -51,7 +53,7 @@ func badRequest(field, desc string) map[string]any {
 
 // handleIAM serves POST /v1/projects/-/serviceAccounts/{email}:generateAccessToken
 // and :generateIdToken, and returns the endpoint's name.
-func (w *Workload) handleIAM(rec *statusRecorder, r *http.Request) string {
+func (w *Server) handleIAM(rec *emuhttp.Recorder, r *http.Request) string {
 	rest := strings.TrimPrefix(r.URL.Path, iamPrefix)
 	resource, method, _ := strings.Cut(rest, ":")
 	project, acct, ok := strings.Cut(resource, "/serviceAccounts/")
@@ -90,7 +92,7 @@ func (w *Workload) handleIAM(rec *statusRecorder, r *http.Request) string {
 		Audience     string   `json:"audience"`
 		IncludeEmail bool     `json:"includeEmail"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(rec, r.Body, maxBody))
+	dec := json.NewDecoder(http.MaxBytesReader(rec, r.Body, emuhttp.MaxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
 		googleError(rec, http.StatusBadRequest, "INVALID_ARGUMENT", "Invalid JSON payload received. "+jsonProblem(err))
@@ -128,7 +130,7 @@ func (w *Workload) handleIAM(rec *statusRecorder, r *http.Request) string {
 }
 
 // generateAccessToken answers :generateAccessToken.
-func (w *Workload) generateAccessToken(rec *statusRecorder, scope []string, lifetime *string) {
+func (w *Server) generateAccessToken(rec *emuhttp.Recorder, scope []string, lifetime *string) {
 	if len(scope) == 0 {
 		googleError(rec, http.StatusBadRequest, "INVALID_ARGUMENT", "Scope required.", badRequest("scope", "at least one OAuth scope is required, such as "+CloudPlatformScope))
 		return
@@ -164,14 +166,14 @@ func (w *Workload) generateAccessToken(rec *statusRecorder, scope []string, life
 	}
 	expire := w.clk.Now().Add(life).UTC().Truncate(time.Second)
 	rec.Header().Set("Cache-Control", "no-store")
-	writeJSON(rec, http.StatusOK, map[string]string{
-		"accessToken": "ya29.c." + randomString(base62+"-_", 160),
+	emuhttp.WriteJSON(rec, http.StatusOK, map[string]string{
+		"accessToken": "ya29.c." + emuhttp.RandomString(emuhttp.Base62+"-_", 160),
 		"expireTime":  expire.Format(time.RFC3339),
 	})
 }
 
 // generateIDToken answers :generateIdToken with a Google-signed ID token.
-func (w *Workload) generateIDToken(rec *statusRecorder, r *http.Request, sa *FakeServiceAccount, audience string, includeEmail bool) {
+func (w *Server) generateIDToken(rec *emuhttp.Recorder, r *http.Request, sa *ServiceAccount, audience string, includeEmail bool) {
 	if audience == "" {
 		googleError(rec, http.StatusBadRequest, "INVALID_ARGUMENT", "Audience required.", badRequest("audience", "the audience of the ID token is required"))
 		return
@@ -182,11 +184,11 @@ func (w *Workload) generateIDToken(rec *statusRecorder, r *http.Request, sa *Fak
 		return
 	}
 	rec.Header().Set("Cache-Control", "no-store")
-	writeJSON(rec, http.StatusOK, map[string]string{"token": tok})
+	emuhttp.WriteJSON(rec, http.StatusOK, map[string]string{"token": tok})
 }
 
 // account finds a service account by email or unique ID.
-func (w *Workload) account(id string) *FakeServiceAccount {
+func (w *Server) account(id string) *ServiceAccount {
 	for _, a := range w.accounts {
 		if strings.EqualFold(a.Email, id) || uniqueID(a.Email) == id {
 			return a
