@@ -37,11 +37,12 @@ func (a *app) oidcCmd() *cobra.Command {
 			"  ghlogin oidc token        the OIDC ID token of this GitHub Actions job or Google Cloud VM\n" +
 			"  ghlogin oidc exchange     that token exchanged for a Google Cloud access token (STS, then\n" +
 			"                            optionally a service account's access or ID token)\n" +
-			"  ghlogin oidc cred-config  an external_account credential file for Google's client libraries",
+			"  ghlogin oidc cred-config  an external_account credential file for Google's client libraries\n" +
+			"  ghlogin oidc doctor       whether Google's STS would accept the token, and if not, why",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(a.oidcTokenCmd(), a.oidcExchangeCmd(), a.oidcCredConfigCmd())
+	cmd.AddCommand(a.oidcTokenCmd(), a.oidcExchangeCmd(), a.oidcCredConfigCmd(), newOIDCDoctorCmd(a, nil))
 	return cmd
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
+	"github.com/ghlogin/ghlogin/internal/workload/wifcel"
 )
 
 // maxExtendedLifetime is the longest access token lifetime Google ever
@@ -56,6 +57,9 @@ func badRequest(field, desc string) map[string]any {
 func (w *Server) handleIAM(rec *emuhttp.Recorder, r *http.Request) string {
 	rest := strings.TrimPrefix(r.URL.Path, iamPrefix)
 	resource, method, _ := strings.Cut(rest, ":")
+	if strings.Contains(resource, "/workloadIdentityPools/") && !strings.Contains(r.URL.Path, ":") {
+		return w.handleProviderGet(rec, r, "projects/"+resource)
+	}
 	project, acct, ok := strings.Cut(resource, "/serviceAccounts/")
 	name := iamPrefix + "-/serviceAccounts/{account}:" + method
 	if !ok || acct == "" || strings.Contains(acct, "/") || (method != "generateAccessToken" && method != "generateIdToken") {
@@ -215,3 +219,60 @@ func capitalize(s string) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// handleProviderGet serves the IAM API's
+// GET /v1/projects/{N}/locations/{L}/workloadIdentityPools/{P}/providers/{X}
+// (projects.locations.workloadIdentityPools.providers.get), with the bearer
+// Config.AdminToken, and returns the endpoint's name.
+func (w *Server) handleProviderGet(rec *emuhttp.Recorder, r *http.Request, name string) string {
+	const endpoint = iamPrefix + "{project}/locations/{location}/workloadIdentityPools/{pool}/providers/{provider}"
+	if r.Method != http.MethodGet {
+		rec.Header().Set("Allow", "GET")
+		googleError(rec, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "providers.get requires GET.")
+		return endpoint
+	}
+	tok, ok := emuhttp.Bearer(r)
+	if !ok || !emuhttp.SecretEqual(tok, w.cfg.AdminToken) {
+		googleError(rec, http.StatusUnauthorized, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.")
+		return endpoint
+	}
+	if !providerNameRe().MatchString(name) {
+		googleError(rec, http.StatusNotFound, "NOT_FOUND", "The requested URL was not found on this server.")
+		return endpoint
+	}
+	p, ok := w.providers[name]
+	if !ok {
+		googleError(rec, http.StatusNotFound, "NOT_FOUND", "Requested entity was not found.")
+		return endpoint
+	}
+	issuer := p.Issuer
+	if issuer == "" {
+		issuer = w.base(r) + actionsIssuerPath
+	}
+	oidc := map[string]any{"issuerUri": issuer}
+	if len(p.AllowedAudiences) > 0 {
+		oidc["allowedAudiences"] = p.AllowedAudiences
+	}
+	mapping := p.AttributeMapping
+	if len(mapping) == 0 {
+		mapping = wifcel.DefaultMapping()
+	}
+	body := map[string]any{
+		"name":             name,
+		"state":            "ACTIVE",
+		"attributeMapping": mapping,
+		"oidc":             oidc,
+	}
+	if p.AttributeCondition != "" {
+		body["attributeCondition"] = p.AttributeCondition
+	}
+	if p.Disabled {
+		body["disabled"] = true
+	}
+	emuhttp.WriteJSON(rec, http.StatusOK, body)
+	return endpoint
+}
+
+var providerNameRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^projects/[^/]+/locations/[^/]+/workloadIdentityPools/[^/]+/providers/[^/]+$`)
+})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
+	"github.com/ghlogin/ghlogin/internal/workload/wifcel"
 )
 
 // Token exchange (RFC 8693) values STS accepts.
@@ -21,9 +22,6 @@ const (
 	IDTokenType            = "urn:ietf:params:oauth:token-type:id_token"
 	// CloudPlatformScope is the scope STS grants when none is asked for.
 	CloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
-
-	maxSubjectTokenLifetime = 24 * time.Hour
-	stsClockSkew            = 5 * time.Minute
 )
 
 // Google's texts for the STS errors the fakes send.
@@ -112,6 +110,10 @@ func (w *Server) handleSTS(rec *emuhttp.Recorder, r *http.Request) {
 		stsError(rec, "invalid_target", stsInvalidTarget)
 		return
 	}
+	if prov.err != nil {
+		stsError(rec, "invalid_target", "The provider's attribute mapping or condition is invalid: "+prov.err.Error())
+		return
+	}
 	for _, s := range strings.Fields(p.Get("scope")) {
 		if !strings.HasPrefix(s, "https://www.googleapis.com/auth/") {
 			stsError(rec, "invalid_scope", fmt.Sprintf("The scope %q is invalid: scopes are https://www.googleapis.com/auth/... URLs, such as %s.", s, CloudPlatformScope))
@@ -125,12 +127,11 @@ func (w *Server) handleSTS(rec *emuhttp.Recorder, r *http.Request) {
 			return
 		}
 	}
-	claims, code, desc := w.checkSubjectToken(r, m[1], prov, subject)
+	claims, sub, code, desc := w.checkSubjectToken(r, m[1], prov, subject)
 	if code != "" {
 		stsError(rec, code, desc)
 		return
 	}
-	sub, _ := claims["sub"].(string)
 	tok := "ya29.d." + emuhttp.RandomString(emuhttp.Base62+"-_", 160)
 	now := w.clk.Now()
 	w.mu.Lock()
@@ -155,8 +156,31 @@ func (w *Server) handleSTS(rec *emuhttp.Recorder, r *http.Request) {
 }
 
 // checkSubjectToken verifies the subject token as the provider does and
-// returns its claims, or an STS error code and description.
-func (w *Server) checkSubjectToken(r *http.Request, name string, prov *Provider, raw string) (map[string]any, string, string) {
+// returns its claims and mapped google.subject, or an STS error code and
+// description.
+func (w *Server) checkSubjectToken(r *http.Request, name string, prov *provider, raw string) (map[string]any, string, string, string) {
+	claims, code, desc := w.verifySubjectToken(r, name, prov, raw)
+	if code != "" {
+		return nil, "", code, desc
+	}
+	res := prov.policy.Judge(claims)
+	if rj := res.Rejection; rj != nil {
+		switch {
+		case rj.Stage == wifcel.StageCondition:
+			return nil, "", "unauthorized_client", stsCondition
+		case rj.Stage == wifcel.StageSubject && res.Attributes.Subject() == "":
+			return nil, "", "invalid_grant", "The mapped attribute google.subject is empty: the ID Token has no sub claim, or the mapping yields an empty value."
+		case rj.Stage == wifcel.StageSubject:
+			return nil, "", "invalid_grant", fmt.Sprintf("The size of mapped attribute google.subject exceeds the %d bytes limit.", wifcel.MaxSubjectBytes)
+		}
+		return nil, "", "invalid_grant", "The attribute mapping cannot be applied to the ID Token: " + rj.Message + "."
+	}
+	return claims, res.Attributes.Subject(), "", ""
+}
+
+// verifySubjectToken checks the subject token's signature, issuer, times
+// and audience and returns its claims, or an STS error code and description.
+func (w *Server) verifySubjectToken(r *http.Request, name string, prov *provider, raw string) (map[string]any, string, string) {
 	unverified, err := unverifiedClaims(raw)
 	if err != nil {
 		return nil, "invalid_grant", "Unable to parse the ID Token: the subject token is not a signed JWT (RS256)."
@@ -189,13 +213,13 @@ func (w *Server) checkSubjectToken(r *http.Request, name string, prov *Provider,
 	if !now.Before(time.Unix(exp, 0)) {
 		return nil, "invalid_grant", fmt.Sprintf("ID Token issued at %d is stale to sign-in.", iat)
 	}
-	if time.Unix(iat, 0).After(now.Add(stsClockSkew)) {
+	if time.Unix(iat, 0).After(now.Add(wifcel.ClockSkew)) {
 		return nil, "invalid_grant", fmt.Sprintf("ID Token issued at %d is in the future.", iat)
 	}
-	if nbf, ok := numericClaim(claims, "nbf"); ok && time.Unix(nbf, 0).After(now.Add(stsClockSkew)) {
+	if nbf, ok := numericClaim(claims, "nbf"); ok && time.Unix(nbf, 0).After(now.Add(wifcel.ClockSkew)) {
 		return nil, "invalid_grant", fmt.Sprintf("ID Token is not valid before %d.", nbf)
 	}
-	if time.Unix(exp, 0).Sub(time.Unix(iat, 0)) > maxSubjectTokenLifetime {
+	if time.Unix(exp, 0).Sub(time.Unix(iat, 0)) > wifcel.MaxTokenLifetime {
 		return nil, "invalid_grant", "The ID Token's lifetime (exp - iat) exceeds 24 hours."
 	}
 	allowed := prov.AllowedAudiences
@@ -205,14 +229,6 @@ func (w *Server) checkSubjectToken(r *http.Request, name string, prov *Provider,
 	auds := audienceClaim(claims)
 	if !anyIn(auds, allowed) {
 		return nil, "invalid_grant", fmt.Sprintf("The audience in ID Token [%s] does not match the expected audience %s.", strings.Join(auds, ", "), strings.Join(allowed, ", "))
-	}
-	if sub, _ := claims["sub"].(string); sub == "" {
-		return nil, "invalid_grant", "The ID Token has no sub claim, which google.subject is mapped from."
-	} else if len(sub) > 127 {
-		return nil, "invalid_grant", "The size of mapped attribute google.subject exceeds the 127 bytes limit."
-	}
-	if prov.Condition != nil && !prov.Condition(claims) {
-		return nil, "unauthorized_client", stsCondition
 	}
 	return claims, "", ""
 }

@@ -19,6 +19,7 @@
 //	POST /v1/token                                                           STS token exchange
 //	POST /v1/projects/-/serviceAccounts/{email}:generateAccessToken          IAM Credentials
 //	POST /v1/projects/-/serviceAccounts/{email}:generateIdToken              IAM Credentials
+//	GET  /v1/projects/{n}/locations/global/workloadIdentityPools/{p}/providers/{x}   IAM API providers.get
 package workload
 
 import (
@@ -33,6 +34,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
+	"github.com/ghlogin/ghlogin/internal/workload/wifcel"
 )
 
 // Workload identity defaults.
@@ -41,6 +43,9 @@ const (
 	// Actions token endpoint requires as its bearer unless
 	// Config.ActionsRequestToken says otherwise.
 	DefaultActionsRequestToken = "emulator-actions-id-token-request-token"
+	// DefaultAdminToken is the bearer the IAM API fake's providers.get
+	// requires unless Config.AdminToken says otherwise.
+	DefaultAdminToken = "emulator-iam-admin-token"
 	// DefaultProvider is the default workload identity pool provider.
 	DefaultProvider = "projects/123456789012/locations/global/workloadIdentityPools/github/providers/actions"
 	// DefaultServiceAccount is the default service account, impersonable by
@@ -100,6 +105,9 @@ type Config struct {
 	// token or a query string. Unused when the fakes are part of the GitHub
 	// emulator, whose Config.Logf receives the lines.
 	Logf func(format string, args ...any)
+	// AdminToken is the bearer the IAM API's providers.get requires
+	// (default DefaultAdminToken); GOOGLE_OAUTH_ACCESS_TOKEN for ghlogin oidc doctor.
+	AdminToken string
 	// BaseURL is the URL clients reach the fakes at when another server
 	// serves them on its own listener (the GitHub emulator's Start sets
 	// it); "" means Start's listener, or else each request's Host.
@@ -119,11 +127,25 @@ type Provider struct {
 	// ("https://iam.googleapis.com/projects/...") or without
 	// ("//iam.googleapis.com/projects/...") the https: prefix.
 	AllowedAudiences []string
-	// Condition is the attribute condition; nil accepts every token. It
-	// receives the token's claims as decoded by encoding/json.
-	Condition func(claims map[string]any) bool
+	// AttributeMapping maps the token's claims to google.subject,
+	// google.groups and attribute.NAME with CEL expressions, as the
+	// provider's attributeMapping does; empty means google.subject=assertion.sub.
+	AttributeMapping map[string]string
+	// AttributeCondition is the provider's attributeCondition (CEL); ""
+	// accepts every token. Mapping and condition are judged by package
+	// wifcel, as ghlogin oidc doctor judges them. A mapping or condition
+	// that does not compile makes STS answer invalid_target, naming the
+	// problem (Google refuses to create such a provider).
+	AttributeCondition string
 	// Disabled makes STS answer invalid_target, as for a deleted provider.
 	Disabled bool
+}
+
+// provider is a Provider with its compiled mapping and condition.
+type provider struct {
+	Provider
+	policy *wifcel.Policy
+	err    error // why the mapping or condition does not compile
 }
 
 // ServiceAccount is a service account that federated principals may impersonate.
@@ -161,7 +183,7 @@ type Server struct {
 	cfg       Config
 	clk       clock.Clock
 	logf      func(string, ...any)
-	providers map[string]*Provider
+	providers map[string]*provider
 	accounts  []*ServiceAccount
 	actions   *signingKey
 	google    *signingKey
@@ -188,6 +210,9 @@ func New(cfg Config) *Server {
 	if cfg.ActionsRequestToken == "" {
 		cfg.ActionsRequestToken = DefaultActionsRequestToken
 	}
+	if cfg.AdminToken == "" {
+		cfg.AdminToken = DefaultAdminToken
+	}
 	if cfg.MaxLifetime <= 0 {
 		cfg.MaxLifetime = DefaultMaxLifetime
 	}
@@ -205,7 +230,7 @@ func New(cfg Config) *Server {
 		cfg:       cfg,
 		clk:       cfg.Clock,
 		logf:      cfg.Logf,
-		providers: map[string]*Provider{},
+		providers: map[string]*provider{},
 		federated: map[string]*federatedToken{},
 	}
 	if w.clk == nil {
@@ -216,7 +241,8 @@ func New(cfg Config) *Server {
 	}
 	for _, p := range cfg.Providers {
 		p := p
-		w.providers[strings.TrimPrefix(p.Name, "//iam.googleapis.com/")] = &p
+		pol, err := wifcel.Compile(p.AttributeMapping, p.AttributeCondition)
+		w.providers[strings.TrimPrefix(p.Name, "//iam.googleapis.com/")] = &provider{Provider: p, policy: pol, err: err}
 	}
 	for _, a := range cfg.ServiceAccounts {
 		a := a

@@ -529,7 +529,7 @@ func TestWorkloadSTS(t *testing.T) {
 func TestWorkloadSTSErrors(t *testing.T) {
 	other := Provider{Name: "projects/123456789012/locations/global/workloadIdentityPools/github/providers/strict",
 		AllowedAudiences: []string{"sts-aud"},
-		Condition:        func(c map[string]any) bool { return c["repository_owner"] == "someone-else" }}
+		AttributeCondition: "assertion.repository_owner == 'someone-else'"}
 	e := startServer(t, Config{Providers: []Provider{
 		{Name: DefaultProvider},
 		other,

@@ -31,7 +31,7 @@ func GitHubActionsFromEnv(getenv func(string) string) (*GitHubActions, error) {
 	u := strings.TrimSpace(getenv(EnvActionsRequestURL))
 	t := strings.TrimSpace(getenv(EnvActionsRequestToken))
 	if u == "" || t == "" {
-		return nil, actionsNotAvailable(u, t)
+		return nil, actionsNotAvailable(u, t, getenv)
 	}
 	if _, err := ActionsTokenURL(u, ""); err != nil {
 		return nil, err
@@ -39,9 +39,21 @@ func GitHubActionsFromEnv(getenv func(string) string) (*GitHubActions, error) {
 	return &GitHubActions{RequestURL: u, RequestToken: t}, nil
 }
 
-// actionsNotAvailable names the missing variables and the permission that
-// makes the runner set them.
-func actionsNotAvailable(requestURL, requestToken string) *NotAvailableError {
+// Environment variables every GitHub Actions job has.
+const (
+	// EnvGitHubActions is "true" in every GitHub Actions job.
+	EnvGitHubActions = "GITHUB_ACTIONS"
+	// EnvGitHubEventName is the event that started the workflow.
+	EnvGitHubEventName = "GITHUB_EVENT_NAME"
+)
+
+// forkRule is GitHub's rule about pull requests from forks.
+const forkRule = "pull requests from forks never get an OIDC token (GitHub's rule), so a workflow must not rely on one there"
+
+// actionsNotAvailable names the missing variables, the permission that
+// makes the runner set them and GitHub's rule for forks. getenv (nil: none)
+// tells whether this runs inside a job, and for which event.
+func actionsNotAvailable(requestURL, requestToken string, getenv func(string) string) *NotAvailableError {
 	var missing []string
 	if strings.TrimSpace(requestURL) == "" {
 		missing = append(missing, EnvActionsRequestURL)
@@ -53,12 +65,17 @@ func actionsNotAvailable(requestURL, requestToken string) *NotAvailableError {
 	if len(missing) == 1 {
 		verb = "is"
 	}
-	return &NotAvailableError{
-		Source: SourceGitHubActions,
-		Message: "no GitHub Actions ID token: " + strings.Join(missing, " and ") + " " + verb +
-			" not set; the runner sets " + EnvActionsRequestURL + " and " + EnvActionsRequestToken +
-			" only for jobs with \"permissions: id-token: write\" (add it to the workflow or the job)",
+	inJob := getenv != nil && strings.EqualFold(strings.TrimSpace(getenv(EnvGitHubActions)), "true")
+	msg := "no GitHub Actions ID token: " + strings.Join(missing, " and ") + " " + verb + " not set"
+	if inJob {
+		msg += " in this GitHub Actions job"
 	}
+	msg += "; the runner sets " + EnvActionsRequestURL + " and " + EnvActionsRequestToken +
+		" only for jobs with \"permissions: id-token: write\" (add it to the workflow or the job), and " + forkRule
+	if inJob && strings.HasPrefix(getenv(EnvGitHubEventName), "pull_request") && getenv(EnvGitHubEventName) != "pull_request_target" {
+		msg += "; this job runs for a " + getenv(EnvGitHubEventName) + " event, so if the pull request comes from a fork, that is why"
+	}
+	return &NotAvailableError{Source: SourceGitHubActions, Message: msg, InActions: inJob}
 }
 
 // Name returns "github-actions".
@@ -113,7 +130,7 @@ func (g *GitHubActions) Token(ctx context.Context, req Request) (string, error) 
 		return "", &UsageError{Source: SourceGitHubActions, Message: "format=full and licenses apply only to the metadata server (--source gce)"}
 	}
 	if strings.TrimSpace(g.RequestToken) == "" || strings.TrimSpace(g.RequestURL) == "" {
-		return "", actionsNotAvailable(g.RequestURL, g.RequestToken)
+		return "", actionsNotAvailable(g.RequestURL, g.RequestToken, nil)
 	}
 	endpoint, err := ActionsTokenURL(g.RequestURL, req.Audience)
 	if err != nil {

@@ -274,3 +274,31 @@ func TestGitHubActionsTokenNetwork(t *testing.T) {
 		}
 	})
 }
+
+// In a job without the token variables, the error names the permission
+// and GitHub's rule that pull requests from forks never get a token.
+func TestGitHubActionsNotAvailableInJob(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	_, err := GitHubActionsFromEnv(env(map[string]string{EnvGitHubActions: "true", EnvGitHubEventName: "push"}))
+	var na *NotAvailableError
+	if !errors.As(err, &na) || !na.InActions {
+		t.Fatalf("err = %#v, want *NotAvailableError in a job", err)
+	}
+	for _, w := range []string{"in this GitHub Actions job", "permissions: id-token: write", "pull requests from forks never get an OIDC token", "must not rely on one there"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("%q lacks %q", err, w)
+		}
+	}
+	if strings.Contains(err.Error(), "push event") {
+		t.Errorf("a push event is blamed: %v", err)
+	}
+	_, err = GitHubActionsFromEnv(env(map[string]string{EnvGitHubActions: "true", EnvGitHubEventName: "pull_request"}))
+	if !strings.Contains(err.Error(), "this job runs for a pull_request event, so if the pull request comes from a fork, that is why") {
+		t.Errorf("pull_request: %v", err)
+	}
+	// Outside a job the fork rule is still named, without "this job".
+	_, err = GitHubActionsFromEnv(env(nil))
+	if errors.As(err, &na) && na.InActions || !strings.Contains(err.Error(), "forks") || strings.Contains(err.Error(), "this GitHub Actions job") {
+		t.Errorf("outside a job: %v", err)
+	}
+}

@@ -61,6 +61,10 @@ func Detect(ctx context.Context, opts DetectOptions) (Source, error) {
 	if onGCE(ctx) {
 		return gce, nil
 	}
+	if strings.EqualFold(strings.TrimSpace(getenv(EnvGitHubActions)), "true") {
+		// A GitHub Actions job without the token variables: say why.
+		return nil, actionsNotAvailable(getenv(EnvActionsRequestURL), getenv(EnvActionsRequestToken), getenv)
+	}
 	return nil, &NotAvailableError{
 		Source: SourceAuto,
 		Message: "no workload ID token source found: on GitHub Actions give the job \"permissions: id-token: write\" (so the runner sets " +

@@ -116,3 +116,15 @@ func TestDetectDefaultProbe(t *testing.T) {
 		t.Errorf("source %q, want gce", src.Name())
 	}
 }
+
+// --source auto inside a GitHub Actions job without id-token: write says so.
+func TestDetectAutoInActionsJob(t *testing.T) {
+	_, err := Detect(context.Background(), DetectOptions{
+		Getenv: func(k string) string { return map[string]string{EnvGitHubActions: "true"}[k] },
+		OnGCE:  func(context.Context) bool { return false },
+	})
+	var na *NotAvailableError
+	if !errors.As(err, &na) || na.Source != SourceGitHubActions || !na.InActions || !strings.Contains(err.Error(), "forks") {
+		t.Fatalf("err = %v", err)
+	}
+}

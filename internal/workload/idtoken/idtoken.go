@@ -85,6 +85,9 @@ type Source interface {
 type NotAvailableError struct {
 	Source  string // "github-actions", "gce" or "auto"
 	Message string // what is missing and what to do
+	// InActions is set when this runs inside a GitHub Actions job
+	// (GITHUB_ACTIONS=true) that has no ID token request variables.
+	InActions bool
 }
 
 // Error describes the failure and what to do next.
