@@ -51,11 +51,14 @@ func (a *app) emulatorCmd() *cobra.Command {
 			for _, kv := range append(w.ActionsEnv(),
 				"GCE_METADATA_HOST="+w.MetadataHost(),
 				envSTSURL+"="+w.URL()+"/v1/token",
-				envIAMCredentialsURL+"="+w.URL()) {
+				envIAMCredentialsURL+"="+w.URL(),
+				envIAMURL+"="+w.URL(),
+				envGoogleAccessToken+"="+workload.DefaultAdminToken) {
 				fmt.Fprintf(a.env.Stdout, "  export %s\n", setupgit.ShellQuote(kv))
 			}
 			fmt.Fprintf(a.env.Stdout, "then:    ghlogin oidc exchange --provider %s --service-account %s\n",
 				workload.DefaultProvider, workload.DefaultServiceAccount)
+			fmt.Fprintf(a.env.Stdout, "or:      ghlogin oidc doctor --provider %s\n", workload.DefaultProvider)
 			fmt.Fprintln(a.env.Stdout, "Press Ctrl-C to stop.")
 			<-cmd.Context().Done()
 			return nil

@@ -327,3 +327,64 @@ func TestOIDCCredConfigLoadedByGoogleLibrary(t *testing.T) {
 		t.Fatalf("token from the library: %+v", tok.Expiry)
 	}
 }
+
+// iamBearer is the IAM API bearer (GOOGLE_OAUTH_ACCESS_TOKEN): a canary too.
+const iamBearer = "ya29.IAM-BEARER-CANARY-3c9e1f"
+
+// `oidc doctor` reads the provider from the IAM API fake and the token from
+// the job, and agrees with `oidc exchange` on the same provider.
+func TestOIDCDoctor(t *testing.T) {
+	strict := "projects/123456789012/locations/global/workloadIdentityPools/github/providers/strict"
+	w := startWorkload(t, workload.Config{
+		AdminToken: iamBearer,
+		Providers: []workload.Provider{
+			{Name: e2eProvider, AttributeCondition: "assertion.repository_owner == 'octo-org'"},
+			{Name: strict, AttributeMapping: map[string]string{"google.subject": "assertion.sub", "attribute.repository": "assertion.repository"},
+				AttributeCondition: "assertion.repository_owner == 'octo-org' && assertion.ref == 'refs/heads/prod'"},
+		},
+	})
+	s := newSandbox(t)
+	env := workloadEnv(s, w, "GHLOGIN_IAM_URL="+w.URL(), "GOOGLE_OAUTH_ACCESS_TOKEN="+iamBearer)
+	noSecrets := func(r run) {
+		t.Helper()
+		noCanary(t, r)
+		if strings.Contains(r.stdout+r.stderr, iamBearer) {
+			t.Fatalf("the IAM bearer leaked:\n%s\n%s", r.stdout, r.stderr)
+		}
+	}
+
+	r := s.runEnv(env, "", "oidc", "doctor", "--provider", e2eProvider, "--service-account", e2eSA)
+	noSecrets(r)
+	if r.code != 0 || !strings.HasSuffix(strings.TrimSpace(r.stdout), "STS would accept this token.") || !strings.Contains(r.stdout, "gcloud iam service-accounts add-iam-policy-binding "+e2eSA) {
+		t.Fatalf("doctor: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if x := s.runEnv(env, "", "oidc", "exchange", "--provider", e2eProvider); x.code != 0 {
+		t.Fatalf("exchange disagrees: exit %d\n%s", x.code, x.stderr)
+	}
+
+	r = s.runEnv(env, "", "oidc", "doctor", "--provider", strict, "--json")
+	noSecrets(r)
+	if r.code != 1 {
+		t.Fatalf("strict doctor: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	d := decodeJSON(t, r.stdout)
+	if d["failed_check"] != "condition" || d["accepted"] != false {
+		t.Fatalf("strict doctor: %v", d)
+	}
+	x := s.runEnv(env, "", "oidc", "exchange", "--provider", strict)
+	if x.code != 1 || !strings.Contains(x.stderr, "unauthorized_client") {
+		t.Fatalf("exchange disagrees: exit %d\n%s", x.code, x.stderr)
+	}
+
+	// A wrong IAM bearer: the API's 401 is explained, the bearer never shown.
+	bad := workloadEnv(s, w, "GHLOGIN_IAM_URL="+w.URL(), "GOOGLE_OAUTH_ACCESS_TOKEN=wrong-"+iamBearer)
+	r = s.runEnv(bad, "", "oidc", "doctor", "--provider", e2eProvider)
+	noSecrets(r)
+	if r.code != 1 || !strings.Contains(r.stderr, "GOOGLE_OAUTH_ACCESS_TOKEN was refused") {
+		t.Fatalf("wrong bearer: exit %d\n%s", r.code, r.stderr)
+	}
+	// A usage error.
+	if r := s.runEnv(env, "", "oidc", "doctor"); r.code != 2 {
+		t.Fatalf("no provider: exit %d\n%s", r.code, r.stderr)
+	}
+}

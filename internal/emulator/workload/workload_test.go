@@ -528,7 +528,7 @@ func TestWorkloadSTS(t *testing.T) {
 
 func TestWorkloadSTSErrors(t *testing.T) {
 	other := Provider{Name: "projects/123456789012/locations/global/workloadIdentityPools/github/providers/strict",
-		AllowedAudiences: []string{"sts-aud"},
+		AllowedAudiences:   []string{"sts-aud"},
 		AttributeCondition: "assertion.repository_owner == 'someone-else'"}
 	e := startServer(t, Config{Providers: []Provider{
 		{Name: DefaultProvider},
@@ -1014,5 +1014,69 @@ func TestWorkloadGoogleExternalAccount(t *testing.T) {
 	}
 	if strings.Join(paths, "\n") != strings.Join(want, "\n") {
 		t.Errorf("requests:\n%s\nwant:\n%s", strings.Join(paths, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestWorkloadMappingAndCondition: STS judges tokens with the provider's
+// CEL mapping and condition; the mapped google.subject is the principal.
+func TestWorkloadMappingAndCondition(t *testing.T) {
+	const mapped = "projects/123456789012/locations/global/workloadIdentityPools/github/providers/mapped"
+	const broken = "projects/123456789012/locations/global/workloadIdentityPools/github/providers/broken"
+	var seen string
+	e := startServer(t, Config{
+		Providers: []Provider{
+			{Name: mapped, AttributeMapping: map[string]string{"google.subject": "'gh:' + assertion.repository"}, AttributeCondition: "assertion.ref.extract('refs/heads/{b}') == 'main'"},
+			{Name: broken, AttributeCondition: "assertion.ref =="},
+		},
+		ServiceAccounts: []ServiceAccount{{Email: DefaultServiceAccount, Allowed: func(subject string, _ map[string]any) bool { seen = subject; return true }}},
+	})
+	f := stsForm(e.w.mustSign(t, "https://iam.googleapis.com/"+mapped))
+	f.Set("audience", "//iam.googleapis.com/"+mapped)
+	r := e.sts(f)
+	wantStatus(t, r, 200, `"access_token"`)
+	wantStatus(t, e.iam(DefaultServiceAccount, "generateAccessToken", r.json(t)["access_token"].(string), `{"scope":["s"]}`), 200)
+	if seen != "principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/github/subject/gh:octo-org/octo-repo" {
+		t.Errorf("principal %q", seen)
+	}
+	tok, _ := e.w.SignActionsToken("https://iam.googleapis.com/"+mapped, map[string]any{"ref": "refs/heads/dev"})
+	f.Set("subject_token", tok)
+	wantStatus(t, e.sts(f), 400, "unauthorized_client", stsCondition)
+
+	f = stsForm(e.w.mustSign(t, "https://iam.googleapis.com/"+broken))
+	f.Set("audience", "//iam.googleapis.com/"+broken)
+	wantStatus(t, e.sts(f), 400, "invalid_target", "attribute mapping or condition is invalid")
+}
+
+// TestWorkloadProviderGet serves the IAM API's providers.get.
+func TestWorkloadProviderGet(t *testing.T) {
+	e := startServer(t, Config{AdminToken: "admin-canary", Providers: []Provider{
+		{Name: DefaultProvider, AttributeCondition: "assertion.repository_owner == 'octo-org'", AllowedAudiences: []string{"a"}},
+		{Name: "projects/1/locations/global/workloadIdentityPools/github/providers/off", Disabled: true},
+	}})
+	path := "/v1/" + DefaultProvider
+	wantStatus(t, e.do("GET", path, "", ""), 401, "UNAUTHENTICATED")
+	wantStatus(t, e.do("GET", path, "", "", "Authorization", "Bearer wrong"), 401)
+	wantStatus(t, e.do("POST", path, "", "", "Authorization", "Bearer admin-canary"), 405)
+	wantStatus(t, e.do("GET", "/v1/projects/1/locations/global/workloadIdentityPools/github/providers/none", "", "", "Authorization", "Bearer admin-canary"), 404, "NOT_FOUND")
+	r := e.do("GET", path, "", "", "Authorization", "Bearer admin-canary")
+	wantStatus(t, r, 200)
+	m := r.json(t)
+	oidc, _ := m["oidc"].(map[string]any)
+	if m["name"] != DefaultProvider || m["state"] != "ACTIVE" || m["attributeCondition"] != "assertion.repository_owner == 'octo-org'" ||
+		oidc["issuerUri"] != e.w.ActionsIssuer() || fmt.Sprint(oidc["allowedAudiences"]) != "[a]" || m["disabled"] != nil {
+		t.Errorf("provider = %v", m)
+	}
+	if am, _ := m["attributeMapping"].(map[string]any); am["google.subject"] != "assertion.sub" {
+		t.Errorf("attributeMapping = %v", m["attributeMapping"])
+	}
+	r = e.do("GET", "/v1/projects/1/locations/global/workloadIdentityPools/github/providers/off", "", "", "Authorization", "Bearer admin-canary")
+	if r.json(t)["disabled"] != true {
+		t.Errorf("disabled provider = %s", r.body)
+	}
+	if rec := fmt.Sprintf("%+v", e.w.Requests()); strings.Contains(rec, "admin-canary") || strings.Contains(e.logs.all(), "admin-canary") {
+		t.Errorf("the admin bearer was recorded")
+	}
+	if !strings.Contains(e.logs.all(), "GET /v1/projects/{project}/locations/{location}/workloadIdentityPools/{pool}/providers/{provider} 200") {
+		t.Errorf("logs:\n%s", e.logs.all())
 	}
 }

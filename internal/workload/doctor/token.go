@@ -115,7 +115,7 @@ func (d *doctor) loadProvider(ctx context.Context) error {
 		} else {
 			details = append(details, "keys:             the issuer's, by OIDC discovery")
 		}
-		d.add(CheckProviderState, Pass, state+" and enabled; settings from "+d.rep.SettingsFrom, details...)
+		d.add(CheckProviderState, Pass, state+" and enabled", details...)
 	}
 	return nil
 }

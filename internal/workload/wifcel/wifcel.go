@@ -479,7 +479,6 @@ func eval(ast *cel.Ast, prg cel.Program, act map[string]any) (ref.Val, *ExprErro
 	}
 	if key, ok := strings.CutPrefix(err.Error(), "no such key: "); ok {
 		ee.Absent = key
-		ee.Message = fmt.Sprintf("no such key: %s (the value it reads is absent)", key)
 	}
 	return v, ee
 }

@@ -102,6 +102,7 @@ func TestJudge(t *testing.T) {
 		{"unset attribute in condition", map[string]string{KeySubject: "assertion.sub", "attribute.env": "assertion.environment"}, "attribute.env == 'prod'", nil, StageCondition, "no such key: env"},
 		{"non-string value", map[string]string{KeySubject: "assertion.sub", "attribute.iat": "assertion.iat"}, "", nil, StageMapping, "string(...)"},
 		{"matches", nil, "assertion.ref.matches('^refs/(heads|tags)/v[0-9]+$')", func(c map[string]any) { c["ref"] = "refs/tags/v2" }, "", ""},
+		{"non-bool at run time", nil, "assertion.sub", nil, StageCondition, "not a bool"},
 		{"or chain false", nil, "assertion.ref == 'refs/heads/prod' || assertion.ref_type == 'tag'", nil, StageCondition, "is false"},
 	}
 	for _, c := range cases {
