@@ -182,7 +182,9 @@ func TestOIDCDoctorTable(t *testing.T) {
 		{name: "metadata: another project", provider: gceProvider("assertion.google.compute_engine.project_id == 'prod-project'"), token: key.Sign(vm), exit: 1, failed: "condition",
 			contains: []string{`assertion.google.compute_engine.project_id = "my-project"`}},
 		{name: "metadata: audience not allowed", provider: gceProvider(""), token: key.Sign(wiftest.With(vm, map[string]any{"aud": "https://other.example"})), exit: 1, failed: "audience"},
-		{name: "mapping does not compile", provider: with(gp(""), func(p *wiftest.ProviderResource) { p.AttributeMapping["attribute.repository"] = "assertion.repository +" }), token: key.Sign(gh), exit: 1, failed: "mapping",
+		{name: "mapping does not compile", provider: with(gp(""), func(p *wiftest.ProviderResource) {
+			p.AttributeMapping["attribute.repository"] = "assertion.repository +"
+		}), token: key.Sign(gh), exit: 1, failed: "mapping",
 			contains: []string{"attribute.repository (line 1, column", "^"}},
 		{name: "condition does not compile", provider: gp("assertion.repository_owner = 'octo-org'"), token: key.Sign(gh), exit: 1, failed: "condition", contains: []string{"condition (line 1, column"}},
 		{name: "provider disabled", provider: with(gp(""), func(p *wiftest.ProviderResource) { p.Disabled = true }), token: key.Sign(gh), exit: 1, failed: "provider-state", contains: []string{"disabled"}},
