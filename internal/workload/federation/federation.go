@@ -294,9 +294,9 @@ func (e *STSError) Transient() bool {
 func stsHint(code string) string {
 	switch code {
 	case "invalid_grant":
-		return "the provider rejected the token: its audience or claims don't match the provider (allowed audiences / attribute condition), or it expired"
+		return "the provider rejected the token: its audience or claims don't match the provider (allowed audiences / attribute condition), or it expired; ghlogin oidc doctor --provider ... says which"
 	case "unauthorized_client":
-		return "the provider's attribute condition rejected the token: check the condition against the token's claims (ghlogin oidc token --decode)"
+		return "the provider's attribute condition rejected the token: ghlogin oidc doctor --provider ... shows which part of the condition is false, with the claims it read"
 	case "invalid_target":
 		return "the pool or provider doesn't exist or is disabled: check --provider"
 	case "invalid_request":
