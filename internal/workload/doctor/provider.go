@@ -61,6 +61,7 @@ func ParseProviderResource(b []byte) (*ProviderResource, error) {
 // ResourceError is a provider file that cannot be read as a provider resource.
 type ResourceError struct{ Reason string }
 
+// Error says why the file is not a provider resource.
 func (e *ResourceError) Error() string { return e.Reason }
 
 func jsonProblem(err error) string {
@@ -91,6 +92,7 @@ type FetchError struct {
 	Location string
 }
 
+// Error names the request and what came back.
 func (e *FetchError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "reading the provider from the IAM API (GET %s)", e.URL)

@@ -351,6 +351,7 @@ func (d *doctor) checkLifetime() {
 	if okNbf {
 		details = append(details, "nbf:         "+stamp(nbf, now))
 	}
+	details = append(details, fmt.Sprintf("STS allows iat and nbf up to %s ahead of its clock, no grace after exp, and exp - iat of at most %s", wifcel.ClockSkew, wifcel.MaxTokenLifetime))
 	switch {
 	case !now.Before(exp):
 		d.add(CheckLifetime, Fail, "the token expired "+ago(now.Sub(exp))+" ago; get a fresh one", details...)

@@ -136,6 +136,7 @@ type ExprError struct {
 	Absent string
 }
 
+// Error names the key, the position and the problem.
 func (e *ExprError) Error() string {
 	where := e.Key
 	if e.Line > 0 {
@@ -151,6 +152,7 @@ type ConfigError struct {
 	Problems []*ExprError
 }
 
+// Error lists every problem.
 func (e *ConfigError) Error() string {
 	msgs := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
