@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/workload/federation"
 	"github.com/ghlogin/ghlogin/internal/workload/wifcel"
 )
@@ -136,6 +137,7 @@ type doctor struct {
 	res    *ProviderResource
 	claims map[string]any
 	header map[string]any
+	aud    []string
 }
 
 // Run runs every check. It returns an error only when it cannot judge at
@@ -151,10 +153,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if d.opts.Timeout <= 0 {
 		d.opts.Timeout = 30 * time.Second
 	}
-	d.hc = opts.HTTPClient
-	if d.hc == nil {
-		d.hc = &http.Client{Timeout: d.opts.Timeout}
-	}
+	d.hc = safe.HTTPClient(opts.HTTPClient, d.opts.Timeout)
 	if err := d.loadProvider(ctx); err != nil {
 		return nil, err
 	}

@@ -126,12 +126,20 @@ func fetchProvider(ctx context.Context, hc *http.Client, base, name, bearer stri
 	}
 	req.Header.Set("Authorization", "Bearer "+bearer)
 	req.Header.Set("Accept", "application/json")
-	c := *hc
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := c.Do(req)
+	// The request carries a bearer token: safe's policy never lets it
+	// follow a redirect.
+	resp, err := safe.HTTPClient(hc, timeout).Do(req)
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
 			return nil, ctx.Err()
+		}
+		var re *safe.RedirectError
+		if errors.As(err, &re) {
+			loc := re.LocationHost
+			if re.LocationScheme != "" {
+				loc = re.LocationScheme + "://" + loc
+			}
+			return nil, &FetchError{URL: where, StatusCode: re.Status, Location: safe.Short(loc, 200)}
 		}
 		return nil, &FetchError{URL: where, Message: redact(safe.Short(oauth.StripURL(err).Error(), 300), bearer)}
 	}
@@ -141,7 +149,7 @@ func fetchProvider(ctx context.Context, hc *http.Client, base, name, bearer stri
 		return nil, &FetchError{URL: where, Message: redact(safe.Short(err.Error(), 300), bearer)}
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return nil, &FetchError{URL: where, StatusCode: resp.StatusCode, Location: safe.Short(redact(resp.Header.Get("Location"), bearer), 200)}
+		return nil, &FetchError{URL: where, StatusCode: resp.StatusCode, Location: "(no Location)"}
 	}
 	if resp.StatusCode == http.StatusNotFound {
 		return nil, nil

@@ -134,7 +134,7 @@ func (d *doctor) checkToken() {
 		d.add(CheckToken, Fail, safe.Text(err.Error()))
 		return
 	}
-	d.claims, d.header = dec.Claims, dec.Header
+	d.claims, d.header, d.aud = dec.Claims, dec.Header, dec.Audience()
 	d.rep.Claims = dec.Claims
 	alg, _ := dec.Header["alg"].(string)
 	kid, _ := dec.Header["kid"].(string)
@@ -289,7 +289,7 @@ func (d *doctor) checkIssuer() {
 		d.add(CheckIssuer, Pass, "iss is the provider's issuerUri, "+iss)
 		return
 	}
-	details := []string{"token iss:          " + quoteOr(iss, "(none)"), "provider issuerUri: " + s.IssuerURI}
+	details := []string{"token iss:          " + orNone(iss, "(none)"), "provider issuerUri: " + s.IssuerURI}
 	if strings.TrimSuffix(iss, "/") == strings.TrimSuffix(s.IssuerURI, "/") {
 		details = append(details, "they differ only by a trailing slash: Google compares them exactly")
 	}
@@ -306,7 +306,7 @@ func (d *doctor) checkAudience() {
 		d.add(CheckAudience, Skip, "not checked: no usable provider settings")
 		return
 	}
-	auds := audiences(d.claims["aud"])
+	auds := d.aud
 	allowed := s.AllowedAudiences
 	what := "allowedAudiences"
 	if len(allowed) == 0 {
@@ -323,7 +323,7 @@ func (d *doctor) checkAudience() {
 			return
 		}
 	}
-	details := []string{"token aud: " + quoteList(auds), "allowed:   " + quoteList(allowed)}
+	details := []string{"token aud: " + joinList(auds), "allowed:   " + joinList(allowed)}
 	if len(s.AllowedAudiences) == 0 && d.provOK {
 		details = append(details, "request the token for "+d.prov.DefaultTokenAudience()+" (GitHub Actions: the audience input; ghlogin: --audience)")
 	}
@@ -395,30 +395,14 @@ func ago(d time.Duration) string {
 	return d.Round(time.Second).String()
 }
 
-func audiences(v any) []string {
-	switch a := v.(type) {
-	case string:
-		return []string{a}
-	case []any:
-		var out []string
-		for _, x := range a {
-			if s, ok := x.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
-}
-
-func quoteOr(s, none string) string {
+func orNone(s, none string) string {
 	if s == "" {
 		return none
 	}
 	return s
 }
 
-func quoteList(ss []string) string {
+func joinList(ss []string) string {
 	if len(ss) == 0 {
 		return "(none)"
 	}

@@ -14,6 +14,9 @@ type Decoded struct {
 	Claims map[string]any `json:"claims"`
 }
 
+// Audience returns the aud claim as a list (it may be a string or an array).
+func (d *Decoded) Audience() []string { return audiences(d.Claims["aud"]) }
+
 // DecodeError says why a string is not a readable JWT. It never holds the
 // token itself.
 type DecodeError struct {
