@@ -193,13 +193,7 @@ func Compile(attributeMapping map[string]string, condition string) (*Policy, err
 	for k := range attributeMapping {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		gi, gj := strings.HasPrefix(keys[i], "google."), strings.HasPrefix(keys[j], "google.")
-		if gi != gj {
-			return gi
-		}
-		return keys[i] < keys[j]
-	})
+	sortKeys(keys)
 	if _, ok := attributeMapping[KeySubject]; !ok {
 		problems = append(problems, &ExprError{Key: KeySubject, Message: "google.subject must be mapped (for example google.subject=assertion.sub)"})
 	}
@@ -309,6 +303,12 @@ func (a Attributes) Keys() []string {
 	for k := range a {
 		keys = append(keys, k)
 	}
+	sortKeys(keys)
+	return keys
+}
+
+// sortKeys orders mapping keys: google.* first, then the rest by name.
+func sortKeys(keys []string) {
 	sort.Slice(keys, func(i, j int) bool {
 		gi, gj := strings.HasPrefix(keys[i], "google."), strings.HasPrefix(keys[j], "google.")
 		if gi != gj {
@@ -316,7 +316,6 @@ func (a Attributes) Keys() []string {
 		}
 		return keys[i] < keys[j]
 	})
-	return keys
 }
 
 // activation splits attributes into the google and attribute variables.
