@@ -313,16 +313,7 @@ func (s *Server) knownUser(login string) bool {
 
 // base is the URL prefix used in replies: the started server's URL, or one
 // derived from the request.
-func (s *Server) base(r *http.Request) string {
-	if u := s.serving.BaseURL(); u != "" {
-		return u
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+func (s *Server) base(r *http.Request) string { return emuhttp.Base(s.serving.BaseURL(), r) }
 
 // ServeHTTP routes a request to the emulated endpoint.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

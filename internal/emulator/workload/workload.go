@@ -359,16 +359,7 @@ func (w *Server) Requests() []RecordedRequest {
 }
 
 // base is the URL prefix used in replies and tokens.
-func (w *Server) base(r *http.Request) string {
-	if u := w.URL(); u != "" {
-		return u
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+func (w *Server) base(r *http.Request) string { return emuhttp.Base(w.URL(), r) }
 
 // ServeHTTP serves the workload identity fakes.
 func (w *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {

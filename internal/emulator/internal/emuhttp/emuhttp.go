@@ -74,6 +74,19 @@ func Record(w http.ResponseWriter) *Recorder {
 	return &Recorder{ResponseWriter: w}
 }
 
+// Base is the URL prefix for replies: started (a started server's URL)
+// when set, or else one derived from the request's scheme and Host.
+func Base(started string, r *http.Request) string {
+	if started != "" {
+		return started
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
 // WriteJSON writes v as a JSON reply with status.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	b, _ := json.Marshal(v)
