@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -12,9 +10,6 @@ import (
 	"github.com/ghlogin/ghlogin/internal/emulator"
 	"github.com/ghlogin/ghlogin/internal/emulator/workload"
 	"github.com/ghlogin/ghlogin/internal/gitcred/setupgit"
-	"github.com/ghlogin/ghlogin/internal/opener"
-	"github.com/ghlogin/ghlogin/store"
-	"github.com/ghlogin/ghlogin/ui"
 )
 
 func (a *app) emulatorCmd() *cobra.Command {
@@ -76,86 +71,4 @@ func isLoopbackAddr(addr string) bool {
 	}
 	host = strings.Trim(host, "[]")
 	return host == "127.0.0.1" || host == "::1" || host == "localhost"
-}
-
-func (a *app) demoCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "demo",
-		Short: "Log in through the device flow against the built-in emulator, in one command",
-		Long: "Start the GitHub emulator in this process, use a temporary config directory and the\n" +
-			"file store, and run the whole device-flow login against it. On a terminal you approve\n" +
-			"the code in the emulator's page (Enter opens it); with no terminal it approves itself.",
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.demo(cmd.Context())
-		},
-	}
-}
-
-func (a *app) demo(ctx context.Context) error {
-	dir, err := os.MkdirTemp("", "ghlogin-demo-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	interactive := a.env.StdinTTY && a.env.StdoutTTY
-	headless, _ := opener.Headless(a.getenv)
-	cfg := emulator.Config{Interval: 2 * time.Second}
-	if !interactive || headless {
-		// Nobody can click Approve: the emulator approves after two polls.
-		cfg.AutoApproveAfter = 2
-	}
-	srv, err := emulator.Start(ctx, "127.0.0.1:0", cfg)
-	if err != nil {
-		return fmt.Errorf("starting the emulator: %w", err)
-	}
-	defer srv.Close()
-
-	env := *a.env
-	parent := a.getenv
-	env.Getenv = func(k string) string {
-		switch k {
-		case "GHLOGIN_CONFIG_DIR":
-			return dir
-		case "GHLOGIN_STORE":
-			return store.BackendFile
-		case "GHLOGIN_BROWSER", "BROWSER":
-			if headless {
-				return "none"
-			}
-		}
-		return parent(k)
-	}
-	sub := &app{env: &env, ran: true}
-	w := a.env.Stderr
-	fmt.Fprintf(w, "ghlogin demo: a GitHub emulator is running at %s (nothing leaves this machine).\n", srv.URL())
-	switch {
-	case cfg.AutoApproveAfter > 0 && !interactive:
-		fmt.Fprintln(w, "No terminal: the emulator approves the code by itself after two polls.")
-	case cfg.AutoApproveAfter > 0:
-		fmt.Fprintln(w, "No display here: the emulator approves the code by itself after two polls.")
-	default:
-		fmt.Fprintln(w, "Press Enter to open the emulator's page, enter the code and approve it as any user.")
-	}
-	fmt.Fprintln(w)
-	o := &loginOptions{host: srv.URL(), clientID: emulator.DefaultClientID, store: store.BackendFile, scopes: DefaultScopes}
-	if !interactive {
-		m := ui.Plain
-		o.forceMode = &m
-	}
-	if _, err := sub.runLogin(ctx, o); err != nil {
-		return err
-	}
-	hs, err := sub.settings(srv.URL(), "", nil, "")
-	if err != nil {
-		return err
-	}
-	tok, err := sub.currentToken(ctx, hs, "")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\n`ghlogin token` now prints the stored token (%s…, %d characters); the demo does not show it.\n", tok[:4], len(tok))
-	fmt.Fprintln(w, "`ghlogin status` says:")
-	env.Stdout = a.env.Stderr
-	return sub.status(ctx, srv.URL(), false, false)
 }

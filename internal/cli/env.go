@@ -1,5 +1,13 @@
-// Package cli wires ghlogin's commands (cobra) to the flows, the store, the
-// UI and the emulator. It holds no protocol logic of its own.
+// Package cli is ghlogin's command line: cobra commands over the
+// application layer (internal/session), the login flows, the UI and the
+// emulator. It holds no rule of its own: which host, account or token a
+// command uses is session's decision; cli parses flags, renders, and turns
+// errors into sentences and exit statuses (Main).
+//
+// Each command has its own file, in the style of the GitHub CLI: an options
+// struct holding its dependencies (IO, the session) and its flags, a
+// newXCmd constructor that fills it from the command line, and a plain runX
+// function that does the work, so tests can check either half.
 package cli
 
 import (
@@ -53,4 +61,20 @@ func SystemEnv() *Env {
 		Opener:     opener.System{},
 		Clock:      clock.Real{},
 	}
+}
+
+// getenv reads the environment through Getenv (os.Getenv when nil).
+func (e *Env) getenv(k string) string {
+	if e.Getenv == nil {
+		return os.Getenv(k)
+	}
+	return e.Getenv(k)
+}
+
+// now reads Clock (the system clock when nil).
+func (e *Env) now() time.Time {
+	if e.Clock == nil {
+		return time.Now()
+	}
+	return e.Clock.Now()
 }

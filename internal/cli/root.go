@@ -8,71 +8,20 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ghlogin/ghlogin/internal/hint"
-	"github.com/ghlogin/ghlogin/internal/refresh"
-	"github.com/ghlogin/ghlogin/store"
+	"github.com/ghlogin/ghlogin/internal/session"
+	"github.com/ghlogin/ghlogin/ui"
 )
 
-// Exit statuses, as SPEC.md defines them.
-const (
-	ExitOK        = 0
-	ExitFailure   = 1
-	ExitUsage     = 2
-	ExitAuth      = 4
-	ExitCancelled = 130
-)
-
-// usageError is a mistake in the command line (exit 2).
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-func usagef(format string, args ...any) error {
-	return &usageError{fmt.Errorf(format, args...)}
-}
-
-// reportedError carries an exit status for an error already shown to the
-// person (for example by the UI's error screen or a JSON error event).
-type reportedError struct {
-	code int
-	err  error
-}
-
-func (e *reportedError) Error() string { return e.err.Error() }
-func (e *reportedError) Unwrap() error { return e.err }
-
-// exitStatus maps an error to SPEC.md's exit statuses.
-func exitStatus(err error) int {
-	var ue *usageError
-	var nl *store.NotLoggedInError
-	var re *reportedError
-	var nle *refresh.NeedsLoginError
-	switch {
-	case err == nil:
-		return ExitOK
-	case errors.As(err, &nle):
-		return ExitAuth
-	case errors.As(err, &re):
-		return re.code
-	case errors.As(err, &ue):
-		return ExitUsage
-	case errors.Is(err, context.Canceled):
-		return ExitCancelled
-	case errors.As(err, &nl):
-		return ExitAuth
-	}
-	return ExitFailure
-}
-
-// Main runs ghlogin with args and returns the exit status.
+// Main runs ghlogin with args and returns the exit status. Errors are
+// printed here, once, and mapped to exit statuses by exitStatus.
 func Main(ctx context.Context, args []string, env *Env) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a := &app{env: env}
+	a := newApp(env)
 	root := a.rootFor(args)
 	root.SetArgs(args)
 	root.SetIn(env.Stdin)
@@ -86,7 +35,7 @@ func Main(ctx context.Context, args []string, env *Env) int {
 	code := exitStatus(err)
 	var re *reportedError
 	if err != nil && !errors.As(err, &re) {
-		msg := hint.Explain(err)
+		msg := explain(err).Error()
 		if code == ExitCancelled {
 			msg = "cancelled"
 		}
@@ -98,27 +47,58 @@ func Main(ctx context.Context, args []string, env *Env) int {
 	return code
 }
 
-// app holds what every command shares.
+// NewRootCmd returns ghlogin's whole command tree on env (for Main, the
+// tests and the documentation generator).
+func NewRootCmd(env *Env) *cobra.Command {
+	return newApp(env).newRoot()
+}
+
+// app is what every command shares: the process's environment and the
+// session (the application layer) built on it.
 type app struct {
-	env *Env
+	env  *Env
+	sess *session.Session
+	// ran is set once a command's own code starts; errors before that are
+	// cobra's (unknown command or flag): usage errors.
 	ran bool
-	st  *store.Store
+}
+
+func newApp(env *Env) *app {
+	a := &app{env: env}
+	a.sess = newSession(env, a.getenv)
+	return a
+}
+
+// newSession builds the application layer on env, reading the environment
+// through getenv.
+func newSession(env *Env, getenv func(string) string) *session.Session {
+	s := &session.Session{
+		Getenv:     getenv,
+		HTTPClient: env.HTTPClient,
+		Clock:      env.Clock,
+		UserAgent:  "ghlogin/" + Version,
+		Keyring:    env.Keyring,
+	}
+	if env.StdinTTY && env.StderrTTY {
+		s.Confirm = func(q string) (bool, error) { return ui.Confirm(env.Stdin, env.Stderr, q) }
+	}
+	return s
 }
 
 func (a *app) newRoot() *cobra.Command {
 	root := a.bareRoot()
 	root.AddCommand(
-		a.loginCmd(),
-		a.statusCmd(),
-		a.tokenCmd(),
-		a.logoutCmd(),
-		a.switchCmd(),
-		a.gitCredentialCmd(),
-		a.setupGitCmd(),
-		a.configCmd(),
+		newLoginCmd(a, nil),
+		newStatusCmd(a, nil),
+		newTokenCmd(a, nil),
+		newLogoutCmd(a, nil),
+		newSwitchCmd(a, nil),
+		newGitCredentialCmd(a, nil),
+		newSetupGitCmd(a, nil),
+		newConfigCmd(a, nil),
 		a.emulatorCmd(),
 		a.oidcCmd(),
-		a.demoCmd(),
+		newDemoCmd(a, nil),
 	)
 	return root
 }
@@ -131,7 +111,7 @@ func (a *app) rootFor(args []string) *cobra.Command {
 	if len(args) > 0 && args[0] == "git-credential" {
 		root := a.bareRoot()
 		root.CompletionOptions.DisableDefaultCmd = true
-		root.AddCommand(a.gitCredentialCmd())
+		root.AddCommand(newGitCredentialCmd(a, nil))
 		return root
 	}
 	return a.newRoot()
@@ -159,12 +139,13 @@ func (a *app) bareRoot() *cobra.Command {
 }
 
 // getenv reads the environment through Env.
-func (a *app) getenv(k string) string {
-	if a.env.Getenv == nil {
-		return os.Getenv(k)
-	}
-	return a.env.Getenv(k)
-}
+func (a *app) getenv(k string) string { return a.env.getenv(k) }
+
+// now reads Env's clock.
+func (a *app) now() time.Time { return a.env.now() }
+
+// hostFlagHelp is the help of every --host flag naming one host.
+const hostFlagHelp = "host name or URL (https implied; http only for loopback; default github.com)"
 
 // exactArgs is cobra.ExactArgs with a usage error.
 func exactArgs(n int) cobra.PositionalArgs {

@@ -31,7 +31,7 @@ func TestConcurrentGetsRefreshOnceGoroutines(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			h := newHelper(st, &bytes.Buffer{})
-			h.Refresh = StoreRefresher(st, nil, nil, nil)
+			h.Refresh = sessionFor(st, nil).Refresh
 			<-start
 			var out bytes.Buffer
 			h.Run(context.Background(), "get", strings.NewReader("url=https://app-user@ghe.example.com/o/r\n\n"), &out)
@@ -100,7 +100,7 @@ func TestConcurrentGetsRefreshOnceProcesses(t *testing.T) {
 func TestGetFastPathIsFast(t *testing.T) {
 	st := newFixtureStore(t, t.TempDir())
 	h := newHelper(st, &bytes.Buffer{})
-	h.Refresh = StoreRefresher(st, nil, nil, nil)
+	h.Refresh = sessionFor(st, nil).Refresh
 	in := "protocol=https\nhost=github.com\npath=o/r.git\n\n"
 	var out bytes.Buffer
 	const n = 200
@@ -124,7 +124,7 @@ func TestGetFastPathIsFast(t *testing.T) {
 func BenchmarkGet(b *testing.B) {
 	st := newFixtureStore(b, b.TempDir())
 	h := newHelper(st, nil)
-	h.Refresh = StoreRefresher(st, nil, nil, nil)
+	h.Refresh = sessionFor(st, nil).Refresh
 	in := "protocol=https\nhost=github.com\npath=o/r.git\n\n"
 	var out bytes.Buffer
 	b.ReportAllocs()

@@ -11,6 +11,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/emulator"
+	"github.com/ghlogin/ghlogin/internal/session"
 	"github.com/ghlogin/ghlogin/store"
 	"github.com/ghlogin/ghlogin/store/storetest"
 )
@@ -52,11 +53,12 @@ func TestEmulatorAppTokens(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	sess := &session.Session{Clock: clk, Getenv: env(), OpenStore: func() (*store.Store, error) { return st, nil }}
 	newH := func() *Helper {
 		h := newHelper(st, &bytes.Buffer{})
 		h.Clock = clk
-		h.Refresh = StoreRefresher(st, nil, clk, nil)
-		h.Check = APIChecker(st, nil)
+		h.Refresh = sess.Refresh
+		h.Check = sess.CheckToken
 		return h
 	}
 	in := "url=http://" + host + "/octocat/hello.git\n\n"
@@ -97,7 +99,7 @@ func TestEmulatorAppTokens(t *testing.T) {
 			t.Fatalf("get %d: %q", i, out)
 		}
 	}
-	check := APIChecker(st, nil)
+	check := sess.CheckToken
 	if err := check(ctx, host, sec.Token); err != nil {
 		t.Fatalf("the new token does not work: %v", err)
 	}

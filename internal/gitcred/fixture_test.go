@@ -13,8 +13,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/config"
-	"github.com/ghlogin/ghlogin/internal/githubapi"
-	"github.com/ghlogin/ghlogin/oauth"
+	"github.com/ghlogin/ghlogin/internal/session"
 	"github.com/ghlogin/ghlogin/store"
 	"github.com/ghlogin/ghlogin/store/storetest"
 )
@@ -66,6 +65,12 @@ func env(kv ...string) func(string) string {
 		m[kv[i]] = kv[i+1]
 	}
 	return func(k string) string { return m[k] }
+}
+
+// sessionFor returns a session over st with no environment, for the
+// helper's Refresh and Check; hc may be nil.
+func sessionFor(st *store.Store, hc *http.Client) *session.Session {
+	return &session.Session{Getenv: env(), HTTPClient: hc, OpenStore: func() (*store.Store, error) { return st, nil }}
 }
 
 // newHelper returns a helper over st with no terminal, no environment
@@ -200,10 +205,15 @@ func helperFromEnv() (*Helper, error) {
 	if err != nil {
 		return nil, err
 	}
+	sess := &session.Session{
+		Getenv:     os.Getenv,
+		HTTPClient: &http.Client{Timeout: 10 * time.Second},
+		OpenStore:  func() (*store.Store, error) { return st, nil },
+	}
 	return &Helper{
 		Store:             st,
-		Refresh:           StoreRefresher(st, &oauth.Client{Timeout: 10 * time.Second}, nil, os.Getenv),
-		Check:             APIChecker(st, &githubapi.Client{Timeout: 5 * time.Second}),
+		Refresh:           sess.Refresh,
+		Check:             sess.CheckToken,
 		Getenv:            os.Getenv,
 		Stderr:            os.Stderr,
 		TerminalAvailable: noTTY,

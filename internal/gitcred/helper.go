@@ -18,6 +18,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/refresh"
+	"github.com/ghlogin/ghlogin/internal/session"
 	"github.com/ghlogin/ghlogin/store"
 )
 
@@ -43,7 +44,8 @@ type Store interface {
 
 // RefreshFunc returns the account's secret, refreshed first when it expires
 // soon (see refresh.Token); sec is the secret just read. It returns
-// *refresh.NeedsLoginError when only a new login can help.
+// *refresh.NeedsLoginError when only a new login can help. session.Session's
+// Refresh method is one.
 type RefreshFunc func(ctx context.Context, a store.Account, sec *store.Secret) (*store.Secret, error)
 
 // PromptFunc runs an interactive login for host on the terminal (/dev/tty)
@@ -52,20 +54,21 @@ type PromptFunc func(ctx context.Context, host string) (login string, err error)
 
 // CheckFunc asks host's API whether token still works. It returns a
 // *githubapi.UnauthorizedError (HTTP 401) when the token is not valid, nil
-// when it is, and any other error when it could not tell.
+// when it is, and any other error when it could not tell. session.Session's
+// CheckToken method is one.
 type CheckFunc func(ctx context.Context, host, token string) error
 
 // Helper answers git's credential requests from the token store.
 //
-// Tokens from the environment follow SPEC.md ("used instead of a stored
-// token, as the GitHub CLI does"): for github.com, GH_TOKEN then
-// GITHUB_TOKEN; for another host that ghlogin knows (it is in the config
-// file), GH_ENTERPRISE_TOKEN then GITHUB_ENTERPRISE_TOKEN. As with
-// `ghlogin token` (without --user), they take precedence over the active
-// account when git names no account (or names x-access-token); a username
-// in the URL (https://alice@github.com/...) still picks that stored account.
-// They are sent with the username x-access-token and never handed to a host
-// ghlogin does not know.
+// Tokens from the environment follow session.EnvToken, as the GitHub CLI
+// reads them: for github.com, GH_TOKEN then GITHUB_TOKEN; for another host
+// that ghlogin knows (it is in the config file), GH_ENTERPRISE_TOKEN then
+// GITHUB_ENTERPRISE_TOKEN. As with `ghlogin token` (without --user), they
+// take precedence over the active account when git names no account (or
+// names x-access-token); a username in the URL (https://alice@github.com/...)
+// still picks that stored account (session.ChooseAccount). They are sent
+// with the username x-access-token and never handed to a host ghlogin does
+// not know.
 type Helper struct {
 	// Store holds the accounts; required.
 	Store Store
@@ -232,9 +235,9 @@ func (h *Helper) Get(ctx context.Context, req Request) (*Credential, error) {
 		return nil, nil // a host ghlogin has never seen
 	}
 	var cause error
-	acct, err := h.Store.ResolveIn(file, t.name, req.Username)
+	choice, err := session.ChooseAccount(h.Store, file, t.name, req.Username)
 	if err == nil {
-		c, err := h.stored(ctx, file, acct)
+		c, err := h.stored(ctx, file, choice.Account)
 		if c != nil || err == nil {
 			return c, err
 		}
@@ -315,11 +318,11 @@ func (h *Helper) login(ctx context.Context, t target, username string, cause err
 		if err != nil {
 			return nil, err
 		}
-		acct, err := h.Store.ResolveIn(file, t.name, login)
+		choice, err := session.ChooseAccount(h.Store, file, t.name, login)
 		if err != nil {
 			return nil, err
 		}
-		c, err := h.stored(ctx, file, acct)
+		c, err := h.stored(ctx, file, choice.Account)
 		if err != nil {
 			return nil, err
 		}
@@ -350,18 +353,12 @@ func (h *Helper) canPrompt(t target) bool {
 	return true
 }
 
-// envToken returns the token from the environment that applies to t, if any.
+// envToken returns the token from the environment that applies to t, if
+// any: the host came from a git remote, so an enterprise token goes only to
+// a host ghlogin knows (session.EnvToken).
 func (h *Helper) envToken(t target) *Credential {
-	names := []string{"GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"}
-	if t.name == hosts.GitHub {
-		names = []string{"GH_TOKEN", "GITHUB_TOKEN"}
-	} else if t.cfg == nil {
-		return nil
-	}
-	for _, n := range names {
-		if v := h.getenv(n); v != "" {
-			return &Credential{Username: EnvTokenUser, Password: v, Source: n}
-		}
+	if v, n := session.EnvToken(h.getenv, t.name, session.OriginGit, t.cfg != nil); v != "" {
+		return &Credential{Username: EnvTokenUser, Password: v, Source: n}
 	}
 	return nil
 }
@@ -379,10 +376,11 @@ func (h *Helper) Erase(ctx context.Context, req Request) error {
 	if err != nil || !ok || t.cfg == nil {
 		return err
 	}
-	acct, err := h.Store.ResolveIn(file, t.name, req.Username)
+	choice, err := session.ChooseAccount(h.Store, file, t.name, req.Username)
 	if err != nil {
 		return nil // no such account: nothing of ours to erase
 	}
+	acct := choice.Account
 	sec, err := h.Store.SecretIn(ctx, file, acct)
 	if err != nil || sec == nil || sec.Token == "" {
 		return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -439,7 +440,7 @@ func TestExpiredTokenWithoutRefresh(t *testing.T) {
 		t.Fatalf("out %q stderr %q", out, errOut)
 	}
 	// With the refresher: no refresh token → NeedsLoginError, same answer.
-	h.Refresh = StoreRefresher(st, nil, nil, nil)
+	h.Refresh = sessionFor(st, nil).Refresh
 	out, errOut = run(t, h, "get", "protocol=https\nhost=github.com\n\n")
 	if out != "" || !strings.Contains(errOut, "could not be refreshed") {
 		t.Fatalf("out %q stderr %q", out, errOut)
@@ -451,7 +452,7 @@ func TestGetRefreshesExpiredToken(t *testing.T) {
 	ts := newTokenServer(t, "ghr_first")
 	addExpiring(t, st, "ghe.example.com", "app-user", ts)
 	h := newHelper(st, &bytes.Buffer{})
-	h.Refresh = StoreRefresher(st, nil, nil, nil)
+	h.Refresh = sessionFor(st, nil).Refresh
 	out, _ := run(t, h, "get", "url=https://app-user@ghe.example.com/o/r\n\n")
 	if !strings.HasPrefix(out, "username=app-user\npassword=ghu_refreshed0001\npassword_expiry_utc=") {
 		t.Fatalf("out %q", out)
@@ -488,7 +489,7 @@ func TestTransientRefreshFailureUsesValidToken(t *testing.T) {
 	})
 	var stderr bytes.Buffer
 	h := newHelper(st, &stderr)
-	h.Refresh = StoreRefresher(st, &oauth.Client{Timeout: 2 * time.Second}, nil, nil)
+	h.Refresh = sessionFor(st, &http.Client{Timeout: 2 * time.Second}).Refresh
 	out, errOut := run(t, h, "get", "protocol=https\nhost=github.com\n\n")
 	if !strings.HasPrefix(out, "username=octocat\npassword="+tokOctocat+"\n") || !strings.Contains(errOut, "could not refresh") {
 		t.Fatalf("out %q stderr %q", out, errOut)
@@ -545,7 +546,7 @@ func TestErase(t *testing.T) {
 			pointAPI(t, st, "ghe.example.com", srv)
 			var stderr bytes.Buffer
 			h := newHelper(st, &stderr)
-			h.Check = APIChecker(st, nil)
+			h.Check = sessionFor(st, nil).CheckToken
 			out, errOut := run(t, h, "erase", c.in)
 			if out != "" {
 				t.Fatalf("erase printed %q", out)
@@ -569,7 +570,7 @@ func TestErase(t *testing.T) {
 		})
 		var stderr bytes.Buffer
 		h := newHelper(st, &stderr)
-		h.Check = APIChecker(st, &githubapi.Client{Timeout: 2 * time.Second})
+		h.Check = sessionFor(st, &http.Client{Timeout: 2 * time.Second}).CheckToken
 		run(t, h, "erase", "protocol=https\nhost=ghe.example.com\nusername=alice\npassword="+tokAlice+"\n\n")
 		if _, err := st.Resolve("ghe.example.com", "alice"); err != nil {
 			t.Fatal("removed after a network error")
@@ -607,7 +608,7 @@ func TestNeedsLoginMessage(t *testing.T) {
 	ts.valid.Store("ghr_somethingelse") // the server no longer knows ours
 	var stderr bytes.Buffer
 	h := newHelper(st, &stderr)
-	h.Refresh = StoreRefresher(st, nil, nil, nil)
+	h.Refresh = sessionFor(st, nil).Refresh
 	out, errOut := run(t, h, "get", "url=https://app-user@ghe.example.com/\n\n")
 	if out != "" || !strings.Contains(errOut, "app-user@ghe.example.com expired and could not be refreshed") ||
 		!strings.Contains(errOut, "bad_refresh_token") || !strings.Contains(errOut, "ghlogin login --host ghe.example.com") {

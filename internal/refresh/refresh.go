@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/clock"
-	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
 )
@@ -218,34 +217,4 @@ func post(ctx context.Context, a store.Account, cur *store.Secret, opts Options,
 		return nil, fmt.Errorf("refreshing the token for %s@%s: %w", a.Login, a.Host, err)
 	}
 	return store.NewSecret(tok, nil, cur, now), nil
-}
-
-// OptionsFor derives the token endpoint and the OAuth app of host from the
-// configuration: the host's token_url override or its derived endpoint, and
-// its client_id / client_secret / client_auth, each falling back to
-// GHLOGIN_CLIENT_ID and GHLOGIN_CLIENT_SECRET (read through getenv; nil means
-// none), as the login commands resolve them. Client, Clock and Skew are left for the caller.
-func OptionsFor(file *config.File, host string, getenv func(string) string) (Options, error) {
-	_, hc, ep, err := file.Lookup(host)
-	if err != nil {
-		return Options{}, err
-	}
-	var opts Options
-	opts.TokenURL = ep.TokenURL
-	if hc != nil {
-		opts.Credentials.ClientID = hc.ClientID
-		opts.Credentials.ClientSecret = hc.ClientSecret
-		if opts.Credentials.Style, err = oauth.ParseAuthStyle(hc.ClientAuth); err != nil {
-			return Options{}, fmt.Errorf("host %s: %w", host, err)
-		}
-	}
-	if getenv != nil {
-		if opts.Credentials.ClientID == "" {
-			opts.Credentials.ClientID = getenv("GHLOGIN_CLIENT_ID")
-		}
-		if opts.Credentials.ClientSecret == "" {
-			opts.Credentials.ClientSecret = getenv("GHLOGIN_CLIENT_SECRET")
-		}
-	}
-	return opts, nil
 }

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/clock"
-	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
@@ -405,26 +404,5 @@ func TestReplaceDoesNotResurrect(t *testing.T) {
 	}
 	if _, err := st.Resolve(a.Host, a.Login); err == nil {
 		t.Fatal("the removed account came back")
-	}
-}
-
-func TestOptionsFor(t *testing.T) {
-	f := config.New()
-	f.Hosts["ghe.example.com"] = &config.Host{ClientID: "Iv1.ghes", ClientSecret: "s", ClientAuth: "basic"}
-	f.Hosts["127.0.0.1:8787"] = &config.Host{Protocol: "http"}
-	f.Hosts["sso.example.com"] = &config.Host{TokenURL: "https://idp.example.com/oauth2/token", ClientID: "c"}
-	getenv := func(k string) string {
-		return map[string]string{"GHLOGIN_CLIENT_ID": "Iv1.env", "GHLOGIN_CLIENT_SECRET": "envsecret"}[k]
-	}
-	for host, want := range map[string]Options{
-		"github.com":      {TokenURL: "https://github.com/login/oauth/access_token", Credentials: oauth.Credentials{ClientID: "Iv1.env", ClientSecret: "envsecret"}},
-		"ghe.example.com": {TokenURL: "https://ghe.example.com/login/oauth/access_token", Credentials: oauth.Credentials{ClientID: "Iv1.ghes", ClientSecret: "s", Style: oauth.AuthBasic}},
-		"127.0.0.1:8787":  {TokenURL: "http://127.0.0.1:8787/login/oauth/access_token", Credentials: oauth.Credentials{ClientID: "Iv1.env", ClientSecret: "envsecret"}},
-		"sso.example.com": {TokenURL: "https://idp.example.com/oauth2/token", Credentials: oauth.Credentials{ClientID: "c", ClientSecret: "envsecret"}},
-	} {
-		got, err := OptionsFor(f, host, getenv)
-		if err != nil || !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: %+v %v", host, got, err)
-		}
 	}
 }

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ghlogin/ghlogin/internal/gitcred/setupgit"
+	"github.com/ghlogin/ghlogin/internal/session"
+)
+
+// setupGitOptions are setup-git's dependencies and flags.
+type setupGitOptions struct {
+	IO      *Env
+	Session *session.Session
+
+	Host  string
+	Unset bool
+}
+
+func newSetupGitCmd(a *app, runF func(*setupGitOptions) error) *cobra.Command {
+	o := &setupGitOptions{IO: a.env, Session: a.sess}
+	cmd := &cobra.Command{
+		Use:   "setup-git",
+		Short: "Configure git to use ghlogin as the credential helper for a host",
+		Long: "Write credential.https://HOST.helper in the global git config: an empty entry first\n" +
+			"(so other helpers do not also store ghlogin's tokens), then '!ghlogin git-credential'.\n" +
+			"--unset removes exactly those entries. Running it twice changes nothing.",
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runSetupGit(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().StringVar(&o.Host, "host", "", hostFlagHelp)
+	cmd.Flags().BoolVar(&o.Unset, "unset", false, "remove the configuration instead")
+	return cmd
+}
+
+// runSetupGit writes (or removes) git's helper configuration for the host.
+func runSetupGit(ctx context.Context, o *setupGitOptions) error {
+	_, cfg, err := o.Session.Config()
+	if err != nil {
+		return err
+	}
+	h, _, err := o.Session.ParseHost(o.Host, cfg)
+	if err != nil {
+		return err
+	}
+	res, err := setupgit.Setup(ctx, setupgit.Options{Host: h.Name, Protocol: h.Scheme, Unset: o.Unset})
+	if err != nil {
+		return err
+	}
+	w := o.IO.Stderr
+	switch {
+	case !res.Changed && o.Unset:
+		fmt.Fprintf(w, "git was not set up to use ghlogin for %s; nothing to remove\n", h.Name)
+	case !res.Changed:
+		fmt.Fprintf(w, "git already uses ghlogin for %s (%s)\n", h.Name, res.Key)
+	case o.Unset:
+		fmt.Fprintf(w, "Removed ghlogin from %s\n", res.Key)
+	default:
+		fmt.Fprintf(w, "git now asks ghlogin for %s credentials (%s = %s)\n", h.Name, res.Key, res.Helper)
+		if _, err := o.Session.Account(h.Name, ""); err != nil {
+			fmt.Fprintf(w, "You are not logged in to %s yet: run ghlogin login --host %s\n", h.Name, hostArg(h.Name, h.Scheme))
+		}
+	}
+	return nil
+}
+
+// hostArg is the --host value that names a host: its name, or its URL when
+// it speaks http.
+func hostArg(name, scheme string) string {
+	if scheme == "http" {
+		return "http://" + name
+	}
+	return name
+}

@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ghlogin/ghlogin/internal/session"
+	"github.com/ghlogin/ghlogin/store"
+)
+
+// statusOptions are status's dependencies and flags.
+type statusOptions struct {
+	IO      *Env
+	Session *session.Session
+
+	Host          string
+	JSON, Offline bool
+}
+
+func newStatusCmd(a *app, runF func(*statusOptions) error) *cobra.Command {
+	o := &statusOptions{IO: a.env, Session: a.sess}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show every host and account, and whether the API still accepts each token",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runStatus(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().StringVar(&o.Host, "host", "", "only this host")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print one JSON document")
+	cmd.Flags().BoolVar(&o.Offline, "offline", false, "do not check the tokens with the API")
+	return cmd
+}
+
+// runStatus prints the session's status report. It exits 4 when there is
+// nothing to show and 1 when a token is invalid.
+func runStatus(ctx context.Context, o *statusOptions) error {
+	rep, err := o.Session.Status(ctx, o.Host, o.Offline)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		if err := writeJSON(o.IO.Stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		printStatus(o.IO, rep)
+	}
+	switch {
+	case len(rep.Hosts) == 0:
+		where := "any host"
+		if rep.Filter != "" {
+			where = rep.Filter
+		}
+		if !o.JSON {
+			fmt.Fprintf(o.IO.Stderr, "Not logged in to %s. Run: ghlogin login\n", where)
+		}
+		return &reportedError{code: ExitAuth, err: &store.NotLoggedInError{Host: where}}
+	case rep.AnyInvalid():
+		return &reportedError{code: ExitFailure, err: errors.New("an account's token is no longer valid")}
+	}
+	return nil
+}
+
+// stateMarks are the marks status shows before each account.
+var stateMarks = map[string]string{
+	session.StateValid:       "✓",
+	session.StateInvalid:     "✗",
+	session.StateUnreachable: "?",
+	session.StateExpired:     "~",
+	session.StateUnchecked:   "-",
+}
+
+// printStatus renders a status report for people.
+func printStatus(e *Env, rep *session.StatusReport) {
+	w := e.Stdout
+	for i, h := range rep.Hosts {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w, h.Host)
+		if h.EnvToken != nil {
+			fmt.Fprintf(w, "  ! %s is set: it is used instead of any stored token\n", *h.EnvToken)
+		}
+		for _, ac := range h.Accounts {
+			active := ""
+			if ac.Active {
+				active = " (active)"
+			}
+			fmt.Fprintf(w, "  %s %s%s\n", stateMarks[ac.State], ac.Login, active)
+			fmt.Fprintf(w, "      store: %s\n", ac.Store)
+			scopes := strings.Join(ac.Scopes, ", ")
+			if scopes == "" {
+				scopes = "none"
+			}
+			fmt.Fprintf(w, "      scopes: %s\n", scopes)
+			if ac.ExpiresAt != nil {
+				fmt.Fprintf(w, "      expires: %s\n", ac.ExpiresAt.Local().Format(time.RFC3339))
+			}
+			state := ac.State
+			if ac.Error != "" {
+				state += ": " + ac.Error
+			}
+			fmt.Fprintf(w, "      token: %s\n", state)
+		}
+	}
+}

@@ -1,0 +1,143 @@
+// Package session is ghlogin's application layer: the rules every command and
+// the git helper share, each written once.
+//
+//   - Which host a command acts on, and what it knows about it (ResolveHost):
+//     a --host value or the default host, merged with the configuration
+//     (endpoints, OAuth client, scopes, store) and the environment.
+//   - Which token from the environment applies to a host (EnvToken).
+//   - Which stored account a request uses (ChooseAccount).
+//   - The token a command hands out, refreshed when due (Session.Token,
+//     Session.Refresh).
+//   - A login's identify-and-save, as one store transaction
+//     (Session.SaveLogin, Session.SaveToken), and the keyring question
+//     asked before it (Session.CheckStore).
+//   - Every host and account, classified (Session.Status).
+//
+// A Session holds the dependencies those rules need (environment, HTTP
+// client, clock, the token store, a way to ask a question); the command line
+// (internal/cli) and the git helper (internal/gitcred) build one and call it.
+// The package never prints and never imports a user interface: its errors are
+// typed values that the command line turns into sentences naming flags.
+package session
+
+import (
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ghlogin/ghlogin/internal/clock"
+	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/githubapi"
+	"github.com/ghlogin/ghlogin/oauth"
+	"github.com/ghlogin/ghlogin/store"
+)
+
+// Timeouts of the API calls a session makes.
+const (
+	// IdentifyTimeout bounds the call that asks who a new token belongs to.
+	IdentifyTimeout = 15 * time.Second
+	// CheckTimeout bounds the call status makes to ask whether a stored
+	// token still works.
+	CheckTimeout = 10 * time.Second
+	// EraseCheckTimeout bounds the same call when git reports a token as
+	// rejected (CheckToken): a wrong answer there removes a token.
+	EraseCheckTimeout = 15 * time.Second
+)
+
+// Session holds what the rules depend on. The zero value works on the
+// process's environment and the real clock; set the fields to inject others.
+// A Session is safe for concurrent use once its fields are set.
+type Session struct {
+	// Getenv reads the environment; nil means os.Getenv.
+	Getenv func(string) string
+	// HTTPClient makes every network call; nil means the oauth and
+	// githubapi packages' defaults (each call has its own timeout).
+	HTTPClient *http.Client
+	// Clock tells the time; nil means clock.Real.
+	Clock clock.Clock
+	// UserAgent is sent with every request ("ghlogin/VERSION").
+	UserAgent string
+	// Keyring is the OS keyring the store uses; nil means go-keyring.
+	Keyring store.Keyring
+	// OpenStore opens the token store; nil opens it in ConfigDir with
+	// Keyring. It is called once, on first use.
+	OpenStore func() (*store.Store, error)
+	// Confirm asks the person a yes-or-no question (on a terminal); nil
+	// means nobody can be asked.
+	Confirm func(question string) (bool, error)
+
+	mu sync.Mutex
+	st *store.Store
+}
+
+// Store returns the token store, opening it on first use.
+func (s *Session) Store() (*store.Store, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st != nil {
+		return s.st, nil
+	}
+	open := s.OpenStore
+	if open == nil {
+		open = func() (*store.Store, error) {
+			dir, err := s.ConfigDir()
+			if err != nil {
+				return nil, err
+			}
+			return store.Open(store.Options{Dir: dir, Keyring: s.Keyring})
+		}
+	}
+	st, err := open()
+	if err != nil {
+		return nil, err
+	}
+	s.st = st
+	return st, nil
+}
+
+// Config reads the configuration file through the store.
+func (s *Session) Config() (*store.Store, *config.File, error) {
+	st, err := s.Store()
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := st.Config()
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, cfg, nil
+}
+
+// ConfigDir returns the config directory: GHLOGIN_CONFIG_DIR read through
+// Getenv, else the OS default (config.Dir).
+func (s *Session) ConfigDir() (string, error) {
+	return config.DirFrom(s.getenv)
+}
+
+// Now returns the clock's time.
+func (s *Session) Now() time.Time { return s.clock().Now() }
+
+func (s *Session) clock() clock.Clock {
+	if s.Clock == nil {
+		return clock.Real{}
+	}
+	return s.Clock
+}
+
+func (s *Session) getenv(k string) string {
+	if s.Getenv == nil {
+		return os.Getenv(k)
+	}
+	return s.Getenv(k)
+}
+
+// oauthClient is the client for OAuth endpoints.
+func (s *Session) oauthClient() *oauth.Client {
+	return &oauth.Client{HTTPClient: s.HTTPClient, UserAgent: s.UserAgent}
+}
+
+// apiClient is the client for API calls, each bounded by timeout.
+func (s *Session) apiClient(timeout time.Duration) *githubapi.Client {
+	return &githubapi.Client{HTTPClient: s.HTTPClient, Timeout: timeout, UserAgent: s.UserAgent}
+}

@@ -1,0 +1,188 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/githubapi"
+	"github.com/ghlogin/ghlogin/internal/hosts"
+	"github.com/ghlogin/ghlogin/store"
+)
+
+// Token states in a status report (AccountStatus.State).
+const (
+	// StateValid: the API accepted the token.
+	StateValid = "valid"
+	// StateInvalid: the API rejected the token (HTTP 401), or it expired
+	// and cannot be refreshed, or its secret is missing or unreadable.
+	StateInvalid = "invalid"
+	// StateUnreachable: the API or the keyring could not be asked.
+	StateUnreachable = "unreachable"
+	// StateExpired: the token expired and will be refreshed when next used.
+	StateExpired = "expired"
+	// StateUnchecked: not checked (offline).
+	StateUnchecked = "unchecked"
+)
+
+// StatusReport is every host and account, as `status --json` prints it.
+type StatusReport struct {
+	Hosts []*HostStatus `json:"hosts"`
+	// Filter is the host the report was limited to ("" for all).
+	Filter string `json:"-"`
+}
+
+// HostStatus is one host in a status report.
+type HostStatus struct {
+	Host string `json:"host"`
+	// EnvToken names the environment variable whose token is used instead
+	// of the stored ones, or is null.
+	EnvToken *string         `json:"env_token"`
+	Accounts []AccountStatus `json:"accounts"`
+}
+
+// AccountStatus is one account in a status report. It never holds a token.
+type AccountStatus struct {
+	Login     string     `json:"login"`
+	Active    bool       `json:"active"`
+	Store     string     `json:"store"`
+	Scopes    []string   `json:"scopes"`
+	TokenType string     `json:"token_type,omitempty"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	// State is one of the State constants.
+	State string `json:"state"`
+	// Error says why the state is not valid.
+	Error string `json:"error,omitempty"`
+}
+
+// AnyInvalid reports whether an account's token is invalid.
+func (r *StatusReport) AnyInvalid() bool {
+	for _, h := range r.Hosts {
+		for _, a := range h.Accounts {
+			if a.State == StateInvalid {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Status reports every host with an account or an environment token (or
+// only host, a --host value, when it is not ""), and every account with its
+// token's state. Unless offline, each token is checked with its host's API,
+// all at once.
+func (s *Session) Status(ctx context.Context, host string, offline bool) (*StatusReport, error) {
+	st, cfg, err := s.Config()
+	if err != nil {
+		return nil, err
+	}
+	filter := ""
+	filterOrigin := OriginDefault
+	if host != "" {
+		h, origin, err := s.ParseHost(host, cfg)
+		if err != nil {
+			return nil, err
+		}
+		filter, filterOrigin = h.Name, origin
+	}
+	accts, err := st.Accounts(filter)
+	if err != nil {
+		return nil, err
+	}
+	rep := &StatusReport{Hosts: []*HostStatus{}, Filter: filter}
+	byHost := map[string]*HostStatus{}
+	addHost := func(name string) *HostStatus {
+		if hs, ok := byHost[name]; ok {
+			return hs
+		}
+		hs := &HostStatus{Host: name, Accounts: []AccountStatus{}}
+		byHost[name] = hs
+		rep.Hosts = append(rep.Hosts, hs)
+		return hs
+	}
+	for _, ac := range accts {
+		addHost(ac.Host)
+	}
+	// Environment tokens are reported even for hosts with no stored
+	// account: github.com's, and the named host's.
+	envFor := func(name string, origin Origin) *string {
+		if _, v := EnvToken(s.getenv, name, origin, cfg.Host(name) != nil); v != "" {
+			return &v
+		}
+		return nil
+	}
+	if filter == "" || filter == hosts.GitHub {
+		if v := envFor(hosts.GitHub, OriginDefault); v != nil {
+			addHost(hosts.GitHub).EnvToken = v
+		}
+	}
+	if filter != "" {
+		if v := envFor(filter, filterOrigin); v != nil {
+			addHost(filter).EnvToken = v
+		}
+	}
+	for _, hs := range rep.Hosts {
+		if hs.EnvToken == nil {
+			hs.EnvToken = envFor(hs.Host, OriginConfig)
+		}
+	}
+	sort.Slice(rep.Hosts, func(i, j int) bool { return rep.Hosts[i].Host < rep.Hosts[j].Host })
+
+	results := make([]AccountStatus, len(accts))
+	var wg sync.WaitGroup
+	for i, ac := range accts {
+		results[i] = AccountStatus{Login: ac.Login, Active: ac.Active, Store: ac.Store, Scopes: ac.Scopes, TokenType: ac.TokenType, State: StateUnchecked}
+		if results[i].Scopes == nil {
+			results[i].Scopes = []string{}
+		}
+		if !ac.ExpiresAt.IsZero() {
+			t := ac.ExpiresAt
+			results[i].ExpiresAt = &t
+		}
+		if offline {
+			continue
+		}
+		wg.Add(1)
+		go func(i int, ac store.Account) {
+			defer wg.Done()
+			results[i].State, results[i].Error = s.checkAccount(ctx, st, cfg, ac)
+		}(i, ac)
+	}
+	wg.Wait()
+	for i, ac := range accts {
+		byHost[ac.Host].Accounts = append(byHost[ac.Host].Accounts, results[i])
+	}
+	return rep, nil
+}
+
+// checkAccount classifies an account's token.
+func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config.File, ac store.Account) (state, msg string) {
+	sec, err := st.SecretIn(ctx, cfg, ac)
+	var ku *store.KeyringUnavailableError
+	switch {
+	case errors.As(err, &ku):
+		// The keyring could not be asked: nothing is known about the token.
+		return StateUnreachable, err.Error()
+	case err != nil:
+		return StateInvalid, err.Error()
+	}
+	now := s.Now()
+	if !sec.ExpiresAt.IsZero() && now.After(sec.ExpiresAt) {
+		if sec.RefreshToken != "" && (sec.RefreshTokenExpiresAt.IsZero() || now.Before(sec.RefreshTokenExpiresAt)) {
+			return StateExpired, "the token expired; it will be refreshed when next used"
+		}
+		return StateInvalid, fmt.Sprintf("the token expired and cannot be refreshed; run: ghlogin login --host %s", ac.Host)
+	}
+	err = s.checkIn(ctx, cfg, ac.Host, sec.Token, CheckTimeout)
+	switch {
+	case err == nil:
+		return StateValid, ""
+	case githubapi.IsUnauthorized(err):
+		return StateInvalid, fmt.Sprintf("revoked or expired (HTTP 401); run: ghlogin login --host %s", ac.Host)
+	}
+	return StateUnreachable, err.Error()
+}
