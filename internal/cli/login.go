@@ -147,6 +147,7 @@ func runLogin(ctx context.Context, o *loginOptions) (*ui.Result, error) {
 		Headless:       headless,
 		HeadlessReason: reason,
 		NoColor:        e.getenv("NO_COLOR") != "",
+		Clock:          e.Clock,
 	}
 	if o.TTYIn != nil {
 		uo.In, uo.Out = o.TTYIn, o.TTYOut

@@ -9,11 +9,11 @@ import (
 func TestEnvTokenRule(t *testing.T) {
 	const gh, ghe = "gho_github", "gho_enterprise"
 	for _, tc := range []struct {
-		name     string
-		env      map[string]string
-		host     string
-		origin   Origin
-		known    bool
+		name        string
+		env         map[string]string
+		host        string
+		origin      Origin
+		known       bool
 		tok, envVar string
 	}{
 		{"GH_TOKEN for github.com", map[string]string{"GH_TOKEN": gh}, "github.com", OriginDefault, false, gh, "GH_TOKEN"},
