@@ -22,7 +22,13 @@ func Main(ctx context.Context, args []string, env *Env) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a := newApp(env)
-	root := a.rootFor(args)
+	return a.execute(ctx, a.rootFor(args), args)
+}
+
+// execute runs root with args, prints the error if any, and returns the
+// exit status.
+func (a *app) execute(ctx context.Context, root *cobra.Command, args []string) int {
+	env := a.env
 	root.SetArgs(args)
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
@@ -128,8 +134,18 @@ func (a *app) bareRoot() *cobra.Command {
 		Version:       Version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			// cobra checks required flags and flags that exclude each
+			// other after this hook; check them first so that they are
+			// usage errors too.
+			if err := cmd.ValidateRequiredFlags(); err != nil {
+				return &usageError{err}
+			}
+			if err := cmd.ValidateFlagGroups(); err != nil {
+				return &usageError{err}
+			}
 			a.ran = true
+			return nil
 		},
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {

@@ -1,0 +1,189 @@
+package cli
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ghlogin/ghlogin/internal/config"
+)
+
+func TestLoginFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want *loginOptions // nil: a usage error
+	}{
+		{"defaults", nil, &loginOptions{Timeout: 5 * time.Minute}},
+		{"device", []string{"--device"}, &loginOptions{Device: true, Timeout: 5 * time.Minute}},
+		{"web", []string{"--web", "--no-browser", "--timeout", "90s"}, &loginOptions{Web: true, NoBrowser: true, Timeout: 90 * time.Second}},
+		{"everything", []string{"--host", "ghe.example.com", "--client-id", "Iv1.x", "--store", "file", "--json",
+			"--scopes", "repo,read:org", "--scopes", "gist workflow", "--token-url", "https://idp/t", "--device-code-url", "https://idp/d",
+			"--authorize-url", "https://idp/a", "--api-url", "https://idp/api", "--userinfo-url", "https://idp/u",
+			"--login-field", "sub", "--client-auth", "basic"},
+			&loginOptions{Host: "ghe.example.com", ClientID: "Iv1.x", Store: "file", JSON: true,
+				Scopes: []string{"repo", "read:org", "gist", "workflow"}, Timeout: 5 * time.Minute,
+				Overrides: config.Host{TokenURL: "https://idp/t", DeviceCodeURL: "https://idp/d", AuthorizeURL: "https://idp/a",
+					APIURL: "https://idp/api", UserInfoURL: "https://idp/u", LoginField: "sub", ClientAuth: "basic"}}},
+		{"with-token", []string{"--with-token", "--host", "http://127.0.0.1:8787"}, &loginOptions{WithToken: true, Host: "http://127.0.0.1:8787", Timeout: 5 * time.Minute}},
+		{"device and web", []string{"--device", "--web"}, nil},
+		{"web and with-token", []string{"--web", "--with-token"}, nil},
+		{"an argument", []string{"github.com"}, nil},
+		{"unknown flag", []string{"--hostname-x", "x"}, nil},
+		{"bad duration", []string{"--timeout", "soon"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, emuDefaults)
+			env, _, _ := h.env("")
+			a := newApp(env)
+			var got *loginOptions
+			code := runCmd(t, a, newLoginCmd(a, func(o *loginOptions) error { got = o; return nil }), tc.args...)
+			if tc.want == nil {
+				if code != ExitUsage || got != nil {
+					t.Fatalf("exit %d, ran %v; want a usage error", code, got != nil)
+				}
+				return
+			}
+			if code != 0 || got == nil {
+				t.Fatalf("exit %d", code)
+			}
+			if got.IO != env || got.Session != a.sess {
+				t.Error("the options do not hold the app's dependencies")
+			}
+			got.IO, got.Session = nil, nil
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestAccountCommandFlags(t *testing.T) {
+	type hostUser struct{ host, user string }
+	cmds := map[string]func(a *app, got *hostUser) *cobra.Command{
+		"token": func(a *app, got *hostUser) *cobra.Command {
+			return newTokenCmd(a, func(o *tokenOptions) error { *got = hostUser{o.Host, o.User}; return nil })
+		},
+		"logout": func(a *app, got *hostUser) *cobra.Command {
+			return newLogoutCmd(a, func(o *logoutOptions) error { *got = hostUser{o.Host, o.User}; return nil })
+		},
+		"switch": func(a *app, got *hostUser) *cobra.Command {
+			return newSwitchCmd(a, func(o *switchOptions) error { *got = hostUser{o.Host, o.User}; return nil })
+		},
+	}
+	for name, build := range cmds {
+		for _, tc := range []struct {
+			args []string
+			want *hostUser
+		}{
+			{nil, &hostUser{}},
+			{[]string{"--host", "ghe.example.com", "--user", "alice"}, &hostUser{"ghe.example.com", "alice"}},
+			{[]string{"alice"}, nil},
+			{[]string{"--login", "alice"}, nil},
+		} {
+			h := newHarness(t, emuDefaults)
+			env, _, _ := h.env("")
+			a := newApp(env)
+			got := &hostUser{"unset", "unset"}
+			code := runCmd(t, a, build(a, got), tc.args...)
+			switch {
+			case tc.want == nil && code != ExitUsage:
+				t.Errorf("%s %v: exit %d, want 2", name, tc.args, code)
+			case tc.want != nil && (code != 0 || *got != *tc.want):
+				t.Errorf("%s %v: exit %d, got %+v", name, tc.args, code, got)
+			}
+		}
+	}
+}
+
+func TestStatusFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want *statusOptions
+	}{
+		{nil, &statusOptions{}},
+		{[]string{"--host", "ghe.example.com", "--json", "--offline"}, &statusOptions{Host: "ghe.example.com", JSON: true, Offline: true}},
+		{[]string{"extra"}, nil},
+	} {
+		h := newHarness(t, emuDefaults)
+		env, _, _ := h.env("")
+		a := newApp(env)
+		var got *statusOptions
+		code := runCmd(t, a, newStatusCmd(a, func(o *statusOptions) error { got = o; return nil }), tc.args...)
+		if tc.want == nil {
+			if code != ExitUsage {
+				t.Errorf("%v: exit %d", tc.args, code)
+			}
+			continue
+		}
+		got.IO, got.Session = nil, nil
+		if code != 0 || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%v: exit %d, %+v", tc.args, code, got)
+		}
+	}
+}
+
+func TestConfigFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want *configOptions
+	}{
+		{[]string{"get", "client_id"}, &configOptions{Action: "get", Key: "client_id"}},
+		{[]string{"set", "--host", "ghe.example.com", "scopes", "repo,gist"}, &configOptions{Host: "ghe.example.com", Action: "set", Key: "scopes", Value: "repo,gist"}},
+		{[]string{"--host", "http://127.0.0.1:8787", "list"}, &configOptions{Host: "http://127.0.0.1:8787", Action: "list"}},
+		{[]string{"get"}, nil},
+		{[]string{"get", "a", "b"}, nil},
+		{[]string{"set", "client_id"}, nil},
+		{[]string{"list", "x"}, nil},
+	} {
+		h := newHarness(t, emuDefaults)
+		env, _, _ := h.env("")
+		a := newApp(env)
+		var got *configOptions
+		code := runCmd(t, a, newConfigCmd(a, func(o *configOptions) error { got = o; return nil }), tc.args...)
+		if tc.want == nil {
+			if code != ExitUsage || got != nil {
+				t.Errorf("%v: exit %d", tc.args, code)
+			}
+			continue
+		}
+		if got == nil {
+			t.Fatalf("%v: exit %d, not run", tc.args, code)
+		}
+		got.IO, got.Session = nil, nil
+		if code != 0 || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%v: exit %d, %+v", tc.args, code, got)
+		}
+	}
+}
+
+func TestGitCommandFlags(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	env, _, _ := h.env("")
+	a := newApp(env)
+	var action string
+	if code := runCmd(t, a, newGitCredentialCmd(a, func(o *gitCredentialOptions) error { action = o.Action; return nil }), "get"); code != 0 || action != "get" {
+		t.Errorf("git-credential get: exit %d, action %q", code, action)
+	}
+	for _, args := range [][]string{nil, {"get", "store"}} {
+		if code := runCmd(t, a, newGitCredentialCmd(a, func(*gitCredentialOptions) error { return nil }), args...); code != ExitUsage {
+			t.Errorf("git-credential %v: exit %d", args, code)
+		}
+	}
+	var sg *setupGitOptions
+	if code := runCmd(t, a, newSetupGitCmd(a, func(o *setupGitOptions) error { sg = o; return nil }), "--host", "ghe.example.com", "--unset"); code != 0 || sg.Host != "ghe.example.com" || !sg.Unset {
+		t.Errorf("setup-git: exit %d, %+v", code, sg)
+	}
+	if code := runCmd(t, a, newSetupGitCmd(a, func(*setupGitOptions) error { return nil }), "x"); code != ExitUsage {
+		t.Errorf("setup-git x: exit %d", code)
+	}
+	ran := false
+	if code := runCmd(t, a, newDemoCmd(a, func(*demoOptions) error { ran = true; return nil })); code != 0 || !ran {
+		t.Errorf("demo: exit %d", code)
+	}
+	if code := runCmd(t, a, newDemoCmd(a, func(*demoOptions) error { return nil }), "now"); code != ExitUsage {
+		t.Errorf("demo now: exit %d", code)
+	}
+}

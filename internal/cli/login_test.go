@@ -1,0 +1,215 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/emulator"
+	"github.com/ghlogin/ghlogin/store"
+)
+
+// The device flow through the emulator: plain lines on stderr, the account
+// in the chosen store, the host's settings remembered in the same write.
+func TestLoginDevice(t *testing.T) {
+	h := newHarness(t, emulator.Config{AutoApproveAfter: 1})
+	r := h.run("", "login", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "Logged in to "+h.host+" as octocat") || r.stdout != "" {
+		t.Errorf("stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	st := h.store()
+	ac, err := st.Resolve(h.host, "")
+	if err != nil || ac.Login != "octocat" || ac.Store != "file" {
+		t.Fatalf("%+v %v", ac, err)
+	}
+	sec, err := st.Secret(context.Background(), ac)
+	if err != nil || !strings.HasPrefix(sec.Token, "gho_") {
+		t.Fatalf("secret: %v", err)
+	}
+	r.noToken(t, sec.Token)
+	cfg, _ := st.Config()
+	if hc := cfg.Hosts[h.host]; hc.Protocol != "http" || hc.ClientID != emulator.DefaultClientID {
+		t.Errorf("host settings %+v", hc)
+	}
+	// The poll interval was waited on the fake clock.
+	if len(h.clk.Sleeps()) == 0 {
+		t.Error("no sleep on the fake clock")
+	}
+}
+
+// --json writes the events on stdout and nothing else; no token in them.
+func TestLoginDeviceJSON(t *testing.T) {
+	h := newHarness(t, emulator.Config{AutoApproveAfter: 2})
+	h.vars["GHLOGIN_STORE"] = "file"
+	h.vars["GHLOGIN_CLIENT_ID"] = emulator.DefaultClientID
+	r := h.run("", "login", "--json", "--host", h.srv.URL)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	events := jsonLines(t, r.stdout)
+	if len(events) < 3 || events[0]["event"] != "code" || events[len(events)-1]["event"] != "success" {
+		t.Fatalf("events %v", events)
+	}
+	last := events[len(events)-1]
+	if last["host"] != h.host || last["login"] != "octocat" || last["store"] != "file" {
+		t.Errorf("success event %v", last)
+	}
+	sec, _ := h.store().Secret(context.Background(), store.Account{Host: h.host, Login: "octocat"})
+	r.noToken(t, sec.Token)
+}
+
+// The web flow: the opener gets the authorization URL; the emulator
+// approves and redirects to the loopback callback.
+func TestLoginWeb(t *testing.T) {
+	h := newHarness(t, emulator.Config{AutoApproveWeb: true})
+	h.vars["DISPLAY"] = ":0"
+	h.vars["GHLOGIN_CLIENT_SECRET"] = emulator.DefaultClientSecret
+	h.browse = browser(t)
+	r := h.run("", "login", "--web", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "keyring")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if len(h.opened) != 1 || !strings.HasPrefix(h.opened[0], h.srv.URL+"/login/oauth/authorize?") {
+		t.Fatalf("opened %v", h.opened)
+	}
+	ac, err := h.store().Resolve(h.host, "")
+	if err != nil || ac.Store != "keyring" || len(h.kr.Services()) != 1 {
+		t.Fatalf("%+v %v %v", ac, err, h.kr.Services())
+	}
+}
+
+// With no display the web flow opens nothing and says why.
+func TestLoginWebHeadless(t *testing.T) {
+	h := newHarness(t, emulator.Config{AutoApproveWeb: true})
+	h.vars["GHLOGIN_CLIENT_SECRET"] = emulator.DefaultClientSecret
+	env, _, errb := h.env("")
+	env.Opener = nil
+	a := newApp(env)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the flow waits for a browser nobody opens: stop at once
+	code := a.execute(ctx, a.newRoot(), []string{"login", "--web", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file"})
+	if code != ExitCancelled || !strings.Contains(errb.String(), "no display") {
+		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+}
+
+func TestLoginWithToken(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	tok := h.token(emulator.DefaultClientID, "hubot", "repo").AccessToken
+	h.vars["GH_ENTERPRISE_TOKEN"] = "gho_enterprise_canary"
+	r := h.run(tok+"\n", "login", "--with-token", "--host", h.srv.URL, "--store", "file", "--api-url", h.srv.URL+"/api/v3")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "Logged in to "+h.host+" as hubot (token kept in the file store)") ||
+		!strings.Contains(r.stderr, "GH_ENTERPRISE_TOKEN is set") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	r.noToken(t, tok, "gho_enterprise_canary")
+	cfg, _ := h.store().Config()
+	if hc := cfg.Hosts[h.host]; hc.Protocol != "http" || hc.APIURL != h.srv.URL+"/api/v3" || hc.Accounts["hubot"] == nil {
+		t.Errorf("host %+v", hc)
+	}
+
+	for _, tc := range []struct {
+		name, stdin string
+		code        int
+		want        string
+	}{
+		{"empty", "", ExitUsage, "no token on standard input"},
+		{"blank", "  \n", ExitUsage, "no token on standard input"},
+		{"spaces", "gho_a b\n", ExitUsage, "malformed"},
+		{"too long", strings.Repeat("x", 5000) + "\n", ExitUsage, "malformed"},
+		{"rejected", "gho_REJECTEDCANARY\n", ExitFailure, "401"},
+	} {
+		r := h.run(tc.stdin, "login", "--with-token", "--host", h.srv.URL, "--store", "file")
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q", tc.name, r.code, r.stderr)
+		}
+		r.noToken(t, "gho_REJECTEDCANARY")
+	}
+}
+
+// Mistakes found before any network call: usage errors with a hint, or a
+// JSON error event under --json.
+func TestLoginEarlyErrors(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no client ID", []string{"login"}, ExitUsage, "ghlogin config set --host github.com client_id"},
+		{"http elsewhere", []string{"login", "--host", "http://example.com"}, ExitUsage, "loopback"},
+		{"unknown store", []string{"login", "--store", "vault", "--client-id", "x"}, ExitUsage, `unknown store "vault"`},
+		{"bad endpoint", []string{"login", "--token-url", "http://idp.example.com/t", "--client-id", "x"}, ExitUsage, "loopback"},
+		{"bad client auth", []string{"login", "--client-auth", "digest", "--client-id", "x"}, ExitUsage, "digest"},
+	} {
+		r := h.run("", tc.args...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "ghlogin --help") {
+			t.Errorf("%s: exit %d, stderr %q", tc.name, r.code, r.stderr)
+		}
+	}
+	r := h.run("", "login", "--json")
+	ev := jsonLines(t, r.stdout)
+	if r.code != ExitUsage || len(ev) != 1 || ev[0]["event"] != "error" || !strings.Contains(ev[0]["message"].(string), "client_id") {
+		t.Fatalf("exit %d, events %v", r.code, ev)
+	}
+	// A client_auth setting that cannot be used names the fix.
+	h.store().UpdateConfig(func(f *config.File) error {
+		_, err := f.EnsureHost("ghe.example.com")
+		return err
+	})
+	st := h.store()
+	st.UpdateConfig(func(f *config.File) error { f.Hosts["ghe.example.com"].ClientAuth = "digest"; return nil })
+	r = h.run("", "login", "--host", "ghe.example.com", "--client-id", "x")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "ghlogin config set --host ghe.example.com client_auth body") {
+		t.Errorf("bad client_auth setting: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// An unavailable keyring is never replaced silently: without a terminal
+// the login fails naming the file store; on one, the person is asked.
+func TestLoginKeyringUnavailable(t *testing.T) {
+	h := newHarness(t, emulator.Config{AutoApproveAfter: 1})
+	h.kr.FailWith("get", errors.New("no Secret Service"))
+	h.kr.FailWith("set", errors.New("no Secret Service"))
+	args := []string{"login", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID}
+	r := h.run("", args...)
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "--store file") {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if n := h.emu.Stats().Requests; len(n) != 0 && n["/login/device/code"] != 0 {
+		t.Errorf("the flow started: %v", n)
+	}
+
+	// On a terminal: yes keeps the token in the file store.
+	env, _, errb := h.env("y\n")
+	env.StdinTTY, env.StderrTTY = true, true
+	a := newApp(env)
+	code := a.execute(context.Background(), a.newRoot(), append(args, "--json"))
+	if code != ExitFailure {
+		t.Fatalf("--json asks nobody: exit %d\n%s", code, errb.String())
+	}
+	env, _, errb = h.env("y\n")
+	env.StdinTTY, env.StderrTTY = true, true
+	a = newApp(env)
+	lo := &loginOptions{IO: env, Session: a.sess, Host: h.srv.URL, ClientID: emulator.DefaultClientID}
+	plain := plainMode()
+	lo.Mode = &plain
+	if _, err := runLogin(context.Background(), lo); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	if !strings.Contains(errb.String(), "keyring is not available") || !strings.Contains(errb.String(), "[y/N]") {
+		t.Errorf("stderr %q", errb.String())
+	}
+	if ac, err := h.store().Resolve(h.host, ""); err != nil || ac.Store != "file" {
+		t.Fatalf("%+v %v", ac, err)
+	}
+}
