@@ -1,0 +1,271 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/emulator"
+	"github.com/ghlogin/ghlogin/internal/session"
+	"github.com/ghlogin/ghlogin/store"
+)
+
+func TestStatus(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	if r := h.run("", "status"); r.code != ExitAuth || !strings.Contains(r.stderr, "Not logged in to any host. Run: ghlogin login") {
+		t.Fatalf("no accounts: exit %d, %q", r.code, r.stderr)
+	}
+	if r := h.run("", "status", "--json"); r.code != ExitAuth || strings.TrimSpace(r.stdout) != `{
+  "hosts": []
+}` {
+		t.Fatalf("no accounts, --json: exit %d, %q", r.code, r.stdout)
+	}
+	octo := h.loginWithToken("octocat")
+	hubot := h.loginWithToken("hubot")
+
+	r := h.run("", "status")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	want := h.host + "\n" +
+		"  ✓ hubot (active)\n      store: file\n      scopes: gist, repo\n      token: valid\n" +
+		"  ✓ octocat\n      store: file\n      scopes: gist, repo\n      token: valid\n"
+	if r.stdout != want {
+		t.Errorf("status:\n%s\nwant:\n%s", r.stdout, want)
+	}
+	r.noToken(t, octo, hubot)
+
+	// JSON, with the environment token named (never its value).
+	h.vars["GH_TOKEN"] = "gho_envcanary"
+	r = h.run("", "status", "--json", "--offline")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	r.noToken(t, octo, hubot, "gho_envcanary")
+	var doc session.StatusReport
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Hosts) != 2 || doc.Hosts[0].Host != h.host || doc.Hosts[1].Host != "github.com" ||
+		doc.Hosts[1].EnvToken == nil || *doc.Hosts[1].EnvToken != "GH_TOKEN" || len(doc.Hosts[1].Accounts) != 0 {
+		t.Fatalf("%+v", doc.Hosts)
+	}
+	for _, a := range doc.Hosts[0].Accounts {
+		if a.State != session.StateUnchecked {
+			t.Errorf("--offline checked %s: %s", a.Login, a.State)
+		}
+	}
+	for _, key := range []string{`"login"`, `"active"`, `"store"`, `"scopes"`, `"expires_at": null`, `"state"`, `"env_token": null`, `"env_token": "GH_TOKEN"`} {
+		if !strings.Contains(r.stdout, key) {
+			t.Errorf("status --json lacks %s:\n%s", key, r.stdout)
+		}
+	}
+	delete(h.vars, "GH_TOKEN")
+
+	// A revoked token is invalid: exit 1, and the fix is named.
+	h.emu.Revoke(octo)
+	r = h.run("", "status", "--host", h.srv.URL)
+	if r.code != ExitFailure || !strings.Contains(r.stdout, "✗ octocat") || !strings.Contains(r.stdout, "revoked or expired (HTTP 401); run: ghlogin login --host "+h.host) {
+		t.Errorf("revoked: exit %d\n%s", r.code, r.stdout)
+	}
+	// Only the named host; a host with nothing is "not logged in".
+	if r := h.run("", "status", "--host", "ghe.example.com"); r.code != ExitAuth || !strings.Contains(r.stderr, "Not logged in to ghe.example.com") {
+		t.Errorf("other host: exit %d %q", r.code, r.stderr)
+	}
+	if r := h.run("", "status", "--host", "http://example.com"); r.code != ExitUsage {
+		t.Errorf("bad --host: exit %d", r.code)
+	}
+}
+
+// Expiry and refresh as status reports them: an expired token with a
+// refresh token is "expired" (refreshed when used), without one "invalid";
+// an API that does not answer is "unreachable".
+func TestStatusStates(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	st := h.store()
+	ctx := context.Background()
+	app := h.token(emulator.AppClientID, "octocat")
+	save := func(host, login string, sec *store.Secret) {
+		if err := st.Save(ctx, host, login, "file", sec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(h.host, "octocat", &store.Secret{Token: app.AccessToken, ExpiresAt: app.ExpiresAt, RefreshToken: app.RefreshToken, RefreshTokenExpiresAt: app.RefreshExpiresAt})
+	save(h.host, "hubot", &store.Secret{Token: "ghu_old", ExpiresAt: epoch.Add(time.Minute)})
+	save("127.0.0.1:1", "nobody", &store.Secret{Token: "gho_x"})
+	st.UpdateConfig(func(f *config.File) error {
+		f.Hosts[h.host].Protocol = "http"
+		f.Hosts["127.0.0.1:1"].Protocol = "http"
+		return nil
+	})
+	h.clk.Advance(9 * time.Hour)
+	r := h.run("", "status", "--json")
+	var doc session.StatusReport
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("%v: %q", err, r.stdout)
+	}
+	states := map[string]string{}
+	for _, hs := range doc.Hosts {
+		for _, a := range hs.Accounts {
+			states[a.Login] = a.State
+		}
+	}
+	if states["octocat"] != session.StateExpired || states["hubot"] != session.StateInvalid || states["nobody"] != session.StateUnreachable {
+		t.Fatalf("states %v", states)
+	}
+	if r.code != ExitFailure {
+		t.Errorf("exit %d with an invalid token", r.code)
+	}
+}
+
+func TestToken(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	if r := h.run("", "token"); r.code != ExitAuth || r.stdout != "" || !strings.Contains(r.stderr, "not logged in to github.com") {
+		t.Fatalf("no account: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	octo := h.loginWithToken("octocat")
+	hubot := h.loginWithToken("hubot")
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+		code int
+	}{
+		{"active", nil, []string{"--host", h.srv.URL}, hubot, 0},
+		{"bare loopback name, stored protocol", nil, []string{"--host", h.host}, hubot, 0},
+		{"named", nil, []string{"--host", h.srv.URL, "--user", "octocat"}, octo, 0},
+		{"unknown user", nil, []string{"--host", h.srv.URL, "--user", "nobody"}, "", ExitAuth},
+		{"GH_TOKEN for github.com", map[string]string{"GH_TOKEN": "gho_env"}, nil, "gho_env", 0},
+		{"GH_TOKEN not for others", map[string]string{"GH_TOKEN": "gho_env"}, []string{"--host", h.srv.URL}, hubot, 0},
+		{"enterprise token for the named host", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, []string{"--host", h.srv.URL}, "gho_ent", 0},
+		{"--user wins over the environment", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, []string{"--host", h.srv.URL, "--user", "octocat"}, octo, 0},
+		{"enterprise token not for github.com", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, nil, "", ExitAuth},
+		{"bad store", map[string]string{"GHLOGIN_STORE": "vault"}, nil, "", ExitUsage},
+	} {
+		for k, v := range tc.env {
+			h.vars[k] = v
+		}
+		r := h.run("", append([]string{"token"}, tc.args...)...)
+		for k := range tc.env {
+			delete(h.vars, k)
+		}
+		want := ""
+		if tc.want != "" {
+			want = tc.want + "\n"
+		}
+		if r.code != tc.code || r.stdout != want {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", tc.name, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+// An expiring GitHub App token is refreshed when due, once; the new pair
+// is stored.
+func TestTokenRefresh(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	st := h.store()
+	ts := h.token(emulator.AppClientID, "octocat")
+	if err := st.Save(context.Background(), h.host, "octocat", "keyring", &store.Secret{
+		Token: ts.AccessToken, ExpiresAt: ts.ExpiresAt, RefreshToken: ts.RefreshToken, RefreshTokenExpiresAt: ts.RefreshExpiresAt,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.UpdateConfig(func(f *config.File) error {
+		hc := f.Hosts[h.host]
+		hc.Protocol, hc.ClientID = "http", emulator.AppClientID
+		return nil
+	})
+	h.vars["GHLOGIN_CLIENT_SECRET"] = emulator.AppClientSecret
+	if r := h.run("", "token", "--host", h.host); r.code != 0 || r.stdout != ts.AccessToken+"\n" {
+		t.Fatalf("fresh: exit %d %q", r.code, r.stderr)
+	}
+	h.clk.Advance(ts.ExpiresAt.Sub(h.clk.Now()) - time.Minute)
+	r := h.run("", "token", "--host", h.host)
+	if r.code != 0 || r.stdout == ts.AccessToken+"\n" || !strings.HasPrefix(r.stdout, "ghu_") {
+		t.Fatalf("due: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if n := h.emu.Stats().Refreshes; n != 1 {
+		t.Fatalf("%d refreshes", n)
+	}
+	sec, _ := st.Secret(context.Background(), store.Account{Host: h.host, Login: "octocat"})
+	if sec.Token+"\n" != r.stdout || sec.RefreshToken == ts.RefreshToken {
+		t.Fatal("the new pair was not stored")
+	}
+	// The refresh token expired too: only a login helps (exit 4).
+	h.clk.Advance(200 * 24 * time.Hour)
+	if r := h.run("", "token", "--host", h.host); r.code != ExitAuth || !strings.Contains(r.stderr, "ghlogin login --host") {
+		t.Fatalf("expired: exit %d %q", r.code, r.stderr)
+	}
+}
+
+func TestLogoutAndSwitch(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	h.loginWithToken("octocat")
+	h.loginWithToken("hubot")
+	r := h.run("", "switch", "--host", h.srv.URL)
+	if r.code != 0 || r.stderr != "Switched "+h.host+" to octocat\n" {
+		t.Fatalf("switch: exit %d %q", r.code, r.stderr)
+	}
+	if r := h.run("", "switch", "--host", h.srv.URL, "--user", "hubot"); r.code != 0 || !strings.Contains(r.stderr, "to hubot") {
+		t.Fatalf("switch --user: exit %d %q", r.code, r.stderr)
+	}
+	if r := h.run("", "switch", "--host", h.srv.URL, "--user", "nobody"); r.code != ExitAuth {
+		t.Fatalf("switch to nobody: exit %d", r.code)
+	}
+	h.vars["GH_ENTERPRISE_TOKEN"] = "gho_ent"
+	r = h.run("", "logout", "--host", h.srv.URL)
+	want := "Logged out of " + h.host + " as hubot\nActive account for " + h.host + " is now octocat\n" +
+		"note: GH_ENTERPRISE_TOKEN is still set and is still used for " + h.host + "\n"
+	if r.code != 0 || r.stderr != want {
+		t.Fatalf("logout: exit %d %q", r.code, r.stderr)
+	}
+	delete(h.vars, "GH_ENTERPRISE_TOKEN")
+	if r := h.run("", "logout", "--host", h.srv.URL, "--user", "octocat"); r.code != 0 || strings.Contains(r.stderr, "Active account") {
+		t.Fatalf("last logout: exit %d %q", r.code, r.stderr)
+	}
+	if r := h.run("", "logout", "--host", h.srv.URL); r.code != ExitAuth {
+		t.Fatalf("nothing left: exit %d", r.code)
+	}
+	if accts, _ := h.store().Accounts(""); len(accts) != 0 {
+		t.Fatalf("accounts left: %v", accts)
+	}
+}
+
+func TestConfigCommands(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"config", "get", "client_id"}, 0, "\n"},
+		{[]string{"config", "set", "client_id", "Iv1.mine"}, 0, ""},
+		{[]string{"config", "get", "client_id"}, 0, "Iv1.mine\n"},
+		{[]string{"config", "get", "--host", "github.com", "client_id"}, 0, "Iv1.mine\n"},
+		{[]string{"config", "set", "--host", h.srv.URL, "client_id", emulator.DefaultClientID}, 0, ""},
+		{[]string{"config", "get", "--host", h.host, "protocol"}, 0, "http\n"},
+		{[]string{"config", "get", "nonsense"}, ExitUsage, ""},
+		{[]string{"config", "set", "client_auth", "digest"}, ExitUsage, ""},
+		{[]string{"config", "set", "--host", "http://example.com", "client_id", "x"}, ExitUsage, ""},
+	} {
+		r := h.run("", tc.args...)
+		if r.code != tc.code || (tc.code == 0 && r.stdout != tc.out) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", tc.args, r.code, r.stdout, r.stderr)
+		}
+	}
+	r := h.run("", "config", "list", "--host", h.srv.URL)
+	for _, want := range []string{"protocol=http\n", "client_id=" + emulator.DefaultClientID + "\n", "device_code_url=" + h.srv.URL + "/login/device/code (default)\n"} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("config list lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// The configured client ID is used by a login.
+	h2 := h.run("", "login", "--host", h.host, "--json", "--store", "file")
+	if ev := jsonLines(t, h2.stdout); len(ev) == 0 || ev[0]["event"] != "code" {
+		t.Errorf("login with the configured client ID: %v %q", ev, h2.stderr)
+	}
+}

@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ghlogin/ghlogin/internal/emulator"
+)
+
+// signalWriter is a goroutine-safe buffer that closes seen when it first
+// holds want.
+type signalWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return n, err
+}
+
+func (w *signalWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+func TestEmulatorCommand(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	for _, args := range [][]string{
+		{"emulator", "--addr", "0.0.0.0:8787"},
+		{"emulator", "--addr", "example.com:80"},
+		{"emulator", "extra"},
+		{"emulator", "--no-such-flag"},
+	} {
+		if r := h.run("", args...); r.code != ExitUsage {
+			t.Errorf("%v: exit %d %q", args, r.code, r.stderr)
+		}
+	}
+
+	env, _, errb := h.env("")
+	out := &signalWriter{want: "Press Ctrl-C", seen: make(chan struct{})}
+	env.Stdout = out
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() { done <- Main(ctx, []string{"emulator", "--addr", "127.0.0.1:0"}, env) }()
+	select {
+	case <-out.seen:
+	case code := <-done:
+		t.Fatalf("the emulator stopped: exit %d\n%s", code, errb.String())
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"GitHub emulator listening on http://127.0.0.1:", "Client ID (OAuth app, device flow): " + emulator.DefaultClientID, "GHLOGIN_STS_URL="} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// The demo logs in to its own emulator in a temporary directory and leaves
+// the person's configuration alone.
+func TestDemo(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	r := h.run("", "demo")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"ghlogin demo: a GitHub emulator is running at http://127.0.0.1:", "No terminal", "Logged in to 127.0.0.1:",
+		"`ghlogin token` now prints the stored token (gho_…", "`ghlogin status` says:", "✓ octocat (active)"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if r.stdout != "" {
+		t.Errorf("stdout %q", r.stdout)
+	}
+	if _, err := os.Stat(h.dir); !os.IsNotExist(err) {
+		t.Errorf("the demo wrote to the config directory: %v", err)
+	}
+}
+
+func TestOIDCFlags(t *testing.T) {
+	const provider = "//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/pool/providers/prov"
+	h := newHarness(t, emuDefaults)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "cred.json")
+	for _, args := range [][]string{
+		{"oidc", "token", "--source", "nowhere"},
+		{"oidc", "token", "--format", "weird"},
+		{"oidc", "token", "--licenses"},
+		{"oidc", "token", "extra"},
+		{"oidc", "exchange"},
+		{"oidc", "exchange", "--provider", "projects/123"},
+		{"oidc", "exchange", "--provider", provider, "--lifetime", "2h"},
+		{"oidc", "exchange", "--provider", provider, "--id-token-audience", "x"},
+		{"oidc", "exchange", "--provider", provider, "--service-account", "not-an-email"},
+		{"oidc", "exchange", "--provider", provider, "--subject-token-file", "-", "--source", "gce"},
+		{"oidc", "cred-config", "--provider", provider},
+		{"oidc", "cred-config", "--provider", provider, "--output", out},
+		{"oidc", "cred-config", "--provider", provider, "--output", out, "--credential-file", "a", "--credential-url", "https://x"},
+		{"oidc", "cred-config", "--provider", provider, "--output", out, "--credential-file", "a", "--header", "X=1"},
+		{"oidc", "cred-config", "--provider", provider, "--output", out, "--github-actions", "--format", "json"},
+		{"oidc", "cred-config", "--provider", provider, "--output", out, "--credential-file", "a", "--audience", "x"},
+		{"oidc", "cred-config", "--provider", provider, "--output", out, "--credential-file", "a", "--lifetime", "1h"},
+	} {
+		if r := h.run("", args...); r.code != ExitUsage || !strings.Contains(r.stderr, "ghlogin --help") {
+			t.Errorf("%v: exit %d %q", args, r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatal("a refused command wrote its file")
+	}
+	if r := h.run("", "oidc"); r.code != 0 || !strings.Contains(r.stdout, "cred-config") {
+		t.Errorf("oidc: exit %d %q", r.code, r.stdout)
+	}
+	// A file source with an endpoint named by its alias: written, 0600.
+	tokenFile := filepath.Join(dir, "token")
+	r := h.run("", "oidc", "cred-config", "--provider", provider, "--credential-file", tokenFile, "--output", out, "--sts-endpoint", "https://sts.example.com/v1/token")
+	if r.code != 0 || !strings.Contains(r.stderr, "GOOGLE_APPLICATION_CREDENTIALS="+out) {
+		t.Fatalf("exit %d %q", r.code, r.stderr)
+	}
+	fi, err := os.Stat(out)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%v %v", fi, err)
+	}
+	var doc map[string]any
+	b, _ := os.ReadFile(out)
+	if err := json.Unmarshal(b, &doc); err != nil || doc["type"] != "external_account" || doc["token_url"] != "https://sts.example.com/v1/token" {
+		t.Fatalf("%v %s", err, b)
+	}
+}

@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestGitCredential(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	octo := h.loginWithToken("octocat")
+	hubot := h.loginWithToken("hubot")
+	req := "protocol=http\nhost=" + h.host + "\n"
+	for _, tc := range []struct {
+		name, in string
+		env      map[string]string
+		out      string
+	}{
+		{"active account", req + "\n", nil, "username=hubot\npassword=" + hubot + "\n"},
+		{"named account", req + "username=octocat\n\n", nil, "username=octocat\npassword=" + octo + "\n"},
+		{"a known host gets the enterprise token", req + "\n", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, "username=x-access-token\npassword=gho_ent\n"},
+		{"a host ghlogin does not know gets nothing", "protocol=https\nhost=unknown.example.com\n\n", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, ""},
+		{"github.com gets GH_TOKEN", "protocol=https\nhost=github.com\n\n", map[string]string{"GH_TOKEN": "gho_env"}, "username=x-access-token\npassword=gho_env\n"},
+		{"http to a host not recorded as http", "protocol=http\nhost=127.0.0.1:9\n\n", nil, ""},
+		{"no host: never a wildcard", "protocol=https\n\n", map[string]string{"GH_TOKEN": "gho_env"}, ""},
+	} {
+		for k, v := range tc.env {
+			h.vars[k] = v
+		}
+		r := h.run(tc.in, "git-credential", "get")
+		for k := range tc.env {
+			delete(h.vars, k)
+		}
+		if r.code != 0 || r.stdout != tc.out {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", tc.name, r.code, r.stdout, r.stderr)
+		}
+	}
+	// store does nothing; unknown actions are ignored.
+	for _, action := range []string{"store", "frobnicate"} {
+		if r := h.run(req+"username=hubot\npassword=other\n\n", "git-credential", action); r.code != 0 || r.stdout != "" {
+			t.Errorf("%s: exit %d %q", action, r.code, r.stdout)
+		}
+	}
+	// erase keeps a token the API accepts, and removes one it rejects.
+	if r := h.run(req+"username=hubot\npassword="+hubot+"\n\n", "git-credential", "erase"); r.code != 0 {
+		t.Fatalf("erase: exit %d", r.code)
+	}
+	if r := h.run(req+"\n", "git-credential", "get"); !strings.Contains(r.stdout, hubot) {
+		t.Fatal("a working token was erased")
+	}
+	h.emu.Revoke(hubot)
+	r := h.run(req+"username=hubot\npassword="+hubot+"\n\n", "git-credential", "erase")
+	if r.code != 0 || !strings.Contains(r.stderr, "ghlogin login --host http://"+h.host) {
+		t.Fatalf("erase revoked: exit %d %q", r.code, r.stderr)
+	}
+	r = h.run(req+"\n", "git-credential", "get")
+	if r.stdout != "" || !strings.Contains(r.stderr, "removed") {
+		t.Fatalf("get after erase: %q %q", r.stdout, r.stderr)
+	}
+	r.noToken(t, hubot)
+	// The fast path holds only git-credential.
+	if r := h.run("", "git-credential", "get", "extra"); r.code != ExitUsage {
+		t.Errorf("extra argument: exit %d", r.code)
+	}
+}
+
+// setup-git writes git's global configuration with the real git, in a
+// temporary HOME.
+func TestSetupGit(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("git is required in CI")
+		}
+		t.Skip("git is not installed")
+	}
+	home := t.TempDir()
+	gitConfig := filepath.Join(home, ".gitconfig")
+	t.Setenv("HOME", home)
+	t.Setenv("GIT_CONFIG_GLOBAL", gitConfig)
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	h := newHarness(t, emuDefaults)
+	key := "credential." + h.srv.URL + ".helper"
+	helpers := func() []string {
+		out, _ := exec.Command("git", "config", "--global", "--get-all", key).Output()
+		return strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	}
+
+	r := h.run("", "setup-git", "--host", h.srv.URL)
+	if r.code != 0 || !strings.Contains(r.stderr, "git now asks ghlogin for "+h.host) ||
+		!strings.Contains(r.stderr, "You are not logged in to "+h.host+" yet: run ghlogin login --host http://"+h.host) {
+		t.Fatalf("exit %d %q", r.code, r.stderr)
+	}
+	if got := helpers(); len(got) != 2 || got[0] != "" || !strings.HasSuffix(got[1], " git-credential") {
+		t.Fatalf("helpers %q", got)
+	}
+	if r := h.run("", "setup-git", "--host", h.srv.URL); r.code != 0 || !strings.Contains(r.stderr, "already uses ghlogin") {
+		t.Fatalf("again: exit %d %q", r.code, r.stderr)
+	}
+	if r := h.run("", "setup-git", "--host", h.srv.URL, "--unset"); r.code != 0 || !strings.Contains(r.stderr, "Removed ghlogin from "+key) {
+		t.Fatalf("--unset: exit %d %q", r.code, r.stderr)
+	}
+	if r := h.run("", "setup-git", "--host", h.srv.URL, "--unset"); r.code != 0 || !strings.Contains(r.stderr, "nothing to remove") {
+		t.Fatalf("--unset again: exit %d %q", r.code, r.stderr)
+	}
+	// Logged in: no reminder; github.com by default.
+	h.loginWithToken("octocat")
+	if r := h.run("", "setup-git", "--host", h.host); r.code != 0 || strings.Contains(r.stderr, "not logged in") {
+		t.Fatalf("logged in: exit %d %q", r.code, r.stderr)
+	}
+	if r := h.run("", "setup-git"); r.code != 0 || !strings.Contains(r.stderr, "credential.https://github.com.helper") ||
+		!strings.Contains(r.stderr, "run ghlogin login --host github.com") {
+		t.Fatalf("default host: exit %d %q", r.code, r.stderr)
+	}
+}
