@@ -67,7 +67,7 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 		switch k {
 		case config.EnvDir:
 			return dir
-		case "GHLOGIN_STORE":
+		case session.EnvStore:
 			return store.BackendFile
 		case "GHLOGIN_BROWSER", "BROWSER":
 			if headless {

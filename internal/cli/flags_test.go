@@ -187,3 +187,23 @@ func TestGitCommandFlags(t *testing.T) {
 		t.Errorf("demo now: exit %d", code)
 	}
 }
+
+// The whole tree, as the documentation generator reads it; the git
+// helper's fast path holds only its command.
+func TestNewRootCmd(t *testing.T) {
+	var names []string
+	want := []string{"completion", "config", "demo", "emulator", "git-credential", "help", "login", "logout", "oidc", "setup-git", "status", "switch", "token"}
+	root := NewRootCmd(nil)
+	root.InitDefaultCompletionCmd()
+	root.InitDefaultHelpCmd()
+	for _, c := range root.Commands() {
+		names = append(names, c.Name())
+	}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("commands %v", names)
+	}
+	fast := newApp(&Env{}).rootFor([]string{"git-credential", "get"})
+	if cs := fast.Commands(); len(cs) != 1 || cs[0].Name() != "git-credential" {
+		t.Errorf("fast path %v", cs)
+	}
+}

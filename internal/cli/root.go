@@ -53,9 +53,13 @@ func (a *app) execute(ctx context.Context, root *cobra.Command, args []string) i
 	return code
 }
 
-// NewRootCmd returns ghlogin's whole command tree on env (for Main, the
-// tests and the documentation generator).
+// NewRootCmd returns ghlogin's whole command tree on env (for the tests
+// and the documentation generator); nil means an empty Env, enough to read
+// the commands and flags.
 func NewRootCmd(env *Env) *cobra.Command {
+	if env == nil {
+		env = &Env{}
+	}
 	return newApp(env).newRoot()
 }
 
