@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/refresh"
 	"github.com/ghlogin/ghlogin/internal/session"
 	"github.com/ghlogin/ghlogin/store"
@@ -68,33 +70,47 @@ func exitStatus(err error) int {
 	return ExitFailure
 }
 
-// hinted is an error with a sentence for the person, naming what to run or
-// set; the original stays reachable with errors.As.
-type hinted struct {
-	msg string
-	err error
-}
-
-func (e *hinted) Error() string { return e.msg }
-func (e *hinted) Unwrap() error { return e.err }
-
-// explain adds to the application layer's errors the sentences that name
-// ghlogin's flags, commands and variables. Other errors pass unchanged.
-func explain(err error) error {
+// explain returns the message a person reads for err: internal/hint's
+// next steps for the library packages' errors, and here the steps for the
+// application layer's own (session imports refresh, whose tests use hint,
+// so hint cannot import session). Each step follows its error's own text,
+// wherever a wrapper quoted it.
+func explain(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := hint.Explain(err)
 	var (
-		h  *hinted
 		nc *session.NoClientIDError
 		se *session.SettingError
 	)
-	switch {
-	case err == nil, errors.As(err, &h):
-		return err
-	case errors.As(err, &nc):
-		return &hinted{fmt.Sprintf("no OAuth client ID for %s: register an OAuth app (or GitHub App) with Device Flow enabled, then run\n"+
+	if errors.As(err, &nc) {
+		msg = strings.Replace(msg, nc.Error(), fmt.Sprintf("no OAuth client ID for %s: register an OAuth app (or GitHub App) with Device Flow enabled, then run\n"+
 			"  ghlogin config set --host %s client_id YOUR_CLIENT_ID\n"+
-			"or pass --client-id, or set GHLOGIN_CLIENT_ID. To try ghlogin without one, run: ghlogin demo", nc.Host, nc.Host), err}
-	case errors.As(err, &se) && se.Key == "client_auth":
-		return &hinted{fmt.Sprintf("%v (fix it with ghlogin config set --host %s client_auth body)", err, se.Host), err}
+			"or pass --client-id, or set GHLOGIN_CLIENT_ID. To try ghlogin without one, run: ghlogin demo", nc.Host, nc.Host), 1)
 	}
-	return err
+	if errors.As(err, &se) && se.Key == "client_auth" {
+		msg = strings.Replace(msg, se.Error(), se.Error()+" (fix it with ghlogin config set --host "+se.Host+" client_auth body)", 1)
+	}
+	return msg
+}
+
+// explained is an error whose message is explain's; errors.Is and
+// errors.As see the original.
+type explained struct {
+	err error
+	msg string
+}
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.err }
+
+// wrap returns err with its message explained, for the UI to show (its
+// error screen, plain line or JSON event). wrap(nil) is nil; wrapping twice
+// changes nothing.
+func wrap(err error) error {
+	if _, ok := err.(*explained); ok || err == nil {
+		return err
+	}
+	return &explained{err: err, msg: explain(err)}
 }

@@ -49,7 +49,7 @@ func runGitCredential(ctx context.Context, o *gitCredentialOptions) error {
 	st, err := o.Session.Store()
 	if err != nil {
 		// git expects exit 0 and no answer when a helper cannot help.
-		fmt.Fprintf(e.Stderr, "ghlogin: %v\n", err)
+		fmt.Fprintf(e.Stderr, "ghlogin: %s\n", explain(err))
 		return nil
 	}
 	h := &gitcred.Helper{

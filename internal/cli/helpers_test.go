@@ -20,6 +20,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/emulator"
 	"github.com/ghlogin/ghlogin/internal/opener"
 	"github.com/ghlogin/ghlogin/store"
+	"github.com/ghlogin/ghlogin/store/storetest"
 	"github.com/ghlogin/ghlogin/ui"
 )
 
@@ -31,7 +32,7 @@ type harness struct {
 	vars map[string]string
 	dir  string // config directory
 	clk  *clock.Fake
-	kr   *store.MemKeyring
+	kr   *storetest.MemKeyring
 	emu  *emulator.Server
 	srv  *httptest.Server
 	host string // the emulator as git names it: 127.0.0.1:PORT
@@ -52,7 +53,7 @@ var epoch = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T, cfg emulator.Config) *harness {
 	t.Helper()
-	h := &harness{t: t, dir: filepath.Join(t.TempDir(), "config"), clk: clock.NewFake(epoch), kr: store.NewMemKeyring()}
+	h := &harness{t: t, dir: filepath.Join(t.TempDir(), "config"), clk: clock.NewFake(epoch), kr: storetest.NewMemKeyring()}
 	h.vars = map[string]string{
 		config.EnvDir: h.dir,
 		"NO_COLOR":    "1",

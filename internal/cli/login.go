@@ -176,7 +176,7 @@ func failEarly(ctx context.Context, o *loginOptions, t *session.Target, err erro
 	if !o.JSON {
 		return err
 	}
-	err = explain(err)
+	err = wrap(err)
 	_, _ = ui.Run(ctx, ui.Options{Mode: ui.JSON, Host: t.Host.Name, Out: o.IO.Stdout, Err: o.IO.Stderr},
 		func(context.Context, func(any)) (*ui.Result, error) { return nil, err })
 	return &reportedError{code: exitStatus(err), err: err}
@@ -192,13 +192,17 @@ func deviceTask(o *loginOptions, t *session.Target) ui.Task {
 			TokenURL:      t.Endpoints.TokenURL,
 			Scopes:        t.Scopes,
 			Clock:         o.IO.Clock,
-			OnEvent:       func(e deviceflow.Event) { emit(e) },
+			OnEvent: func(e deviceflow.Event) {
+				e.Err = wrap(e.Err)
+				emit(e)
+			},
 		}
 		tok, err := df.Login(ctx)
 		if err != nil {
-			return nil, explainClientError(t, err)
+			return nil, wrap(explainClientError(t, err))
 		}
-		return saveLogin(ctx, o, t, tok, emit)
+		res, err := saveLogin(ctx, o, t, tok, emit)
+		return res, wrap(err)
 	}
 }
 
@@ -213,7 +217,10 @@ func webTask(o *loginOptions, t *session.Target, op opener.Opener) ui.Task {
 			Scopes:       t.Scopes,
 			Timeout:      o.Timeout,
 			Opener:       op,
-			OnEvent:      func(e webflow.Event) { emit(e) },
+			OnEvent: func(e webflow.Event) {
+				e.Err = wrap(e.Err)
+				emit(e)
+			},
 		}
 		if hc := t.Settings; hc != nil {
 			wf.DisablePKCE = hc.PKCE != nil && !*hc.PKCE
@@ -221,9 +228,10 @@ func webTask(o *loginOptions, t *session.Target, op opener.Opener) ui.Task {
 		}
 		tok, err := wf.Login(ctx)
 		if err != nil {
-			return nil, explainClientError(t, err)
+			return nil, wrap(explainClientError(t, err))
 		}
-		return saveLogin(ctx, o, t, tok, emit)
+		res, err := saveLogin(ctx, o, t, tok, emit)
+		return res, wrap(err)
 	}
 }
 

@@ -41,7 +41,7 @@ func (a *app) execute(ctx context.Context, root *cobra.Command, args []string) i
 	code := exitStatus(err)
 	var re *reportedError
 	if err != nil && !errors.As(err, &re) {
-		msg := explain(err).Error()
+		msg := explain(err)
 		if code == ExitCancelled {
 			msg = "cancelled"
 		}
@@ -88,6 +88,7 @@ func newSession(env *Env, getenv func(string) string) *session.Session {
 		Clock:      env.Clock,
 		UserAgent:  "ghlogin/" + Version,
 		Keyring:    env.Keyring,
+		Describe:   explain,
 	}
 	if env.StdinTTY && env.StderrTTY {
 		s.Confirm = func(q string) (bool, error) { return ui.Confirm(env.Stdin, env.Stderr, q) }

@@ -13,6 +13,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/emulator"
 	"github.com/ghlogin/ghlogin/store"
+	"github.com/ghlogin/ghlogin/store/storetest"
 )
 
 // fixture is a session over a temporary config directory, an in-memory
@@ -20,7 +21,7 @@ import (
 type fixture struct {
 	t    *testing.T
 	dir  string
-	kr   *store.MemKeyring
+	kr   *storetest.MemKeyring
 	clk  *clock.Fake
 	env  map[string]string
 	st   *store.Store
@@ -31,7 +32,7 @@ var epoch = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func newFixture(t *testing.T, env ...string) *fixture {
 	t.Helper()
-	f := &fixture{t: t, dir: t.TempDir(), kr: store.NewMemKeyring(), clk: clock.NewFake(epoch), env: map[string]string{}}
+	f := &fixture{t: t, dir: t.TempDir(), kr: storetest.NewMemKeyring(), clk: clock.NewFake(epoch), env: map[string]string{}}
 	for i := 0; i+1 < len(env); i += 2 {
 		f.env[env[i]] = env[i+1]
 	}

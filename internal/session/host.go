@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ghlogin/ghlogin/internal/config"
@@ -164,6 +165,10 @@ func (s *Session) ResolveHost(req Request) (*Target, error) {
 
 // ResolveHostIn is ResolveHost on a configuration already read.
 func (s *Session) ResolveHostIn(cfg *config.File, req Request) (*Target, error) {
+	st, err := s.Store()
+	if err != nil {
+		return nil, err
+	}
 	h, origin, err := s.ParseHost(req.Host, cfg)
 	if err != nil {
 		return nil, err
@@ -184,8 +189,8 @@ func (s *Session) ResolveHostIn(cfg *config.File, req Request) (*Target, error) 
 		t.Scopes = config.DefaultScopes
 	}
 	t.Store = firstNonEmpty(req.Store, s.getenv(EnvStore), settingOf(t.Settings, func(c *config.Host) string { return c.Store }), store.BackendKeyring)
-	if t.Store != store.BackendKeyring && t.Store != store.BackendFile {
-		return nil, &InputError{Field: "store", Err: fmt.Errorf("unknown store %q: use keyring or file", t.Store)}
+	if known := st.Backends(); !slices.Contains(known, t.Store) {
+		return nil, &InputError{Field: "store", Err: fmt.Errorf("unknown store %q: use %s", t.Store, orList(known))}
 	}
 	return t, nil
 }
@@ -266,6 +271,14 @@ func (t *Target) RequireClientID() error {
 		return nil
 	}
 	return &NoClientIDError{Host: t.Host.Name}
+}
+
+// orList writes "a", "a or b", "a, b or c".
+func orList(v []string) string {
+	if len(v) < 2 {
+		return strings.Join(v, "")
+	}
+	return strings.Join(v[:len(v)-1], ", ") + " or " + v[len(v)-1]
 }
 
 func settingOf(hc *config.Host, f func(*config.Host) string) string {

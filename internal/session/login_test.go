@@ -15,6 +15,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/githubapi"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
+	"github.com/ghlogin/ghlogin/store/storetest"
 )
 
 // A login saves the account, its secret and what the host relied on (the
@@ -141,7 +142,7 @@ func TestSaveSecretWriteFails(t *testing.T) {
 // to replace (a non-empty directory where the file was), so the second half
 // of the transaction fails whoever runs the test (root ignores file modes).
 type sabotageKeyring struct {
-	*store.MemKeyring
+	*storetest.MemKeyring
 	path string
 }
 

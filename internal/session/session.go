@@ -66,6 +66,10 @@ type Session struct {
 	// Confirm asks the person a yes-or-no question (on a terminal); nil
 	// means nobody can be asked.
 	Confirm func(question string) (bool, error)
+	// Describe turns an error into the sentence a person reads, where the
+	// session reports errors as text (a status report); nil means
+	// err.Error(). The command line passes hint.Explain.
+	Describe func(error) string
 
 	mu sync.Mutex
 	st *store.Store
@@ -85,7 +89,7 @@ func (s *Session) Store() (*store.Store, error) {
 			if err != nil {
 				return nil, err
 			}
-			return store.Open(store.Options{Dir: dir, Keyring: s.Keyring})
+			return store.Open(store.Options{Dir: dir, Keyring: s.Keyring, Clock: s.Clock})
 		}
 	}
 	st, err := open()
@@ -123,6 +127,14 @@ func (s *Session) clock() clock.Clock {
 		return clock.Real{}
 	}
 	return s.Clock
+}
+
+// describe is Describe, or err.Error().
+func (s *Session) describe(err error) string {
+	if s.Describe == nil {
+		return err.Error()
+	}
+	return s.Describe(err)
 }
 
 func (s *Session) getenv(k string) string {

@@ -166,9 +166,9 @@ func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config
 	switch {
 	case errors.As(err, &ku):
 		// The keyring could not be asked: nothing is known about the token.
-		return StateUnreachable, err.Error()
+		return StateUnreachable, s.describe(err)
 	case err != nil:
-		return StateInvalid, err.Error()
+		return StateInvalid, s.describe(err)
 	}
 	now := s.Now()
 	if !sec.ExpiresAt.IsZero() && now.After(sec.ExpiresAt) {
@@ -184,5 +184,5 @@ func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config
 	case githubapi.IsUnauthorized(err):
 		return StateInvalid, fmt.Sprintf("revoked or expired (HTTP 401); run: ghlogin login --host %s", ac.Host)
 	}
-	return StateUnreachable, err.Error()
+	return StateUnreachable, s.describe(err)
 }
