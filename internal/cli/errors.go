@@ -24,7 +24,10 @@ const (
 // usageError is a mistake in the command line (exit 2).
 type usageError struct{ err error }
 
+// Error returns the mistake.
 func (e *usageError) Error() string { return e.err.Error() }
+
+// Unwrap returns the mistake.
 func (e *usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error {
@@ -38,7 +41,10 @@ type reportedError struct {
 	err  error
 }
 
+// Error returns the error shown.
 func (e *reportedError) Error() string { return e.err.Error() }
+
+// Unwrap returns the error shown.
 func (e *reportedError) Unwrap() error { return e.err }
 
 // exitStatus maps an error to ghlogin's exit statuses. It is the one place
@@ -102,7 +108,10 @@ type explained struct {
 	msg string
 }
 
+// Error returns the explained message.
 func (e *explained) Error() string { return e.msg }
+
+// Unwrap returns the original error.
 func (e *explained) Unwrap() error { return e.err }
 
 // wrap returns err with its message explained, for the UI to show (its

@@ -97,6 +97,7 @@ type InputError struct {
 	Err   error
 }
 
+// Error returns the reason.
 func (e *InputError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the reason.
@@ -106,6 +107,7 @@ func (e *InputError) Unwrap() error { return e.Err }
 // flag, nor the host's settings, nor the environment name one.
 type NoClientIDError struct{ Host string }
 
+// Error names the host.
 func (e *NoClientIDError) Error() string { return "no OAuth client ID for " + e.Host }
 
 // SettingError is a value in the configuration file that cannot be used.
@@ -116,6 +118,7 @@ type SettingError struct {
 	Err error
 }
 
+// Error names the host and the reason.
 func (e *SettingError) Error() string {
 	return fmt.Sprintf("host %s: %v", e.Host, e.Err)
 }

@@ -100,7 +100,8 @@ func (s *Session) Store() (*store.Store, error) {
 	return st, nil
 }
 
-// Config reads the configuration file through the store.
+// Config opens the store (Store) and reads the configuration file through
+// it, for callers that need both.
 func (s *Session) Config() (*store.Store, *config.File, error) {
 	st, err := s.Store()
 	if err != nil {
