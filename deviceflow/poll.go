@@ -42,9 +42,13 @@ func (c *Config) Login(ctx context.Context) (*oauth.Token, error) {
 // later poll comes no earlier than the current interval after the previous
 // reply was received, measured on the Clock (monotonic for the real one),
 // plus a small margin for clocks that run fast. slow_down raises the
-// interval for good. Network failures, 5xx and 429 are retried with
+// interval for good. Network failures (an unreadable body among them), 5xx,
+// 429, and a reply that cannot be read as an OAuth reply (an HTML page with
+// HTTP 200 from a captive portal, a WAF or a proxy) are retried with
 // exponential backoff, never sooner than the interval and at least the
-// server's Retry-After, until the code expires.
+// server's Retry-After, until the code expires: the person may already have
+// approved, and one bad reply must not lose that. Each retry is a KindRetry
+// event; at expiry the *oauth.TimeoutError says what the last failure was.
 func (c *Config) Poll(ctx context.Context, code *Code) (*oauth.Token, error) {
 	tok, err := c.poll(ctx, code)
 	if err != nil {
@@ -85,10 +89,17 @@ func (c *Config) poll(ctx context.Context, code *Code) (*oauth.Token, error) {
 		"grant_type":  {GrantType},
 		"device_code": {code.DeviceCode},
 	}
-	wait := interval // how long after last the next poll may go
-	failures := 0    // consecutive transient failures
+	wait := interval  // how long after last the next poll may go
+	failures := 0     // consecutive transient failures
+	lastFailure := "" // the reason of the latest transient failure, for the expiry message
 	for {
 		if err := waitFor(ctx, clk, last.Add(wait+margin(wait)), expires); err != nil {
+			if lastFailure != "" {
+				var te *oauth.TimeoutError
+				if errors.As(err, &te) {
+					return nil, expiredAfter(lastFailure)
+				}
+			}
 			return nil, err
 		}
 		tok, err := c.exchange(ctx, clk, form, expires)
@@ -103,14 +114,14 @@ func (c *Config) poll(ctx context.Context, code *Code) (*oauth.Token, error) {
 		isOAuth := errors.As(err, &oe)
 		switch {
 		case isOAuth && oe.Code == "authorization_pending":
-			failures = 0
+			failures, lastFailure = 0, ""
 			wait = interval
 			if expired(last, expires) {
 				return nil, expiredError()
 			}
 			c.emit(Event{Kind: KindPending})
 		case isOAuth && oe.Code == "slow_down":
-			failures = 0
+			failures, lastFailure = 0, ""
 			interval = max(interval+SlowDownStep, min(oe.Interval.Duration(), maxExpiry))
 			wait = interval
 			if expired(last, expires) {
@@ -119,11 +130,12 @@ func (c *Config) poll(ctx context.Context, code *Code) (*oauth.Token, error) {
 			c.emit(Event{Kind: KindSlowDown, Interval: interval})
 		case transient(err):
 			failures++
+			lastFailure = reason(err)
 			wait = backoff(interval, failures, oauth.RetryAfter(err))
 			if expired(last, expires) {
-				return nil, expiredError()
+				return nil, expiredAfter(lastFailure)
 			}
-			c.emit(Event{Kind: KindRetry, Reason: reason(err), RetryIn: wait})
+			c.emit(Event{Kind: KindRetry, Reason: lastFailure, RetryIn: wait})
 		default:
 			return nil, redact(err, code.DeviceCode)
 		}
@@ -178,6 +190,12 @@ func expiredError() error {
 	return &oauth.TimeoutError{Message: ExpiredMessage, Flow: oauth.FlowDevice}
 }
 
+// expiredAfter is the expiry error when the last polls failed: it says why
+// no answer could be read, so a person behind a broken proxy knows what to fix.
+func expiredAfter(why string) error {
+	return &oauth.TimeoutError{Message: ExpiredMessage + " while the token endpoint could not be read (last: " + why + ")", Flow: oauth.FlowDevice}
+}
+
 // margin is added to every wait so that a clock running slightly fast (seen
 // on WSL and VMs) never makes a poll arrive early: 1% of the wait (a clock
 // 1% fast is already a broken one), at least 15 ms (timer slack on a busy
@@ -214,6 +232,13 @@ func transient(err error) bool {
 		}
 		return oe.StatusCode >= 500 || oe.StatusCode == http.StatusTooManyRequests
 	}
+	var he *oauth.HTTPError
+	if errors.As(err, &he) && he.Unparsed && he.StatusCode >= 200 && he.StatusCode <= 299 {
+		// A success status with a body that is no OAuth reply: a captive
+		// portal, a WAF or a proxy answered this once. The next poll may
+		// reach the server.
+		return true
+	}
 	return oauth.IsTransient(err)
 }
 
@@ -235,6 +260,10 @@ func reason(err error) string {
 		return "network error: connection closed"
 	case ne != nil:
 		return "network error"
+	case errors.As(err, &he) && he.HTML && he.StatusCode < 300:
+		return fmt.Sprintf("HTTP %d with an HTML page instead of an OAuth reply (a proxy or captive portal?)", he.StatusCode)
+	case errors.As(err, &he) && he.Unparsed && he.StatusCode < 300:
+		return fmt.Sprintf("HTTP %d with a reply that is not an OAuth reply", he.StatusCode)
 	case errors.As(err, &he):
 		return fmt.Sprintf("HTTP %d %s", he.StatusCode, http.StatusText(he.StatusCode))
 	case errors.As(err, &oe):

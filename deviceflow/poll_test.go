@@ -331,8 +331,8 @@ func TestPollErrorDescriptionShown(t *testing.T) {
 func TestPollNonTransientHTTPErrors(t *testing.T) {
 	for _, rep := range []reply{
 		{status: 404, contentType: "text/html", body: "<h1>Not Found</h1>"},
-		{status: 200, contentType: "text/html", body: "<html>sign in to the wifi</html>"},
-		js(200, map[string]any{"token_type": "bearer"}), // no access_token
+		{status: 403, contentType: "application/json", body: `{"message":"forbidden"}`},
+		js(200, map[string]any{"access_token": "a b"}), // a malformed token is no proxy's doing
 	} {
 		clk := clock.NewFake(t0)
 		s := newServer(t, clk, codeJSON(nil), rep)
@@ -588,8 +588,8 @@ func TestPollNetworkErrorsUntilExpiry(t *testing.T) {
 	cfg.TokenURL = closedURL(t)
 	_, err := cfg.Login(context.Background())
 	var te *oauth.TimeoutError
-	if !errors.As(err, &te) || te.Message != ExpiredMessage {
-		t.Fatalf("err = %v, want the expiry", err)
+	if !errors.As(err, &te) || te.Message != ExpiredMessage+" while the token endpoint could not be read (last: network error: connection refused)" {
+		t.Fatalf("err = %v, want the expiry naming the last failure", err)
 	}
 	var in []time.Duration
 	for _, ev := range rec.of(KindRetry) {
@@ -830,5 +830,59 @@ func TestLoginStopsWhenTheCodeRequestFails(t *testing.T) {
 	}
 	if got, want := rec.kinds(), []Kind{KindError}; !reflect.DeepEqual(got, want) {
 		t.Errorf("events = %v, want %v", got, want)
+	}
+}
+
+// A captive portal, a WAF or a proxy may answer one poll with an HTML page
+// and HTTP 200, or a body that is no OAuth reply; the person may already
+// have approved, so such replies are retried (with backoff, as retry
+// events) and the login goes on.
+func TestPollUnparsedRepliesAreTransient(t *testing.T) {
+	html := reply{status: 200, contentType: "text/html", body: "<html><title>Sign in to the Wi-Fi</title></html>"}
+	untyped := reply{status: 200, contentType: "", body: "<!doctype html><p>proxy error</p>"}
+	noToken := js(200, map[string]any{"token_type": "bearer"})
+	garbled := reply{status: 200, contentType: "application/json", body: `{"access_token":`}
+	clk := clock.NewFake(t0)
+	s := newServer(t, clk, codeJSON(nil), html, pending, untyped, noToken, garbled, tokenReply(canaryToken))
+	rec := &recorder{}
+	tok, err := run(t, s.config(rec))
+	if err != nil || tok.AccessToken != canaryToken {
+		t.Fatalf("login = %v, %v; want the token after the unreadable replies", tok, err)
+	}
+	got := []string{}
+	for _, ev := range rec.of(KindRetry) {
+		got = append(got, fmt.Sprintf("%s/%v", ev.Reason, ev.RetryIn))
+	}
+	want := []string{
+		"HTTP 200 with an HTML page instead of an OAuth reply (a proxy or captive portal?)/5s",
+		"HTTP 200 with an HTML page instead of an OAuth reply (a proxy or captive portal?)/5s", // after a pending, from the start
+		"HTTP 200 with a reply that is not an OAuth reply/10s",
+		"HTTP 200 with a reply that is not an OAuth reply/20s",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("retries:\n got %v\nwant %v", got, want)
+	}
+	if k := rec.kinds(); k[len(k)-1] != KindSuccess {
+		t.Errorf("events = %v", k)
+	}
+}
+
+// Until expiry, unreadable replies are retried; at expiry the error says
+// what the last one was.
+func TestPollUnparsedUntilExpiry(t *testing.T) {
+	html := reply{status: 200, contentType: "text/html", body: "<html>portal</html>"}
+	clk := clock.NewFake(t0)
+	s := newServer(t, clk, codeJSON(map[string]any{"expires_in": 60}), html, html, html, html, html, html, html, html)
+	rec := &recorder{}
+	_, err := run(t, s.config(rec))
+	var te *oauth.TimeoutError
+	if !errors.As(err, &te) || !strings.Contains(te.Message, "HTML page") || !strings.HasPrefix(te.Message, ExpiredMessage) {
+		t.Fatalf("err = %v, want the expiry naming the HTML replies", err)
+	}
+	if n := len(rec.of(KindRetry)); n < 2 {
+		t.Errorf("%d retry events, want the HTML replies retried", n)
+	}
+	if !clk.Now().Equal(t0.Add(60 * time.Second)) {
+		t.Errorf("gave up %v after the code, want at its expiry (60s)", clk.Now().Sub(t0))
 	}
 }

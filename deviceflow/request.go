@@ -50,6 +50,12 @@ func (e *ConfigError) Error() string {
 type CodeError struct {
 	Field  string // the reply field at fault, e.g. "verification_uri"
 	Reason string
+	// HTML reports that the reply was an HTML page: the device code URL
+	// is probably not a device authorization endpoint.
+	HTML bool
+	// Status is the reply's HTTP status when the whole reply is at fault
+	// (Field "reply"), else zero.
+	Status int
 }
 
 // Error names the reply field and what is wrong with it.
@@ -127,9 +133,16 @@ func (c *Config) requestCode(ctx context.Context) (*Code, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		// The first request stays strict: an answer that is not an OAuth
+		// reply means the URL is wrong (or a proxy answered), and retrying
+		// would not help.
 		var he *oauth.HTTPError
+		if errors.As(err, &he) && he.HTML && !he.Transient() {
+			return nil, &CodeError{Field: "reply", HTML: true, Status: he.StatusCode,
+				Reason: fmt.Sprintf("is an HTML page (HTTP %d), not an OAuth reply: the device code URL is probably wrong, or a proxy or captive portal answered", he.StatusCode)}
+		}
 		if errors.As(err, &he) && he.StatusCode >= 200 && he.StatusCode <= 299 {
-			return nil, &CodeError{Field: "reply", Reason: "is malformed (" + he.Detail + ")"}
+			return nil, &CodeError{Field: "reply", Status: he.StatusCode, Reason: "is malformed (" + he.Detail + ")"}
 		}
 		return nil, err
 	}

@@ -232,6 +232,17 @@ func TestRequestCodeHTTPFailures(t *testing.T) {
 		t.Fatalf("err = %v, want HTTP 502", err)
 	}
 
+	// An HTML page with a success (or client error) status means the URL
+	// is not a device authorization endpoint: the first request is strict.
+	for _, status := range []int{200, 404} {
+		s := newServer(t, clk, reply{status: status, contentType: "text/html", body: "<html><title>Sign in</title></html>"})
+		_, err := s.config(&recorder{}).RequestCode(context.Background())
+		var ce *CodeError
+		if !errors.As(err, &ce) || !ce.HTML || ce.Status != status || !strings.Contains(err.Error(), "device code URL is probably wrong") {
+			t.Errorf("HTTP %d HTML: err = %v, want a *CodeError saying the URL is wrong", status, err)
+		}
+	}
+
 	cfg := s.config(&recorder{})
 	cfg.DeviceCodeURL = closedURL(t)
 	_, err = cfg.RequestCode(context.Background())

@@ -128,16 +128,68 @@ func (t Token) String() string {
 // GoString hides the secrets from %#v too.
 func (t Token) GoString() string { return t.String() }
 
-// Scopes splits Scope on commas and spaces (GitHub uses commas, RFC 6749 spaces).
+// Scopes splits Scope on commas and spaces (GitHub uses commas, RFC 6749
+// spaces), dropping anything that is not a scope-token (see SplitScopes).
 func (t *Token) Scopes() []string { return SplitScopes(t.Scope) }
 
-// SplitScopes splits a scope list written with commas and/or spaces.
+// SplitScopes splits a scope list written with commas and/or spaces. What a
+// server sends there is checked against the scope-token grammar (RFC 6749
+// §3.3, IsScopeToken), and anything else is dropped, so no scope that
+// reaches the store or a terminal can hold a control character.
 func SplitScopes(s string) []string {
 	f := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
-	if len(f) == 0 {
+	out := f[:0]
+	for _, sc := range f {
+		if IsScopeToken(sc) {
+			out = append(out, sc)
+		}
+	}
+	if len(out) == 0 {
 		return nil
 	}
-	return f
+	return out
+}
+
+// InvalidErrorCode stands in for an "error" value that breaks RFC 6749's
+// grammar for error codes: the server's text is not shown at all.
+const InvalidErrorCode = "invalid_error_code"
+
+// maxErrorCode bounds an error code; real ones are a few words.
+const maxErrorCode = 100
+
+// IsErrorCode reports whether s is an error code as RFC 6749 §5.2 writes
+// them: 1*NQSCHAR, NQSCHAR = %x20-21 / %x23-5B / %x5D-7E (printable ASCII
+// without '"' and '\'), at most 100 bytes.
+func IsErrorCode(s string) bool {
+	if s == "" || len(s) > maxErrorCode {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != ' ' && !isNQChar(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// IsScopeToken reports whether s is a scope-token (RFC 6749 §3.3):
+// 1*NQCHAR, NQCHAR = %x21 / %x23-5B / %x5D-7E (printable ASCII without
+// space, '"' and '\').
+func IsScopeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isNQChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isNQChar reports whether c is an NQCHAR (RFC 6749 Appendix A).
+func isNQChar(c byte) bool {
+	return c == 0x21 || c >= 0x23 && c <= 0x5b || c >= 0x5d && c <= 0x7e
 }
 
 // Error is an OAuth error reply: RFC 6749 §5.2, RFC 8628 §3.5, and GitHub's
@@ -172,6 +224,12 @@ type HTTPError struct {
 	RetryAfter time.Duration
 	// Detail is a short, sanitized reason (never the raw body).
 	Detail string
+	// Unparsed reports that the body could not be read as an OAuth reply
+	// (not JSON or form data, or not the expected fields): a captive
+	// portal, a proxy's error page, or the wrong URL.
+	Unparsed bool
+	// HTML reports that the unparsed body was an HTML page.
+	HTML bool
 }
 
 // Error gives the status and the detail.
@@ -232,11 +290,12 @@ func RetryAfter(err error) time.Duration {
 	return 0
 }
 
+// httpClient is HTTPClient (or a new client) under the one redirect policy
+// (safe.HTTPClient): every request this package makes carries a secret (the
+// client's credentials, a code, a refresh token), so none follows a
+// redirect, whatever CheckRedirect the caller's client had.
 func (c *Client) httpClient() *http.Client {
-	if c.HTTPClient != nil {
-		return c.HTTPClient
-	}
-	return &http.Client{Timeout: c.timeout()}
+	return safe.HTTPClient(c.HTTPClient, c.timeout())
 }
 
 func (c *Client) now() time.Time {
@@ -302,6 +361,12 @@ func (c *Client) Post(ctx context.Context, endpoint string, creds Credentials, f
 		if pe := ctx.Err(); pe != nil && errors.Is(pe, context.Canceled) {
 			return pe
 		}
+		var re *safe.RedirectError
+		if errors.As(err, &re) {
+			// Not a network failure: the server sent us elsewhere, and a
+			// request that carries a secret never follows.
+			return re
+		}
 		return &NetworkError{Endpoint: where, Err: StripURL(err)}
 	}
 	defer resp.Body.Close()
@@ -315,7 +380,13 @@ func (c *Client) Post(ctx context.Context, endpoint string, creds Credentials, f
 	if len(raw) > MaxBodyBytes {
 		return &HTTPError{StatusCode: resp.StatusCode, Detail: "reply larger than 1 MiB"}
 	}
+	html := looksHTML(resp.Header.Get("Content-Type"), raw)
 	fields, perr := decodeFields(resp.Header.Get("Content-Type"), raw)
+	if html {
+		// A login page, a captive portal or a proxy's error page: whatever
+		// its bytes parse as, it is not an OAuth reply.
+		fields, perr = nil, errors.New("the reply is an HTML page, not an OAuth reply")
+	}
 	if perr == nil {
 		if code, ok := fields["error"].(string); ok && code != "" {
 			e := &Error{Code: code, StatusCode: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), c.now())}
@@ -325,25 +396,28 @@ func (c *Client) Post(ctx context.Context, endpoint string, creds Credentials, f
 				b, _ := json.Marshal(iv)
 				_ = e.Interval.UnmarshalJSON(b)
 			}
-			e.Code = safe.Short(e.Code, 100)
+			if !IsErrorCode(e.Code) {
+				e.Code = InvalidErrorCode
+			}
 			e.Description = safe.Short(e.Description, 300)
 			e.URI = safe.Short(e.URI, 300)
 			return e
 		}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		he := &HTTPError{StatusCode: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), c.now())}
+		he := &HTTPError{StatusCode: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
+			Unparsed: perr != nil, HTML: html}
 		return he
 	}
 	if perr != nil {
-		return &HTTPError{StatusCode: resp.StatusCode, Detail: perr.Error()}
+		return &HTTPError{StatusCode: resp.StatusCode, Detail: perr.Error(), Unparsed: true, HTML: html}
 	}
 	if out == nil {
 		return nil
 	}
 	b, _ := json.Marshal(fields)
 	if err := json.Unmarshal(b, out); err != nil {
-		return &HTTPError{StatusCode: resp.StatusCode, Detail: "unexpected reply: " + firstLine(err.Error())}
+		return &HTTPError{StatusCode: resp.StatusCode, Detail: "unexpected reply: " + firstLine(err.Error()), Unparsed: true}
 	}
 	return nil
 }
@@ -355,7 +429,7 @@ func (c *Client) Exchange(ctx context.Context, tokenURL string, creds Credential
 		return nil, err
 	}
 	if t.AccessToken == "" {
-		return nil, &HTTPError{StatusCode: http.StatusOK, Detail: "the reply holds no access_token"}
+		return nil, &HTTPError{StatusCode: http.StatusOK, Detail: "the reply holds no access_token", Unparsed: true}
 	}
 	if strings.ContainsAny(t.AccessToken, "\r\n\x00 ") || len(t.AccessToken) > 8192 {
 		return nil, &HTTPError{StatusCode: http.StatusOK, Detail: "the reply holds a malformed access_token"}
@@ -392,6 +466,17 @@ func decodeFields(contentType string, raw []byte) (map[string]any, error) {
 		return m, nil
 	}
 	return nil, fmt.Errorf("the reply has an unexpected content type %q", safe.Short(mt, 60))
+}
+
+// looksHTML reports whether a reply is an HTML page, by its content type or
+// its first bytes.
+func looksHTML(contentType string, raw []byte) bool {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if mt == "text/html" || mt == "application/xhtml+xml" {
+		return true
+	}
+	t := strings.ToLower(strings.TrimSpace(string(raw[:min(len(raw), 512)])))
+	return strings.HasPrefix(t, "<!doctype html") || strings.HasPrefix(t, "<html") || strings.HasPrefix(t, "<head") || strings.HasPrefix(t, "<body")
 }
 
 // ParseRetryAfter reads a Retry-After header (delta-seconds or an HTTP
@@ -461,12 +546,14 @@ func (e *TimeoutError) Error() string { return e.Message }
 
 // ErrorCode classifies err for machine-readable output: the OAuth error code
 // for *Error, "timeout" for *TimeoutError, "network" for network and HTTP
-// failures, "cancelled" for a cancelled context, and "error" otherwise.
+// failures and refused redirects (*safe.RedirectError), "cancelled" for a
+// cancelled context, and "error" otherwise.
 func ErrorCode(err error) string {
 	var oe *Error
 	var te *TimeoutError
 	var ne *NetworkError
 	var he *HTTPError
+	var re *safe.RedirectError
 	switch {
 	case err == nil:
 		return ""
@@ -476,7 +563,7 @@ func ErrorCode(err error) string {
 		return "timeout"
 	case errors.Is(err, context.Canceled):
 		return "cancelled"
-	case errors.As(err, &ne), errors.As(err, &he):
+	case errors.As(err, &ne), errors.As(err, &he), errors.As(err, &re):
 		return "network"
 	}
 	return "error"

@@ -299,7 +299,9 @@ func TestUnusableSuccessReplies(t *testing.T) {
 	cases := []struct {
 		name, contentType, body, says string
 	}{
-		{"html", "text/html", "<html>portal</html>", "unexpected content type"},
+		{"html", "text/html", "<html>portal</html>", "HTML page"},
+		{"html without a content type", "", "<!DOCTYPE html><html>portal</html>", "HTML page"},
+		{"xml", "application/xml", "<reply/>", "unexpected content type"},
 		{"broken json", "application/json", `{"access_token":`, "not valid JSON"},
 		{"wrong type", "application/json", `{"access_token":42}`, "unexpected reply"},
 		{"no token", "application/json", `{"token_type":"bearer"}`, "no access_token"},
