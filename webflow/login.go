@@ -490,8 +490,13 @@ func (f *flow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // and the HTTP status of the page that says so.
 func (f *flow) complete(q url.Values) (*oauth.Token, int, error) {
 	if code := q.Get("error"); code != "" {
+		// RFC 6749 §4.1.2.1: the code is NQSCHARs; anything else is not
+		// shown (it could hold escape sequences).
+		if !oauth.IsErrorCode(code) {
+			code = oauth.InvalidErrorCode
+		}
 		return nil, http.StatusBadRequest, &oauth.Error{
-			Code:        f.redact(safe.Short(code, 100)),
+			Code:        f.redact(code),
 			Description: f.redact(safe.Short(q.Get("error_description"), 300)),
 			URI:         f.redact(safe.Short(q.Get("error_uri"), 300)),
 		}

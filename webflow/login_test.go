@@ -652,6 +652,9 @@ func TestLoginErrorCallback(t *testing.T) {
 		{url.Values{"error": {"redirect_uri_mismatch"}, "error_description": {"The redirect_uri MUST match the registered callback URL for this application."},
 			"error_uri": {"https://docs.github.com/apps/troubleshooting#redirect-uri-mismatch"}}, "redirect_uri_mismatch"},
 		{url.Values{"error": {"application_suspended"}, "error_description": {`Your application has been suspended. <script>alert("x")</script>`}}, "application_suspended"},
+		// A code outside RFC 6749's grammar (here OSC 52, which writes the
+		// clipboard) is never shown: it becomes a fixed placeholder.
+		{url.Values{"error": {"\x1b]52;c;ZXZpbA==\x07access_denied"}, "error_description": {"denied"}}, oauth.InvalidErrorCode},
 	}
 	for _, tc := range cases {
 		t.Run(tc.code, func(t *testing.T) {
@@ -1267,7 +1270,8 @@ func TestPageRenderEscapes(t *testing.T) {
 }
 
 // TestCallbackErrorSanitized: what the callback's error fields hold reaches
-// the error only through safe.Short (no escapes, no bidi controls, short).
+// the error only through the code's grammar check and safe.Short (no
+// escapes, no bidi controls, short).
 func TestCallbackErrorSanitized(t *testing.T) {
 	gh := newFakeGitHub(t)
 	gh.callbackParams = url.Values{"error": {"access_denied\x1b[2J"}, "error_description": {"a\r\nb\x1b[31m\u202ec" + strings.Repeat("é", 200)}}
@@ -1278,7 +1282,9 @@ func TestCallbackErrorSanitized(t *testing.T) {
 	r.authorizeURL(t)
 	_, err := r.wait(t)
 	var oe *oauth.Error
-	if !errors.As(err, &oe) || oe.Code != "access_denied" {
+	// The code has a grammar (RFC 6749 §4.1.2.1): one that breaks it is
+	// replaced, not cleaned.
+	if !errors.As(err, &oe) || oe.Code != oauth.InvalidErrorCode {
 		t.Fatalf("Login = %#v", err)
 	}
 	if !strings.HasPrefix(oe.Description, "a  bc") || strings.ContainsAny(oe.Description, "\x1b\r\n\u202e") || len(oe.Description) > 300+len("…") || !strings.HasSuffix(oe.Description, "é…") {
