@@ -109,14 +109,17 @@ func (c *Client) GetUser(ctx context.Context, userURL, loginField, token string)
 	if c.UserAgent != "" {
 		req.Header.Set("User-Agent", c.UserAgent)
 	}
-	hc := c.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: timeout}
-	}
-	resp, err := hc.Do(req)
+	// The request carries the token (Authorization), so the one redirect
+	// policy never lets it follow a redirect, whatever the caller's client
+	// would do.
+	resp, err := safe.HTTPClient(c.HTTPClient, timeout).Do(req)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.Canceled) {
 			return nil, ctx.Err()
+		}
+		var re *safe.RedirectError
+		if errors.As(err, &re) {
+			return nil, re
 		}
 		return nil, &oauth.NetworkError{Endpoint: u.Scheme + "://" + u.Host + u.Path, Err: oauth.StripURL(err)}
 	}
@@ -144,6 +147,8 @@ func (c *Client) GetUser(ctx context.Context, userURL, loginField, token string)
 	}
 	user := &User{Login: login}
 	if v, present := resp.Header["X-Oauth-Scopes"]; present {
+		// SplitScopes keeps only scope-tokens (RFC 6749 §3.3): what is
+		// stored and shown holds no control character.
 		user.ScopesKnown = true
 		user.Scopes = oauth.SplitScopes(strings.Join(v, ","))
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -271,6 +272,8 @@ func TestGetUserBadReplies(t *testing.T) {
 		{"NUL", `{"login":"octo\u0000cat"}`, `no usable "login" field`},
 		{"terminal escape", `{"login":"octo\u001b[2Jcat"}`, `no usable "login" field`},
 		{"bidi override", `{"login":"octo\u202ecat"}`, `no usable "login" field`},
+		{"c1 csi", `{"login":"octo\u009b2Jcat"}`, `no usable "login" field`},
+		{"osc 52", `{"login":"octo\u001b]52;c;ZXZpbA==\u0007cat"}`, `no usable "login" field`},
 		{"slash", `{"login":"../../etc/passwd"}`, `no usable "login" field`},
 		{"backslash", `{"login":"octo\\cat"}`, `no usable "login" field`},
 		{"dot dot", `{"login":".."}`, `no usable "login" field`},
@@ -507,8 +510,49 @@ func TestGetUserRedirectDropsToken(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, otherURL+"/user", http.StatusFound)
 	})
-	_, _ = (&Client{Timeout: 5 * time.Second}).GetUser(context.Background(), srv.URL+"/user", "", canary)
+	_, err := (&Client{Timeout: 5 * time.Second}).GetUser(context.Background(), srv.URL+"/user", "", canary)
 	if leaked.Load() {
 		t.Error("the token was sent to the redirect target")
+	}
+	// The request carries the token: it follows no redirect at all, and
+	// the error names the endpoint and where it pointed.
+	var re *safe.RedirectError
+	if !errors.As(err, &re) || !re.Secret || re.LocationHost != strings.TrimPrefix(otherURL, "http://") ||
+		!strings.Contains(err.Error(), srv.URL+"/user") {
+		t.Fatalf("err = %v, want a *safe.RedirectError naming %s/user and %s", err, srv.URL, otherURL)
+	}
+	noCanary(t, err)
+}
+
+func TestGetUserRedirectSameHostOtherPort(t *testing.T) {
+	// Go keeps the Authorization header when only the port changes.
+	var hits atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	t.Cleanup(other.Close)
+	for _, status := range []int{301, 302, 307, 308} {
+		srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+"/user", status)
+		})
+		_, err := (&Client{Timeout: 5 * time.Second}).GetUser(context.Background(), srv.URL+"/user", "", canary)
+		if !safe.IsRedirectRefused(err) {
+			t.Errorf("%d: err = %v, want a refused redirect", status, err)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the other port received %d requests", n)
+	}
+}
+
+// X-OAuth-Scopes is server text: only scope-tokens (RFC 6749 §3.3) are
+// kept. (Go's HTTP client already refuses a header holding ESC or BEL;
+// C1 controls and bidi overrides, as UTF-8, pass it.)
+func TestGetUserScopesGrammar(t *testing.T) {
+	srv := newServer(t, reply(200, `{"login":"octocat"}`, "X-OAuth-Scopes", "repo, \u009b2Jgist, read:org, \u202eevil, \"quoted\""))
+	u, err := (&Client{}).GetUser(context.Background(), srv.URL+"/user", "", canary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !u.ScopesKnown || strings.Join(u.Scopes, " ") != "repo read:org" {
+		t.Errorf("Scopes = %q, want only the valid scope-tokens", u.Scopes)
 	}
 }
