@@ -145,12 +145,11 @@ func (g *GitHubActions) Token(ctx context.Context, req Request) (string, error) 
 	hreq.Header.Set("Authorization", "Bearer "+strings.TrimSpace(g.RequestToken))
 	hreq.Header.Set("Accept", "application/json")
 	hreq.Header.Set("User-Agent", userAgent)
-	hc := g.HTTPClient
-	if hc == nil {
-		hc = defaultHTTPClient()
-	}
-	resp, err := hc.Do(hreq)
+	resp, err := httpClient(g.HTTPClient).Do(hreq)
 	if err != nil {
+		if re := redirectRefused(SourceGitHubActions, err); re != nil {
+			return "", re
+		}
 		return "", &NetworkError{Source: SourceGitHubActions, Host: hreq.URL.Host, Err: redactErr(oauth.StripURL(err), g.RequestToken)}
 	}
 	defer resp.Body.Close()

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ghlogin/ghlogin/internal/safe"
 )
 
 const wifAudience = "https://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/github/providers/actions"
@@ -263,14 +265,22 @@ func TestGitHubActionsTokenNetwork(t *testing.T) {
 			t.Errorf("message %q does not say it timed out", err)
 		}
 	})
-	t.Run("redirect to plain http refused", func(t *testing.T) {
-		srv := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
-			http.Redirect(w, r, "http://203.0.113.9/steal", http.StatusFound)
-		})
-		_, err := (&GitHubActions{RequestURL: srv.URL + "/idtoken", RequestToken: canaryRequestToken}).Token(context.Background(), Request{})
-		var ne *NetworkError
-		if !errors.As(err, &ne) || !strings.Contains(err.Error(), "refusing a redirect") {
-			t.Fatalf("err = %v, want a refused redirect", err)
+	t.Run("redirect refused", func(t *testing.T) {
+		// The request carries the bearer: it follows no redirect, not
+		// even to the same host on another port (Go would keep the header).
+		for _, to := range []string{"http://203.0.113.9/steal", "http://127.0.0.1:1/steal"} {
+			srv := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, to, http.StatusTemporaryRedirect)
+			})
+			_, err := (&GitHubActions{RequestURL: srv.URL + "/idtoken?api-version=2.0", RequestToken: canaryRequestToken}).Token(context.Background(), Request{Audience: "aud"})
+			var re *safe.RedirectError
+			if !errors.As(err, &re) || !re.Secret || !strings.Contains(err.Error(), srv.URL+"/idtoken answered with a redirect to "+strings.TrimPrefix(to[:strings.LastIndex(to, "/")], "http://")) {
+				t.Fatalf("err = %v, want a refused redirect naming the endpoint and %s", err, to)
+			}
+			if strings.Contains(err.Error(), "api-version") {
+				t.Errorf("error repeats the query: %v", err)
+			}
+			assertNoSecret(t, err, canaryRequestToken)
 		}
 	})
 }

@@ -86,10 +86,7 @@ func actionsFromEnv(getenv func(string) string, hc *http.Client) (Source, error)
 func probeMetadata(ctx context.Context, hc *http.Client) bool {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	if hc == nil {
-		hc = defaultHTTPClient()
-	}
-	return metadata.NewWithOptions(&metadata.Options{Client: hc}).OnGCEWithContext(ctx)
+	return metadata.NewWithOptions(&metadata.Options{Client: httpClient(hc)}).OnGCEWithContext(ctx)
 }
 
 func quote(s string) string { return "\"" + sanitize(s) + "\"" }

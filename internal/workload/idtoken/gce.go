@@ -62,10 +62,7 @@ func (g *GCE) Token(ctx context.Context, req Request) (string, error) {
 
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	hc := g.HTTPClient
-	if hc == nil {
-		hc = defaultHTTPClient()
-	}
+	hc := httpClient(g.HTTPClient)
 	rec := &statusRecorder{base: hc.Transport}
 	recorded := *hc
 	recorded.Transport = rec
@@ -89,6 +86,9 @@ func (g *GCE) Token(ctx context.Context, req Request) (string, error) {
 // lastStatus is the status of the last reply seen, if any (the library may
 // have been retrying a 5xx when the context ended).
 func gceError(err error, host string, lastStatus int) error {
+	if re := redirectRefused(SourceGCE, err); re != nil {
+		return re
+	}
 	var nd metadata.NotDefinedError
 	if errors.As(err, &nd) {
 		return &HTTPError{Source: SourceGCE, StatusCode: http.StatusNotFound}

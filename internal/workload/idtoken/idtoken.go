@@ -217,27 +217,21 @@ func endpointName(source string) string {
 	return "the ID token source"
 }
 
-// defaultHTTPClient is used when the caller gives none: it has a timeout and
-// refuses redirects to URLs that safe.CheckURL refuses (plain http to a
-// host that is not loopback, user info, fragments).
-func defaultHTTPClient() *http.Client {
-	return &http.Client{Timeout: DefaultTimeout, CheckRedirect: checkRedirect}
+// httpClient is hc (nil: a new client with a DefaultTimeout timeout) under
+// ghlogin's one redirect policy (safe.HTTPClient): the Actions request
+// carries a bearer token and follows no redirect; the metadata server's
+// and the issuer's GETs follow one only to the same scheme, host and port.
+func httpClient(hc *http.Client) *http.Client {
+	return safe.HTTPClient(hc, DefaultTimeout)
 }
 
-func checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= 5 {
-		return errors.New("too many redirects")
-	}
-	if _, err := safe.CheckURL(req.URL.String()); err != nil {
-		var ue *safe.URLError
-		if !errors.As(err, &ue) {
-			return err
-		}
-		if ue.Problem == safe.PlainHTTP {
-			return fmt.Errorf("refusing a redirect to plain http on %s", req.URL.Host)
-		}
-		// The URL itself is left out: its query may carry a secret.
-		return fmt.Errorf("refusing a redirect to %s: %s", req.URL.Host, ue.Reason)
+// redirectRefused returns err's *safe.RedirectError, labelled with the
+// source, when the policy refused a redirect; else nil. The error names the
+// endpoint (without its query) and the Location's host, never a token.
+func redirectRefused(source string, err error) error {
+	var re *safe.RedirectError
+	if errors.As(err, &re) {
+		return fmt.Errorf("%s: %w", source, re)
 	}
 	return nil
 }

@@ -116,13 +116,11 @@ func Verify(ctx context.Context, token string, opts VerifyOptions) (*Verified, e
 		}
 	}
 
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = defaultHTTPClient()
-	}
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	ctx = oidc.ClientContext(ctx, hc)
+	// go-oidc fetches discovery and the JWKS with the client in ctx; it is
+	// under the one redirect policy like every client ghlogin makes.
+	ctx = oidc.ClientContext(ctx, httpClient(opts.HTTPClient))
 
 	provider, err := oidc.NewProvider(ctx, issuer)
 	if err != nil {
