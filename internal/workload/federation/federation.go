@@ -72,11 +72,11 @@ func (c *Config) timeout() time.Duration {
 	return DefaultTimeout
 }
 
+// httpClient is HTTPClient (or a new client) under ghlogin's one redirect
+// policy (safe.HTTPClient): STS and IAM requests carry a token and follow
+// no redirect.
 func (c *Config) httpClient() *http.Client {
-	if c.HTTPClient != nil {
-		return c.HTTPClient
-	}
-	return &http.Client{Timeout: c.timeout()}
+	return safe.HTTPClient(c.HTTPClient, c.timeout())
 }
 
 // STSEndpoint returns the STS URL in use.
@@ -321,7 +321,7 @@ func stsError(err error, secret string) error {
 		// The wrapped error is ours alone: scrub it too, for errors.As users.
 		oe.Description = redact(oe.Description, secret)
 		oe.URI = redact(oe.URI, secret)
-		return &STSError{Code: safe.Short(oe.Code, 60), Description: oe.Description, StatusCode: oe.StatusCode, RetryAfter: oe.RetryAfter, err: err}
+		return &STSError{Code: oe.Code, Description: oe.Description, StatusCode: oe.StatusCode, RetryAfter: oe.RetryAfter, err: err}
 	}
 	var he *oauth.HTTPError
 	if errors.As(err, &he) {
@@ -467,6 +467,10 @@ func (c *Config) iamPost(ctx context.Context, call iamCall, bearer string, body,
 	if err != nil {
 		if pe := ctx.Err(); pe != nil && errors.Is(pe, context.Canceled) {
 			return pe
+		}
+		var re *safe.RedirectError
+		if errors.As(err, &re) {
+			return re
 		}
 		return &oauth.NetworkError{Endpoint: where, Err: oauth.StripURL(err)}
 	}

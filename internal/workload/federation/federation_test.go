@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/clock"
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -296,7 +297,7 @@ func TestExchangeErrors(t *testing.T) {
 		{"500 json", jsonReply(500, map[string]any{"error": map[string]any{"code": 500, "message": "internal"}}), "", 500, true, []string{"HTTP 500", "try again later"}},
 		{"429", reply(429, "text/plain", ""), "", 429, true, []string{"rate-limiting", "try again later"}},
 		{"400 html", reply(400, "text/html", "<html><body>Bad Request</body></html>"), "", 400, false, []string{"HTTP 400", "check the STS URL"}},
-		{"200 not json", reply(200, "text/html", "<html>hello</html>"), "", 200, false, []string{"unexpected content type", "check the STS URL"}},
+		{"200 not json", reply(200, "text/html", "<html>hello</html>"), "", 200, false, []string{"HTML page", "check the STS URL"}},
 		{"200 no token", jsonReply(200, map[string]any{"token_type": "Bearer", "expires_in": 3599}), "", 200, false, []string{"no usable access_token"}},
 		{"200 token with spaces", jsonReply(200, map[string]any{"access_token": "a b", "token_type": "Bearer"}), "", 200, false, []string{"no usable access_token"}},
 		{"200 wrong token_type", jsonReply(200, map[string]any{"access_token": stsCanary, "token_type": "MAC"}), "", 200, false, []string{`token_type "MAC"`}},
@@ -605,4 +606,33 @@ func TestIAMNetworkError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	noCanary(t, "network error", err)
+}
+
+// STS and IAM Credentials requests carry a token: they follow no redirect,
+// whatever client the caller gives, and the other server receives nothing.
+func TestRedirectsRefused(t *testing.T) {
+	other := newFake(t, reply(200, "application/json", `{}`))
+	for _, status := range []int{301, 302, 307, 308} {
+		f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.srv.URL+r.URL.Path, status)
+		})
+		c := f.config()
+		c.HTTPClient = &http.Client{} // Go's defaults would follow
+		_, err := c.Exchange(context.Background(), ExchangeRequest{Provider: testProvider(t), SubjectToken: subjectCanary})
+		if !safe.IsRedirectRefused(err) || !strings.Contains(err.Error(), f.srv.URL+"/v1/token") || strings.Contains(err.Error(), subjectCanary) {
+			t.Errorf("%d: STS err = %v, want a refused redirect naming the endpoint", status, err)
+		}
+		fed := &Token{AccessToken: stsCanary, TokenType: "Bearer"}
+		_, err = c.GenerateAccessToken(context.Background(), fed, saEmail, nil, 0)
+		if !safe.IsRedirectRefused(err) || strings.Contains(err.Error(), stsCanary) {
+			t.Errorf("%d: IAM err = %v, want a refused redirect", status, err)
+		}
+		_, err = c.GenerateIDToken(context.Background(), fed, saEmail, "aud", true)
+		if !safe.IsRedirectRefused(err) {
+			t.Errorf("%d: IAM ID token err = %v, want a refused redirect", status, err)
+		}
+	}
+	if n := len(other.requests()); n != 0 {
+		t.Errorf("the redirect target received %d requests", n)
+	}
 }
