@@ -188,7 +188,7 @@ func fetchJSON(ctx context.Context, raw string, v any) error {
 		return err
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := safe.HTTPClient(nil, 30*time.Second).Do(req)
 	if err != nil {
 		return err
 	}

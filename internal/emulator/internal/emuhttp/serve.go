@@ -30,7 +30,7 @@ func (sv *Serving) BaseURL() string { return sv.baseURL }
 func (sv *Serving) Serve(ctx context.Context, ln net.Listener, h http.Handler, readTimeout time.Duration) {
 	sv.baseURL = "http://" + ln.Addr().String()
 	sv.httpSrv = &http.Server{
-		Handler:           h,
+		Handler:           hostGuard(h, ln.Addr().String()),
 		ReadHeaderTimeout: ReadHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       time.Minute,
@@ -89,4 +89,25 @@ func ListenLoopback(ctx context.Context, addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("emulator: cannot listen on %s: %w (pick another --addr or port)", addr, err)
 	}
 	return ln, nil
+}
+
+// hostGuard lets through only requests whose Host names this server: its
+// own loopback address:port, localhost:port or [::1]:port. Anything else
+// gets 421 Misdirected Request (RFC 9110 §15.5.20): a web page whose DNS name
+// was rebound to 127.0.0.1 reaches the port, but its requests carry that
+// name in Host (DNS rebinding), and must not reach the emulator's accounts.
+func hostGuard(h http.Handler, self string) http.Handler {
+	_, port, _ := net.SplitHostPort(self)
+	allowed := map[string]bool{
+		strings.ToLower(self):         true,
+		"localhost:" + port:           true,
+		net.JoinHostPort("::1", port): true,
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !allowed[strings.ToLower(r.Host)] {
+			http.Error(w, "421 misdirected request: this emulator answers only to "+self+", localhost:"+port+" and [::1]:"+port, http.StatusMisdirectedRequest)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
