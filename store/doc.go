@@ -51,7 +51,10 @@
 // A credentials.json that other users can access (group/other mode bits) is
 // refused with *InsecureFileError until its mode is fixed, as ssh does with
 // private keys: its tokens may have been exposed, which the user should know
-// rather than have the store quietly repair.
+// rather than have the store quietly repair. Like ssh's StrictModes, the
+// directory, config.toml and credentials.json must also belong to the user
+// and not be writable by others (*config.UntrustedError, which names the
+// chmod or chown to run).
 //
 // # Defaults
 //

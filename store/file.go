@@ -109,6 +109,11 @@ func (fb *fileBackend) read() (Credentials, error) {
 	if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
 		return nil, &InsecureFileError{Path: fb.path, Mode: st.Mode()}
 	}
+	// Like the config file, it must be the user's: a file another user
+	// owns could have been planted (*config.UntrustedError).
+	if err := config.CheckFile(fb.path, st, true); err != nil {
+		return nil, err
+	}
 	var c Credentials
 	dec := json.NewDecoder(f)
 	if err := dec.Decode(&c); err != nil {

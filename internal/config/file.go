@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -67,20 +68,46 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // New returns an empty configuration.
 func New() *File { return &File{Hosts: map[string]*Host{}} }
 
-// Load reads dir's config file. A missing file gives an empty configuration;
-// a file that is not valid TOML, holds unknown keys or names the same host
-// twice gives a *ParseError naming the path.
+// Load reads dir's config file. The directory and the file must be
+// trusted (CheckDir, CheckFile: the user's, not writable by others), else a
+// *UntrustedError. A missing file gives an empty configuration; a file that
+// is not valid TOML, holds unknown keys, names the same host twice or holds
+// a value its setting refuses (an http endpoint off loopback, say) gives a
+// *ParseError naming the path.
 func Load(dir string) (*File, error) {
+	if err := CheckDir(dir); err != nil {
+		return nil, err
+	}
 	path := Path(dir)
-	data, err := os.ReadFile(path)
+	fh, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return New(), nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the config file: %w", err)
 	}
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the config file: %w", err)
+	}
+	// The open file is checked, not the path, so it cannot be swapped
+	// between the check and the read.
+	if err := CheckFile(path, fi, false); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, maxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the config file: %w", err)
+	}
+	if len(data) > maxFileBytes {
+		return nil, &ParseError{Path: path, Reason: "it is larger than 16 MiB"}
+	}
 	return Parse(path, data)
 }
+
+// maxFileBytes bounds the config file: it holds settings and an index.
+const maxFileBytes = 16 << 20
 
 // Parse decodes a config file's content; path is used in errors only.
 func Parse(path string, data []byte) (*File, error) {
@@ -136,7 +163,50 @@ func Parse(path string, data []byte) (*File, error) {
 		normalized[key] = h
 	}
 	f.Hosts = normalized
+	if err := f.check(path); err != nil {
+		return nil, err
+	}
 	return f, nil
+}
+
+// check applies each setting's own rule (the one `config set` applies) to
+// what the file holds, so that a hand-edited file obeys the same rules as
+// flags and `config set`: an endpoint URL must pass ValidateURL, protocol
+// http needs a loopback host, and so on. The first refusal is a
+// *ParseError naming the file, the host and the key.
+func (f *File) check(path string) error {
+	for _, s := range settings {
+		if !s.Global {
+			continue
+		}
+		if v := s.get(scope{file: f}); v != "" {
+			scratch := *f
+			if err := s.apply(scope{file: &scratch}, v); err != nil {
+				return &ParseError{Path: path, Reason: err.Error(), Err: err}
+			}
+		}
+	}
+	for _, name := range f.HostNames() {
+		hp, err := hosts.Parse(name)
+		if err != nil {
+			return &ParseError{Path: path, Reason: fmt.Sprintf("[hosts.%q] is not a valid host name", name)}
+		}
+		h := f.Hosts[name]
+		for _, s := range settings {
+			if s.Global {
+				continue
+			}
+			v := s.get(f.scope(hp, h))
+			if v == "" {
+				continue
+			}
+			scratch := *h
+			if err := s.apply(f.scope(hp, &scratch), v); err != nil {
+				return &ParseError{Path: path, Reason: fmt.Sprintf("[hosts.%q] %s", name, err), Err: err}
+			}
+		}
+	}
+	return nil
 }
 
 // Host returns the settings of the host named name (any spelling that
@@ -237,14 +307,15 @@ func (f *File) Save(dir string) error {
 }
 
 // EnsureDir creates dir (and its parents) when missing; a directory it
-// creates gets mode 0700. An existing directory is left as it is.
+// creates gets mode 0700. An existing directory is left as it is, and must
+// be trusted (a *UntrustedError otherwise, see CheckDir).
 func EnsureDir(dir string) error {
 	st, err := os.Stat(dir)
 	if err == nil {
 		if !st.IsDir() {
 			return fmt.Errorf("the config directory %s is not a directory", dir)
 		}
-		return nil
+		return checkTrust(dir, st, true, false)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("cannot use the config directory: %w", err)
