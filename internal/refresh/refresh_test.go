@@ -236,7 +236,7 @@ func TestOtherServerErrors(t *testing.T) {
 		{name: "not JSON", reply: func(w http.ResponseWriter, _ url.Values) {
 			w.Header().Set("Content-Type", "text/html")
 			fmt.Fprint(w, "<html>")
-		}, want: "content type"},
+		}, want: "HTML page"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			clk := clock.NewFake(t0)
