@@ -16,6 +16,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/deviceflow"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
 	"github.com/ghlogin/ghlogin/webflow"
@@ -25,12 +26,19 @@ import (
 const useFile = "use --store file or set GHLOGIN_STORE=file"
 
 // Explain returns the message for err: its text, with the next step after
-// each typed error that has one. It returns "" for nil.
+// each typed error that has one. It returns "" for nil. The message is fit
+// for a terminal: each of its lines has passed through safe.Text, so no
+// server text that reached an error (a TLS certificate's name in a network
+// error, say) can carry an escape sequence to the screen.
 func Explain(err error) string {
 	if err == nil {
 		return ""
 	}
-	return explain(err.Error(), err)
+	lines := strings.Split(explain(err.Error(), err), "\n")
+	for i, l := range lines {
+		lines[i] = safe.Text(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Wrap returns err with Error() replaced by Explain(err); errors.Is and
@@ -155,6 +163,15 @@ func sentence(err error) (string, bool) {
 		}
 	case *githubapi.LoginFieldError:
 		step = " (check the host's userinfo_url and login_field settings)"
+	case *safe.RedirectError:
+		switch {
+		case e.TooMany:
+			step = " (check the URL: the server sends its requests round in a loop)"
+		case e.Secret:
+			step = " (check that URL, in the host's settings or the flag or variable that set it: it must be the server's final address, since ghlogin sends a secret only to the URL it was given; a proxy or a moved server can also cause this)"
+		default:
+			step = " (check that URL, in the host's settings or the flag or variable that set it: give the address the server redirects to, if you trust it)"
+		}
 	default:
 		return "", false
 	}

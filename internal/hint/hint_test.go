@@ -14,6 +14,7 @@ import (
 	"github.com/ghlogin/ghlogin/deviceflow"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
 	"github.com/ghlogin/ghlogin/internal/refresh"
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
 	"github.com/ghlogin/ghlogin/webflow"
@@ -93,6 +94,14 @@ func TestSentences(t *testing.T) {
 			"the server rejected the token (HTTP 401): it was revoked or has expired; log in again with: ghlogin login"},
 		{&githubapi.LoginFieldError{Field: "preferred_username", Err: &oauth.HTTPError{StatusCode: 200, Detail: `the user info reply has no usable "preferred_username" field`}},
 			`the server answered HTTP 200 OK: the user info reply has no usable "preferred_username" field (check the host's userinfo_url and login_field settings)`},
+
+		// safe
+		{&safe.RedirectError{Endpoint: "https://ghe.example.com/login/oauth/access_token", LocationHost: "collector.example", Status: 307, Secret: true},
+			"https://ghe.example.com/login/oauth/access_token answered with a redirect to collector.example (HTTP 307); a request that carries a secret never follows a redirect" +
+				" (check that URL, in the host's settings or the flag or variable that set it: it must be the server's final address, since ghlogin sends a secret only to the URL it was given; a proxy or a moved server can also cause this)"},
+		{fmt.Errorf("gce: %w", &safe.RedirectError{Endpoint: "http://127.0.0.1:9/computeMetadata/v1/x", LocationHost: "127.0.0.1:10", Status: 302}),
+			"gce: http://127.0.0.1:9/computeMetadata/v1/x answered with a redirect to 127.0.0.1:10 (HTTP 302); redirects are followed only to the same scheme, host and port" +
+				" (check that URL, in the host's settings or the flag or variable that set it: give the address the server redirects to, if you trust it)"},
 
 		{errors.New("plain"), "plain"},
 	} {
@@ -181,5 +190,18 @@ func TestWrap(t *testing.T) {
 	}
 	if oauth.ErrorCode(Wrap(&oauth.Error{Code: "access_denied"})) != "access_denied" {
 		t.Fatal("ErrorCode does not see through Wrap")
+	}
+}
+
+// TestExplainIsTerminalSafe: whatever text reached an error (a certificate
+// name in a TLS error, a server's reply quoted by a library), Explain's
+// lines hold no escape sequence, C1 or bidi control; line breaks the
+// message meant stay.
+func TestExplainIsTerminalSafe(t *testing.T) {
+	err := fmt.Errorf("first line\nx509: certificate is valid for \x1b]52;c;ZXZpbA==\x07evil.example\u202e, \u009b2Jnot %s", "ghe.example.com")
+	got := Explain(err)
+	want := "first line\nx509: certificate is valid for evil.example, not ghe.example.com"
+	if got != want {
+		t.Errorf("Explain = %q, want %q", got, want)
 	}
 }
