@@ -62,8 +62,8 @@ type CheckFunc func(ctx context.Context, host, token string) error
 //
 // Tokens from the environment follow session.EnvToken, as the GitHub CLI
 // reads them: for github.com, GH_TOKEN then GITHUB_TOKEN; for another host
-// that ghlogin knows (it is in the config file), GH_ENTERPRISE_TOKEN then
-// GITHUB_ENTERPRISE_TOKEN. As with `ghlogin token` (without --user), they
+// that ghlogin knows (it is in the config file) over https,
+// GH_ENTERPRISE_TOKEN then GITHUB_ENTERPRISE_TOKEN. As with `ghlogin token` (without --user), they
 // take precedence over the active account when git names no account (or
 // names x-access-token); a username in the URL (https://alice@github.com/...)
 // still picks that stored account (session.ChooseAccount). They are sent
@@ -355,9 +355,13 @@ func (h *Helper) canPrompt(t target) bool {
 
 // envToken returns the token from the environment that applies to t, if
 // any: the host came from a git remote, so an enterprise token goes only to
-// a host ghlogin knows (session.EnvToken).
+// an https host ghlogin knows (session.EnvToken).
 func (h *Helper) envToken(t target) *Credential {
-	if v, n := session.EnvToken(h.getenv, t.name, session.OriginGit, t.cfg != nil); v != "" {
+	scheme := "https"
+	if strings.HasPrefix(t.url, "http://") {
+		scheme = "http"
+	}
+	if v, n := session.EnvToken(h.getenv, hosts.Host{Name: t.name, Scheme: scheme}, session.OriginGit, t.cfg != nil); v != "" {
 		return &Credential{Username: EnvTokenUser, Password: v, Source: n}
 	}
 	return nil

@@ -265,6 +265,10 @@ func TestEnvironmentTokens(t *testing.T) {
 		{name: "unknown host", in: "protocol=https\nhost=ghe.other.com\n\n"},
 		{name: "look-alike", in: "protocol=https\nhost=github.com.evil.io\n\n"},
 		{name: "http", in: "protocol=http\nhost=github.com\n\n"},
+		// A plain-http host (loopback) never gets an enterprise token: any
+		// local user can bind its port once the real server stops. Its
+		// stored account answers instead.
+		{name: "known http loopback host", in: "protocol=http\nhost=" + emuHost + "\n\n", want: tokEmu, user: "emu"},
 	}
 	for _, c := range cases {
 		out, _ := run(t, h, "get", c.in)

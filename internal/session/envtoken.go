@@ -13,26 +13,28 @@ var (
 	EnterpriseTokenVars = []string{"GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"}
 )
 
-// EnvToken returns the token the environment holds for host (a host name
-// as hosts.Host.Name gives it) and the variable it came from; both are ""
-// when none applies. A token from the environment is used instead of a
-// stored one when no account is named.
+// EnvToken returns the token the environment holds for host and the
+// variable it came from; both are "" when none applies. A token from the
+// environment is used instead of a stored one when no account is named.
 //
 // The rule, the one every command and the git helper follow:
 //   - github.com: GH_TOKEN, then GITHUB_TOKEN.
 //   - any other host: GH_ENTERPRISE_TOKEN, then GITHUB_ENTERPRISE_TOKEN —
-//     but only for a host the person chose (named with --host, or picked by
-//     the default-host rule, origin OriginFlag or OriginDefault) or one
-//     ghlogin knows (known: the configuration file has an entry for it).
-//     A host named only by a git remote (OriginGit) that ghlogin does not
-//     know gets nothing: cloning from an unknown server must not hand it
-//     the enterprise token.
+//     but only over https: a host reached over plain http (a loopback
+//     address) gets nothing, since once the real server stops any local
+//     user can bind its port and collect the token. And only for a host
+//     the person chose (named with --host, or picked by the default-host
+//     rule, origin OriginFlag or OriginDefault) or one ghlogin knows
+//     (known: the configuration file has an entry for it). A host named
+//     only by a git remote (OriginGit) that ghlogin does not know gets
+//     nothing: cloning from an unknown server must not hand it the
+//     enterprise token.
 //
 // Values are trimmed of surrounding white space; an empty value does not count.
-func EnvToken(getenv func(string) string, host string, origin Origin, known bool) (token, variable string) {
+func EnvToken(getenv func(string) string, host hosts.Host, origin Origin, known bool) (token, variable string) {
 	names := GitHubTokenVars
-	if host != hosts.GitHub {
-		if origin == OriginGit && !known {
+	if !host.IsGitHub() {
+		if host.Scheme != "https" || (origin == OriginGit && !known) {
 			return "", ""
 		}
 		names = EnterpriseTokenVars
@@ -47,5 +49,5 @@ func EnvToken(getenv func(string) string, host string, origin Origin, known bool
 
 // EnvToken is the package's EnvToken for t, read through s.Getenv.
 func (s *Session) EnvToken(t *Target) (token, variable string) {
-	return EnvToken(s.getenv, t.Host.Name, t.Origin, t.Known())
+	return EnvToken(s.getenv, t.Host, t.Origin, t.Known())
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/hosts"
 )
 
 func TestEnvTokenRule(t *testing.T) {
@@ -31,8 +32,17 @@ func TestEnvTokenRule(t *testing.T) {
 		{"enterprise: never an unknown host from a git remote", map[string]string{"GH_ENTERPRISE_TOKEN": ghe, "GITHUB_ENTERPRISE_TOKEN": ghe}, "evil.example.com", OriginGit, false, "", ""},
 		{"GH_ENTERPRISE_TOKEN first", map[string]string{"GH_ENTERPRISE_TOKEN": ghe, "GITHUB_ENTERPRISE_TOKEN": "other"}, "127.0.0.1:8787", OriginFlag, true, ghe, "GH_ENTERPRISE_TOKEN"},
 		{"nothing set", map[string]string{}, "ghe.example.com", OriginFlag, true, "", ""},
+		// Over plain http (loopback only) a host never gets an enterprise
+		// token: once the real server stops, any local user can bind its port.
+		{"enterprise: never over plain http", map[string]string{"GH_ENTERPRISE_TOKEN": ghe}, "http://127.0.0.1:8787", OriginFlag, true, "", ""},
+		{"enterprise: never over plain http, from git", map[string]string{"GITHUB_ENTERPRISE_TOKEN": ghe}, "http://localhost:8787", OriginGit, true, "", ""},
+		{"enterprise: https on loopback", map[string]string{"GH_ENTERPRISE_TOKEN": ghe}, "https://127.0.0.1:8787", OriginFlag, true, ghe, "GH_ENTERPRISE_TOKEN"},
 	} {
-		tok, v := EnvToken(func(k string) string { return tc.env[k] }, tc.host, tc.origin, tc.known)
+		h, err := hosts.Parse(tc.host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, v := EnvToken(func(k string) string { return tc.env[k] }, h, tc.origin, tc.known)
 		if tok != tc.tok || v != tc.envVar {
 			t.Errorf("%s: got %q from %q, want %q from %q", tc.name, tok, v, tc.tok, tc.envVar)
 		}
@@ -56,5 +66,9 @@ func TestSessionEnvToken(t *testing.T) {
 	git := &Target{Host: named.Host, Origin: OriginGit}
 	if tok, v := f.sess.EnvToken(git); tok != "" || v != "" {
 		t.Errorf("an unknown host from git got %q", v)
+	}
+	plain, _ := f.sess.ResolveHostIn(cfg, Request{Host: "http://127.0.0.1:8787"})
+	if tok, v := f.sess.EnvToken(plain); tok != "" || v != "" {
+		t.Errorf("a plain-http host got %q", v)
 	}
 }

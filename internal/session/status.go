@@ -82,12 +82,13 @@ func (s *Session) Status(ctx context.Context, host string, offline bool) (*Statu
 	}
 	filter := ""
 	filterOrigin := OriginDefault
+	var filterHost hosts.Host
 	if host != "" {
 		h, origin, err := s.ParseHost(host, cfg)
 		if err != nil {
 			return nil, err
 		}
-		filter, filterOrigin = h.Name, origin
+		filter, filterOrigin, filterHost = h.Name, origin, h
 	}
 	accts, err := st.Accounts(filter)
 	if err != nil {
@@ -109,25 +110,33 @@ func (s *Session) Status(ctx context.Context, host string, offline bool) (*Statu
 	}
 	// Environment tokens are reported even for hosts with no stored
 	// account: github.com's, and the named host's.
-	envFor := func(name string, origin Origin) *string {
-		if _, v := EnvToken(s.getenv, name, origin, cfg.Host(name) != nil); v != "" {
+	envFor := func(h hosts.Host, origin Origin) *string {
+		if _, v := EnvToken(s.getenv, h, origin, cfg.Host(h.Name) != nil); v != "" {
 			return &v
 		}
 		return nil
 	}
+	// A configured host's scheme is the one its protocol setting chooses.
+	known := func(name string) hosts.Host {
+		h, _, _, err := cfg.Lookup(name)
+		if err != nil {
+			return hosts.Host{Name: name, Scheme: "https"}
+		}
+		return h
+	}
 	if filter == "" || filter == hosts.GitHub {
-		if v := envFor(hosts.GitHub, OriginDefault); v != nil {
+		if v := envFor(known(hosts.GitHub), OriginDefault); v != nil {
 			addHost(hosts.GitHub).EnvToken = v
 		}
 	}
 	if filter != "" {
-		if v := envFor(filter, filterOrigin); v != nil {
+		if v := envFor(filterHost, filterOrigin); v != nil {
 			addHost(filter).EnvToken = v
 		}
 	}
 	for _, hs := range rep.Hosts {
 		if hs.EnvToken == nil {
-			hs.EnvToken = envFor(hs.Host, OriginConfig)
+			hs.EnvToken = envFor(known(hs.Host), OriginConfig)
 		}
 	}
 	sort.Slice(rep.Hosts, func(i, j int) bool { return rep.Hosts[i].Host < rep.Hosts[j].Host })
