@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"encoding/pem"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,22 @@ import (
 
 	"github.com/ghlogin/ghlogin/internal/emulator"
 )
+
+// startTLSEmulator serves a new emulator over https on loopback (the
+// emulator derives its URLs from the request) and returns it, its URL and
+// the SSL_CERT_FILE=… variable that makes ghlogin trust its certificate.
+func startTLSEmulator(t *testing.T, cfg emulator.Config) (*emulator.Server, string, string) {
+	t.Helper()
+	emu := emulator.New(cfg)
+	ts := httptest.NewTLSServer(emu)
+	t.Cleanup(ts.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})
+	if err := os.WriteFile(ca, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return emu, ts.URL, "SSL_CERT_FILE=" + ca
+}
 
 // emuHost is the host name ghlogin gives a started emulator ("127.0.0.1:PORT").
 func emuHost(srv *emulator.Server) string { return strings.TrimPrefix(srv.URL(), "http://") }
@@ -466,9 +484,12 @@ func TestStatusNoAccounts(t *testing.T) {
 func TestEnvTokensTakePrecedence(t *testing.T) {
 	const canary = "gho_ENVCANARY0123456789abcdefghijklmnopq"
 	const enterprise = "gho_ENTERPRISECANARY0123456789abcdefghij"
-	srv := startEmulator(t, emulator.Config{Interval: time.Second})
-	host := emuHost(srv)
+	// Enterprise tokens go only to https hosts: the emulator over TLS,
+	// trusted through SSL_CERT_FILE.
+	srv, srvURL, certEnv := startTLSEmulator(t, emulator.Config{Interval: time.Second})
+	host := strings.TrimPrefix(srvURL, "https://")
 	s := newSandbox(t)
+	s.env = s.with(certEnv)
 	octo := issueToken(t, srv, "octocat", "repo")
 
 	// github.com: GH_TOKEN, then GITHUB_TOKEN; no network, no account needed.
@@ -489,12 +510,12 @@ func TestEnvTokensTakePrecedence(t *testing.T) {
 	if r := s.runEnv(s.with("GH_ENTERPRISE_TOKEN="+enterprise), "", "token"); r.code != 4 || r.stdout != "" {
 		t.Errorf("GH_ENTERPRISE_TOKEN used for github.com: exit %d, stdout %q", r.code, r.stdout)
 	}
-	if r := s.runEnv(s.with("GH_TOKEN="+canary), "", "token", "--host", srv.URL()); r.code != 4 || r.stdout != "" {
+	if r := s.runEnv(s.with("GH_TOKEN="+canary), "", "token", "--host", srvURL); r.code != 4 || r.stdout != "" {
 		t.Errorf("GH_TOKEN used for %s: exit %d, stdout %q", host, r.code, r.stdout)
 	}
 
 	// login warns that the environment token shadows what it stores.
-	r := s.runEnv(s.with("GH_ENTERPRISE_TOKEN="+enterprise), octo+"\n", "login", "--with-token", "--host", srv.URL())
+	r := s.runEnv(s.with("GH_ENTERPRISE_TOKEN="+enterprise), octo+"\n", "login", "--with-token", "--host", srvURL)
 	if r.code != 0 {
 		t.Fatalf("login --with-token: exit %d\n%s", r.code, r.stderr)
 	}
@@ -562,9 +583,29 @@ func TestEnvTokensTakePrecedence(t *testing.T) {
 	}
 
 	// logout reminds that the environment token still applies.
-	r = s.runEnv(s.with("GH_ENTERPRISE_TOKEN="+enterprise), "", "logout", "--host", host)
+	r = s.runEnv(s.with("GH_ENTERPRISE_TOKEN="+enterprise), "", "logout", "--host", srvURL)
 	if r.code != 0 || !strings.Contains(r.stderr, "GH_ENTERPRISE_TOKEN is still set") {
 		t.Errorf("logout with GH_ENTERPRISE_TOKEN set: exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	// A plain-http host (the emulator on loopback) never gets an enterprise
+	// token: once the real server stops, any local user can bind its port.
+	plain := startEmulator(t, emulator.Config{Interval: time.Second})
+	plainTok := issueToken(t, plain, "octocat", "repo")
+	env := s.with("GH_ENTERPRISE_TOKEN="+enterprise, "GITHUB_ENTERPRISE_TOKEN="+enterprise)
+	r = s.runEnv(env, plainTok+"\n", "login", "--with-token", "--host", plain.URL())
+	if r.code != 0 || strings.Contains(r.stderr, "precedence") {
+		t.Errorf("login --with-token --host %s: exit %d; it must not say an enterprise token applies:\n%s", plain.URL(), r.code, r.stderr)
+	}
+	if r := s.runEnv(env, "", "token", "--host", plain.URL()); r.code != 0 || strings.TrimSpace(r.stdout) != plainTok {
+		t.Errorf("token --host %s with GH_ENTERPRISE_TOKEN set: exit %d; want the stored token, not the environment's", plain.URL(), r.code)
+	}
+	r = s.runEnv(env, "", "status", "--json", "--offline", "--host", plain.URL())
+	if h := parseAcctStatus(t, r.stdout).find(t, emuHost(plain)); h.EnvToken != nil {
+		t.Errorf("status says %s is used for the http host %s", *h.EnvToken, emuHost(plain))
+	}
+	if strings.Contains(r.stdout+r.stderr, enterprise) {
+		t.Fatal("status printed an environment token's value")
 	}
 }
 
