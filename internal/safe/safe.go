@@ -5,6 +5,10 @@
 // absolute, carries no user info or fragment, and uses https — or http on a
 // loopback address (RFC 8252 §8.3).
 //
+// JSON is Text's counterpart for a JSON document printed verbatim (it
+// escapes instead of removing), and HTTPClient and CheckRedirect are the one
+// redirect policy for every HTTP client.
+//
 // Every package that prints server text or accepts an endpoint URL goes
 // through here; none keeps a rule of its own.
 package safe
