@@ -797,8 +797,8 @@ func TestConfigSetGetListRoundTrip(t *testing.T) {
 
 	// The client secret is never shown by list.
 	const secret = "SECRETCANARY-0123456789"
-	if r := s.run("", "config", "set", "--host", h, "client_secret", secret); r.code != 0 {
-		t.Fatalf("config set client_secret: exit %d, stderr %q", r.code, r.stderr)
+	if r := s.run(secret+"\n", "config", "set", "--host", h, "client_secret", "-"); r.code != 0 {
+		t.Fatalf("config set client_secret -: exit %d, stderr %q", r.code, r.stderr)
 	}
 	r = s.run("", "config", "list", "--host", h)
 	if strings.Contains(r.stdout+r.stderr, secret) {

@@ -282,7 +282,7 @@ func TestGitFetchRefreshesExpiringToken(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := gitEmulator(t, appClients(tc.lifetime))
 			g := newGitEnv(t, true)
-			if r := g.run("", "config", "set", "--host", srv.URL(), "client_secret", emulator.AppClientSecret); r.code != 0 {
+			if r := g.run(emulator.AppClientSecret+"\n", "config", "set", "--host", srv.URL(), "client_secret", "-"); r.code != 0 {
 				t.Fatalf("config set client_secret: exit %d: %s", r.code, r.stderr)
 			}
 			g.loginAndSetup(srv, emulator.AppClientID)

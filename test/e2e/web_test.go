@@ -101,7 +101,7 @@ func TestWebLoginChromium(t *testing.T) {
 			b := newHeadlessBrowser(t, chromium)
 			env := s.with("GHLOGIN_BROWSER=" + b.Command)
 			if tc.viaConfig {
-				if r := s.run("", "config", "set", "--host", srv.URL(), "client_secret", emulator.DefaultClientSecret); r.code != 0 {
+				if r := s.run(emulator.DefaultClientSecret+"\n", "config", "set", "--host", srv.URL(), "client_secret", "-"); r.code != 0 {
 					t.Fatalf("config set exit %d: %s", r.code, r.stderr)
 				}
 			} else {

@@ -79,7 +79,14 @@ type result struct {
 // run runs one ghlogin command to completion (bounded by commandTimeout).
 func (g *ghlogin) run(t *testing.T, args ...string) result {
 	t.Helper()
+	return g.runIn(t, "", args...)
+}
+
+// runIn is run with stdin as the command's standard input.
+func (g *ghlogin) runIn(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
 	cmd := g.command(args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr syncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
@@ -141,6 +148,13 @@ func (g *ghlogin) configure(t *testing.T, settings map[string]string) {
 	}
 	keys := slices.Sorted(maps.Keys(all))
 	for _, k := range keys {
+		if k == "client_secret" {
+			// A secret is never an argument: it comes on standard input.
+			if r := g.runIn(t, all[k]+"\n", "config", "set", "--host", g.prov.HostArg, k, "-"); r.Code != 0 {
+				t.Fatalf("config set %s -: exit %d\n%s", k, r.Code, r.Stderr)
+			}
+			continue
+		}
 		g.mustRun(t, "config", "set", "--host", g.prov.HostArg, k, all[k])
 	}
 	list := g.mustRun(t, "config", "list", "--host", g.prov.HostArg).Stdout
