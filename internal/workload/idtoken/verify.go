@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -119,10 +120,17 @@ func Verify(ctx context.Context, token string, opts VerifyOptions) (*Verified, e
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	// go-oidc fetches discovery and the JWKS with the client in ctx; it is
-	// under the one redirect policy like every client ghlogin makes.
-	ctx = oidc.ClientContext(ctx, httpClient(opts.HTTPClient))
+	// under the one redirect policy like every client ghlogin makes. go-oidc
+	// keeps only the text of a JWKS failure, so the refusal is also noted
+	// here, to be returned as a typed error.
+	var refused redirectNote
+	ctx = oidc.ClientContext(ctx, refused.client(opts.HTTPClient))
 
 	provider, err := oidc.NewProvider(ctx, issuer)
+	if re := refused.get(); err != nil && re != nil {
+		return nil, &VerifyError{Reason: ReasonDiscovery, Issuer: issuer, Message: "could not read " + strings.TrimSuffix(issuer, "/") +
+			"/.well-known/openid-configuration: " + re.Error(), Err: re}
+	}
 	if err != nil {
 		var mm *oidc.IssuerMismatchError
 		msg := "could not read " + strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration: " + sanitize(oauth.StripURL(err).Error(), token) +
@@ -139,6 +147,9 @@ func Verify(ctx context.Context, token string, opts VerifyOptions) (*Verified, e
 		Now:               opts.clock().Now,
 	})
 	idt, err := verifier.Verify(ctx, token)
+	if re := refused.get(); err != nil && re != nil {
+		return nil, &VerifyError{Reason: ReasonKeys, Issuer: issuer, Message: "could not fetch the issuer's signing keys (jwks_uri): " + re.Error(), Err: re}
+	}
 	if err != nil {
 		return nil, classify(err, d, issuer, opts, token)
 	}
@@ -243,4 +254,34 @@ func quoteList(ss []string) string {
 		q[i] = quote(s)
 	}
 	return strings.Join(q, ", ")
+}
+
+// redirectNote is an HTTP client under safe's redirect policy that also
+// remembers the last redirect the policy refused.
+type redirectNote struct {
+	mu  sync.Mutex
+	err *safe.RedirectError
+}
+
+// client returns httpClient(hc) with the policy's refusals noted.
+func (n *redirectNote) client(hc *http.Client) *http.Client {
+	c := httpClient(hc)
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		err := safe.CheckRedirect(req, via)
+		var re *safe.RedirectError
+		if errors.As(err, &re) {
+			n.mu.Lock()
+			n.err = re
+			n.mu.Unlock()
+		}
+		return err
+	}
+	return c
+}
+
+// get returns the last refused redirect, or nil.
+func (n *redirectNote) get() *safe.RedirectError {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.err
 }
