@@ -3,6 +3,7 @@ package idtoken
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -62,13 +63,20 @@ func (g *GCE) Token(ctx context.Context, req Request) (string, error) {
 
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	hc := httpClient(g.HTTPClient)
+	// The metadata library reads the body of the last response even when
+	// the client refused its redirect (Go closes it), and reports that read
+	// instead: the refusal is noted here to be reported as itself.
+	var refused redirectNote
+	hc := refused.client(g.HTTPClient)
 	rec := &statusRecorder{base: hc.Transport}
 	recorded := *hc
 	recorded.Transport = rec
 	client := metadata.NewWithOptions(&metadata.Options{Client: &recorded})
 
 	tok, err := client.GetWithContext(ctx, identityPath+"?"+q.Encode())
+	if re := refused.get(); err != nil && re != nil {
+		return "", fmt.Errorf("%s: %w", SourceGCE, re)
+	}
 	if err != nil {
 		return "", gceError(err, host, rec.last())
 	}
