@@ -128,8 +128,7 @@ func Verify(ctx context.Context, token string, opts VerifyOptions) (*Verified, e
 
 	provider, err := oidc.NewProvider(ctx, issuer)
 	if re := refused.get(); err != nil && re != nil {
-		return nil, &VerifyError{Reason: ReasonDiscovery, Issuer: issuer, Message: "could not read " + strings.TrimSuffix(issuer, "/") +
-			"/.well-known/openid-configuration: " + re.Error(), Err: re}
+		return nil, &VerifyError{Reason: ReasonDiscovery, Issuer: issuer, Message: "could not read the issuer's discovery document: " + re.Error(), Err: re}
 	}
 	if err != nil {
 		var mm *oidc.IssuerMismatchError
