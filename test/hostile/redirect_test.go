@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/emulator"
+	"github.com/ghlogin/ghlogin/internal/emulator/workload"
 )
 
 // Secrets the runs hand ghlogin; none may reach the output or a collector.
@@ -109,7 +110,7 @@ func storeExpiring(t *testing.T, s *sandbox, h *hostile) {
 func actionsEnv(s *sandbox, h *hostile, extra ...string) []string {
 	return s.with(append([]string{
 		"ACTIONS_ID_TOKEN_REQUEST_URL=" + h.url + actionsPath + "p1/jobs/j1/idtoken?api-version=2.0",
-		"ACTIONS_ID_TOKEN_REQUEST_TOKEN=" + emulator.WorkloadRequestToken,
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN=" + workload.DefaultActionsRequestToken,
 	}, extra...)...)
 }
 
@@ -150,13 +151,13 @@ var endpoints = []endpoint{
 			return s.run(actionsEnv(s, h), "", "oidc", "exchange", "--provider", wifProvider, "--source", "github-actions",
 				"--sts-url", h.url+stsPath, "--iamcredentials-url", h.url)
 		}},
-	{name: "IAM generateAccessToken", path: iamPath + emulator.DefaultServiceAccount + ":generateAccessToken",
+	{name: "IAM generateAccessToken", path: iamPath + workload.DefaultServiceAccount + ":generateAccessToken",
 		match: func(r *http.Request, _ url.Values) bool {
 			return r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, iamPath)
 		},
 		run: func(t *testing.T, s *sandbox, h *hostile) result {
 			return s.run(actionsEnv(s, h), "", "oidc", "exchange", "--provider", wifProvider, "--source", "github-actions",
-				"--sts-url", h.url+stsPath, "--iamcredentials-url", h.url, "--service-account", emulator.DefaultServiceAccount)
+				"--sts-url", h.url+stsPath, "--iamcredentials-url", h.url, "--service-account", workload.DefaultServiceAccount)
 		}},
 }
 
@@ -214,7 +215,7 @@ func TestSecretRequestsNeverFollowRedirects(t *testing.T) {
 						if !strings.Contains(r.stderr, "(check that URL") {
 							t.Errorf("%s: stderr does not say what to check:\n%s", name, r.stderr)
 						}
-						for _, secret := range []string{canaryToken, canaryRefresh, emulator.DefaultClientSecret, emulator.WorkloadRequestToken} {
+						for _, secret := range []string{canaryToken, canaryRefresh, emulator.DefaultClientSecret, workload.DefaultActionsRequestToken} {
 							if strings.Contains(r.stdout+r.stderr, secret) {
 								t.Errorf("%s: the output holds a secret", name)
 							}

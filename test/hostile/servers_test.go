@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/emulator"
+	"github.com/ghlogin/ghlogin/internal/emulator/workload"
 )
 
 // collector is a server that must receive nothing: it counts every request
@@ -103,7 +104,7 @@ func newHostile(t *testing.T, tlsOn bool, cfg emulator.Config) *hostile {
 // polls, approval at the first timely poll, web logins approved at once, and
 // the workload fakes.
 func emulatorConfig() emulator.Config {
-	return emulator.Config{Interval: time.Second, AutoApproveAfter: 1, AutoApproveWeb: true, Workload: &emulator.WorkloadConfig{}}
+	return emulator.Config{Interval: time.Second, AutoApproveAfter: 1, AutoApproveWeb: true, Workload: &workload.Config{}}
 }
 
 func (h *hostile) serve(w http.ResponseWriter, r *http.Request) {

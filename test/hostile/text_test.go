@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ghlogin/ghlogin/internal/emulator"
+	"github.com/ghlogin/ghlogin/internal/emulator/workload"
 )
 
 // evil is server text that would take over a terminal printed raw: OSC 52
@@ -249,13 +250,13 @@ func TestServerTextNeverReachesTheTerminalRaw(t *testing.T) {
 		})
 		s := newSandbox(t)
 		r := s.run(actionsEnv(s, h), "", "oidc", "exchange", "--provider", wifProvider, "--source", "github-actions",
-			"--sts-url", h.url+stsPath, "--iamcredentials-url", h.url, "--service-account", emulator.DefaultServiceAccount)
+			"--sts-url", h.url+stsPath, "--iamcredentials-url", h.url, "--service-account", workload.DefaultServiceAccount)
 		checkOutput(t, "iam", r, "iam "+shown)
 	})
 	t.Run("verified and decoded claims", func(t *testing.T) {
 		t.Parallel()
 		cfg := emulatorConfig()
-		cfg.Workload = &emulator.WorkloadConfig{ActionsClaims: map[string]any{"sub": "repo:" + evil, "repository": evil}}
+		cfg.Workload = &workload.Config{ActionsClaims: map[string]any{"sub": "repo:" + evil, "repository": evil}}
 		h := newHostile(t, false, cfg)
 		s := newSandbox(t)
 		r := s.run(actionsEnv(s, h), "", "oidc", "token", "--source", "github-actions", "--verify", "--audience", "aud"+evil)
