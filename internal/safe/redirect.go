@@ -97,7 +97,8 @@ func CheckRedirect(req *http.Request, via []*http.Request) error {
 	if req.Response != nil {
 		e.Status = req.Response.StatusCode
 	}
-	if !strings.EqualFold(req.URL.Scheme, first.URL.Scheme) {
+	schemeChanged := !strings.EqualFold(req.URL.Scheme, first.URL.Scheme)
+	if schemeChanged {
 		e.LocationScheme = req.URL.Scheme
 	}
 	for _, r := range via {
@@ -106,7 +107,7 @@ func CheckRedirect(req *http.Request, via []*http.Request) error {
 			return e
 		}
 	}
-	if e.LocationScheme != "" || !sameHostPort(req.URL, first.URL) {
+	if schemeChanged || !sameHostPort(req.URL, first.URL) {
 		return e
 	}
 	if len(via) >= MaxRedirects {
