@@ -9,6 +9,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/oauth"
 )
 
 // DefaultScopes are the scopes requested when a host sets none.
@@ -311,10 +312,8 @@ func ParseScopes(s string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	for _, f := range fields {
-		for _, r := range f {
-			if !(r == 0x21 || r >= 0x23 && r <= 0x5b || r >= 0x5d && r <= 0x7e) {
-				return nil, fmt.Errorf("scope %q holds a character scopes may not contain", f)
-			}
+		if !oauth.IsScopeToken(f) {
+			return nil, fmt.Errorf("scope %q holds a character scopes may not contain", f)
 		}
 		if !seen[f] {
 			seen[f] = true
