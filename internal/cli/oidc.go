@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/workload/credconfig"
 	"github.com/ghlogin/ghlogin/internal/workload/federation"
 	"github.com/ghlogin/ghlogin/internal/workload/idtoken"
@@ -46,13 +47,11 @@ func (a *app) oidcCmd() *cobra.Command {
 	return cmd
 }
 
-// workloadHTTP is the HTTP client for the workload commands; the packages
-// add their own per-request timeouts.
+// workloadHTTP is the HTTP client for the workload commands, under the one
+// redirect policy (it reaches go-oidc through oidc.ClientContext and the
+// metadata library too); the packages add their own per-request timeouts.
 func (a *app) workloadHTTP() *http.Client {
-	if a.env.HTTPClient != nil {
-		return a.env.HTTPClient
-	}
-	return &http.Client{Timeout: 30 * time.Second}
+	return safe.HTTPClient(a.env.HTTPClient, 30*time.Second)
 }
 
 // checkSource validates --source.

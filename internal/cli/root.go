@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/session"
 	"github.com/ghlogin/ghlogin/ui"
 )
@@ -84,7 +85,7 @@ func newApp(env *Env) *app {
 func newSession(env *Env, getenv func(string) string) *session.Session {
 	s := &session.Session{
 		Getenv:     getenv,
-		HTTPClient: env.HTTPClient,
+		HTTPClient: safe.HTTPClient(env.HTTPClient, 60*time.Second),
 		Clock:      env.Clock,
 		UserAgent:  "ghlogin/" + Version,
 		Keyring:    env.Keyring,
