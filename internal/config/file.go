@@ -55,6 +55,9 @@ type ParseError struct {
 	Path   string
 	Reason string
 	Err    error
+	// Host and Key name the setting at fault when a value was refused
+	// (Host is "" for a global setting); both are "" otherwise.
+	Host, Key string
 }
 
 // Error says what went wrong and what to do.
@@ -182,7 +185,7 @@ func (f *File) check(path string) error {
 		if v := s.get(scope{file: f}); v != "" {
 			scratch := *f
 			if err := s.apply(scope{file: &scratch}, v); err != nil {
-				return &ParseError{Path: path, Reason: err.Error(), Err: err}
+				return &ParseError{Path: path, Reason: err.Error(), Err: err, Key: s.Name}
 			}
 		}
 	}
@@ -202,7 +205,7 @@ func (f *File) check(path string) error {
 			}
 			scratch := *h
 			if err := s.apply(f.scope(hp, &scratch), v); err != nil {
-				return &ParseError{Path: path, Reason: fmt.Sprintf("[hosts.%q] %s", name, err), Err: err}
+				return &ParseError{Path: path, Reason: fmt.Sprintf("[hosts.%q] %s", name, err), Err: err, Host: name, Key: s.Name}
 			}
 		}
 	}

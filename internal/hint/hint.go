@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/ghlogin/ghlogin/deviceflow"
+	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
 	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/oauth"
@@ -163,6 +164,18 @@ func sentence(err error) (string, bool) {
 		}
 	case *githubapi.LoginFieldError:
 		step = " (check the host's userinfo_url and login_field settings)"
+	case *config.ParseError:
+		if e.Key != "" {
+			value := "VALUE"
+			if k, err := config.LookupKey(e.Key); err == nil && k.Secret {
+				value = "-"
+			}
+			where := ""
+			if e.Host != "" {
+				where = "--host " + e.Host + " "
+			}
+			step = "; to change the setting, run: ghlogin config set " + where + e.Key + " " + value
+		}
 	case *safe.RedirectError:
 		switch {
 		case e.TooMany:

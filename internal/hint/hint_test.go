@@ -12,6 +12,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/ghlogin/ghlogin/deviceflow"
+	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
 	"github.com/ghlogin/ghlogin/internal/refresh"
 	"github.com/ghlogin/ghlogin/internal/safe"
@@ -94,6 +95,12 @@ func TestSentences(t *testing.T) {
 			"the server rejected the token (HTTP 401): it was revoked or has expired; log in again with: ghlogin login"},
 		{&githubapi.LoginFieldError{Field: "preferred_username", Err: &oauth.HTTPError{StatusCode: 200, Detail: `the user info reply has no usable "preferred_username" field`}},
 			`the server answered HTTP 200 OK: the user info reply has no usable "preferred_username" field (check the host's userinfo_url and login_field settings)`},
+
+		// config
+		{&config.ParseError{Path: "/c/config.toml", Reason: `[hosts."ghe.example.com"] invalid value "digest" for client_auth: use body or basic`, Host: "ghe.example.com", Key: "client_auth"},
+			`the config file /c/config.toml cannot be read: [hosts."ghe.example.com"] invalid value "digest" for client_auth: use body or basic; fix it (or move it away to start afresh); to change the setting, run: ghlogin config set --host ghe.example.com client_auth VALUE`},
+		{&config.ParseError{Path: "/c/config.toml", Reason: "invalid value for client_secret: bad", Host: "github.com", Key: "client_secret"},
+			`the config file /c/config.toml cannot be read: invalid value for client_secret: bad; fix it (or move it away to start afresh); to change the setting, run: ghlogin config set --host github.com client_secret -`},
 
 		// safe
 		{&safe.RedirectError{Endpoint: "https://ghe.example.com/login/oauth/access_token", LocationHost: "collector.example", Status: 307, Secret: true},
