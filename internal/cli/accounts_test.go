@@ -128,6 +128,7 @@ func TestToken(t *testing.T) {
 	}
 	octo := h.loginWithToken("octocat")
 	hubot := h.loginWithToken("hubot")
+	tlsURL := h.startTLS()
 	for _, tc := range []struct {
 		name string
 		env  map[string]string
@@ -141,7 +142,8 @@ func TestToken(t *testing.T) {
 		{"unknown user", nil, []string{"--host", h.srv.URL, "--user", "nobody"}, "", ExitAuth},
 		{"GH_TOKEN for github.com", map[string]string{"GH_TOKEN": "gho_env"}, nil, "gho_env", 0},
 		{"GH_TOKEN not for others", map[string]string{"GH_TOKEN": "gho_env"}, []string{"--host", h.srv.URL}, hubot, 0},
-		{"enterprise token for the named host", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, []string{"--host", h.srv.URL}, "gho_ent", 0},
+		{"enterprise token for the named https host", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, []string{"--host", tlsURL}, "gho_ent", 0},
+		{"enterprise token never for a plain-http host", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, []string{"--host", h.srv.URL}, hubot, 0},
 		{"--user wins over the environment", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, []string{"--host", h.srv.URL, "--user", "octocat"}, octo, 0},
 		{"enterprise token not for github.com", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, nil, "", ExitAuth},
 		{"bad store", map[string]string{"GHLOGIN_STORE": "vault"}, nil, "", ExitUsage},
@@ -216,12 +218,24 @@ func TestLogoutAndSwitch(t *testing.T) {
 	if r := h.run("", "switch", "--host", h.srv.URL, "--user", "nobody"); r.code != ExitAuth {
 		t.Fatalf("switch to nobody: exit %d", r.code)
 	}
+	// The enterprise token never applies to a plain-http host: no note.
 	h.vars["GH_ENTERPRISE_TOKEN"] = "gho_ent"
 	r = h.run("", "logout", "--host", h.srv.URL)
-	want := "Logged out of " + h.host + " as hubot\nActive account for " + h.host + " is now octocat\n" +
-		"note: GH_ENTERPRISE_TOKEN is still set and is still used for " + h.host + "\n"
+	want := "Logged out of " + h.host + " as hubot\nActive account for " + h.host + " is now octocat\n"
 	if r.code != 0 || r.stderr != want {
 		t.Fatalf("logout: exit %d %q", r.code, r.stderr)
+	}
+	// Over https it does, and logout says so.
+	tlsURL := h.startTLS()
+	tlsHost := strings.TrimPrefix(tlsURL, "https://")
+	tok := h.token(emulator.DefaultClientID, "hubot", "repo").AccessToken
+	if r := h.run(tok+"\n", "login", "--with-token", "--host", tlsURL, "--store", "file"); r.code != 0 {
+		t.Fatalf("login over https: exit %d %q", r.code, r.stderr)
+	}
+	r = h.run("", "logout", "--host", tlsURL)
+	want = "Logged out of " + tlsHost + " as hubot\nnote: GH_ENTERPRISE_TOKEN is still set and is still used for " + tlsHost + "\n"
+	if r.code != 0 || r.stderr != want {
+		t.Fatalf("logout over https: exit %d %q", r.code, r.stderr)
 	}
 	delete(h.vars, "GH_ENTERPRISE_TOKEN")
 	if r := h.run("", "logout", "--host", h.srv.URL, "--user", "octocat"); r.code != 0 || strings.Contains(r.stderr, "Active account") {

@@ -13,6 +13,11 @@ func TestGitCredential(t *testing.T) {
 	octo := h.loginWithToken("octocat")
 	hubot := h.loginWithToken("hubot")
 	req := "protocol=http\nhost=" + h.host + "\n"
+	tlsURL := h.startTLS()
+	tlsHost := strings.TrimPrefix(tlsURL, "https://")
+	if r := h.run(octo+"\n", "login", "--with-token", "--host", tlsURL, "--store", "file"); r.code != 0 {
+		t.Fatalf("login over https: exit %d %q", r.code, r.stderr)
+	}
 	for _, tc := range []struct {
 		name, in string
 		env      map[string]string
@@ -20,7 +25,8 @@ func TestGitCredential(t *testing.T) {
 	}{
 		{"active account", req + "\n", nil, "username=hubot\npassword=" + hubot + "\n"},
 		{"named account", req + "username=octocat\n\n", nil, "username=octocat\npassword=" + octo + "\n"},
-		{"a known host gets the enterprise token", req + "\n", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, "username=x-access-token\npassword=gho_ent\n"},
+		{"a plain-http host never gets the enterprise token", req + "\n", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, "username=hubot\npassword=" + hubot + "\n"},
+		{"a known https host gets the enterprise token", "protocol=https\nhost=" + tlsHost + "\n\n", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, "username=x-access-token\npassword=gho_ent\n"},
 		{"a host ghlogin does not know gets nothing", "protocol=https\nhost=unknown.example.com\n\n", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, ""},
 		{"github.com gets GH_TOKEN", "protocol=https\nhost=github.com\n\n", map[string]string{"GH_TOKEN": "gho_env"}, "username=x-access-token\npassword=gho_env\n"},
 		{"http to a host not recorded as http", "protocol=http\nhost=127.0.0.1:9\n\n", nil, ""},

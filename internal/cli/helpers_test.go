@@ -36,6 +36,9 @@ type harness struct {
 	emu  *emulator.Server
 	srv  *httptest.Server
 	host string // the emulator as git names it: 127.0.0.1:PORT
+	// tlsSrv is the same emulator over https, once startTLS has run (an
+	// enterprise token goes only to an https host).
+	tlsSrv *httptest.Server
 	// opened records the URLs the opener was asked to open.
 	mu     sync.Mutex
 	opened []string
@@ -69,15 +72,29 @@ func newHarness(t *testing.T, cfg emulator.Config) *harness {
 	return h
 }
 
+// startTLS serves the emulator over https too and returns that URL; the
+// runs' HTTP client trusts its certificate.
+func (h *harness) startTLS() string {
+	h.t.Helper()
+	h.tlsSrv = httptest.NewTLSServer(h.emu)
+	h.t.Cleanup(h.tlsSrv.Close)
+	return h.tlsSrv.URL
+}
+
 // env returns a fresh Env for one run.
 func (h *harness) env(stdin string) (*Env, *bytes.Buffer, *bytes.Buffer) {
 	var out, errb bytes.Buffer
+	hc := &http.Client{Timeout: 10 * time.Second}
+	if h.tlsSrv != nil {
+		hc = h.tlsSrv.Client()
+		hc.Timeout = 10 * time.Second
+	}
 	return &Env{
 		Stdin:      strings.NewReader(stdin),
 		Stdout:     &out,
 		Stderr:     &errb,
 		Getenv:     func(k string) string { return h.vars[k] },
-		HTTPClient: &http.Client{Timeout: 10 * time.Second},
+		HTTPClient: hc,
 		Keyring:    h.kr,
 		Opener:     opener.Func(h.open),
 		Clock:      h.clk,

@@ -106,8 +106,9 @@ func TestLoginWithToken(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
+	// A plain-http host never gets the enterprise token: no warning.
 	if !strings.Contains(r.stderr, "Logged in to "+h.host+" as hubot (token kept in the file store)") ||
-		!strings.Contains(r.stderr, "GH_ENTERPRISE_TOKEN is set") {
+		strings.Contains(r.stderr, "GH_ENTERPRISE_TOKEN") {
 		t.Errorf("stderr %q", r.stderr)
 	}
 	r.noToken(t, tok, "gho_enterprise_canary")
@@ -115,6 +116,14 @@ func TestLoginWithToken(t *testing.T) {
 	if hc := cfg.Hosts[h.host]; hc.Protocol != "http" || hc.APIURL != h.srv.URL+"/api/v3" || hc.Accounts["hubot"] == nil {
 		t.Errorf("host %+v", hc)
 	}
+	// Over https the enterprise token applies, and login warns that it
+	// shadows what it stores.
+	tlsURL := h.startTLS()
+	r = h.run(tok+"\n", "login", "--with-token", "--host", tlsURL, "--store", "file")
+	if r.code != 0 || !strings.Contains(r.stderr, "GH_ENTERPRISE_TOKEN is set") {
+		t.Errorf("login over https: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r.noToken(t, tok, "gho_enterprise_canary")
 
 	for _, tc := range []struct {
 		name, stdin string
@@ -169,7 +178,9 @@ func TestLoginEarlyErrors(t *testing.T) {
 	st := h.store()
 	st.UpdateConfig(func(f *config.File) error { f.Hosts["ghe.example.com"].ClientAuth = "digest"; return nil })
 	r = h.run("", "login", "--host", "ghe.example.com", "--client-id", "x")
-	if r.code != ExitFailure || !strings.Contains(r.stderr, "ghlogin config set --host ghe.example.com client_auth body") {
+	// It is refused when the file is read, naming the file, the key and the fix.
+	if r.code != ExitFailure || !strings.Contains(r.stderr, `invalid value "digest" for client_auth`) ||
+		!strings.Contains(r.stderr, "ghlogin config set --host ghe.example.com client_auth VALUE") {
 		t.Errorf("bad client_auth setting: exit %d, %q", r.code, r.stderr)
 	}
 }
