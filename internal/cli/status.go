@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/session"
 	"github.com/ghlogin/ghlogin/store"
 )
@@ -80,14 +81,15 @@ var stateMarks = map[string]string{
 	session.StateUnchecked:   "-",
 }
 
-// printStatus renders a status report for people.
+// printStatus renders a status report for people. What came from a server
+// or the config file (logins, scopes, messages) goes through safe.Text.
 func printStatus(e *Env, rep *session.StatusReport) {
 	w := e.Stdout
 	for i, h := range rep.Hosts {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintln(w, h.Host)
+		fmt.Fprintln(w, safe.Text(h.Host))
 		if h.EnvToken != nil {
 			fmt.Fprintf(w, "  ! %s is set: it is used instead of any stored token\n", *h.EnvToken)
 		}
@@ -96,9 +98,9 @@ func printStatus(e *Env, rep *session.StatusReport) {
 			if ac.Active {
 				active = " (active)"
 			}
-			fmt.Fprintf(w, "  %s %s%s\n", stateMarks[ac.State], ac.Login, active)
-			fmt.Fprintf(w, "      store: %s\n", ac.Store)
-			scopes := strings.Join(ac.Scopes, ", ")
+			fmt.Fprintf(w, "  %s %s%s\n", stateMarks[ac.State], safe.Text(ac.Login), active)
+			fmt.Fprintf(w, "      store: %s\n", safe.Text(ac.Store))
+			scopes := safe.Text(strings.Join(ac.Scopes, ", "))
 			if scopes == "" {
 				scopes = "none"
 			}
@@ -108,7 +110,7 @@ func printStatus(e *Env, rep *session.StatusReport) {
 			}
 			state := ac.State
 			if ac.Error != "" {
-				state += ": " + ac.Error
+				state += ": " + safe.Text(ac.Error)
 			}
 			fmt.Fprintf(w, "      token: %s\n", state)
 		}

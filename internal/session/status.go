@@ -11,6 +11,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
 	"github.com/ghlogin/ghlogin/internal/hosts"
+	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
 )
 
@@ -144,10 +145,7 @@ func (s *Session) Status(ctx context.Context, host string, offline bool) (*Statu
 	results := make([]AccountStatus, len(accts))
 	var wg sync.WaitGroup
 	for i, ac := range accts {
-		results[i] = AccountStatus{Login: ac.Login, Active: ac.Active, Store: ac.Store, Scopes: ac.Scopes, TokenType: ac.TokenType, State: StateUnchecked}
-		if results[i].Scopes == nil {
-			results[i].Scopes = []string{}
-		}
+		results[i] = AccountStatus{Login: ac.Login, Active: ac.Active, Store: ac.Store, Scopes: scopeTokens(ac.Scopes), TokenType: ac.TokenType, State: StateUnchecked}
 		if !ac.ExpiresAt.IsZero() {
 			t := ac.ExpiresAt
 			results[i].ExpiresAt = &t
@@ -194,4 +192,17 @@ func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config
 		return StateInvalid, fmt.Sprintf("revoked or expired (HTTP 401); run: ghlogin login --host %s", ac.Host)
 	}
 	return StateUnreachable, s.describe(err)
+}
+
+// scopeTokens keeps the scopes that are scope-tokens (RFC 6749 §3.3), never
+// nil: the index was written from server replies and may have been edited
+// by hand since.
+func scopeTokens(scopes []string) []string {
+	out := []string{}
+	for _, sc := range scopes {
+		if oauth.IsScopeToken(sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
 }
