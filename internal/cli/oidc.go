@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -131,8 +132,9 @@ func (a *app) oidcTokenCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				// The claims are the issuer's text: safe.Text before the terminal.
 				fmt.Fprintf(a.env.Stderr, "Verified: signed by %s for %s, subject %s, expires %s\n",
-					verified.Issuer, strings.Join(verified.Audience, ", "), verified.Subject,
+					safe.Text(verified.Issuer), safe.Text(strings.Join(verified.Audience, ", ")), safe.Text(verified.Subject),
 					verified.Expiry.UTC().Format(time.RFC3339))
 			}
 			if !decode {
@@ -165,11 +167,18 @@ func (a *app) oidcTokenCmd() *cobra.Command {
 	return cmd
 }
 
-// writeJSON writes v as indented JSON and a newline.
+// writeJSON writes v as indented JSON and a newline. What a server chose
+// (a token's claims, scopes, logins) is kept verbatim but with the
+// characters a terminal could act on escaped (safe.JSON).
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(safe.JSON(buf.Bytes()))
+	return err
 }
 
 // endpointFlags are the overridable Google endpoints.
