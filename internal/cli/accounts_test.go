@@ -283,3 +283,30 @@ func TestConfigCommands(t *testing.T) {
 		t.Errorf("login with the configured client ID: %v %q", ev, h2.stderr)
 	}
 }
+
+// A client secret is never a command-line value: "-" reads it from
+// standard input (hidden on a terminal; test/hostile types one into tmux).
+func TestConfigClientSecretFromStdin(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	const secret = "CLIENTSECRETCANARY0123456789"
+	r := h.run("", "config", "set", "--host", "ghe.example.com", "client_secret", secret)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "run: ghlogin config set --host ghe.example.com client_secret - and type it, or pipe it in") ||
+		strings.Contains(r.stderr, secret) {
+		t.Fatalf("a value on the command line: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := h.run("", "config", "get", "--host", "ghe.example.com", "client_secret"); r.stdout != "\n" {
+		t.Fatalf("the refused secret was stored: %q", r.stdout)
+	}
+	if r := h.run(secret+"\n", "config", "set", "--host", "ghe.example.com", "client_secret", "-"); r.code != 0 || r.stdout+r.stderr != "" {
+		t.Fatalf("client_secret -: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := h.run("", "config", "get", "--host", "ghe.example.com", "client_secret"); r.stdout != secret+"\n" {
+		t.Fatalf("config get = %q", r.stdout)
+	}
+	if r := h.run("", "config", "set", "--host", "ghe.example.com", "client_secret", "-"); r.code != ExitUsage || !strings.Contains(r.stderr, "no client_secret on standard input") {
+		t.Fatalf("empty stdin: exit %d %q", r.code, r.stderr)
+	}
+	if r := h.run("", "config", "set", "--host", "ghe.example.com", "client_secret", ""); r.code != 0 {
+		t.Fatalf("unset: exit %d %q", r.code, r.stderr)
+	}
+}

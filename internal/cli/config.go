@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/session"
@@ -54,8 +59,11 @@ func newConfigCmd(a *app, runF func(*configOptions) error) *cobra.Command {
 	set := &cobra.Command{
 		Use:   "set KEY VALUE",
 		Short: "Change a setting",
-		Args:  exactArgs(2),
-		RunE:  run("set"),
+		Long: "Change a setting; an empty VALUE removes it. A secret (client_secret) is never taken\n" +
+			"on the command line, where shell history and ps would keep it: give - as the VALUE and\n" +
+			"type it (it is not shown) or pipe it in, e.g. ghlogin config set client_secret - < secret.txt",
+		Args: exactArgs(2),
+		RunE: run("set"),
 	}
 	list := &cobra.Command{
 		Use:   "list",
@@ -73,6 +81,20 @@ func newConfigCmd(a *app, runF func(*configOptions) error) *cobra.Command {
 // runConfig reads or changes a setting through the session.
 func runConfig(o *configOptions) error {
 	if o.Action == "set" {
+		if k, err := config.LookupKey(o.Key); err == nil && k.Secret && o.Value != "" {
+			if o.Value != "-" {
+				host := ""
+				if o.Host != "" {
+					host = "--host " + o.Host + " "
+				}
+				return usagef("%s is not taken on the command line (shell history and ps would keep it); run: ghlogin config set %s%s - and type it, or pipe it in", k.Name, host, k.Name)
+			}
+			v, err := readSecret(o.IO, k.Name)
+			if err != nil {
+				return err
+			}
+			o.Value = v
+		}
 		return o.Session.SetSetting(o.Host, o.Key, o.Value)
 	}
 	f, name, err := o.Session.Settings(o.Host)
@@ -96,4 +118,33 @@ func runConfig(o *configOptions) error {
 		fmt.Fprintf(w, "%s=%s\n", kv.Key, kv.Value)
 	}
 	return nil
+}
+
+// maxSecretBytes bounds a secret read from standard input.
+const maxSecretBytes = 4 << 10
+
+// readSecret reads the value of the secret setting key from standard input:
+// without echo on a terminal (golang.org/x/term), else its first line.
+func readSecret(e *Env, key string) (string, error) {
+	var v string
+	if f, ok := e.Stdin.(*os.File); ok && e.StdinTTY {
+		fmt.Fprintf(e.Stderr, "Paste the %s and press Enter (it is not shown): ", key)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.Stderr)
+		if err != nil {
+			return "", fmt.Errorf("reading the %s from the terminal: %w", key, err)
+		}
+		v = string(b)
+	} else {
+		line, err := bufio.NewReader(io.LimitReader(e.Stdin, maxSecretBytes)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("reading the %s from standard input: %w", key, err)
+		}
+		v = line
+	}
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", usagef("no %s on standard input; type it, or pipe it in, e.g. ghlogin config set %s - < secret.txt", key, key)
+	}
+	return v, nil
 }
