@@ -35,10 +35,24 @@ type Backend interface {
 	Probe(ctx context.Context) error
 }
 
+// volatile is a Backend that forgets its secrets on its own (the kernel
+// keyring after a restart or idle expiry): a secret missing from it is
+// "gone", not "removed outside ghlogin".
+type volatile interface {
+	Volatile() bool
+}
+
+// isVolatile reports whether b forgets its secrets on its own.
+func isVolatile(b Backend) bool {
+	v, ok := b.(volatile)
+	return ok && v.Volatile()
+}
+
 // places are the backends as messages name them; a backend missing here is
 // "the NAME store".
 var places = map[string]string{
 	BackendKeyring: "OS keyring",
+	BackendKernel:  "kernel keyring",
 	BackendFile:    "credentials file",
 }
 

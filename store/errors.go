@@ -24,6 +24,10 @@ type NotLoggedInError struct {
 	Store string
 	// Invalid says why the token was removed (see Store.Invalidate).
 	Invalid string
+	// Gone is set when Store is a backend that keeps secrets in memory
+	// only (the kernel keyring) and the secret is missing: the machine
+	// restarted, or the keyring expired after going unused.
+	Gone bool
 }
 
 // Error says what is missing.
@@ -31,6 +35,8 @@ func (e *NotLoggedInError) Error() string {
 	switch {
 	case e.Invalid != "":
 		return fmt.Sprintf("the token for %s on %s was removed because %s", e.Login, e.Host, e.Invalid)
+	case e.Gone:
+		return fmt.Sprintf("the login for %s on %s was kept in memory and is gone (the machine restarted or it expired)", e.Login, e.Host)
 	case e.Store != "":
 		return fmt.Sprintf("the token for %s on %s is missing from the %s (removed outside ghlogin?)", e.Login, e.Host, place(e.Store))
 	case e.Login != "":

@@ -32,17 +32,35 @@ type Keyring interface {
 }
 
 // OSKeyring is the operating system's keyring (macOS Keychain, Windows
-// Credential Manager, Secret Service on Linux) through go-keyring.
+// Credential Manager, Secret Service on Linux) through go-keyring. Every
+// call first checks, with CheckSecretService, that a Secret Service is
+// there: go-keyring is never called where it would start a D-Bus daemon,
+// and the error then is a *NoKeyringServiceError.
 type OSKeyring struct{}
 
 // Get reads a secret.
-func (OSKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (OSKeyring) Get(service, user string) (string, error) {
+	if err := CheckSecretService(context.Background()); err != nil {
+		return "", err
+	}
+	return keyring.Get(service, user)
+}
 
 // Set writes (or replaces) a secret.
-func (OSKeyring) Set(service, user, secret string) error { return keyring.Set(service, user, secret) }
+func (OSKeyring) Set(service, user, secret string) error {
+	if err := CheckSecretService(context.Background()); err != nil {
+		return err
+	}
+	return keyring.Set(service, user, secret)
+}
 
 // Delete removes a secret.
-func (OSKeyring) Delete(service, user string) error { return keyring.Delete(service, user) }
+func (OSKeyring) Delete(service, user string) error {
+	if err := CheckSecretService(context.Background()); err != nil {
+		return err
+	}
+	return keyring.Delete(service, user)
+}
 
 // keyringBackend is the "keyring" Backend: one JSON-encoded Secret per
 // account, service Service(host), user the login. It bounds every call to

@@ -65,6 +65,10 @@ func runHelper(mode string) error {
 		})
 	case "keyring-op":
 		return helperKeyringOp(dir)
+	case "kernel-peek":
+		return helperKernelPeek()
+	case "raw-keyring":
+		return helperRawKeyring()
 	}
 	return fmt.Errorf("unknown helper mode %q", mode)
 }

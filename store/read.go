@@ -84,7 +84,8 @@ func (s *Store) ResolveIn(cfg *config.File, host, login string) (Account, error)
 
 // Secret reads an account's secret from the backend the index names. When
 // the backend no longer holds it, the error is a *NotLoggedInError (Store
-// set); when the index names a backend the store does not have, an
+// set, and Gone when the backend forgets secrets on its own, as the kernel
+// keyring does after a restart); when the index names a backend the store does not have, an
 // *UnknownBackendError.
 func (s *Store) Secret(ctx context.Context, a Account) (*Secret, error) {
 	cfg, err := config.Load(s.opts.Dir)
@@ -118,7 +119,7 @@ func (s *Store) SecretIn(ctx context.Context, cfg *config.File, a Account) (*Sec
 	}
 	sec, err := b.Get(ctx, h, login)
 	if errors.Is(err, ErrNotFound) {
-		return nil, &NotLoggedInError{Host: h, Login: login, Store: entry.Store}
+		return nil, &NotLoggedInError{Host: h, Login: login, Store: entry.Store, Gone: isVolatile(b)}
 	}
 	if err != nil {
 		return nil, err

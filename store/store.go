@@ -23,6 +23,11 @@ type Options struct {
 	LockTimeout time.Duration
 	// Clock dates new accounts (AddedAt); nil means the real clock.
 	Clock clock.Clock
+	// Backends are added after the store's own, replacing any of the same
+	// name: programs that use the store give it a backend of their own,
+	// and their tests replace "kernel" or "keyring" with one that acts out
+	// a machine where it is unavailable (see package storetest).
+	Backends []Backend
 }
 
 // Store is the token store. Methods are safe for concurrent use by many
@@ -41,7 +46,9 @@ type Store struct {
 }
 
 // Open prepares a store in opts.Dir (created 0700 when missing) with the
-// keyring and file backends.
+// keyring, kernel and file backends. The kernel backend is the real kernel
+// keyring on Linux; elsewhere every use of it is a
+// *KernelKeyringUnavailableError saying that it exists only on Linux.
 func Open(opts Options) (*Store, error) {
 	if opts.Dir == "" {
 		d, err := config.Dir()
@@ -71,7 +78,11 @@ func Open(opts Options) (*Store, error) {
 		saveConfig: func(dir string, f *config.File) error { return f.Save(dir) },
 	}
 	s.backends.add(keyringBackend{kr: opts.Keyring})
+	s.backends.add(newKernelBackend())
 	s.backends.add(s.files)
+	for _, b := range opts.Backends {
+		s.backends.add(b)
+	}
 	return s, nil
 }
 
@@ -84,7 +95,8 @@ func (s *Store) CredentialsPath() string { return s.files.path }
 // ConfigPath returns the config file's path.
 func (s *Store) ConfigPath() string { return config.Path(s.opts.Dir) }
 
-// Backends lists the names of the store's backends ("keyring", "file").
+// Backends lists the names of the store's backends ("keyring", "kernel",
+// "file").
 func (s *Store) Backends() []string { return append([]string(nil), s.backends.order...) }
 
 // hostName normalizes a host as the index keys it ("" means github.com).

@@ -204,7 +204,7 @@ func index(t *testing.T, s *Store, host, login, backend string) {
 func TestRegistryAddsBackendsWithoutTouchingTransactions(t *testing.T) {
 	s := newStore(t, nil)
 	s.backends.add(readOnly{secrets: map[string]*Secret{"github.com/agent-user": {Token: "gho_agent"}}})
-	if got := s.Backends(); !reflect.DeepEqual(got, []string{BackendKeyring, BackendFile, "agent"}) {
+	if got := s.Backends(); !reflect.DeepEqual(got, []string{BackendKeyring, BackendKernel, BackendFile, "agent"}) {
 		t.Fatalf("Backends = %v", got)
 	}
 	if err := s.Probe(ctx, "agent"); err != nil {
@@ -234,7 +234,7 @@ func TestRegistryAddsBackendsWithoutTouchingTransactions(t *testing.T) {
 		t.Fatalf("index: %v", got)
 	}
 	var ii *InvalidInputError
-	if err := s.Save(ctx, "github.com", "x", "kernel", &Secret{Token: "t"}); !errors.As(err, &ii) || !strings.Contains(err.Error(), "use keyring, file or agent") {
+	if err := s.Save(ctx, "github.com", "x", "disk", &Secret{Token: "t"}); !errors.As(err, &ii) || !strings.Contains(err.Error(), "use keyring, kernel, file or agent") {
 		t.Fatalf("unknown backend: %v", err)
 	}
 }

@@ -28,7 +28,8 @@ type Host struct {
 	ClientID     string   `toml:"client_id,omitempty"`
 	ClientSecret string   `toml:"client_secret,omitempty"`
 	Scopes       []string `toml:"scopes,omitempty"`
-	// Store is the default backend for new accounts: "keyring" or "file".
+	// Store is the default backend for new accounts: "keyring", "kernel"
+	// or "file".
 	Store string `toml:"store,omitempty"`
 
 	// Endpoint overrides (generic OAuth 2.0 servers); empty means derived
@@ -57,7 +58,8 @@ type Host struct {
 
 // Account is the non-secret index entry of a stored account.
 type Account struct {
-	// Store is the backend that holds the secret: "keyring" or "file".
+	// Store is the backend that holds the secret: "keyring", "kernel" or
+	// "file".
 	Store     string    `toml:"store"`
 	Scopes    []string  `toml:"scopes,omitempty"`
 	TokenType string    `toml:"token_type,omitempty"`

@@ -252,7 +252,7 @@ func TestSettingsRoundTrip(t *testing.T) {
 func TestSetRejects(t *testing.T) {
 	cases := []struct{ host, key, val, want string }{
 		{"github.com", "colour", "x", "valid settings: protocol, client_id"},
-		{"github.com", "store", "disk", "keyring or file"},
+		{"github.com", "store", "disk", "keyring, kernel or file"},
 		{"github.com", "client_auth", "post", "body"},
 		{"github.com", "pkce", "maybe", "true or false"},
 		{"github.com", "git_prompt", "2", "true or false"},

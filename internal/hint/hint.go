@@ -11,7 +11,9 @@
 package hint
 
 import (
+	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/ghlogin/ghlogin/deviceflow"
@@ -25,6 +27,15 @@ import (
 
 // useFile is the next step when the OS keyring cannot take a token.
 const useFile = "use --store file or set GHLOGIN_STORE=file"
+
+// useKernelOrFile is the next step on a Linux machine with no keyring
+// service: the kernel keyring first (nothing on disk), the file second.
+const useKernelOrFile = "to keep the token in the kernel keyring instead (in memory, until the machine restarts), use --store kernel or set GHLOGIN_STORE=kernel; to keep it in a file readable only by you (plaintext at rest), use --store file"
+
+// Gone is the sentence for an account whose token was kept in memory (the
+// kernel keyring) and is no longer there; the exit status is 4, as for any
+// *store.NotLoggedInError.
+const Gone = "the login was kept in memory and is gone (the machine restarted or it expired); log in again"
 
 // Explain returns the message for err: its text, with the next step after
 // each typed error that has one. It returns "" for nil. The message is fit
@@ -112,7 +123,11 @@ func sentence(err error) (string, bool) {
 			step = "; run login again (or use the device flow: ghlogin login --device)"
 		}
 	case *store.NotLoggedInError:
-		if e.Invalid != "" || e.Store != "" {
+		if e.Gone {
+			// The store's message already says it was kept in memory and
+			// is gone; the step is Gone's last words, with the command.
+			step = "; log in again: ghlogin login --host " + e.Host
+		} else if e.Invalid != "" || e.Store != "" {
 			step = "; log in again: ghlogin login --host " + e.Host
 		} else {
 			step = "; run: ghlogin login --host " + e.Host
@@ -122,6 +137,21 @@ func sentence(err error) (string, bool) {
 	case *store.UnknownBackendError:
 		step = "; log in again: ghlogin login --host " + e.Host
 	case *store.KeyringUnavailableError:
+		var ns *store.NoKeyringServiceError
+		switch {
+		case e.Op == "delete":
+		case errors.As(e.Err, &ns) && runtime.GOOS == "linux":
+			step = "; " + useKernelOrFile
+		default:
+			step = "; to keep the token in a file readable only by you instead, " + useFile
+		}
+	case *store.NoKeyringServiceError:
+		if runtime.GOOS == "linux" {
+			step = "; " + useKernelOrFile
+		} else {
+			step = "; to keep the token in a file readable only by you instead, " + useFile
+		}
+	case *store.KernelKeyringUnavailableError:
 		if e.Op != "delete" {
 			step = "; to keep the token in a file readable only by you instead, " + useFile
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -61,6 +62,14 @@ func TestSentences(t *testing.T) {
 			"the OS keyring is not available (delete): " + dbus.Error() + "; nothing was removed: unlock or start the keyring, then try again"},
 		{&store.SecretTooLargeError{Store: store.BackendKeyring, Err: keyring.ErrSetDataTooBig},
 			"the token is too large for the OS keyring; use --store file or set GHLOGIN_STORE=file: " + keyring.ErrSetDataTooBig.Error()},
+		{&store.NotLoggedInError{Host: "github.com", Login: "octocat", Store: store.BackendKernel, Gone: true},
+			"the login for octocat on github.com was kept in memory and is gone (the machine restarted or it expired); log in again: ghlogin login --host github.com"},
+		{&store.KernelKeyringUnavailableError{Op: "write", Reason: "the kernel refused keyctl (operation not permitted): a seccomp profile or sandbox, such as a container's default one, blocks it", Err: syscall.EPERM},
+			"the kernel keyring is not available here: the kernel refused keyctl (operation not permitted): a seccomp profile or sandbox, such as a container's default one, blocks it; to keep the token in a file readable only by you instead, use --store file or set GHLOGIN_STORE=file"},
+		{&store.KernelKeyringUnavailableError{Op: "delete", Reason: "kernel keyrings exist only on Linux"},
+			"the kernel keyring is not available here: kernel keyrings exist only on Linux; nothing was removed"},
+		{&store.SecretTooLargeError{Store: store.BackendKernel, Err: errors.New("40000 bytes; a kernel key holds at most 32767")},
+			"the token is too large for the kernel keyring; use --store file or set GHLOGIN_STORE=file: 40000 bytes; a kernel key holds at most 32767"},
 		{&store.InsecureFileError{Path: "/c/credentials.json", Mode: 0o644},
 			"/c/credentials.json is accessible by other users (mode 0644), so the tokens in it may have been exposed; run: chmod 600 /c/credentials.json (and consider revoking those tokens)"},
 
@@ -115,6 +124,28 @@ func TestSentences(t *testing.T) {
 		if got := Explain(tc.err); got != tc.want {
 			t.Errorf("Explain(%#v):\n got %q\nwant %q", tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestNoKeyringService: with no Secret Service the step offers the kernel
+// keyring first on Linux, and the file store elsewhere; never "unlock".
+func TestNoKeyringService(t *testing.T) {
+	ns := &store.NoKeyringServiceError{Reason: "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set and there is no socket at /run/user/1000/bus)"}
+	for _, err := range []error{ns, &store.KeyringUnavailableError{Op: "write", Err: ns}} {
+		got := Explain(err)
+		if !strings.Contains(got, "no keyring service on this machine: no D-Bus session bus") || strings.Contains(got, "unlock") {
+			t.Errorf("Explain(%v) = %q", err, got)
+		}
+		want := "use --store file"
+		if runtime.GOOS == "linux" {
+			want = "use --store kernel or set GHLOGIN_STORE=kernel; to keep it in a file readable only by you (plaintext at rest), use --store file"
+		}
+		if !strings.Contains(got, want) {
+			t.Errorf("Explain(%v) = %q, want it to say %q", err, got, want)
+		}
+	}
+	if got := Explain(&store.KeyringUnavailableError{Op: "read", Err: ns}); !strings.HasPrefix(got, "the OS keyring is not available (read): no keyring service on this machine") {
+		t.Errorf("read: %q", got)
 	}
 }
 
