@@ -142,6 +142,10 @@ type keyringOpResult struct {
 	Timeout   bool   `json:"timeout"`
 	ElapsedMS int64  `json:"elapsed_ms"`
 	Token     string `json:"token"`
+	// Offers are the names Store.Offers gave, unusable ones marked.
+	Offers []string `json:"offers"`
+	// Why is the first unusable offer's error.
+	Why string `json:"why"`
 }
 
 // helperKeyringOp runs one Store operation against the OS keyring of the
@@ -169,6 +173,14 @@ func helperKeyringOp(dir string) error {
 		_, err = s.Remove(ctx, host, login)
 	case "probe":
 		err = s.Probe(ctx, BackendKeyring)
+	case "offers":
+		offers := s.Offers(ctx)
+		res.Offers = offerNames(offers)
+		for _, o := range offers {
+			if o.Err != nil && res.Why == "" {
+				res.Why = o.Err.Error()
+			}
+		}
 	default:
 		return fmt.Errorf("unknown op")
 	}

@@ -3,6 +3,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -291,6 +292,22 @@ func TestKeyringNoBusLeavesNoProcess(t *testing.T) {
 		if after := daemonsMarked(t, mark); len(after) != len(before) {
 			t.Fatalf("%s left processes: before %v, after %v", op, before, after)
 		}
+	}
+
+	// What a login would offer here: the kernel keyring first, the file,
+	// and the keyring as unusable, saying why.
+	before := daemonsMarked(t, mark)
+	out := runMarked(t, env, "keyring-op", "H_DIR="+dir, "H_OP=offers", "H_TIMEOUT=10s")
+	var r keyringOpResult
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("offers: %s", out)
+	}
+	if strings.Join(r.Offers, " ") != "kernel file keyring(unusable)" || !strings.Contains(r.Why, "no keyring service on this machine") {
+		t.Errorf("offers on a server: %+v", r)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if after := daemonsMarked(t, mark); len(after) != len(before) {
+		t.Fatalf("offers left processes: %v", after)
 	}
 
 	if _, err := exec.LookPath("dbus-launch"); err != nil {
