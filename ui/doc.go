@@ -68,12 +68,13 @@
 //	{"event":"slow_down","interval":N}
 //	{"event":"retry","error":"…","retry_in":N}
 //	{"event":"authorize","url":"https://…/login/oauth/authorize?…","expires_at":"RFC 3339"}
-//	{"event":"success","host":"…","login":"…","store":"keyring"|"file"}
+//	{"event":"success","host":"…","login":"…","store":"keyring"|"kernel"|"file"}
 //	{"event":"error","code":"…","message":"…"}
 //
 // Intervals are whole seconds. authorize is the web flow's: open url in a
 // browser on this machine before expires_at. An error's code is the OAuth
 // error code (RFC 6749 §5.2, RFC 8628 §3.5), or timeout, network, cancelled
-// or error. Status and Warning, a browser that could not be opened, and what
-// copying the code did (Options.CopyCode), go to stderr as plain lines.
+// or error. Status and Warning, a browser that could not be opened, what
+// copying the code did (Options.CopyCode) and the QR code (Options.QR) go
+// to stderr as plain lines.
 package ui

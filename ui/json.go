@@ -78,10 +78,12 @@ type jsonOut struct {
 	// was done goes to err.
 	copy   *copier
 	copied string // the last code copied
+	// qr prints QR codes of the URLs on err (Options.QR); nil when not asked.
+	qr *qrPrinter
 }
 
 func runJSON(ctx context.Context, opts Options, task Task) (*Result, error) {
-	j := &jsonOut{out: opts.Out, err: opts.Err}
+	j := &jsonOut{out: opts.Out, err: opts.Err, qr: newQRPrinter(opts)}
 	if opts.CopyCode {
 		c := opts.copier()
 		j.copy = &c
@@ -141,6 +143,7 @@ func (j *jsonOut) onCode(c Code) {
 		ev.VerificationURIComplete = &s
 	}
 	j.write(ev)
+	j.qr.print(qrTarget(c))
 	if j.copy != nil && c.UserCode != j.copied {
 		j.copied = c.UserCode
 		fmt.Fprintln(j.err, j.copy.copy(c.UserCode).sentence())
@@ -159,6 +162,7 @@ func (j *jsonOut) onRetry(e Retry) {
 
 func (j *jsonOut) onAuthorize(e Authorize) {
 	j.write(jsonAuthorize{Event: "authorize", URL: e.URL, ExpiresAt: rfc3339(e.ExpiresAt)})
+	j.qr.print(e.URL)
 }
 
 func (j *jsonOut) onBrowser(e Browser) {

@@ -22,10 +22,12 @@ type plain struct {
 	// copy, when the code is to be copied at once (Options.CopyCode).
 	copy   *copier
 	copied string // the last code copied
+	// qr prints QR codes of the URLs (Options.QR); nil when not asked.
+	qr *qrPrinter
 }
 
 func runPlain(ctx context.Context, opts Options, task Task) (*Result, error) {
-	p := &plain{w: opts.Err, clock: opts.Clock}
+	p := &plain{w: opts.Err, clock: opts.Clock, qr: newQRPrinter(opts)}
 	if opts.CopyCode {
 		c := opts.copier()
 		p.copy = &c
@@ -82,6 +84,7 @@ func (p *plain) onCode(c Code) {
 	if c.VerificationURIComplete != "" && c.VerificationURIComplete != c.VerificationURI {
 		p.line("(or open " + safe.Text(c.VerificationURIComplete) + ", which fills in the code)")
 	}
+	p.qr.print(qrTarget(c))
 	msg := "Waiting for approval…"
 	if !c.ExpiresAt.IsZero() {
 		msg = fmt.Sprintf("Waiting for approval (the code expires in %s)…", aboutDuration(c.ExpiresAt.Sub(p.clock.Now())))
@@ -103,6 +106,7 @@ func (p *plain) onRetry(e Retry) {
 
 func (p *plain) onAuthorize(e Authorize) {
 	p.line("Open this URL in a browser on this machine to log in: " + safe.Text(e.URL))
+	p.qr.print(e.URL)
 	msg := "Waiting for the browser…"
 	if !e.ExpiresAt.IsZero() {
 		msg = fmt.Sprintf("Waiting for the browser (up to %s)…", aboutDuration(e.ExpiresAt.Sub(p.clock.Now())))

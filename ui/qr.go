@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"io"
 	"strings"
 
 	"github.com/skip2/go-qrcode"
@@ -55,4 +56,54 @@ func qrLines(content string, dark bool) ([]string, error) {
 		lines = append(lines, b.String())
 	}
 	return lines, nil
+}
+
+// qrPrinter prints a QR code of each new URL on a line-oriented writer
+// (plain and JSON modes, Options.QR).
+type qrPrinter struct {
+	w io.Writer
+	// color paints the code black on white with SGR sequences; without it
+	// the light modules are drawn, for a dark background.
+	color bool
+	last  string // the URL last printed
+}
+
+// newQRPrinter returns the printer for o, or nil when o does not ask for QR
+// codes.
+func newQRPrinter(o Options) *qrPrinter {
+	if !o.QR {
+		return nil
+	}
+	return &qrPrinter{w: o.Err, color: !o.NoColor && isTerminal(o.Err) && o.Getenv("TERM") != "dumb"}
+}
+
+// print writes the QR code of u unless it was the last one printed, or u is
+// not a URL fit to open.
+func (q *qrPrinter) print(u string) {
+	if q == nil || u == q.last || !linkable(u) {
+		return
+	}
+	lines, err := qrLines(u, q.color)
+	if err != nil {
+		return
+	}
+	q.last = u
+	var b strings.Builder
+	for _, l := range lines {
+		if q.color {
+			l = "\x1b[30;107m" + l + "\x1b[0m"
+		}
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	_, _ = io.WriteString(q.w, b.String())
+}
+
+// qrTarget is the URL a QR code of c leads to: the complete verification
+// URL (which fills in the code) when the server sent one.
+func qrTarget(c Code) string {
+	if c.VerificationURIComplete != "" {
+		return c.VerificationURIComplete
+	}
+	return c.VerificationURI
 }

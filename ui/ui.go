@@ -73,6 +73,16 @@ type Options struct {
 	Headless bool
 	// HeadlessReason says why, e.g. "this is an SSH session".
 	HeadlessReason string
+	// QR shows a QR code of the URL to open (login --qr): the device
+	// flow's verification URL (the complete one when the server sent it)
+	// or the web flow's authorization URL. In plain and JSON modes it is
+	// printed on Err under the URL, in half-block characters, for each new
+	// URL (so each new code under --wait gets its own), which a serial
+	// console or journalctl -f shows too; black on white when Err is a
+	// colour terminal, otherwise light modules drawn on the dark
+	// background such consoles have. In the TUI it is shown from the start,
+	// as when Headless.
+	QR bool
 	// Clipboard puts text on this machine's clipboard; nil means the
 	// platform's tool (pbcopy, clip.exe, wl-copy, xclip, xsel,
 	// termux-clipboard-set), looked up when the code is first copied. When
