@@ -1,7 +1,7 @@
 // Package store is ghlogin's token store, usable by other Go programs that
 // want to read (or keep) tokens the way ghlogin does: each account's secret
-// in a backend — the OS keyring, or a 0600 credentials.json where the user
-// chose it — and the non-secret index (which accounts exist, which one is
+// in a backend — the OS keyring, the Linux kernel keyring, or a 0600
+// credentials.json where the user chose it — and the non-secret index (which accounts exist, which one is
 // active, scopes and expiries) in config.toml. Every change happens under
 // one cross-process lock, so the many processes git starts never corrupt
 // either side or lose an account.
@@ -17,9 +17,20 @@
 //   - Backend is one place secrets are kept. The store has "keyring"
 //     (BackendKeyring: macOS Keychain, Windows Credential Manager or the
 //     Secret Service through go-keyring; service "ghlogin:HOST", user the
-//     login, the Secret as JSON) and "file" (BackendFile: credentials.json).
+//     login, the Secret as JSON), "kernel" (BackendKernel: a "user" key
+//     "ghlogin:HOST:LOGIN" in the user's persistent kernel keyring, the
+//     Secret as JSON; never on disk, gone after a restart or when the
+//     keyring expires unused) and "file" (BackendFile: credentials.json).
 //     The index records each account's backend by name, and every operation
-//     finds the backend by that name.
+//     finds the backend by that name. Options.Backends adds or replaces
+//     backends.
+//   - Offers lists the backends usable on this machine, in the order to
+//     offer them, each with what it protects against and how long a token
+//     lives there (Describe gives that for one backend).
+//   - CheckSecretService tells, without starting anything, whether an OS
+//     keyring service is there (*NoKeyringServiceError otherwise).
+//   - BeginLogin makes one login run at a time per host across processes;
+//     the others wait and get its LoginResult.
 //
 // # Use
 //
@@ -68,7 +79,10 @@
 // # Errors
 //
 // Errors are typed and carry data (host, login, backend, path, operation):
-// *NotLoggedInError, *KeyringUnavailableError, *CorruptSecretError,
+// *NotLoggedInError (Gone when a kernel keyring secret is no longer
+// there), *KeyringUnavailableError (wrapping *NoKeyringServiceError where
+// there is no keyring service), *KernelKeyringUnavailableError,
+// *CorruptSecretError,
 // *UnknownBackendError, *InsecureFileError, *CorruptFileError, *LockError,
 // *InvalidInputError. They say what happened; what a person should do about
 // it is for the program using the store to say.

@@ -121,7 +121,7 @@ type Options struct {
 type Result struct {
 	Host  string
 	Login string
-	// Store is where the token is kept: "keyring" or "file".
+	// Store is where the token is kept: "keyring", "kernel" or "file".
 	Store  string
 	Scopes []string
 	// StorePath optionally names the file of the file store; it is shown to
@@ -230,6 +230,8 @@ func storeText(r *Result) string {
 		return ""
 	case "keyring":
 		return "the keyring"
+	case "kernel":
+		return "the kernel keyring"
 	case "file":
 		if r.StorePath != "" {
 			return safe.Text(r.StorePath)
