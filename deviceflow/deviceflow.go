@@ -40,6 +40,14 @@ type Config struct {
 	// OnEvent receives progress; it may be nil. It is called synchronously
 	// from the polling goroutine and must not block for long.
 	OnEvent func(Event)
+	// Wait, when positive, lets Login outlast codes nobody approved (login
+	// --wait, for a machine waiting for a person): when a code expires
+	// unapproved, Login requests a new one (a new KindCode event) as long
+	// as Wait has not passed since Login began, and failures to get a code
+	// that are worth retrying (network, 5xx, 429) are retried until then.
+	// A code requested before the deadline is polled to its own expiry.
+	// Zero means one code, as RFC 8628 describes.
+	Wait time.Duration
 }
 
 // Code is the device authorization reply.

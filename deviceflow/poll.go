@@ -24,8 +24,15 @@ const ExpiredMessage = "the code expired"
 const minRequestTimeout = 2 * time.Second
 
 // Login requests a code and polls until the person approves or denies it,
-// or the code expires. Progress goes to OnEvent.
+// or the code expires; under Wait, expired codes are replaced by new ones
+// until Wait has passed. Progress goes to OnEvent.
 func (c *Config) Login(ctx context.Context) (*oauth.Token, error) {
+	if c.Wait > 0 {
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		return c.loginWaiting(ctx)
+	}
 	code, err := c.RequestCode(ctx)
 	if err != nil {
 		return nil, err
