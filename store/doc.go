@@ -56,6 +56,10 @@
 //	credentials.json  the file backend: host → login → Secret, 0600
 //	ghlogin.lock      the lock every mutation takes
 //	locks/NAME.lock   named locks (WithLock), e.g. one per token refresh
+//	locks/login-HOST.lock, .owner, .result
+//	                  the login in flight for HOST (BeginLogin): the lock,
+//	                  who holds it (PID, start, command line), and the last
+//	                  login's outcome (never a token)
 //
 // Both files are replaced atomically (temporary file, fsync, rename, fsync of
 // the directory), so a crash leaves the old version or the new one, whole.

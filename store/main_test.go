@@ -69,6 +69,10 @@ func runHelper(mode string) error {
 		return helperKernelPeek()
 	case "raw-keyring":
 		return helperRawKeyring()
+	case "login-flight":
+		return helperLoginFlight(dir)
+	case "login-hold":
+		return helperLoginHold(dir)
 	}
 	return fmt.Errorf("unknown helper mode %q", mode)
 }
