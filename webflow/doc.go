@@ -16,8 +16,13 @@
 //     With no Opener the URL still goes out in the KindAuthorize event, for
 //     the person to open by hand.
 //   - Event reports progress: KindAuthorize (the URL; the server listens),
-//     KindBrowser, KindCallback, KindSuccess, KindError. Events never hold
-//     a token, a code or the state.
+//     KindBrowser, KindCallback, KindPasteAccepted, KindPasteRejected,
+//     KindSuccess, KindError. Events never hold a token, a code or the
+//     state.
+//   - Config.Paste (a PasteFunc; NewLinePaster reads one from a terminal or
+//     stdin) takes the address a browser on another device ended on, or
+//     just its code, while the loopback listener waits; *PasteError says
+//     why a paste was rejected and whether the flow asks again.
 //
 // # Use
 //
@@ -45,8 +50,9 @@
 //
 // Login ends with the token, an *oauth.Error (the server's error, in the
 // callback or from the token endpoint), an *oauth.TimeoutError with Flow
-// oauth.FlowWeb when the browser does not come back in time, ctx.Err(), or
-// a *ConfigError, *ListenError or *CallbackError. Errors carry data
+// oauth.FlowWeb when the browser does not come back in time, ctx.Err(), a
+// *PasteError when Config.PasteAttempts pastes were rejected, or a
+// *ConfigError, *ListenError or *CallbackError. Errors carry data
 // (fields, addresses, codes); what a person should do about them is for the
 // program to say.
 package webflow

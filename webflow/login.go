@@ -99,12 +99,18 @@ func (e *CallbackError) Error() string {
 // authorization URL (KindAuthorize) and opens it with c.Opener, waits for the
 // browser's callback, checks its state, and exchanges the code at TokenURL.
 //
+// With c.Paste set it also takes the address the browser ended on, or just
+// the code, pasted into the terminal (login from another device), with the
+// same checks; whichever comes first ends the flow, and the other is
+// stopped (Paste's context is cancelled).
+//
 // It ends with the token, an *oauth.Error (the server's error, in the
 // callback or from the token endpoint), an *oauth.TimeoutError when the
-// browser does not come back within the timeout, ctx.Err() when ctx ends, or
-// another typed error (*ConfigError, *ListenError, *CallbackError,
-// *oauth.NetworkError, *oauth.HTTPError). The callback server is closed
-// before Login returns, and OnEvent is never called after it returns.
+// browser does not come back within the timeout, ctx.Err() when ctx ends, a
+// *PasteError when too many pastes were rejected, or another typed error
+// (*ConfigError, *ListenError, *CallbackError, *oauth.NetworkError,
+// *oauth.HTTPError). The callback server is closed before Login returns,
+// and OnEvent is never called after it returns.
 func (c *Config) Login(ctx context.Context) (*oauth.Token, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -220,6 +226,16 @@ func (c *Config) login(ctx context.Context, em *emitter) (*oauth.Token, error) {
 		}
 	}()
 	em.emit(Event{Kind: KindAuthorize, URL: authorize, ExpiresAt: expiresAt})
+	if c.Paste != nil {
+		limit := c.PasteAttempts
+		if limit <= 0 {
+			limit = DefaultPasteAttempts
+		}
+		// Stopped when Login returns, whatever ended the flow.
+		pasteCtx, stopPaste := context.WithCancel(ctx)
+		defer stopPaste()
+		go f.readPastes(pasteCtx, c.Paste, limit)
+	}
 	if c.Opener != nil {
 		op := c.Opener
 		go func() {
@@ -472,12 +488,18 @@ func (f *flow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	tok, status, err := f.complete(q)
+	tok, status, err := f.complete(q, false)
 	if err != nil {
 		writePage(w, status, failurePage(f.pageMessage(err)))
 	} else {
 		writePage(w, http.StatusOK, pageSuccess)
 	}
+	f.finish(tok, err)
+}
+
+// finish ends the flow with the outcome of the callback (or paste) that
+// claimed it.
+func (f *flow) finish(tok *oauth.Token, err error) {
 	f.mu.Lock()
 	if f.phase == exchanging {
 		f.phase = finished
@@ -486,9 +508,10 @@ func (f *flow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.result <- outcome{tok: tok, err: err}
 }
 
-// complete turns a callback with the right state into a token or an error,
-// and the HTTP status of the page that says so.
-func (f *flow) complete(q url.Values) (*oauth.Token, int, error) {
+// complete turns a callback with the right state (or a paste, which emits
+// its own event) into a token or an error, and the HTTP status of the page
+// that says so.
+func (f *flow) complete(q url.Values, pasted bool) (*oauth.Token, int, error) {
 	if code := q.Get("error"); code != "" {
 		// RFC 6749 §4.1.2.1: the code is NQSCHARs; anything else is not
 		// shown (it could hold escape sequences).
@@ -512,7 +535,9 @@ func (f *flow) complete(q url.Values) (*oauth.Token, int, error) {
 	f.mu.Lock()
 	f.code = code
 	f.mu.Unlock()
-	f.emit(Event{Kind: KindCallback})
+	if !pasted {
+		f.emit(Event{Kind: KindCallback})
+	}
 
 	form := url.Values{
 		"grant_type":   {"authorization_code"},

@@ -33,6 +33,21 @@ type Config struct {
 	// Clock measures Timeout and dates KindAuthorize's ExpiresAt; nil
 	// means the real clock.
 	Clock clock.Clock
+	// Paste, when set, reads the address the browser ended on, or just
+	// its code, pasted by the person while the loopback listener waits:
+	// for a browser on another device (SSH, no display, --no-browser),
+	// which lands on a dead 127.0.0.1 page. A pasted address gets the
+	// same checks as a callback (this login's redirect URI, its state
+	// compared in constant time, error= ending the flow as in a
+	// callback), and a code is exchanged with the PKCE verifier as usual.
+	// A paste the flow cannot use is a KindPasteRejected event with a
+	// *PasteError saying why, and Paste is called again, up to
+	// PasteAttempts rejections. NewLinePaster(os.Stdin).Paste reads a
+	// terminal or, under --json, a line on stdin.
+	Paste PasteFunc
+	// PasteAttempts bounds the rejected pastes; zero means
+	// DefaultPasteAttempts.
+	PasteAttempts int
 	// OnEvent receives progress; it may be nil. Calls come from the flow's
 	// goroutines one at a time, never after Login returns, and must not
 	// block for long.
@@ -58,8 +73,13 @@ const (
 	KindAuthorize Kind = "authorize" // URL and ExpiresAt are set; the server is listening
 	KindBrowser   Kind = "browser"   // the browser was started, or Err says why not
 	KindCallback  Kind = "callback"  // a valid callback arrived; exchanging the code
-	KindSuccess   Kind = "success"   // a token arrived
-	KindError     Kind = "error"     // Err is set; the flow ended
+	// KindPasteAccepted: a paste passed the checks; exchanging its code.
+	KindPasteAccepted Kind = "paste_accepted"
+	// KindPasteRejected: a paste was rejected; Err is a *PasteError saying
+	// why, and whether the flow asks again (Retryable).
+	KindPasteRejected Kind = "paste_rejected"
+	KindSuccess       Kind = "success" // a token arrived
+	KindError         Kind = "error"   // Err is set; the flow ended
 )
 
 // Event reports progress. It never holds a token, a code or the state.
