@@ -251,6 +251,11 @@ func (h *Helper) Get(ctx context.Context, req Request) (*Credential, error) {
 			}
 			cause = err
 		}
+		// A login kept in memory (the kernel keyring) that is gone: say so.
+		var gone *store.NotLoggedInError
+		if errors.As(err, &gone) && gone.Gone {
+			cause = err
+		}
 	} else {
 		var nl *store.NotLoggedInError
 		if !errors.As(err, &nl) {

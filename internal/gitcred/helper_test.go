@@ -344,6 +344,36 @@ func TestMissingSecretIsNoToken(t *testing.T) {
 	}
 }
 
+// goneKernel is a kernel keyring whose keys are gone (after a restart).
+type goneKernel struct{}
+
+func (goneKernel) Name() string   { return store.BackendKernel }
+func (goneKernel) Volatile() bool { return true }
+func (goneKernel) Get(context.Context, string, string) (*store.Secret, error) {
+	return nil, store.ErrNotFound
+}
+func (goneKernel) Set(context.Context, string, string, *store.Secret) error { return nil }
+func (goneKernel) Delete(context.Context, string, string) error             { return store.ErrNotFound }
+func (goneKernel) Probe(context.Context) error                              { return nil }
+
+// The login was kept in the kernel keyring and the machine restarted: git
+// hears that, and how to log in again.
+func TestKernelLoginGone(t *testing.T) {
+	st, err := store.Open(store.Options{Dir: t.TempDir(), Keyring: storetest.NewMemKeyring(), Backends: []store.Backend{goneKernel{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Save(context.Background(), "github.com", "octocat", store.BackendKernel, &store.Secret{Token: tokOctocat}); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	out, errOut := run(t, newHelper(st, &stderr), "get", "protocol=https\nhost=github.com\n\n")
+	want := "the login for octocat on github.com was kept in memory and is gone (the machine restarted or it expired); log in again: ghlogin login --host github.com"
+	if out != "" || !strings.Contains(errOut, want) {
+		t.Fatalf("out %q stderr %q", out, errOut)
+	}
+}
+
 func TestPrompt(t *testing.T) {
 	newEmpty := func(t *testing.T) *store.Store {
 		st, err := store.Open(store.Options{Dir: t.TempDir(), Keyring: storetest.NewMemKeyring()})
