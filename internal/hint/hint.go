@@ -30,7 +30,7 @@ const useFile = "use --store file or set GHLOGIN_STORE=file"
 
 // useKernelOrFile is the next step on a Linux machine with no keyring
 // service: the kernel keyring first (nothing on disk), the file second.
-const useKernelOrFile = "to keep the token in the kernel keyring instead (in memory, until the machine restarts), use --store kernel or set GHLOGIN_STORE=kernel; to keep it in a file readable only by you (plaintext at rest), use --store file"
+const useKernelOrFile = "to keep the token in the kernel keyring instead (in memory, until the machine restarts), use --store kernel or set GHLOGIN_STORE=kernel; to keep it in a file readable only by you (plaintext at rest), " + useFile
 
 // Gone is the sentence for an account whose token was kept in memory (the
 // kernel keyring) and is no longer there; the exit status is 4, as for any

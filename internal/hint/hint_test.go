@@ -138,7 +138,7 @@ func TestNoKeyringService(t *testing.T) {
 		}
 		want := "use --store file"
 		if runtime.GOOS == "linux" {
-			want = "use --store kernel or set GHLOGIN_STORE=kernel; to keep it in a file readable only by you (plaintext at rest), use --store file"
+			want = "use --store kernel or set GHLOGIN_STORE=kernel; to keep it in a file readable only by you (plaintext at rest), use --store file or set GHLOGIN_STORE=file"
 		}
 		if !strings.Contains(got, want) {
 			t.Errorf("Explain(%v) = %q, want it to say %q", err, got, want)
