@@ -10,9 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// kernelSupported is true where the kernel backend can work at all.
-const kernelSupported = true
-
 // newKernelBackend returns the kernel backend with the real system calls.
 func newKernelBackend() kernelBackend { return kernelBackend{sys: linuxKeyctl()} }
 

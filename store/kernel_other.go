@@ -4,9 +4,6 @@ package store
 
 import "errors"
 
-// kernelSupported is true where the kernel backend can work at all.
-const kernelSupported = false
-
 // errNotLinux is what every kernel keyring call fails with off Linux.
 var errNotLinux = errors.New("kernel keyrings exist only on Linux")
 

@@ -26,7 +26,9 @@ type Options struct {
 	// Backends are added after the store's own, replacing any of the same
 	// name: programs that use the store give it a backend of their own,
 	// and their tests replace "kernel" or "keyring" with one that acts out
-	// a machine where it is unavailable (see package storetest).
+	// a machine where it is unavailable (Probe and Set returning a
+	// *KernelKeyringUnavailableError) or a restart (Get returning
+	// ErrNotFound from a backend whose Volatile method returns true).
 	Backends []Backend
 }
 
