@@ -68,7 +68,12 @@ func (e *KeyringUnavailableError) Error() string {
 		why = "the keyring did not answer in time"
 	}
 	msg := fmt.Sprintf("the OS keyring is not available (%s): %s", e.Op, why)
-	if e.Op == "delete" {
+	var ns *NoKeyringServiceError
+	switch {
+	case e.Op != "delete":
+	case errors.As(e.Err, &ns):
+		msg += "; nothing was removed"
+	default:
 		msg += "; nothing was removed: unlock or start the keyring, then try again"
 	}
 	return msg

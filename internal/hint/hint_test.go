@@ -147,6 +147,9 @@ func TestNoKeyringService(t *testing.T) {
 	if got := Explain(&store.KeyringUnavailableError{Op: "read", Err: ns}); !strings.HasPrefix(got, "the OS keyring is not available (read): no keyring service on this machine") {
 		t.Errorf("read: %q", got)
 	}
+	if got := Explain(&store.KeyringUnavailableError{Op: "delete", Err: ns}); got != "the OS keyring is not available (delete): "+ns.Error()+"; nothing was removed" {
+		t.Errorf("delete: %q", got)
+	}
 }
 
 // TestOAuthCodes: every code with a next step has one, and the codes
