@@ -140,6 +140,9 @@ func sentence(err error) (string, bool) {
 		var ns *store.NoKeyringServiceError
 		switch {
 		case e.Op == "delete":
+			// Its own text says what to do; nothing inside it (a missing
+			// keyring service) should add a step about storing tokens.
+			return own, true
 		case errors.As(e.Err, &ns) && runtime.GOOS == "linux":
 			step = "; " + useKernelOrFile
 		default:
