@@ -116,6 +116,10 @@ type Token struct {
 	RefreshToken          string  `json:"refresh_token"`
 	RefreshTokenExpiresIn Seconds `json:"refresh_token_expires_in"`
 	IDToken               string  `json:"id_token"`
+	// ScopeOmitted reports that the reply had no scope field at all (as
+	// opposed to an empty one), which RFC 6749 §5.1 allows when the scopes
+	// granted are the ones requested: see GrantedScopes. Exchange sets it.
+	ScopeOmitted bool `json:"-"`
 }
 
 // String never shows the secrets, so a stray %v cannot leak them. It has a
@@ -423,10 +427,22 @@ func (c *Client) Post(ctx context.Context, endpoint string, creds Credentials, f
 }
 
 // Exchange posts a token request and checks that the reply holds a token.
+// The reply's scope field is told apart from an absent one (ScopeOmitted).
 func (c *Client) Exchange(ctx context.Context, tokenURL string, creds Credentials, form url.Values) (*Token, error) {
-	var t Token
-	if err := c.Post(ctx, tokenURL, creds, form, &t); err != nil {
+	// The outer Scope shadows Token.Scope, so that an absent field (nil)
+	// differs from an empty one.
+	var reply struct {
+		Token
+		Scope *string `json:"scope"`
+	}
+	if err := c.Post(ctx, tokenURL, creds, form, &reply); err != nil {
 		return nil, err
+	}
+	t := reply.Token
+	if reply.Scope != nil {
+		t.Scope = *reply.Scope
+	} else {
+		t.ScopeOmitted = true
 	}
 	if t.AccessToken == "" {
 		return nil, &HTTPError{StatusCode: http.StatusOK, Detail: "the reply holds no access_token", Unparsed: true}

@@ -10,13 +10,19 @@ import (
 
 // Account is one stored account as the index describes it (no secret).
 type Account struct {
-	Host      string    `json:"host"`
-	Login     string    `json:"login"`
-	Active    bool      `json:"active"`
-	Store     string    `json:"store"`
-	Scopes    []string  `json:"scopes"`
-	TokenType string    `json:"token_type,omitempty"`
-	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	Host   string   `json:"host"`
+	Login  string   `json:"login"`
+	Active bool     `json:"active"`
+	Store  string   `json:"store"`
+	Scopes []string `json:"scopes"`
+	// RequestedScopes are the scopes the login asked for when the server
+	// granted others (nil when they are the same as Scopes).
+	RequestedScopes []string `json:"requested_scopes,omitempty"`
+	// DisplayName is the owner's name when it is not the login (sanitised
+	// server text; "" when none).
+	DisplayName string    `json:"display_name,omitempty"`
+	TokenType   string    `json:"token_type,omitempty"`
+	ExpiresAt   time.Time `json:"expires_at,omitzero"`
 	// RefreshExpiresAt is when the refresh token expires (zero: none or never).
 	RefreshExpiresAt time.Time `json:"refresh_expires_at,omitzero"`
 	// Invalid, when set, says why the token was removed (see Store.Invalidate).
@@ -156,6 +162,8 @@ func toAccount(host, login string, hc *config.Host, a *config.Account) Account {
 		Active:           hc.Active == login,
 		Store:            a.Store,
 		Scopes:           scopes,
+		RequestedScopes:  append([]string(nil), a.RequestedScopes...),
+		DisplayName:      a.DisplayName,
 		TokenType:        a.TokenType,
 		ExpiresAt:        a.ExpiresAt,
 		RefreshExpiresAt: a.RefreshExpiresAt,

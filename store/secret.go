@@ -15,6 +15,24 @@ type Secret struct {
 	ExpiresAt             time.Time `json:"expires_at,omitzero"`
 	RefreshToken          string    `json:"refresh_token,omitempty"`
 	RefreshTokenExpiresAt time.Time `json:"refresh_token_expires_at,omitzero"`
+	// IssuedAt is when the access token was issued (set with ExpiresAt):
+	// ExpiresAt - IssuedAt is its whole lifetime, which decides when it is
+	// refreshed. Zero for secrets written before it was recorded.
+	IssuedAt time.Time `json:"issued_at,omitzero"`
+	// IDToken is the OpenID Connect ID token that came with the access
+	// token (OpenID Connect Core 1.0 §3.1.3.3), kept with the same secrecy
+	// and never copied to the index.
+	IDToken string `json:"id_token,omitempty"`
+	// IDTokenExpiresAt is the ID token's exp claim (zero when unknown).
+	IDTokenExpiresAt time.Time `json:"id_token_expires_at,omitzero"`
+	// RequestedScopes are the scopes the login asked for; Scopes are those
+	// granted. The index keeps them too, so that status can show both
+	// where they differ.
+	RequestedScopes []string `json:"requested_scopes,omitempty"`
+	// DisplayName is how the account's owner is shown when the login (the
+	// account key) is not their name: server text, already sanitised
+	// (safe.Text) by whoever sets it. The index keeps it too.
+	DisplayName string `json:"display_name,omitempty"`
 }
 
 // NewSecret turns a token endpoint reply into what the store keeps; login
@@ -24,7 +42,11 @@ type Secret struct {
 // refresh): what the reply leaves out — the token type, the scopes and the
 // refresh token with its expiry — is carried over from it, and a new
 // refresh token replaces the old one with its own lifetime (rotation).
-// Expiries are counted from now and kept to the second.
+// Likewise the ID token, the requested scopes and the display name are
+// carried over unless the reply brings a new ID token (OpenID Connect Core
+// 1.0 §12.2). Expiries are counted from now and kept to the second; an
+// expiring token records now as IssuedAt, so its lifetime is known. A login
+// sets RequestedScopes and DisplayName on the result itself.
 func NewSecret(tok *oauth.Token, scopes []string, prev *Secret, now time.Time) *Secret {
 	s := &Secret{
 		Token:     tok.AccessToken,
@@ -42,8 +64,16 @@ func NewSecret(tok *oauth.Token, scopes []string, prev *Secret, now time.Time) *
 			s.Scopes = prev.Scopes
 		}
 		s.RefreshToken, s.RefreshTokenExpiresAt = prev.RefreshToken, prev.RefreshTokenExpiresAt
+		s.IDToken, s.IDTokenExpiresAt = prev.IDToken, prev.IDTokenExpiresAt
+		s.RequestedScopes = prev.RequestedScopes
+		s.DisplayName = prev.DisplayName
+	}
+	if tok.IDToken != "" {
+		s.IDToken = tok.IDToken
+		_, s.IDTokenExpiresAt = oauth.IDTokenTimes(tok.IDToken)
 	}
 	if tok.ExpiresIn > 0 {
+		s.IssuedAt = now.UTC().Truncate(time.Second)
 		s.ExpiresAt = now.Add(tok.ExpiresIn.Duration()).UTC().Truncate(time.Second)
 	}
 	if tok.RefreshToken != "" {
@@ -72,7 +102,7 @@ func checkSecret(sec *Secret) error {
 	if sec == nil || sec.Token == "" {
 		return &InvalidInputError{"the token is empty"}
 	}
-	for _, t := range []string{sec.Token, sec.RefreshToken} {
+	for _, t := range []string{sec.Token, sec.RefreshToken, sec.IDToken} {
 		for _, r := range t {
 			if r <= ' ' || r == 0x7f {
 				return &InvalidInputError{"the token holds spaces or control characters"}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/base64"
 	"reflect"
 	"testing"
 	"time"
@@ -12,6 +13,11 @@ func TestNewSecret(t *testing.T) {
 	// now has a fraction of a second and a zone: expiries are UTC, whole seconds.
 	now := time.Date(2025, 3, 1, 12, 0, 0, 600_000_000, time.FixedZone("X", -5*3600))
 	at := func(d time.Duration) time.Time { return now.Add(d).UTC().Truncate(time.Second) }
+	// An ID token whose payload is {"iat":1740848400,"exp":1740852000}.
+	idTok := "eyJhbGciOiJSUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(`{"iat":1740848400,"exp":1740852000}`)) + ".c2ln"
+	idTok2 := "eyJhbGciOiJSUzI1NiJ9.e30.c2ln" // {}: no times
+	oidcPrev := &Secret{Token: "at1", TokenType: "Bearer", Scopes: []string{"openid", "profile"}, RequestedScopes: []string{"openid", "profile", "email"},
+		DisplayName: "Admin User", IDToken: idTok, IDTokenExpiresAt: time.Unix(1740852000, 0).UTC(), RefreshToken: "rt"}
 	prev := &Secret{Token: "ghu_old", TokenType: "bearer", Scopes: []string{"repo"}, ExpiresAt: at(-time.Hour),
 		RefreshToken: "ghr_old", RefreshTokenExpiresAt: at(100 * 24 * time.Hour)}
 
@@ -25,7 +31,7 @@ func TestNewSecret(t *testing.T) {
 		{
 			name: "login with an expiring token pair",
 			tok:  oauth.Token{AccessToken: "ghu_new", TokenType: "bearer", Scope: "repo,gist", ExpiresIn: 28800, RefreshToken: "ghr_new", RefreshTokenExpiresIn: 15897600},
-			want: Secret{Token: "ghu_new", TokenType: "bearer", Scopes: []string{"repo", "gist"}, ExpiresAt: at(8 * time.Hour),
+			want: Secret{Token: "ghu_new", TokenType: "bearer", Scopes: []string{"repo", "gist"}, ExpiresAt: at(8 * time.Hour), IssuedAt: at(0),
 				RefreshToken: "ghr_new", RefreshTokenExpiresAt: at(15897600 * time.Second)},
 		},
 		{
@@ -43,14 +49,14 @@ func TestNewSecret(t *testing.T) {
 			name: "refresh without a new refresh token keeps the old one and its expiry",
 			tok:  oauth.Token{AccessToken: "ghu_new", ExpiresIn: 3600},
 			prev: prev,
-			want: Secret{Token: "ghu_new", TokenType: "bearer", Scopes: []string{"repo"}, ExpiresAt: at(time.Hour),
+			want: Secret{Token: "ghu_new", TokenType: "bearer", Scopes: []string{"repo"}, ExpiresAt: at(time.Hour), IssuedAt: at(0),
 				RefreshToken: "ghr_old", RefreshTokenExpiresAt: prev.RefreshTokenExpiresAt},
 		},
 		{
 			name: "refresh with rotation: the new refresh token comes with its own lifetime",
 			tok:  oauth.Token{AccessToken: "ghu_new", TokenType: "bearer", ExpiresIn: 3600, RefreshToken: "ghr_new", RefreshTokenExpiresIn: 7200},
 			prev: prev,
-			want: Secret{Token: "ghu_new", TokenType: "bearer", Scopes: []string{"repo"}, ExpiresAt: at(time.Hour),
+			want: Secret{Token: "ghu_new", TokenType: "bearer", Scopes: []string{"repo"}, ExpiresAt: at(time.Hour), IssuedAt: at(0),
 				RefreshToken: "ghr_new", RefreshTokenExpiresAt: at(2 * time.Hour)},
 		},
 		{
@@ -66,6 +72,27 @@ func TestNewSecret(t *testing.T) {
 			scopes: nil,
 			want: Secret{Token: "ghu_new", TokenType: "Bearer", Scopes: []string{"gist"},
 				RefreshToken: "ghr_old", RefreshTokenExpiresAt: prev.RefreshTokenExpiresAt},
+		},
+		{
+			name: "login with an ID token records its expiry",
+			tok:  oauth.Token{AccessToken: "at", TokenType: "Bearer", IDToken: idTok, ExpiresIn: 120},
+			want: Secret{Token: "at", TokenType: "Bearer", IDToken: idTok, IDTokenExpiresAt: time.Unix(1740852000, 0).UTC(),
+				ExpiresAt: at(2 * time.Minute), IssuedAt: at(0)},
+		},
+		{
+			name: "refresh without an ID token keeps the old one, the requested scopes and the display name",
+			tok:  oauth.Token{AccessToken: "at2", ExpiresIn: 120, ScopeOmitted: true},
+			prev: oidcPrev,
+			want: Secret{Token: "at2", TokenType: "Bearer", Scopes: []string{"openid", "profile"}, RequestedScopes: []string{"openid", "profile", "email"},
+				DisplayName: "Admin User", IDToken: idTok, IDTokenExpiresAt: oidcPrev.IDTokenExpiresAt, ExpiresAt: at(2 * time.Minute), IssuedAt: at(0),
+				RefreshToken: "rt"},
+		},
+		{
+			name: "refresh with a new ID token replaces it",
+			tok:  oauth.Token{AccessToken: "at2", IDToken: idTok2},
+			prev: oidcPrev,
+			want: Secret{Token: "at2", TokenType: "Bearer", Scopes: []string{"openid", "profile"}, RequestedScopes: []string{"openid", "profile", "email"},
+				DisplayName: "Admin User", IDToken: idTok2, RefreshToken: "rt"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

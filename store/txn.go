@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/oauth"
 )
 
 // UpdateConfig runs fn on the configuration under the store's lock and writes
@@ -95,6 +96,8 @@ func (s *Store) SaveWith(ctx context.Context, host, login, backend string, sec *
 	hc.Accounts[login] = &config.Account{
 		Store:            backend,
 		Scopes:           append([]string(nil), sec.Scopes...),
+		RequestedScopes:  requestedIfDifferent(sec),
+		DisplayName:      sec.DisplayName,
 		TokenType:        sec.TokenType,
 		ExpiresAt:        sec.ExpiresAt,
 		RefreshExpiresAt: sec.RefreshTokenExpiresAt,
@@ -139,6 +142,8 @@ func (s *Store) Replace(ctx context.Context, host, login string, sec *Secret) er
 		return err
 	}
 	entry.Scopes = append([]string(nil), sec.Scopes...)
+	entry.RequestedScopes = requestedIfDifferent(sec)
+	entry.DisplayName = sec.DisplayName
 	entry.TokenType = sec.TokenType
 	entry.ExpiresAt = sec.ExpiresAt
 	entry.RefreshExpiresAt = sec.RefreshTokenExpiresAt
@@ -238,6 +243,15 @@ func (s *Store) Switch(host, login string) (Account, error) {
 		return Account{}, err
 	}
 	return toAccount(h, cur, hc, hc.Accounts[cur]), nil
+}
+
+// requestedIfDifferent is what the index keeps of sec's requested scopes:
+// them when the server granted others, else nothing.
+func requestedIfDifferent(sec *Secret) []string {
+	if sec.RequestedScopes == nil || oauth.SameScopes(sec.RequestedScopes, sec.Scopes) {
+		return nil
+	}
+	return append([]string(nil), sec.RequestedScopes...)
 }
 
 // beginWrite checks what Save and Replace are given, takes the store's lock

@@ -5,6 +5,7 @@
 package config
 
 import (
+	"strings"
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/hosts"
@@ -19,6 +20,20 @@ type File struct {
 	KeyringTimeout Duration `toml:"keyring_timeout,omitempty,omitzero"`
 	// Hosts is keyed by normalized host name (hosts.Parse).
 	Hosts map[string]*Host `toml:"hosts,omitempty"`
+
+	// dir is the directory Load read the file from ("" for one made with
+	// New or Parse); see Dir.
+	dir string
+}
+
+// Dir returns the config directory the file was loaded from, or "" for a
+// configuration that was not read by Load. Files beside config.toml (the
+// discovery cache) are found from here.
+func (f *File) Dir() string {
+	if f == nil {
+		return ""
+	}
+	return f.dir
 }
 
 // Host holds one host's settings and its accounts.
@@ -32,13 +47,21 @@ type Host struct {
 	// or "file".
 	Store string `toml:"store,omitempty"`
 
+	// Issuer makes the host an OpenID Connect server: its endpoints come
+	// from ISSUER/.well-known/openid-configuration (OpenID Connect
+	// Discovery 1.0), under the overrides below.
+	Issuer string `toml:"issuer,omitempty"`
+
 	// Endpoint overrides (generic OAuth 2.0 servers); empty means derived
-	// from the host name (see hosts.Host.Endpoints).
+	// from the host name (see hosts.Host.Endpoints), or for a host with an
+	// Issuer, read from its discovery document.
 	DeviceCodeURL string `toml:"device_code_url,omitempty"`
 	AuthorizeURL  string `toml:"authorize_url,omitempty"`
 	TokenURL      string `toml:"token_url,omitempty"`
 	APIURL        string `toml:"api_url,omitempty"`
 	UserInfoURL   string `toml:"userinfo_url,omitempty"`
+	// RevocationURL is an RFC 7009 token revocation endpoint.
+	RevocationURL string `toml:"revocation_url,omitempty"`
 	LoginField    string `toml:"login_field,omitempty"`
 	// ClientAuth is "body" (default, GitHub) or "basic".
 	ClientAuth string `toml:"client_auth,omitempty"`
@@ -60,10 +83,17 @@ type Host struct {
 type Account struct {
 	// Store is the backend that holds the secret: "keyring", "kernel" or
 	// "file".
-	Store     string    `toml:"store"`
-	Scopes    []string  `toml:"scopes,omitempty"`
-	TokenType string    `toml:"token_type,omitempty"`
-	ExpiresAt time.Time `toml:"expires_at,omitempty"`
+	Store string `toml:"store"`
+	// Scopes are the scopes granted.
+	Scopes []string `toml:"scopes,omitempty"`
+	// RequestedScopes are the scopes the login asked for, kept only when
+	// they differ from Scopes.
+	RequestedScopes []string `toml:"requested_scopes,omitempty"`
+	// DisplayName is the account owner's name when it is not the login
+	// (server text, sanitised).
+	DisplayName string    `toml:"display_name,omitempty"`
+	TokenType   string    `toml:"token_type,omitempty"`
+	ExpiresAt   time.Time `toml:"expires_at,omitempty"`
 	// RefreshExpiresAt is when the refresh token (if any) expires.
 	RefreshExpiresAt time.Time `toml:"refresh_expires_at,omitempty"`
 	AddedAt          time.Time `toml:"added_at,omitempty"`
@@ -77,10 +107,22 @@ type Account struct {
 type Duration time.Duration
 
 // Endpoints returns h's endpoints, settings taking precedence over what the
-// host name implies. h may be nil.
+// host name implies. h may be nil. For a host with an Issuer the host name
+// implies nothing: only the settings are returned (the rest comes from the
+// discovery document; see package oidcdisc).
 func (h *Host) Endpoints(host hosts.Host) hosts.Endpoints {
 	if h == nil {
 		return host.Endpoints(hosts.Endpoints{})
+	}
+	if h.Issuer != "" {
+		return hosts.Endpoints{
+			DeviceCodeURL: h.DeviceCodeURL,
+			AuthorizeURL:  h.AuthorizeURL,
+			TokenURL:      h.TokenURL,
+			APIURL:        strings.TrimRight(h.APIURL, "/"),
+			UserInfoURL:   h.UserInfoURL,
+			LoginField:    h.LoginField,
+		}
 	}
 	return host.Endpoints(hosts.Endpoints{
 		DeviceCodeURL: h.DeviceCodeURL,

@@ -115,6 +115,10 @@ func TestSaveRoundTripAndModes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if g.Dir() != dir {
+		t.Errorf("Dir() = %q, want %q", g.Dir(), dir)
+	}
+	g.dir = ""
 	if !reflect.DeepEqual(f, g) {
 		t.Fatalf("round trip differs:\n%+v\n%+v", f.Hosts["github.com"], g.Hosts["github.com"])
 	}

@@ -84,7 +84,9 @@ func Load(dir string) (*File, error) {
 	path := Path(dir)
 	fh, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return New(), nil
+		f := New()
+		f.dir = dir
+		return f, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the config file: %w", err)
@@ -106,7 +108,12 @@ func Load(dir string) (*File, error) {
 	if len(data) > maxFileBytes {
 		return nil, &ParseError{Path: path, Reason: "it is larger than 16 MiB"}
 	}
-	return Parse(path, data)
+	f, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	f.dir = dir
+	return f, nil
 }
 
 // maxFileBytes bounds the config file: it holds settings and an index.

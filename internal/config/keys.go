@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +78,7 @@ var settings = []setting{
 		func(h *Host) *string { return &h.ClientSecret }, checkClientCredential, nil),
 	{
 		Key: Key{Name: "scopes", Example: "repo,read:org",
-			Help: "scopes to request, comma separated (default repo,read:org,gist)"},
+			Help: "scopes to request, comma separated (default: repo,read:org,gist on GitHub hosts; openid,profile,email,offline_access on OpenID Connect hosts, those the server supports)"},
 		get: func(s scope) string { return strings.Join(s.host.Scopes, ",") },
 		set: func(s scope, v string) error {
 			scopes, err := ParseScopes(v)
@@ -88,12 +89,35 @@ var settings = []setting{
 			return nil
 		},
 		unset: func(s scope) { s.host.Scopes = nil },
-		def:   func(scope) string { return strings.Join(DefaultScopes, ",") },
+		def:   func(s scope) string { return strings.Join(DefaultScopesFor(s.host.Kind(), nil), ",") },
 	},
 	enumKey(Key{Name: "store", Example: "file",
 		Help: "where new tokens are kept: keyring (default), kernel (Linux kernel keyring, in memory) or file"},
 		func(h *Host) *string { return &h.Store },
 		"use keyring, kernel or file", "keyring", "kernel", "file"),
+	{
+		Key: Key{Name: "issuer", Example: "https://sso.example.com/dex",
+			Help: "OpenID Connect issuer: every endpoint is read from ISSUER/.well-known/openid-configuration (its host must be this host)"},
+		get: func(s scope) string { return s.host.Issuer },
+		set: func(s scope, v string) error {
+			u, err := CheckIssuer(v)
+			if err != nil {
+				return err
+			}
+			if h := hosts.Normalize(u.Host, u.Scheme); h != s.name.Name {
+				return fmt.Errorf("the issuer's host is %s, not %s; set it on --host %s", safe.Short(h, 100), s.name.Name, safe.Short(u.Scheme+"://"+u.Host, 100))
+			}
+			s.host.Issuer = v
+			if strings.EqualFold(u.Scheme, "http") {
+				// The host is the issuer's: a loopback issuer on http makes
+				// the host http too (as `protocol http` would).
+				s.host.Protocol = "http"
+			}
+			return nil
+		},
+		unset: func(s scope) { s.host.Issuer = "" },
+		def:   func(scope) string { return "" },
+	},
 	urlKey(Key{Name: "device_code_url", Example: "https://auth.example.com/oauth/device/code",
 		Help: "device authorization endpoint (RFC 8628)"},
 		func(h *Host) *string { return &h.DeviceCodeURL }, false,
@@ -114,6 +138,20 @@ var settings = []setting{
 		Help: "URL that returns the signed-in user as JSON (default api_url + /user)"},
 		func(h *Host) *string { return &h.UserInfoURL }, false,
 		func(e hosts.Endpoints) string { return e.UserInfoURL }),
+	{
+		Key: Key{Name: "revocation_url", Example: "https://auth.example.com/oauth/revoke",
+			Help: "token revocation endpoint (RFC 7009), used by logout; OpenID Connect hosts read it from discovery, GitHub hosts use the API"},
+		get: func(s scope) string { return s.host.RevocationURL },
+		set: func(s scope, v string) error {
+			if err := ValidateURL(v); err != nil {
+				return err
+			}
+			s.host.RevocationURL = v
+			return nil
+		},
+		unset: func(s scope) { s.host.RevocationURL = "" },
+		def:   func(scope) string { return "" },
+	},
 	textKey(Key{Name: "login_field", Example: "preferred_username",
 		Help: "JSON field of the userinfo reply holding the login (default login)"},
 		func(h *Host) *string { return &h.LoginField }, checkLoginField,
@@ -333,6 +371,33 @@ func (e *URLError) Error() string { return e.Reason }
 
 // Unwrap returns the *safe.URLError.
 func (e *URLError) Unwrap() error { return e.URLError }
+
+// IssuerError is an issuer URL that breaks a rule of OpenID Connect
+// Discovery 1.0 §2 beyond the URL rules (CheckIssuer).
+type IssuerError struct {
+	// Issuer is the value as given.
+	Issuer string
+	// Reason says what is wrong, as a sentence fragment.
+	Reason string
+}
+
+// Error gives the reason.
+func (e *IssuerError) Error() string { return e.Reason }
+
+// CheckIssuer reads an OpenID Connect issuer URL: ghlogin's URL policy
+// (https, or http on a loopback address; no user info or fragment; errors
+// *URLError) and no query (OpenID Connect Discovery 1.0 §2; *IssuerError).
+// An issuer may have a path (https://sso.example.com/dex).
+func CheckIssuer(s string) (*url.URL, error) {
+	if err := ValidateURL(s); err != nil {
+		return nil, err
+	}
+	u, _ := url.Parse(s)
+	if u.RawQuery != "" || u.ForceQuery {
+		return nil, &IssuerError{Issuer: s, Reason: "an issuer URL has no query (?...)"}
+	}
+	return u, nil
+}
 
 // ValidateURL applies ghlogin's URL policy (safe.CheckURL) to an endpoint
 // setting or flag: an absolute https URL, or an http URL whose host is a
