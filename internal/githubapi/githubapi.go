@@ -1,8 +1,16 @@
 // Package githubapi asks a host's API who a token belongs to: GET /user with
 // Authorization: Bearer gives the login, and X-OAuth-Scopes the granted scopes.
 // For generic OAuth servers the same call goes to the configured userinfo URL
-// and reads the configured login field. Errors carry data (host, field,
-// status); internal/hint says what to do about them.
+// and reads the configured login field; UserInfo returns an OpenID Connect
+// server's claims. DeleteAppToken revokes a token through GitHub's API.
+//
+// One rule says when the server has rejected a token (Rejection): a 401, or
+// a 403 whose WWW-Authenticate says error="invalid_token" (RFC 6750 §3.1),
+// is a dead token (*UnauthorizedError, IsUnauthorized); GitHub's 403 with
+// X-GitHub-SSO: required is a token that needs authorizing for an
+// organisation's SAML single sign-on (*SSORequiredError); any other 403
+// stays a forbidden request (*oauth.HTTPError). Errors carry data (host,
+// field, status); internal/hint says what to do about them.
 package githubapi
 
 import (
@@ -33,34 +41,19 @@ type Client struct {
 
 // User is who a token belongs to.
 type User struct {
+	// Login is the account name: a value UsableLogin accepts.
 	Login string
+	// LoginField is the field Login was read from: the configured one, or
+	// the LoginFallbacks claim used instead.
+	LoginField string
+	// Name is how to show the person when it is not Login: the configured
+	// field's value when that was not usable as a login, else the reply's
+	// "name"; sanitised (safe.Short), "" when none.
+	Name string
 	// Scopes are from X-OAuth-Scopes; nil when the server does not send it.
 	Scopes []string
 	// ScopesKnown is true when the server sent X-OAuth-Scopes.
 	ScopesKnown bool
-}
-
-// UnauthorizedError is a 401: the token is revoked, expired or not valid.
-type UnauthorizedError struct {
-	// Host is the API host that answered ("" when unknown).
-	Host string
-}
-
-// Error names the host that rejected the token.
-func (e *UnauthorizedError) Error() string {
-	if e.Host == "" {
-		return "the server rejected the token (HTTP 401): it was revoked or has expired"
-	}
-	return fmt.Sprintf("%s rejected the token (HTTP 401): it was revoked or has expired", e.Host)
-}
-
-// LoginHost is the host a person logs in to for e.Host: github.com's API
-// lives on api.github.com, but people log in to github.com.
-func (e *UnauthorizedError) LoginHost() string {
-	if strings.EqualFold(e.Host, "api.github.com") {
-		return "github.com"
-	}
-	return e.Host
 }
 
 // LoginFieldError is a user info reply without a usable login in the field
@@ -78,21 +71,73 @@ func (e *LoginFieldError) Error() string { return e.Err.Error() }
 // Unwrap returns the *oauth.HTTPError.
 func (e *LoginFieldError) Unwrap() error { return e.Err }
 
-// IsUnauthorized reports whether err is a 401 from the API.
-func IsUnauthorized(err error) bool {
-	var ue *UnauthorizedError
-	return errors.As(err, &ue)
-}
-
 // GetUser calls userURL (for GitHub, API root + "/user") with token and reads
-// the login from loginField ("login" when empty).
+// the login from loginField ("login" when empty). When that field is
+// missing or holds no usable login (UsableLogin) — a display name such as
+// "Admin User", say — the OpenID Connect claims preferred_username, email
+// and sub are tried in turn (LoginFallbacks), and the field's value, when it
+// is text, becomes User.Name: a login's odd field never throws an approved
+// token away. Errors: *UnauthorizedError for a dead token (IsUnauthorized),
+// *SSORequiredError, *LoginFieldError, *oauth.HTTPError, *oauth.NetworkError.
 func (c *Client) GetUser(ctx context.Context, userURL, loginField, token string) (*User, error) {
 	if loginField == "" {
 		loginField = "login"
 	}
-	u, err := safe.CheckURL(userURL)
+	body, header, status, err := c.getJSON(ctx, userURL, token)
 	if err != nil {
-		return nil, fmt.Errorf("invalid user info URL: %w", err)
+		return nil, err
+	}
+	user := &User{LoginField: loginField}
+	if v, ok := body[loginField].(string); ok && UsableLogin(v) {
+		user.Login = v
+	} else {
+		for _, f := range LoginFallbacks {
+			if v, ok := body[f].(string); ok && f != loginField && UsableLogin(v) {
+				user.Login, user.LoginField = v, f
+				break
+			}
+		}
+		if user.Login == "" {
+			return nil, &LoginFieldError{Field: loginField, Err: &oauth.HTTPError{StatusCode: status,
+				Detail: fmt.Sprintf("the user info reply has no usable %q field", safe.Short(loginField, 100))}}
+		}
+		if v, ok := body[loginField].(string); ok {
+			user.Name = safe.Short(v, 200)
+		}
+	}
+	if user.Name == "" {
+		if v, ok := body["name"].(string); ok && v != user.Login {
+			user.Name = safe.Short(v, 200)
+		}
+	}
+	if v, present := header["X-Oauth-Scopes"]; present {
+		user.ScopesKnown = true
+		// SplitScopes keeps only scope-tokens (RFC 6749 §3.3): what is
+		// stored and shown holds no control character.
+		user.Scopes = oauth.SplitScopes(strings.Join(v, ","))
+	}
+	return user, nil
+}
+
+// LoginFallbacks are the claims GetUser reads, in order, when the configured
+// login field gives no usable login (OpenID Connect Core 1.0 §5.1).
+var LoginFallbacks = []string{"preferred_username", "email", "sub"}
+
+// UserInfo calls an OpenID Connect userinfo endpoint (OpenID Connect Core
+// 1.0 §5.3) with token and returns its claims. Errors are GetUser's, except
+// *LoginFieldError.
+func (c *Client) UserInfo(ctx context.Context, userinfoURL, token string) (map[string]any, error) {
+	body, _, _, err := c.getJSON(ctx, userinfoURL, token)
+	return body, err
+}
+
+// getJSON GETs rawURL with the token and returns the reply's JSON object,
+// its header and status. A 401, or a 403 that says invalid_token, is a
+// *UnauthorizedError; GitHub's SAML 403 a *SSORequiredError.
+func (c *Client) getJSON(ctx context.Context, rawURL, token string) (map[string]any, http.Header, int, error) {
+	u, err := safe.CheckURL(rawURL)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("invalid user info URL: %w", err)
 	}
 	timeout := c.Timeout
 	if timeout <= 0 {
@@ -102,7 +147,7 @@ func (c *Client) GetUser(ctx context.Context, userURL, loginField, token string)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/vnd.github+json, application/json")
@@ -115,52 +160,41 @@ func (c *Client) GetUser(ctx context.Context, userURL, loginField, token string)
 	resp, err := safe.HTTPClient(c.HTTPClient, timeout).Do(req)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.Canceled) {
-			return nil, ctx.Err()
+			return nil, nil, 0, ctx.Err()
 		}
 		var re *safe.RedirectError
 		if errors.As(err, &re) {
-			return nil, re
+			return nil, nil, 0, re
 		}
-		return nil, &oauth.NetworkError{Endpoint: u.Scheme + "://" + u.Host + u.Path, Err: oauth.StripURL(err)}
+		return nil, nil, 0, &oauth.NetworkError{Endpoint: u.Scheme + "://" + u.Host + u.Path, Err: oauth.StripURL(err)}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, oauth.MaxBodyBytes+1))
 	if err != nil {
-		return nil, &oauth.NetworkError{Endpoint: u.Scheme + "://" + u.Host + u.Path, Err: err}
+		return nil, nil, 0, &oauth.NetworkError{Endpoint: u.Scheme + "://" + u.Host + u.Path, Err: err}
+	}
+	if err := Rejection(u.Host, resp.StatusCode, resp.Header); err != nil {
+		return nil, nil, 0, err
 	}
 	switch {
-	case resp.StatusCode == http.StatusUnauthorized:
-		return nil, &UnauthorizedError{Host: u.Host}
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return nil, &oauth.HTTPError{StatusCode: resp.StatusCode, Detail: "from " + u.Host + u.Path}
+		return nil, nil, 0, &oauth.HTTPError{StatusCode: resp.StatusCode, Detail: "from " + u.Host + u.Path}
 	case len(raw) > oauth.MaxBodyBytes:
-		return nil, &oauth.HTTPError{StatusCode: resp.StatusCode, Detail: "reply larger than 1 MiB"}
+		return nil, nil, 0, &oauth.HTTPError{StatusCode: resp.StatusCode, Detail: "reply larger than 1 MiB"}
 	}
 	var body map[string]any
-	if err := json.Unmarshal(raw, &body); err != nil {
-		return nil, &oauth.HTTPError{StatusCode: resp.StatusCode, Detail: "the user info reply is not a JSON object"}
+	if err := json.Unmarshal(raw, &body); err != nil || body == nil {
+		return nil, nil, 0, &oauth.HTTPError{StatusCode: resp.StatusCode, Detail: "the user info reply is not a JSON object"}
 	}
-	login, ok := body[loginField].(string)
-	if !ok || !usableLogin(login) {
-		return nil, &LoginFieldError{Field: loginField, Err: &oauth.HTTPError{StatusCode: resp.StatusCode,
-			Detail: fmt.Sprintf("the user info reply has no usable %q field", safe.Short(loginField, 100))}}
-	}
-	user := &User{Login: login}
-	if v, present := resp.Header["X-Oauth-Scopes"]; present {
-		// SplitScopes keeps only scope-tokens (RFC 6749 §3.3): what is
-		// stored and shown holds no control character.
-		user.ScopesKnown = true
-		user.Scopes = oauth.SplitScopes(strings.Join(v, ","))
-	}
-	return user, nil
+	return body, resp.Header, resp.StatusCode, nil
 }
 
-// usableLogin reports whether a login read from a server can be used as an
+// UsableLogin reports whether a login read from a server can be used as an
 // account name: non-empty, at most 255 bytes, printable (no control, format or
 // space characters that could forge terminal output), no path separators, and
 // not "." or "..". It is a grammar for account names, not a sanitiser: what
 // prints a login still treats it as server text (safe.Text).
-func usableLogin(login string) bool {
+func UsableLogin(login string) bool {
 	if login == "" || len(login) > 255 || login == "." || login == ".." || !utf8.ValidString(login) {
 		return false
 	}
