@@ -45,7 +45,10 @@ func TestDeadTokenRule(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newServer(t, reply(tc.status, `{"message":"`+canary+`"}`, tc.headers...))
 			for name, call := range map[string]func() error{
-				"GetUser":  func() error { _, err := (&Client{}).GetUser(context.Background(), srv.URL+"/user", "", canary); return err },
+				"GetUser": func() error {
+					_, err := (&Client{}).GetUser(context.Background(), srv.URL+"/user", "", canary)
+					return err
+				},
 				"UserInfo": func() error { _, err := (&Client{}).UserInfo(context.Background(), srv.URL+"/me", canary); return err },
 			} {
 				err := call()
