@@ -7,6 +7,23 @@
 // the secret is read again under the lock (another process may have refreshed
 // it already), and the new pair replaces the old one in a single store write.
 // Twenty git processes asking at once make exactly one refresh request.
+//
+// # When
+//
+// A token is refreshed when what is left of its lifetime drops below its
+// window: min(Skew, a quarter of its whole lifetime) (Window), so a
+// two-minute token is refreshed in its last 30 s rather than on every use,
+// and an eight-hour one in its last five minutes. The whole lifetime is
+// ExpiresAt - IssuedAt, both recorded by store.NewSecret; a secret that
+// lacks IssuedAt has the window Skew. With Options.IDToken the ID token
+// is held to the same rule.
+//
+// # When it fails
+//
+// A refresh token the server no longer accepts (invalid_grant, GitHub's
+// bad_refresh_token, or invalid_request answered to a refresh) is a
+// *NeedsLoginError with DeadRefreshToken set: only a new login helps.
+// NeedsLoginError says whether the token has expired or only expires soon.
 package refresh
 
 import (
@@ -21,8 +38,12 @@ import (
 	"github.com/ghlogin/ghlogin/store"
 )
 
-// DefaultSkew is how long before expiry a token is refreshed.
+// DefaultSkew is the longest a token is refreshed before it expires.
 const DefaultSkew = 5 * time.Minute
+
+// LifetimeFraction: a token is refreshed at the latest when 1/LifetimeFraction
+// of its whole lifetime is left (see Window).
+const LifetimeFraction = 4
 
 // DefaultLockTimeout bounds the wait for another process's refresh.
 const DefaultLockTimeout = 60 * time.Second
@@ -51,8 +72,16 @@ type Options struct {
 	Credentials oauth.Credentials
 	// Clock tells the time; nil means clock.Real.
 	Clock clock.Clock
-	// Skew: refresh when the token expires within this; zero means DefaultSkew.
+	// Skew: refresh at the latest when the token expires within this (see
+	// Window); zero means DefaultSkew.
 	Skew time.Duration
+	// IDToken says that the caller needs the ID token (ghlogin token
+	// --id-token): it is refreshed by the same rule, and a secret without a
+	// usable one is an error (*NoIDTokenError, or *NeedsLoginError when
+	// the refresh brought no new one).
+	IDToken bool
+	// OnRefresh, when set, is told just before a refresh request is made.
+	OnRefresh func(Notice)
 	// LockTimeout bounds the wait for the account's refresh lock; zero
 	// means DefaultLockTimeout.
 	LockTimeout time.Duration
@@ -73,10 +102,22 @@ type NeedsLoginError struct {
 	// LoginHost is the --host value that logs in to Host again (for
 	// example http://127.0.0.1:8787 for a loopback http host); "" means Host.
 	LoginHost string
+	// Remaining is what was left of the token's lifetime when the refresh
+	// failed: zero or less means it has expired (the zero value).
+	Remaining time.Duration
+	// DeadRefreshToken reports that the server no longer accepts the
+	// refresh token (invalid_grant, bad_refresh_token, or invalid_request
+	// answered to a refresh): logging in again is the only way, and the
+	// endpoint settings are not at fault.
+	DeadRefreshToken bool
 }
 
 func (e *NeedsLoginError) Error() string {
-	msg := fmt.Sprintf("the token for %s@%s expired and could not be refreshed", e.Login, e.Host)
+	state := "expired"
+	if e.Remaining > 0 {
+		state = "expires in " + seconds(e.Remaining)
+	}
+	msg := fmt.Sprintf("the token for %s@%s %s and could not be refreshed", e.Login, e.Host, state)
 	if e.Reason != "" {
 		msg += " (" + e.Reason + ")"
 	}
@@ -89,13 +130,91 @@ func (e *NeedsLoginError) Error() string {
 
 func (e *NeedsLoginError) Unwrap() error { return e.Err }
 
-// Due reports whether sec expires within skew of now and so should be
-// refreshed. A token without an expiry is never due.
+// NoIDTokenError means the caller asked for the ID token (Options.IDToken)
+// of an account that has none: a GitHub host, or a login without the
+// openid scope.
+type NoIDTokenError struct{ Host, Login string }
+
+// Error names the account.
+func (e *NoIDTokenError) Error() string {
+	return fmt.Sprintf("the account %s@%s has no ID token", e.Login, e.Host)
+}
+
+// Notice tells, just before a refresh request, why it is made.
+type Notice struct {
+	Host, Login string
+	// Remaining is what is left of the token's lifetime (zero or less:
+	// expired).
+	Remaining time.Duration
+	// IDToken reports that the ID token, not the access token, is due.
+	IDToken bool
+}
+
+// String reads "the token for L@H expires in 42 s, refreshing" or "the
+// token for L@H expired 3 s ago, refreshing".
+func (n Notice) String() string {
+	what := "token"
+	if n.IDToken {
+		what = "ID token"
+	}
+	state := "expired"
+	switch {
+	case n.Remaining > 0:
+		state = "expires in " + seconds(n.Remaining)
+	case n.Remaining < -time.Second:
+		state = "expired " + seconds(-n.Remaining) + " ago"
+	}
+	return fmt.Sprintf("the %s for %s@%s %s, refreshing", what, n.Login, n.Host, state)
+}
+
+// seconds writes d as whole seconds ("42 s"), rounded up so that a token
+// with 0.4 s left does not read "expires in 0 s".
+func seconds(d time.Duration) string {
+	return fmt.Sprintf("%d s", int64((d+time.Second-1)/time.Second))
+}
+
+// Window is how long before sec expires it is refreshed: min(skew, its
+// whole lifetime / LifetimeFraction) when the lifetime is known
+// (IssuedAt), else skew.
+func Window(sec *store.Secret, skew time.Duration) time.Duration {
+	if sec == nil {
+		return skew
+	}
+	return window(sec.IssuedAt, sec.ExpiresAt, skew)
+}
+
+func window(issued, expires time.Time, skew time.Duration) time.Duration {
+	if issued.IsZero() || expires.IsZero() || !expires.After(issued) {
+		return skew
+	}
+	return min(skew, expires.Sub(issued)/LifetimeFraction)
+}
+
+// Due reports whether sec is inside its refresh window at now (see
+// Window): what is left of its lifetime is at most the window. A token
+// without an expiry is never due.
 func Due(sec *store.Secret, now time.Time, skew time.Duration) bool {
 	if sec == nil || sec.ExpiresAt.IsZero() {
 		return false
 	}
-	return !now.Add(skew).Before(sec.ExpiresAt)
+	return !now.Add(Window(sec, skew)).Before(sec.ExpiresAt)
+}
+
+// IDTokenDue reports whether sec's ID token is inside its refresh window at
+// now, by the same rule, its lifetime read from its iat and exp. A secret
+// without an ID token, or one whose expiry is unknown, is never due.
+func IDTokenDue(sec *store.Secret, now time.Time, skew time.Duration) bool {
+	if sec == nil || sec.IDToken == "" {
+		return false
+	}
+	iat, exp := oauth.IDTokenTimes(sec.IDToken)
+	if exp.IsZero() {
+		exp = sec.IDTokenExpiresAt
+	}
+	if exp.IsZero() {
+		return false
+	}
+	return !now.Add(window(iat, exp, skew)).Before(exp)
 }
 
 // CanRefresh reports whether sec holds a refresh token that has not expired.
@@ -107,16 +226,18 @@ func CanRefresh(sec *store.Secret, now time.Time) bool {
 // LockName is the name of the lock that serializes refreshes of one account.
 func LockName(host, login string) string { return "refresh-" + host + "-" + login }
 
-// Token returns a's secret, refreshed first when it expires within
-// opts.Skew. A token that is not due is returned without any request or
-// lock. When it is due, Token takes the account's refresh lock, reads the
-// secret again, and only if it is still due posts grant_type=refresh_token
-// and stores the new pair with Replace. A token that is due but still valid
-// and has no refresh token is returned as it is.
+// Token returns a's secret, refreshed first when it is due (Due; with
+// opts.IDToken, IDTokenDue too). A token that is not due is returned
+// without any request or lock. When it is due, Token takes the account's
+// refresh lock, reads the secret again, and only if it is still due posts
+// grant_type=refresh_token and stores the new pair with Replace. A token
+// that is due but still valid and has no refresh token is returned as it
+// is.
 //
 // Errors: *NeedsLoginError when only a new login can help (no or expired
 // refresh token with an expired token, or the server refused the refresh);
-// anything else (network, 5xx, store) leaves the stored secret intact.
+// *NoIDTokenError (opts.IDToken, an account without one); anything else
+// (network, 5xx, store) leaves the stored secret intact.
 func Token(ctx context.Context, st Store, a store.Account, opts Options) (*store.Secret, error) {
 	clk := opts.Clock
 	if clk == nil {
@@ -133,11 +254,17 @@ func Token(ctx context.Context, st Store, a store.Account, opts Options) (*store
 			return nil, err
 		}
 	}
-	if !Due(sec, clk.Now(), skew) {
-		return sec, nil
+	due := func(sec *store.Secret, now time.Time) bool {
+		return Due(sec, now, skew) || opts.IDToken && IDTokenDue(sec, now, skew)
+	}
+	if !due(sec, clk.Now()) {
+		return checkIDToken(a, sec, clk.Now(), opts)
 	}
 	if err := refreshable(a, sec, clk.Now()); err != nil || !CanRefresh(sec, clk.Now()) {
-		return sec, err
+		if err != nil {
+			return sec, err
+		}
+		return checkIDToken(a, sec, clk.Now(), opts)
 	}
 	lockTimeout := opts.LockTimeout
 	if lockTimeout <= 0 {
@@ -154,7 +281,7 @@ func Token(ctx context.Context, st Store, a store.Account, opts Options) (*store
 			return err
 		}
 		now := clk.Now()
-		if !Due(cur, now, skew) {
+		if !due(cur, now) {
 			result = cur // another process refreshed it meanwhile
 			return nil
 		}
@@ -162,13 +289,21 @@ func Token(ctx context.Context, st Store, a store.Account, opts Options) (*store
 			result = cur
 			return err
 		}
+		if opts.OnRefresh != nil {
+			n := Notice{Host: a.Host, Login: a.Login, Remaining: cur.ExpiresAt.Sub(now)}
+			if !Due(cur, now, skew) {
+				_, exp := oauth.IDTokenTimes(cur.IDToken)
+				n.IDToken, n.Remaining = true, exp.Sub(now)
+			}
+			opts.OnRefresh(n)
+		}
 		fresh, err := post(ctx, a, cur, opts, now)
 		if err != nil {
 			return err
 		}
 		if err := st.Replace(ctx, a.Host, a.Login, fresh); err != nil {
 			// The server has rotated the pair; the old one no longer works.
-			return &NeedsLoginError{Host: a.Host, Login: a.Login,
+			return &NeedsLoginError{Host: a.Host, Login: a.Login, Remaining: cur.ExpiresAt.Sub(now),
 				Reason: "the new token could not be saved: " + err.Error(), Err: err}
 		}
 		result = fresh
@@ -180,20 +315,44 @@ func Token(ctx context.Context, st Store, a store.Account, opts Options) (*store
 		}
 		return nil, err
 	}
-	return result, nil
+	return checkIDToken(a, result, clk.Now(), opts)
+}
+
+// checkIDToken, when the caller needs the ID token, makes sure sec has one
+// that has not expired.
+func checkIDToken(a store.Account, sec *store.Secret, now time.Time, opts Options) (*store.Secret, error) {
+	if !opts.IDToken || sec == nil {
+		return sec, nil
+	}
+	if sec.IDToken == "" {
+		return nil, &NoIDTokenError{Host: a.Host, Login: a.Login}
+	}
+	_, exp := oauth.IDTokenTimes(sec.IDToken)
+	if !exp.IsZero() && !now.Before(exp) {
+		return nil, &NeedsLoginError{Host: a.Host, Login: a.Login, Remaining: sec.ExpiresAt.Sub(now),
+			Reason: "the ID token expired and the server sent no new one with the refreshed token"}
+	}
+	return sec, nil
 }
 
 // refreshable returns a *NeedsLoginError when sec is expired at now and has
 // no usable refresh token, or has a refresh token that expired.
 func refreshable(a store.Account, sec *store.Secret, now time.Time) error {
+	left := sec.ExpiresAt.Sub(now)
 	switch {
 	case sec.RefreshToken != "" && !CanRefresh(sec, now):
-		return &NeedsLoginError{Host: a.Host, Login: a.Login, Reason: "the refresh token expired on " + sec.RefreshTokenExpiresAt.UTC().Format(time.RFC3339)}
-	case sec.RefreshToken == "" && !now.Before(sec.ExpiresAt):
-		return &NeedsLoginError{Host: a.Host, Login: a.Login, Reason: "there is no refresh token"}
+		return &NeedsLoginError{Host: a.Host, Login: a.Login, Remaining: left, Reason: "the refresh token expired on " + sec.RefreshTokenExpiresAt.UTC().Format(time.RFC3339)}
+	case sec.RefreshToken == "" && !sec.ExpiresAt.IsZero() && !now.Before(sec.ExpiresAt):
+		return &NeedsLoginError{Host: a.Host, Login: a.Login, Remaining: left, Reason: "there is no refresh token"}
 	}
 	return nil
 }
+
+// deadRefreshCodes are the OAuth errors that mean the refresh token itself
+// is no longer accepted: invalid_grant (RFC 6749 §5.2), GitHub's
+// bad_refresh_token, and invalid_request, which some servers answer for an
+// unknown refresh token.
+var deadRefreshCodes = map[string]bool{"invalid_grant": true, "bad_refresh_token": true, "invalid_request": true}
 
 // post makes the refresh request and builds the new secret.
 func post(ctx context.Context, a store.Account, cur *store.Secret, opts Options, now time.Time) (*store.Secret, error) {
@@ -209,7 +368,12 @@ func post(ctx context.Context, a store.Account, cur *store.Secret, opts Options,
 	if err != nil {
 		var oe *oauth.Error
 		if errors.As(err, &oe) {
-			return nil, &NeedsLoginError{Host: a.Host, Login: a.Login, Reason: oe.Error(), Err: oe}
+			nl := &NeedsLoginError{Host: a.Host, Login: a.Login, Reason: oe.Error(), Err: oe, Remaining: cur.ExpiresAt.Sub(now)}
+			if deadRefreshCodes[oe.Code] {
+				nl.DeadRefreshToken = true
+				nl.Reason = "the refresh token is no longer valid: " + oe.Error()
+			}
+			return nil, nl
 		}
 		if errors.Is(err, context.Canceled) {
 			return nil, err
