@@ -19,6 +19,10 @@ import (
 	"github.com/ghlogin/ghlogin/deviceflow"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
+	"github.com/ghlogin/ghlogin/internal/identity"
+	"github.com/ghlogin/ghlogin/internal/oidcdisc"
+	"github.com/ghlogin/ghlogin/internal/refresh"
+	"github.com/ghlogin/ghlogin/internal/revoke"
 	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
@@ -217,6 +221,54 @@ func sentence(err error) (string, bool) {
 			step = " (check that URL, in the host's settings or the flag or variable that set it: it must be the server's final address, since ghlogin sends a secret only to the URL it was given; a proxy or a moved server can also cause this)"
 		default:
 			step = " (check that URL, in the host's settings or the flag or variable that set it: give the address the server redirects to, if you trust it)"
+		}
+	case *githubapi.SSORequiredError:
+		if e.URL != "" {
+			step = "; authorize this token for the organisation's single sign-on: open " + e.URL
+		} else {
+			step = "; authorize this token for the organisation's single sign-on in your token settings on " + strings.TrimPrefix(e.Host, "api.")
+		}
+	case *githubapi.AppTokenError:
+		if e.StatusCode == 401 || e.StatusCode == 403 {
+			step = " (check the host's client_id and client_secret settings)"
+		}
+	case *refresh.NeedsLoginError:
+		if e.DeadRefreshToken {
+			// The message already says to log in again; the server's
+			// refusal quoted in it is not about the endpoint settings.
+			return own, true
+		}
+	case *refresh.NoIDTokenError:
+		step = "; ID tokens come from OpenID Connect servers: log in with --issuer and the openid scope"
+	case *oidcdisc.DocumentError:
+		switch e.Problem {
+		case oidcdisc.IssuerMismatch:
+			step = "; check the issuer URL (--issuer or the host's issuer setting)"
+		default:
+			step = " (check the issuer URL, or set the host's endpoints by hand: device_code_url, authorize_url, token_url)"
+		}
+	case *oidcdisc.FetchError:
+		step = " (check the issuer URL, --issuer or the host's issuer setting, and your network)"
+	case *oidcdisc.NotDiscoveredError:
+		step = "; log in again to read it: ghlogin login --issuer " + e.Issuer
+	case *identity.VerifyError:
+		switch e.Reason {
+		case identity.ReasonExpired:
+			step = "; check this machine's clock, then log in again"
+		case identity.ReasonKeys:
+			step = "; check your network, then log in again"
+		default:
+			step = "; the token was not kept: check the host's issuer and client_id settings"
+		}
+	case *identity.NoIdentityError:
+		step = "; request the openid scope (--scopes) or set the host's userinfo_url"
+	case *revoke.CannotRevokeError:
+		if e.Page != "" {
+			step = ": revoke it at " + e.Page
+		}
+	case *revoke.FailedError:
+		if e.Page != "" {
+			step = "; revoke it at " + e.Page
 		}
 	default:
 		return "", false
