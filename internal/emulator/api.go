@@ -55,9 +55,13 @@ func (s *Server) handleUser(w *emuhttp.Recorder, r *http.Request) {
 	if ok {
 		login, scopes = t.login, t.scopes
 	}
+	mode := s.modes[tok]
 	s.mu.Unlock()
 	if !ok {
 		apiError(w, http.StatusUnauthorized, "Bad credentials")
+		return
+	}
+	if s.answerMode(w, r, mode) {
 		return
 	}
 	base := s.base(r)

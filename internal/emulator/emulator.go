@@ -25,6 +25,7 @@
 //	POST   /login/oauth/access_token         device_code, authorization_code and refresh_token grants
 //	GET    /user, /api/v3/user               the authenticated user
 //	DELETE /applications/{client_id}/token   revoke a token (Basic client auth)
+//	POST   /_emulator/token-mode             make /user refuse a token as GitHub may (SetTokenMode)
 //	GET    /{owner}/{repo}[.git]/info/refs   git smart HTTP, when Config.GitRepos is set
 //
 // With Config.Workload set, the same listener also serves the workload
@@ -140,6 +141,10 @@ type Client struct {
 	TokenLifetime time.Duration
 	// RefreshLifetime is an App's refresh token lifetime (default DefaultRefreshLifetime).
 	RefreshLifetime time.Duration
+	// OmitScope leaves the scope field out of token replies, as RFC 6749
+	// §5.1 allows when the scopes granted are those requested (many OpenID
+	// Connect servers do); X-OAuth-Scopes on /user still lists them.
+	OmitScope bool
 }
 
 // DefaultClients returns the built-in clients: an OAuth app
@@ -183,6 +188,7 @@ type Server struct {
 	pending map[string]*authRequest
 	tokens  map[string]*accessToken
 	refresh map[string]*refreshToken
+	modes   map[string]TokenMode // by access token; see SetTokenMode
 	stats   Stats
 	pollLog map[string]*PollRecord // by user code
 
@@ -219,6 +225,7 @@ func New(cfg Config) *Server {
 		pending: map[string]*authRequest{},
 		tokens:  map[string]*accessToken{},
 		refresh: map[string]*refreshToken{},
+		modes:   map[string]TokenMode{},
 		stats:   newStats(),
 		pollLog: map[string]*PollRecord{},
 	}
@@ -356,6 +363,9 @@ func (s *Server) route(w *emuhttp.Recorder, r *http.Request) string {
 			return "/api/v3/applications/{client_id}/token"
 		}
 		return "/applications/{client_id}/token"
+	case p == AdminTokenModePath:
+		s.handleTokenMode(w, r)
+		return p
 	case p == "/":
 		s.handleIndex(w, r)
 		return p

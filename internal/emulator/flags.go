@@ -11,7 +11,8 @@ import (
 // RegisterFlags adds the `ghlogin emulator` flags to fs, bound to cfg:
 // --interval, --expires-in, --auto-approve, --auto-approve-web, --users,
 // --client-id, --client-secret, --app, --device-flow-disabled-client,
-// --callback-url, --token-lifetime, --refresh-lifetime and --git-repos.
+// --callback-url, --token-lifetime, --refresh-lifetime, --omit-scope and
+// --git-repos.
 // The client flags edit cfg.Clients, starting from DefaultClients(); the
 // first client is the one --client-id, --client-secret and --app change.
 func RegisterFlags(fs *pflag.FlagSet, cfg *Config) {
@@ -53,6 +54,13 @@ func RegisterFlags(fs *pflag.FlagSet, cfg *Config) {
 	fs.Var(&clientFlag{cfg: cfg, all: true, typ: "duration", set: durationSetter(func(c *Client, d time.Duration) { c.RefreshLifetime = d }),
 		get: func(*Client) string { return DefaultRefreshLifetime.String() }},
 		"refresh-lifetime", "lifetime of GitHub App refresh tokens")
+	omit := fs.VarPF(&clientFlag{cfg: cfg, all: true, typ: "bool", set: func(c *Client, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.OmitScope = b
+		return err
+	}, get: func(*Client) string { return "false" }},
+		"omit-scope", "", "leave scope out of token replies (RFC 6749 §5.1: the scopes granted are those requested)")
+	omit.NoOptDefVal = "true"
 }
 
 func durationSetter(f func(*Client, time.Duration)) func(*Client, string) error {

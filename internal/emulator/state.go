@@ -248,20 +248,35 @@ func (s *Server) issue(c *Client, login string, scopes []string, viaDevice bool)
 	if !c.App {
 		tok := newToken("gho_", 36)
 		s.tokens[tok] = &accessToken{clientID: c.ID, login: login, scopes: scopes, viaDevice: viaDevice}
-		return []field{{"access_token", tok}, {"token_type", "bearer"}, {"scope", strings.Join(scopes, ",")}}
+		return omitScope(c, []field{{"access_token", tok}, {"token_type", "bearer"}, {"scope", strings.Join(scopes, ",")}})
 	}
 	tok := newToken("ghu_", 36)
 	ref := newToken("ghr_", 76)
 	s.tokens[tok] = &accessToken{clientID: c.ID, login: login, expires: now.Add(c.TokenLifetime), refresh: ref, viaDevice: viaDevice}
 	s.refresh[ref] = &refreshToken{clientID: c.ID, login: login, expires: now.Add(c.RefreshLifetime), access: tok, viaDevice: viaDevice}
-	return []field{
+	return omitScope(c, []field{
 		{"access_token", tok},
 		{"expires_in", int64(c.TokenLifetime / time.Second)},
 		{"refresh_token", ref},
 		{"refresh_token_expires_in", int64(c.RefreshLifetime / time.Second)},
 		{"scope", ""},
 		{"token_type", "bearer"},
+	})
+}
+
+// omitScope drops the scope field from a token reply of a client with
+// OmitScope.
+func omitScope(c *Client, fields []field) []field {
+	if !c.OmitScope {
+		return fields
 	}
+	out := fields[:0]
+	for _, f := range fields {
+		if f.k != "scope" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // lookupToken returns the token's record if the emulator issued it and it
@@ -288,6 +303,7 @@ func (s *Server) Revoke(token string) {
 func (s *Server) revokeLocked(token string) {
 	if t, ok := s.tokens[token]; ok {
 		delete(s.tokens, token)
+		delete(s.modes, token)
 		if t.refresh != "" {
 			delete(s.refresh, t.refresh)
 		}
