@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // These tests run the real ghlogin binary against oidc-provider, a server
@@ -302,11 +303,13 @@ func TestLoginUnknownClient(t *testing.T) {
 	})
 }
 
-// Access tokens of this client live 2 minutes, so `ghlogin token` refreshes
-// them every time; the provider rotates refresh tokens and revokes the whole
-// grant when an old one is replayed, so two refreshes in a row pass only if
-// ghlogin stored the rotated refresh token. Once the grant is revoked,
-// `ghlogin token` must say the user has to log in again (exit 4).
+// Access tokens of this client live 2 minutes. `ghlogin token` refreshes
+// one in the last quarter of its lifetime (30 s), not on every call; the test
+// moves the stored token's clock there by editing the file store (the
+// provider's copy stays valid). The provider rotates refresh tokens and
+// revokes the whole grant when an old one is replayed, so two refreshes in a
+// row pass only if ghlogin stored the rotated refresh token. Once the grant
+// is revoked, `ghlogin token` must say the user has to log in again (exit 4).
 func TestTokenRefresh(t *testing.T) {
 	t.Parallel()
 	p := startProvider(t)
@@ -325,9 +328,20 @@ func TestTokenRefresh(t *testing.T) {
 	}
 
 	first := assertStoredToken(ctx, t, g, "alice", "preferred_username")
+	if again := assertStoredToken(ctx, t, g, "alice", "preferred_username"); again != first {
+		t.Fatal("ghlogin token refreshed a two-minute token in its first seconds: short tokens must not be refreshed on every call")
+	}
+	ageStoredToken(t, g, 5*time.Second)
 	second := assertStoredToken(ctx, t, g, "alice", "preferred_username")
-	if first == second {
-		t.Fatal("ghlogin token printed the same access token twice although it expires within 5 minutes: it did not refresh")
+	if second == first {
+		t.Fatal("ghlogin token printed the same access token with 5 s of its 120 s left: it did not refresh")
+	}
+	if again := assertStoredToken(ctx, t, g, "alice", "preferred_username"); again != second {
+		t.Fatal("ghlogin token refreshed the fresh token again")
+	}
+	ageStoredToken(t, g, 5*time.Second)
+	if third := assertStoredToken(ctx, t, g, "alice", "preferred_username"); third == second {
+		t.Fatal("the second refresh did not happen")
 	}
 
 	refresh := storedRefreshToken(t, g)
@@ -335,12 +349,16 @@ func TestTokenRefresh(t *testing.T) {
 	if err != nil || status != http.StatusOK {
 		t.Fatalf("revoking the refresh token: HTTP %d %v %v", status, body, err)
 	}
+	ageStoredToken(t, g, 5*time.Second)
 	r := g.run(t, "token", "--host", p.HostArg)
 	if r.Code != 4 || r.Stdout != "" {
 		t.Errorf("ghlogin token after the grant was revoked: exit %d, stdout %q; want exit 4 and nothing on stdout\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
 	}
 	if strings.Contains(r.Stderr, refresh) {
 		t.Errorf("the refresh token appears in an error message:\n%s", r.Stderr)
+	}
+	if strings.Contains(r.Stderr, "endpoint settings") {
+		t.Errorf("a dead refresh token is blamed on the endpoint settings:\n%s", r.Stderr)
 	}
 	// The command it suggests must log in to this very server again.
 	m := regexp.MustCompile(`ghlogin login --host (\S+)`).FindStringSubmatch(r.Stderr)
@@ -350,6 +368,41 @@ func TestTokenRefresh(t *testing.T) {
 	again := g.startLogin(t, "--json", "--host", strings.TrimRight(m[1], ".;,)"))
 	if ev := again.until("code", "error"); ev.name() != "code" || ev.str("verification_uri") != p.Endpoint("/device") {
 		t.Fatalf("the suggested ghlogin login --host %s gave %v, want a code from %s", m[1], ev, p.Issuer)
+	}
+}
+
+// ageStoredToken moves the one stored account's token to the end of its
+// 120 s lifetime, left to go, by rewriting its issue and expiry times in the
+// file store: what waiting would do, without the wait.
+func ageStoredToken(t *testing.T, g *ghlogin, left time.Duration) {
+	t.Helper()
+	path := filepath.Join(g.configDir, "credentials.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var creds map[string]map[string]map[string]any
+	if err := json.Unmarshal(b, &creds); err != nil {
+		t.Fatalf("credentials.json: %v", err)
+	}
+	n := 0
+	now := time.Now().UTC()
+	for _, accounts := range creds {
+		for _, sec := range accounts {
+			sec["issued_at"] = now.Add(left - 120*time.Second).Format(time.RFC3339)
+			sec["expires_at"] = now.Add(left).Format(time.RFC3339)
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("credentials.json holds %d accounts, want 1", n)
+	}
+	out, err := json.Marshal(creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 
