@@ -272,8 +272,10 @@ func TestGitFetchRefreshesExpiringToken(t *testing.T) {
 		lifetime time.Duration
 		expired  bool // wait until the token has really expired
 	}{
-		// Due: the token expires within the 5-minute refresh window.
-		{"due within five minutes", time.Minute, false},
+		// Due: the token is in the last quarter of its lifetime (a token is
+		// refreshed when min(5 min, a quarter of its lifetime) is left), not
+		// yet expired: 4 s, waited out to its last half second.
+		{"due in the last quarter of its lifetime", 4 * time.Second, false},
 		// Expired: the emulator already rejects the token. The new token
 		// lives two seconds too: long enough for the fetch it serves.
 		{"expired", 2 * time.Second, true},
@@ -291,6 +293,10 @@ func TestGitFetchRefreshesExpiringToken(t *testing.T) {
 			if !strings.HasPrefix(before.Token, "ghu_") || !strings.HasPrefix(before.RefreshToken, "ghr_") || before.ExpiresAt.IsZero() {
 				t.Fatalf("login stored token %.4s… refresh %.4s… expiry %v; want an expiring ghu_ with a ghr_ refresh token",
 					before.Token, before.RefreshToken, before.ExpiresAt)
+			}
+			if !tc.expired {
+				// Wait until the token is due (once; not a polling interval).
+				time.Sleep(time.Until(before.ExpiresAt) - 500*time.Millisecond)
 			}
 			if tc.expired {
 				// Wait the short lifetime out (once; not a polling interval).
