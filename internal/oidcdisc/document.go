@@ -10,6 +10,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/oauth"
 )
 
 // WellKnownPath is appended to the issuer (OpenID Connect Discovery 1.0 §4).
@@ -186,7 +187,7 @@ func Parse(issuer string, raw []byte) (*Document, error) {
 func scopeTokens(v []string) []string {
 	var out []string
 	for _, s := range v {
-		if p, err := config.ParseScopes(s); err == nil && len(p) == 1 && p[0] == s {
+		if oauth.IsScopeToken(s) {
 			out = append(out, s)
 		}
 	}
