@@ -112,6 +112,8 @@ type NeedsLoginError struct {
 	DeadRefreshToken bool
 }
 
+// Error says whether the token expired or only expires soon, why it could
+// not be refreshed, and how to log in again.
 func (e *NeedsLoginError) Error() string {
 	state := "expired"
 	if e.Remaining > 0 {
@@ -128,6 +130,7 @@ func (e *NeedsLoginError) Error() string {
 	return msg + "; run ghlogin login --host " + h
 }
 
+// Unwrap returns the server's refusal.
 func (e *NeedsLoginError) Unwrap() error { return e.Err }
 
 // NoIDTokenError means the caller asked for the ID token (Options.IDToken)
