@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/ghlogin/ghlogin/deviceflow"
+	"github.com/ghlogin/ghlogin/internal/agent"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
 	"github.com/ghlogin/ghlogin/internal/identity"
@@ -199,6 +200,27 @@ func sentence(err error) (string, bool) {
 		if h := e.LoginHost(); h != "" {
 			step += " --host " + h
 		}
+	case *agent.GoneError:
+		step = "; reconnect or log in here"
+	case *agent.NoAgentError:
+		step = "; reconnect with ghlogin ssh, or log in here and unset " + agent.EnvSock
+	case *agent.TimeoutError:
+		step = "; the connection to the machine that lends the login may have stalled: reconnect, or log in here"
+	case *agent.RefusedError:
+		step = agentRefusal(e)
+	case *agent.ProtocolError:
+		step = "; use the same ghlogin version on both machines"
+	case *agent.DirError:
+		switch e.Problem {
+		case agent.DirOpen:
+			step = "; fix it with: chmod 700 " + e.Path
+		case agent.DirNotOwned, agent.DirSymlink, agent.DirNotDir:
+			step = "; remove it, or set XDG_RUNTIME_DIR to a directory of your own"
+		case agent.DirCreate:
+			step = "; set XDG_RUNTIME_DIR to a directory of your own"
+		}
+	case *agent.SocketPathError:
+		step = "; set XDG_RUNTIME_DIR to a directory with a shorter path"
 	case *githubapi.LoginFieldError:
 		step = " (check the host's userinfo_url and login_field settings)"
 	case *config.ParseError:
@@ -277,6 +299,33 @@ func sentence(err error) (string, bool) {
 		return "", false
 	}
 	return own + step, true
+}
+
+// agentRefusal is the next step after an agent's refusal.
+func agentRefusal(e *agent.RefusedError) string {
+	where := "on the agent's machine"
+	if e.Agent != "" {
+		where = "on " + e.Agent
+	}
+	switch e.Code {
+	case agent.CodeNotAllowed:
+		if e.Host != "" {
+			return "; reconnect with ghlogin ssh --allow " + e.Host + " …"
+		}
+	case agent.CodeNotLoggedIn:
+		if e.Host != "" {
+			return "; log in " + where + " with ghlogin login --host " + e.Host + ", or log in here"
+		}
+	case agent.CodeNeedsLogin:
+		if e.Host != "" {
+			return "; log in again " + where + ": ghlogin login --host " + e.Host
+		}
+	case agent.CodeInternal:
+		return "; try again, and if it keeps failing look at the ghlogin ssh session " + where
+	case agent.CodeBadRequest:
+		return "; use the same ghlogin version on both machines"
+	}
+	return ""
 }
 
 // OAuth says what a person can do about an OAuth error code (RFC 6749 §5.2,

@@ -13,6 +13,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/ghlogin/ghlogin/deviceflow"
+	"github.com/ghlogin/ghlogin/internal/agent"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
 	"github.com/ghlogin/ghlogin/internal/refresh"
@@ -118,6 +119,33 @@ func TestSentences(t *testing.T) {
 		{fmt.Errorf("gce: %w", &safe.RedirectError{Endpoint: "http://127.0.0.1:9/computeMetadata/v1/x", LocationHost: "127.0.0.1:10", Status: 302}),
 			"gce: http://127.0.0.1:9/computeMetadata/v1/x answered with a redirect to 127.0.0.1:10 (HTTP 302); redirects are followed only to the same scheme, host and port" +
 				" (check that URL, in the host's settings or the flag or variable that set it: give the address the server redirects to, if you trust it)"},
+
+		// agent
+		{&agent.GoneError{Path: "/tmp/a.sock", Err: syscall.ECONNREFUSED}, "the forwarded agent is gone; reconnect or log in here"},
+		{&agent.NoAgentError{Path: "/tmp/a.sock", Err: syscall.ENOENT},
+			"no ghlogin agent at /tmp/a.sock; reconnect with ghlogin ssh, or log in here and unset GHLOGIN_AGENT_SOCK"},
+		{&agent.TimeoutError{Path: "/tmp/a.sock", After: 5 * time.Second},
+			"the ghlogin agent at /tmp/a.sock did not answer within 5s; the connection to the machine that lends the login may have stalled: reconnect, or log in here"},
+		{&agent.RefusedError{Agent: "laptop", Code: agent.CodeNotAllowed, Host: "ghe.example.com", Reason: "this agent serves github.com only"},
+			"the agent on laptop does not serve ghe.example.com; reconnect with ghlogin ssh --allow ghe.example.com …"},
+		{&agent.RefusedError{Agent: "laptop", Code: agent.CodeNotAllowed, Reason: "this agent answers only its own user"},
+			"the agent on laptop refused the request: this agent answers only its own user"},
+		{&agent.RefusedError{Agent: "laptop", Code: agent.CodeNotLoggedIn, Host: "github.com", Reason: "not logged in to github.com"},
+			"the agent on laptop cannot lend a token for github.com: not logged in to github.com; log in on laptop with ghlogin login --host github.com, or log in here"},
+		{&agent.RefusedError{Code: agent.CodeNeedsLogin, Host: "github.com", Reason: "the token for octo@github.com expired and could not be refreshed"},
+			"the agent cannot lend a token for github.com: the token for octo@github.com expired and could not be refreshed; log in again on the agent's machine: ghlogin login --host github.com"},
+		{&agent.RefusedError{Agent: "laptop", Code: agent.CodeInternal, Host: "github.com", Reason: "the token store or the token refresh failed"},
+			"the agent on laptop could not get a token for github.com: the token store or the token refresh failed; try again, and if it keeps failing look at the ghlogin ssh session on laptop"},
+		{&agent.RefusedError{Agent: "laptop", Code: agent.CodeBadRequest, Reason: "unknown field \"x\""},
+			"the agent on laptop refused the request: unknown field \"x\"; use the same ghlogin version on both machines"},
+		{&agent.ProtocolError{Path: "/tmp/a.sock", Reason: "not JSON"},
+			"the ghlogin agent at /tmp/a.sock gave an answer this ghlogin does not understand: not JSON; use the same ghlogin version on both machines"},
+		{&agent.DirError{Path: "/run/user/1/ghlogin", Problem: agent.DirOpen, Mode: 0o755},
+			"the agent's socket directory /run/user/1/ghlogin can be entered by other users (mode 0755); fix it with: chmod 700 /run/user/1/ghlogin"},
+		{&agent.DirError{Path: "/tmp/ghlogin-1", Problem: agent.DirNotOwned, UID: 0},
+			"the agent's socket directory /tmp/ghlogin-1 belongs to another user (uid 0); remove it, or set XDG_RUNTIME_DIR to a directory of your own"},
+		{&agent.SocketPathError{Path: "/very/long.sock"},
+			"the socket path /very/long.sock is longer than 103 bytes; set XDG_RUNTIME_DIR to a directory with a shorter path"},
 
 		{errors.New("plain"), "plain"},
 	} {
