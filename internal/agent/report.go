@@ -60,9 +60,12 @@ func Report(remote string, counts []Count) string {
 	}
 	var b strings.Builder
 	b.WriteString(remote)
-	if len(parts) == 0 {
+	switch {
+	case len(parts) == 0 && len(refusedHosts) == 0 && malformed == 0:
 		b.WriteString(" did not ask for a token")
-	} else {
+	case len(parts) == 0:
+		b.WriteString(" got no token")
+	default:
 		b.WriteString(" " + and(parts))
 	}
 	for _, h := range refusedHosts {

@@ -150,7 +150,7 @@ func TestServeChecksGrant(t *testing.T) {
 
 type grantSource struct{ g *Grant }
 
-func (s grantSource) Token(context.Context, Query) (*Grant, error)       { return s.g, nil }
+func (s grantSource) Token(context.Context, Query) (*Grant, error)        { return s.g, nil }
 func (s grantSource) Accounts(context.Context, string) ([]Account, error) { return nil, nil }
 
 // Malformed lines are refused one by one, and the connection carries on.
