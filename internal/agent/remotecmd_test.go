@@ -64,21 +64,24 @@ func TestRemoteCommandInShells(t *testing.T) {
 }
 
 // With no command, the login shell runs (here reading its commands from
-// stdin, as without a terminal), and a newer session's link is left alone.
+// stdin, as without a terminal), the socket is made 0600, and a newer
+// session's link is left alone.
 func TestRemoteCommandLoginShell(t *testing.T) {
 	run := t.TempDir()
 	sock := filepath.Join(t.TempDir(), "ghlogin-agent-y.sock")
-	os.WriteFile(sock, nil, 0o600)
+	// As if the server's StreamLocalBindMask let everyone in.
+	os.WriteFile(sock, nil, 0o666)
+	os.Chmod(sock, 0o666)
 	cmd := exec.Command("/bin/bash", "-c", RemoteCommand(sock, ""))
 	cmd.Env = []string{"SHELL=/bin/bash", "XDG_RUNTIME_DIR=" + run, "PATH=/usr/bin:/bin", "HOME=" + run}
 	newer := filepath.Join(run, "newer.sock")
-	cmd.Stdin = strings.NewReader(`echo "sock=$GHLOGIN_AGENT_SOCK"; shopt -q login_shell && echo login; ln -sfn ` + newer + ` "$XDG_RUNTIME_DIR/ghlogin/agent.sock"; exit 5` + "\n")
+	cmd.Stdin = strings.NewReader(`echo "sock=$GHLOGIN_AGENT_SOCK"; stat -c %a "$GHLOGIN_AGENT_SOCK"; shopt -q login_shell && echo login; ln -sfn ` + newer + ` "$XDG_RUNTIME_DIR/ghlogin/agent.sock"; exit 5` + "\n")
 	out, err := cmd.Output()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 5 {
 		t.Fatalf("exit: %v", err)
 	}
-	if got := string(out); got != "sock="+sock+"\nlogin\n" {
+	if got := string(out); got != "sock="+sock+"\n600\nlogin\n" {
 		t.Fatalf("output %q", got)
 	}
 	if _, err := os.Lstat(sock); !errors.Is(err, os.ErrNotExist) {

@@ -58,15 +58,10 @@ type Grant struct {
 }
 
 // String describes g without its token.
-func (g *Grant) String() string {
-	if g == nil {
-		return "<nil grant>"
-	}
-	return "agent.Grant{" + g.Login + "@" + g.Host + "}"
-}
+func (g Grant) String() string { return "agent.Grant{" + g.Login + "@" + g.Host + "}" }
 
 // GoString hides the token from %#v too.
-func (g *Grant) GoString() string { return g.String() }
+func (g Grant) GoString() string { return g.String() }
 
 // Source finds tokens for the Server. The ghlogin command backs it with its
 // local token store (never with an agent, or the agent would ask itself).

@@ -321,7 +321,7 @@ func TestNoTokenInEventsOrStrings(t *testing.T) {
 		fmt.Fprintf(&all, "%v %+v %#v\n", e, e, e)
 	}
 	fmt.Fprintf(&all, "%v %+v %#v %s\n", s.Counts(), *r, *r, r)
-	fmt.Fprintf(&all, "%v %+v %#v %s\n", g, g, g, g)
+	fmt.Fprintf(&all, "%v %+v %#v %s %v %+v %#v\n", g, g, g, g, *g, *g, *g)
 	fmt.Fprintf(&all, "%v\n", Report("build-1", s.Counts()))
 	if strings.Contains(all.String(), canary) {
 		t.Fatalf("the token leaked:\n%s", all.String())

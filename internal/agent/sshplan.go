@@ -109,7 +109,9 @@ var refusedConfig = map[string]string{
 //     connection and ends with it (on the command line the first value
 //     wins, so these come first); RemoteCommand=none, so a RemoteCommand in
 //     ssh_config does not clash with the plan's command.
-//   - a remote command that exports GHLOGIN_AGENT_SOCK, links the socket at
+//   - a remote command, run by /bin/sh whatever the login shell, that makes
+//     the socket 0600 (in case sshd's StreamLocalBindMask is looser than its
+//     default), exports GHLOGIN_AGENT_SOCK, links the socket at
 //     the well-known path (WellKnownPath), runs the user's command with
 //     "$SHELL" -c (as sshd would) or the login shell with "$SHELL" -l (with
 //     -t when r.Terminal and the user gave no -t, -T or RequestTTY), then
@@ -159,10 +161,12 @@ func BuildSSH(r SSHRequest) (*SSHPlan, error) {
 }
 
 // remoteScript runs on the remote under /bin/sh with $1 the forwarded
-// socket and $2, when present, the user's command. It holds no single
+// socket and $2, when present, the user's command. It makes the socket 0600
+// first, in case the server's StreamLocalBindMask is looser than its
+// default. It holds no single
 // quote, backslash or "!", so that the user's login shell, whatever it is
 // (sh, bash, zsh, fish, csh), passes it to sh unchanged inside single quotes.
-const remoteScript = `s=$1; export GHLOGIN_AGENT_SOCK="$s"; ` +
+const remoteScript = `s=$1; chmod 600 "$s" 2>/dev/null; export GHLOGIN_AGENT_SOCK="$s"; ` +
 	`d=${XDG_RUNTIME_DIR:+$XDG_RUNTIME_DIR/ghlogin}; d=${d:-/tmp/ghlogin-$(id -u)}; ` +
 	`(umask 077; mkdir -p "$d") 2>/dev/null && ln -sfn "$s" "$d/agent.sock" 2>/dev/null; ` +
 	`c() { rm -f "$s"; if [ "$(readlink "$d/agent.sock" 2>/dev/null)" = "$s" ]; then rm -f "$d/agent.sock"; fi; }; ` +
@@ -196,7 +200,6 @@ type sshArgs struct {
 // parseSSHArgs reads args as OpenSSH's ssh does.
 func parseSSHArgs(args []string) (*sshArgs, error) {
 	p := &sshArgs{}
-	var words []string
 	terminated := false
 	i := 0
 	// parseOptions reads options from args[i:] until a non-option or "--".
@@ -265,8 +268,7 @@ func parseSSHArgs(args []string) (*sshArgs, error) {
 			return nil, err
 		}
 	}
-	words = append(words, args[i:]...)
-	p.command = strings.Join(words, " ")
+	p.command = strings.Join(args[i:], " ")
 	return p, nil
 }
 
