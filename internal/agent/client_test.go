@@ -330,3 +330,22 @@ func TestFromEnv(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// BenchmarkClientToken is one token request through a real socket: a
+// connection, a request line, the peer check, a response line.
+func BenchmarkClientToken(b *testing.B) {
+	sock, err := Listen(filepath.Join(b.TempDir(), "agent"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := &Server{Allowed: []string{"github.com"}, Source: newFakeSource()}
+	go s.Serve(ctx, sock)
+	c := &Client{Path: sock.Path}
+	for b.Loop() {
+		if _, err := c.Token(ctx, Query{Host: "github.com", Purpose: PurposeGit}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
