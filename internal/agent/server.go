@@ -15,7 +15,6 @@ import (
 
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/hosts"
-	"github.com/ghlogin/ghlogin/internal/refresh"
 	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/store"
 )
@@ -70,9 +69,12 @@ type Source interface {
 	// Refreshes of one account must be serialized (the store's
 	// per-account lock does that), so that many requests at once make one
 	// refresh. Errors the Server understands: *store.NotLoggedInError
-	// (not_logged_in), *refresh.NeedsLoginError, *store.CorruptSecretError,
-	// *store.UnknownBackendError (needs_login), *RefusedError (its code,
-	// for a Source that asks another agent); anything else is internal.
+	// (not_logged_in); *store.CorruptSecretError and
+	// *store.UnknownBackendError (needs_login); *RefusedError, with its
+	// code: NeedsLogin makes the one for a token that expired and could
+	// not be refreshed (turn a *refresh.NeedsLoginError into it), and a
+	// Source that asks another agent passes that agent's refusals on.
+	// Anything else is internal, and its text stays on this machine.
 	Token(ctx context.Context, q Query) (*Grant, error)
 	// Accounts lists host's accounts, without tokens. A
 	// *store.NotLoggedInError means none.
@@ -494,22 +496,15 @@ func (e *sourceTimeoutError) Unwrap() error { return e.err }
 // beyond what the code needs.
 func (s *Server) classify(req *Request, err error) (Code, string) {
 	var (
-		nl  *store.NotLoggedInError
-		nlr *refresh.NeedsLoginError
-		cs  *store.CorruptSecretError
-		ub  *store.UnknownBackendError
-		rf  *RefusedError
-		st  *sourceTimeoutError
+		nl *store.NotLoggedInError
+		cs *store.CorruptSecretError
+		ub *store.UnknownBackendError
+		rf *RefusedError
+		st *sourceTimeoutError
 	)
 	switch {
 	case errors.As(err, &rf):
 		return rf.Code, rf.Reason
-	case errors.As(err, &nlr):
-		reason := fmt.Sprintf("the token for %s@%s expired and could not be refreshed", nlr.Login, req.Host)
-		if nlr.Reason != "" {
-			reason += " (" + safe.Short(nlr.Reason, 120) + ")"
-		}
-		return CodeNeedsLogin, reason
 	case errors.As(err, &cs), errors.As(err, &ub):
 		return CodeNeedsLogin, "the stored token for " + req.Host + " cannot be used"
 	case errors.As(err, &nl):
@@ -524,6 +519,18 @@ func (s *Server) classify(req *Request, err error) (Code, string) {
 		return CodeInternal, fmt.Sprintf("getting the token took longer than %s", st.after)
 	}
 	return CodeInternal, "the token store or the token refresh failed"
+}
+
+// NeedsLogin is the error a Source returns when login's token for host
+// expired and could not be refreshed (for ghlogin's store: a
+// *refresh.NeedsLoginError, whose Reason goes here). The remote is told to
+// log in again on the agent's machine.
+func NeedsLogin(host, login, reason string) error {
+	r := fmt.Sprintf("the token for %s@%s expired and could not be refreshed", login, host)
+	if reason != "" {
+		r += " (" + safe.Short(reason, 120) + ")"
+	}
+	return &RefusedError{Code: CodeNeedsLogin, Host: host, Reason: r}
 }
 
 func (s *Server) serves(host string) bool {

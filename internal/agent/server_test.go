@@ -99,8 +99,10 @@ func TestServeSourceErrors(t *testing.T) {
 		{&store.NotLoggedInError{Host: "github.com"}, CodeNotLoggedIn, "not logged in to github.com"},
 		{&store.NotLoggedInError{Host: "github.com", Login: "bob"}, CodeNotLoggedIn, `no account "bob" for github.com`},
 		{&store.NotLoggedInError{Host: "github.com", Login: "bob", Store: store.BackendKeyring}, CodeNotLoggedIn, "the token for bob@github.com is no longer stored"},
-		{fmt.Errorf("wrapped: %w", &refresh.NeedsLoginError{Host: "github.com", Login: "bob", Reason: "the refresh token has expired"}),
+		{fmt.Errorf("wrapped: %w", NeedsLogin("github.com", "bob", "the refresh token has expired\x1b[2J")),
 			CodeNeedsLogin, "the token for bob@github.com expired and could not be refreshed (the refresh token has expired)"},
+		// Not turned into NeedsLogin by the Source: internal.
+		{&refresh.NeedsLoginError{Host: "github.com", Login: "bob"}, CodeInternal, "the token store or the token refresh failed"},
 		{&store.CorruptSecretError{Host: "github.com", Login: "bob"}, CodeNeedsLogin, "the stored token for github.com cannot be used"},
 		{&RefusedError{Code: CodeNotAllowed, Host: "github.com", Reason: "upstream says no"}, CodeNotAllowed, "upstream says no"},
 		{secretPath, CodeInternal, "the token store or the token refresh failed"},
@@ -400,6 +402,10 @@ func (s *storeSource) Token(ctx context.Context, q Query) (*Grant, error) {
 		return nil, err
 	}
 	sec, err := refresh.Token(ctx, s.st, a, s.opts)
+	var nl *refresh.NeedsLoginError
+	if errors.As(err, &nl) {
+		return nil, NeedsLogin(q.Host, nl.Login, nl.Reason)
+	}
 	if err != nil {
 		return nil, err
 	}
