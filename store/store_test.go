@@ -763,3 +763,29 @@ func TestProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Logging out the last account of a host keeps the host's bindings: they
+// name the account, and the person sees them reported rather than lost.
+func TestRemoveKeepsBindings(t *testing.T) {
+	s := newStore(t, nil)
+	if err := s.Save(ctx, "github.com", "alice-work", BackendFile, &Secret{Token: "gho_work"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateConfig(func(f *config.File) error {
+		f.Hosts["github.com"].OwnerBindings = map[string]string{"my-org": "alice-work"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Remove(ctx, "github.com", "alice-work"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := s.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := cfg.Hosts["github.com"]
+	if h == nil || h.OwnerBindings["my-org"] != "alice-work" || len(h.Accounts) != 0 {
+		t.Fatalf("after removing the bound account: %+v", h)
+	}
+}

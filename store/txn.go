@@ -180,7 +180,7 @@ func (s *Store) Remove(ctx context.Context, host, login string) (newActive strin
 	}
 	if len(hc.Accounts) == 0 {
 		hc.Accounts = nil
-		if !hc.HasSettings() {
+		if hc.IsEmpty() {
 			delete(cfg.Hosts, h)
 		}
 	}

@@ -1,7 +1,8 @@
 // Package config reads and writes ghlogin's configuration file (config.toml in
 // the config directory). It holds no secrets: per-host settings (OAuth app,
-// scopes, endpoint overrides, store) and the index of accounts, which says
-// which backend keeps each account's secret, since a keyring cannot be listed.
+// scopes, endpoint overrides, store), the index of accounts, which says
+// which backend keeps each account's secret, since a keyring cannot be listed,
+// and the bindings that choose an account by repository owner or directory.
 package config
 
 import (
@@ -77,6 +78,13 @@ type Host struct {
 	Active string `toml:"active,omitempty"`
 	// Accounts is keyed by login.
 	Accounts map[string]*Account `toml:"accounts,omitempty"`
+
+	// OwnerBindings map an owner glob (lower case; see NormalizeOwnerGlob)
+	// to the login used for that owner's repositories.
+	OwnerBindings map[string]string `toml:"owner_bindings,omitempty"`
+	// DirBindings map a directory (absolute, symbolic links resolved; see
+	// CleanDir) to the login used for work under it.
+	DirBindings map[string]string `toml:"dir_bindings,omitempty"`
 }
 
 // Account is the non-secret index entry of a stored account.

@@ -170,6 +170,9 @@ func Parse(path string, data []byte) (*File, error) {
 				h.Accounts[login] = &Account{}
 			}
 		}
+		if err := checkBindings(key, h); err != nil {
+			return nil, &ParseError{Path: path, Reason: err.Error()}
+		}
 		normalized[key] = h
 	}
 	f.Hosts = normalized

@@ -168,7 +168,7 @@ func (f *File) Set(host, key, value string) error {
 	if f.Hosts == nil {
 		f.Hosts = map[string]*Host{}
 	}
-	if h.HasSettings() || h.Active != "" || len(h.Accounts) > 0 {
+	if !h.IsEmpty() {
 		f.Hosts[hp.Name] = h
 	} else {
 		delete(f.Hosts, hp.Name)
