@@ -15,6 +15,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
+	"github.com/ghlogin/ghlogin/internal/gitrepo"
 	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/refresh"
@@ -25,7 +26,7 @@ import (
 // EnvTokenUser is the username sent with a token taken from the environment
 // (GH_TOKEN and friends), as the GitHub CLI does; GitHub accepts any username
 // with a token.
-const EnvTokenUser = "x-access-token"
+const EnvTokenUser = session.EnvTokenUser
 
 // CheckTimeout bounds the API call erase makes to confirm a token is invalid.
 const CheckTimeout = 15 * time.Second
@@ -63,12 +64,17 @@ type CheckFunc func(ctx context.Context, host, token string) error
 // Tokens from the environment follow session.EnvToken, as the GitHub CLI
 // reads them: for github.com, GH_TOKEN then GITHUB_TOKEN; for another host
 // that ghlogin knows (it is in the config file) over https,
-// GH_ENTERPRISE_TOKEN then GITHUB_ENTERPRISE_TOKEN. As with `ghlogin token` (without --user), they
-// take precedence over the active account when git names no account (or
-// names x-access-token); a username in the URL (https://alice@github.com/...)
-// still picks that stored account (session.ChooseAccount). They are sent
-// with the username x-access-token and never handed to a host ghlogin does
-// not know.
+// GH_ENTERPRISE_TOKEN then GITHUB_ENTERPRISE_TOKEN. As with `ghlogin token`
+// (without --user), they take precedence over the stored accounts when git
+// names no account (or names x-access-token). They are sent with the
+// username x-access-token and never handed to a host ghlogin does not know.
+//
+// The stored account is the one session.Resolve chooses: a username in the
+// URL (https://alice@github.com/...) names it; else an owner binding
+// matches the owner in the path git sends (with credential.useHttpPath,
+// which setup-git sets) or in url=; else a directory binding holds the
+// helper's working directory (git runs it where the command runs); else
+// the host's active account.
 type Helper struct {
 	// Store holds the accounts; required.
 	Store Store
@@ -90,6 +96,12 @@ type Helper struct {
 	// TerminalAvailable reports whether a terminal can be used for a
 	// login; nil means "/dev/tty can be opened".
 	TerminalAvailable func() bool
+	// Getwd returns the working directory, for directory bindings; nil
+	// means os.Getwd.
+	Getwd func() (string, error)
+	// Explain turns an error into the sentence written on Stderr; nil
+	// means hint.Explain.
+	Explain func(error) string
 }
 
 // Credential is what get answers.
@@ -132,14 +144,14 @@ func (h *Helper) Run(ctx context.Context, action string, in io.Reader, out io.Wr
 	}
 	req, err := Parse(in)
 	if err != nil {
-		h.say("%s", hint.Explain(err))
+		h.say("%s", h.explain(err))
 		return nil
 	}
 	switch action {
 	case "get":
 		c, err := h.Get(ctx, req)
 		if err != nil {
-			h.say("%s", hint.Explain(err))
+			h.say("%s", h.explain(err))
 			return nil
 		}
 		if c == nil {
@@ -148,7 +160,7 @@ func (h *Helper) Run(ctx context.Context, action string, in io.Reader, out io.Wr
 		return writeCredential(out, c)
 	case "erase":
 		if err := h.Erase(ctx, req); err != nil {
-			h.say("%s", hint.Explain(err))
+			h.say("%s", h.explain(err))
 		}
 	}
 	// store: ghlogin's tokens are already stored, and tokens from other
@@ -235,7 +247,13 @@ func (h *Helper) Get(ctx context.Context, req Request) (*Credential, error) {
 		return nil, nil // a host ghlogin has never seen
 	}
 	var cause error
-	choice, err := session.ChooseAccount(h.Store, file, t.name, req.Username)
+	q := h.query(req, t)
+	choice, err := session.Resolve(h.Store, file, t.name, q)
+	expect := req.Username
+	if err == nil && choice.Reason != session.ReasonActive {
+		// A login run below must be for the account a binding chose.
+		expect = choice.Login
+	}
 	if err == nil {
 		c, err := h.stored(ctx, file, choice.Account)
 		if c != nil || err == nil {
@@ -258,11 +276,39 @@ func (h *Helper) Get(ctx context.Context, req Request) (*Credential, error) {
 		}
 	} else {
 		var nl *store.NotLoggedInError
-		if !errors.As(err, &nl) {
+		var be *session.BindingError
+		switch {
+		case errors.As(err, &be):
+			// The binding's account is gone: say so rather than hand
+			// this repository another account's token.
+			return nil, err
+		case !errors.As(err, &nl):
 			return nil, fmt.Errorf("reading the accounts for %s: %w", t.name, err)
 		}
 	}
-	return h.login(ctx, t, req.Username, cause)
+	return h.login(ctx, t, expect, cause)
+}
+
+// query is what a request tells the resolver: the username git sends
+// (x-access-token names nobody), the owner in the path (present when
+// credential.useHttpPath is set, or with url=), and the working directory.
+func (h *Helper) query(req Request, t target) session.Query {
+	q := session.Query{Owner: gitrepo.OwnerOfPath(req.Path)}
+	if req.Username != "" && req.Username != EnvTokenUser {
+		q.User, q.UserFrom = req.Username, session.UserFromGit
+	}
+	if t.cfg != nil && len(t.cfg.DirBindings) > 0 {
+		// Only a host with directory bindings pays for reading the
+		// working directory.
+		getwd := h.Getwd
+		if getwd == nil {
+			getwd = os.Getwd
+		}
+		if d, err := getwd(); err == nil {
+			q.Dir = d
+		}
+	}
+	return q
 }
 
 // stored returns the account's token, refreshed when due. A nil credential
@@ -293,7 +339,7 @@ func (h *Helper) stored(ctx context.Context, file *config.File, a store.Account)
 			}
 			// A transient failure with a token that still works for a
 			// few minutes: use it, and say why it was not refreshed.
-			h.say("could not refresh the token for %s@%s (%s); using the current one", a.Login, a.Host, hint.Explain(err))
+			h.say("could not refresh the token for %s@%s (%s); using the current one", a.Login, a.Host, h.explain(err))
 		}
 	}
 	if !stillValid(sec, now) {
@@ -317,13 +363,13 @@ func (h *Helper) login(ctx context.Context, t target, username string, cause err
 		}
 		if username != "" && login != username {
 			return nil, &NotLoggedInError{Host: t.name, Login: username, Command: cmd,
-				Why: fmt.Sprintf("git asked for the account %q but the login was for %q", username, login)}
+				Why: fmt.Sprintf("this repository needs the account %q but the login was for %q", username, login)}
 		}
 		file, err := h.Store.Config()
 		if err != nil {
 			return nil, err
 		}
-		choice, err := session.ChooseAccount(h.Store, file, t.name, login)
+		choice, err := session.Resolve(h.Store, file, t.name, session.Query{User: login})
 		if err != nil {
 			return nil, err
 		}
@@ -385,7 +431,7 @@ func (h *Helper) Erase(ctx context.Context, req Request) error {
 	if err != nil || !ok || t.cfg == nil {
 		return err
 	}
-	choice, err := session.ChooseAccount(h.Store, file, t.name, req.Username)
+	choice, err := session.Resolve(h.Store, file, t.name, h.query(req, t))
 	if err != nil {
 		return nil // no such account: nothing of ours to erase
 	}
@@ -420,7 +466,7 @@ func (h *Helper) Erase(ctx context.Context, req Request) error {
 		h.say("the token for %s@%s was revoked or has expired and has been removed; to log in again, run: ghlogin login --host %s", acct.Login, acct.Host, t.url)
 		return nil
 	default:
-		return fmt.Errorf("git reported the token for %s@%s as rejected, but checking it failed (%s); the token was kept", acct.Login, acct.Host, hint.Explain(err))
+		return fmt.Errorf("git reported the token for %s@%s as rejected, but checking it failed (%s); the token was kept", acct.Login, acct.Host, h.explain(err))
 	}
 }
 
@@ -442,6 +488,14 @@ func writeCredential(out io.Writer, c *Credential) error {
 // safeValue reports whether v can be written as one attribute value.
 func safeValue(v string) bool {
 	return v != "" && len(v) < MaxLineBytes-64 && !strings.ContainsAny(v, "\r\n\x00")
+}
+
+// explain is Explain, or hint.Explain.
+func (h *Helper) explain(err error) string {
+	if h.Explain != nil {
+		return h.Explain(err)
+	}
+	return hint.Explain(err)
 }
 
 func (h *Helper) say(format string, args ...any) {

@@ -41,8 +41,11 @@ const (
 // fields mean "not given".
 type Request struct {
 	// Host is the --host value: a bare name (https implied) or a URL;
-	// "" means the default host.
+	// "" means the host Repo names, else the default host.
 	Host string
+	// Repo is --repo (OWNER/NAME, HOST/OWNER/NAME or a URL); it names the
+	// host when Host is "".
+	Repo string
 	// ClientID is --client-id.
 	ClientID string
 	// Scopes are --scopes.
@@ -172,7 +175,11 @@ func (s *Session) ResolveHostIn(cfg *config.File, req Request) (*Target, error) 
 	if err != nil {
 		return nil, err
 	}
-	h, origin, err := s.ParseHost(req.Host, cfg)
+	hostValue := req.Host
+	if hostValue == "" {
+		hostValue = RepoHost(req.Repo)
+	}
+	h, origin, err := s.ParseHost(hostValue, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,10 @@
 //     a --host value or the default host, merged with the configuration
 //     (endpoints, OAuth client, scopes, store) and the environment.
 //   - Which token from the environment applies to a host (EnvToken).
-//   - Which stored account a request uses (ChooseAccount).
+//   - Which stored account a request uses (Resolve): the named account, an
+//     owner binding, a directory binding, or the active account; and what
+//     a command knows about where it runs (Here). Bindings are kept and
+//     listed here too (Bind, Unbind, Bindings).
 //   - The token a command hands out, refreshed when due (Session.Token,
 //     Session.Refresh).
 //   - A login's identify-and-save, as one store transaction
@@ -21,6 +24,7 @@
 package session
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"sync"
@@ -70,6 +74,13 @@ type Session struct {
 	// session reports errors as text (a status report); nil means
 	// err.Error(). The command line passes hint.Explain.
 	Describe func(error) string
+	// Getwd returns the working directory, where directory bindings and
+	// the origin remote are looked up; nil means os.Getwd.
+	Getwd func() (string, error)
+	// GitOrigin returns the URL of the origin remote of the work tree
+	// holding dir, or "" (no git, no work tree, no origin); nil runs git
+	// once (gitrepo.Origin).
+	GitOrigin func(ctx context.Context, dir string) string
 
 	mu sync.Mutex
 	st *store.Store

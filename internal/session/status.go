@@ -33,6 +33,9 @@ const (
 // StatusReport is every host and account, as `status --json` prints it.
 type StatusReport struct {
 	Hosts []*HostStatus `json:"hosts"`
+	// Here is the account that applies in the current directory (null
+	// when the report has not been asked for it; see Session.Here).
+	Here *HereStatus `json:"here"`
 	// Filter is the host the report was limited to ("" for all).
 	Filter string `json:"-"`
 }
@@ -44,7 +47,36 @@ type HostStatus struct {
 	// of the stored ones, or is null.
 	EnvToken *string         `json:"env_token"`
 	Accounts []AccountStatus `json:"accounts"`
+	// Bindings are the host's owner and directory bindings.
+	Bindings []BindingInfo `json:"bindings"`
 }
+
+// HereStatus is the account a command run in the current directory uses
+// on a host, and why.
+type HereStatus struct {
+	Host string `json:"host"`
+	// Dir is the working directory.
+	Dir string `json:"dir"`
+	// Owner is the repository owner known here (--repo or the origin
+	// remote), or "".
+	Owner string `json:"owner"`
+	// Login is the account used ("" when none: see EnvToken and Error).
+	Login string `json:"login"`
+	// Reason is a Reason constant, "env" when a token from the
+	// environment is used, or "" when no account applies.
+	Reason string `json:"reason"`
+	// Why says it in a sentence ("owner my-org is bound to alice-work").
+	Why string `json:"why"`
+	// Short says it in a few words ("owner my-org").
+	Short string `json:"-"`
+	// EnvToken names the environment variable whose token is used.
+	EnvToken string `json:"env_token,omitempty"`
+	// Error says why no account applies.
+	Error string `json:"error,omitempty"`
+}
+
+// ReasonEnv is HereStatus.Reason when a token from the environment is used.
+const ReasonEnv = "env"
 
 // AccountStatus is one account in a status report. It never holds a token.
 type AccountStatus struct {
@@ -70,6 +102,45 @@ func (r *StatusReport) AnyInvalid() bool {
 		}
 	}
 	return false
+}
+
+// MissingBindings lists the bindings whose account the host does not have.
+func (r *StatusReport) MissingBindings() []BindingInfo {
+	var out []BindingInfo
+	for _, h := range r.Hosts {
+		for _, b := range h.Bindings {
+			if b.Missing {
+				out = append(out, b)
+			}
+		}
+	}
+	return out
+}
+
+// HereStatus says which account t's commands use for q (see Here) and why,
+// without reading any secret: a token from the environment, a binding (one
+// naming a missing account is reported in Error), or the active account.
+func (s *Session) HereStatus(t *Target, q Query) (*HereStatus, error) {
+	st, cfg, err := s.Config()
+	if err != nil {
+		return nil, err
+	}
+	hs := &HereStatus{Host: t.Host.Name, Dir: q.Dir, Owner: q.Owner}
+	if q.User == "" {
+		if _, v := s.EnvToken(t); v != "" {
+			hs.Reason, hs.EnvToken = ReasonEnv, v
+			hs.Why = v + " is set: its token is used instead of any stored one"
+			hs.Short = v
+			return hs, nil
+		}
+	}
+	c, err := Resolve(st, cfg, t.Host.Name, q)
+	if err != nil {
+		hs.Error = s.describe(err)
+		return hs, nil
+	}
+	hs.Login, hs.Reason, hs.Why, hs.Short = c.Login, c.Reason, c.Why(), c.Short()
+	return hs, nil
 }
 
 // Status reports every host with an account or an environment token (or
@@ -101,13 +172,20 @@ func (s *Session) Status(ctx context.Context, host string, offline bool) (*Statu
 		if hs, ok := byHost[name]; ok {
 			return hs
 		}
-		hs := &HostStatus{Host: name, Accounts: []AccountStatus{}}
+		hs := &HostStatus{Host: name, Accounts: []AccountStatus{}, Bindings: bindingInfos(cfg, name)}
 		byHost[name] = hs
 		rep.Hosts = append(rep.Hosts, hs)
 		return hs
 	}
 	for _, ac := range accts {
 		addHost(ac.Host)
+	}
+	// A host whose accounts are gone still shows its bindings: they now
+	// name missing accounts.
+	for _, name := range cfg.HostNames() {
+		if (filter == "" || filter == name) && cfg.Hosts[name].HasBindings() {
+			addHost(name)
+		}
 	}
 	// Environment tokens are reported even for hosts with no stored
 	// account: github.com's, and the named host's.

@@ -117,7 +117,7 @@ func TestToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := f.sess.Token(ctx, ghe, "")
+	tok, err := f.sess.Token(ctx, ghe, Query{})
 	if err != nil || tok.Env != "GH_ENTERPRISE_TOKEN" || tok.Secret.Token != "gho_ent" {
 		t.Fatalf("env: %v %v", tok, err)
 	}
@@ -125,17 +125,17 @@ func TestToken(t *testing.T) {
 		t.Fatalf("String shows the token: %s", s)
 	}
 	// ... the plain-http emulator host never does: its stored account answers.
-	tok, err = f.sess.Token(ctx, tg, "")
+	tok, err = f.sess.Token(ctx, tg, Query{})
 	if err != nil || tok.Env != "" || tok.Secret.Token != app.AccessToken {
 		t.Fatalf("plain http: %v %v", tok, err)
 	}
-	tok, err = f.sess.Token(ctx, tg, "octocat")
+	tok, err = f.sess.Token(ctx, tg, Query{User: "octocat"})
 	if err != nil || tok.Env != "" || tok.Secret.Token != app.AccessToken || tok.Account.Reason != ReasonNamed {
 		t.Fatalf("stored: %v %v", tok, err)
 	}
 	// Due: refreshed through the host's token endpoint with its client.
 	f.clk.Advance(app.ExpiresAt.Sub(f.clk.Now()) - time.Minute)
-	tok, err = f.sess.Token(ctx, tg, "octocat")
+	tok, err = f.sess.Token(ctx, tg, Query{User: "octocat"})
 	if err != nil || tok.Secret.Token == app.AccessToken || e.Stats().Refreshes != 1 {
 		t.Fatalf("refresh: %v %v", tok, err)
 	}
@@ -159,7 +159,7 @@ func TestToken(t *testing.T) {
 	}
 	// Without a usable refresh token only a login helps.
 	f.clk.Advance(365 * 24 * time.Hour)
-	_, err = f.sess.Token(ctx, tg, "octocat")
+	_, err = f.sess.Token(ctx, tg, Query{User: "octocat"})
 	var nl *refresh.NeedsLoginError
 	if !errors.As(err, &nl) {
 		t.Fatalf("%T %v", err, err)

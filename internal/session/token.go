@@ -36,13 +36,14 @@ func (t *Token) String() string {
 // GoString hides the token from %#v too.
 func (t *Token) GoString() string { return t.String() }
 
-// Token returns the token for t: the environment's (EnvToken) unless user
-// names an account, else the chosen account's stored secret, refreshed first
-// when it expires within refresh.DefaultSkew (refresh.Token). Errors:
-// *store.NotLoggedInError when there is no account, *refresh.NeedsLoginError
-// when only a new login can help.
-func (s *Session) Token(ctx context.Context, t *Target, user string) (*Token, error) {
-	if user == "" {
+// Token returns the token for t: the environment's (EnvToken) unless q
+// names an account, else the stored secret of the account Resolve chooses
+// for q, refreshed first when it expires within refresh.DefaultSkew
+// (refresh.Token). Errors: *store.NotLoggedInError when there is no
+// account, *BindingError when a binding names a missing account,
+// *refresh.NeedsLoginError when only a new login can help.
+func (s *Session) Token(ctx context.Context, t *Target, q Query) (*Token, error) {
+	if q.User == "" {
 		if tok, name := s.EnvToken(t); tok != "" {
 			return &Token{Secret: &store.Secret{Token: tok}, Env: name}, nil
 		}
@@ -51,7 +52,7 @@ func (s *Session) Token(ctx context.Context, t *Target, user string) (*Token, er
 	if err != nil {
 		return nil, err
 	}
-	c, err := ChooseAccount(st, cfg, t.Host.Name, user)
+	c, err := Resolve(st, cfg, t.Host.Name, q)
 	if err != nil {
 		return nil, err
 	}
