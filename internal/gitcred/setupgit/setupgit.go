@@ -6,13 +6,18 @@
 //		helper =
 //		helper = !ghlogin git-credential
 //
+//		useHttpPath = true
+//
 // The empty entry first resets the list of helpers for that URL, so other
 // helpers (credential.helper=store, a keychain) neither answer for the host
-// nor store ghlogin's tokens. credential.useHttpPath is left alone: ghlogin
-// picks the account from the URL's username, not its path, as gh does.
+// nor store ghlogin's tokens. credential.<url>.useHttpPath makes git send
+// the repository's path (path=my-org/x.git) with each request, so the
+// helper can apply owner bindings; git then also treats each repository as
+// its own credential, for every helper it asks about that URL.
 //
-// Setup is idempotent and Unset removes exactly the two entries it wrote,
-// keeping every other helper.
+// Setup is idempotent. Unset removes exactly the two helper entries it
+// wrote, keeping every other helper, and the useHttpPath setting when it
+// is true.
 package setupgit
 
 import (
@@ -68,6 +73,11 @@ type Result struct {
 	Changed bool
 	// Values are the key's values in the global config afterwards.
 	Values []string
+	// PathKey is the useHttpPath key, e.g.
+	// credential.https://github.com.useHttpPath.
+	PathKey string
+	// PathChanged is set when Setup wrote or removed PathKey.
+	PathChanged bool
 }
 
 // GitError is a git invocation that failed.
@@ -96,6 +106,12 @@ func (e *GitError) Unwrap() error { return e.Err }
 // Key returns the git config key for host's helper list.
 func Key(protocol, host string) string {
 	return "credential." + protocol + "://" + host + ".helper"
+}
+
+// PathKey returns the git config key that makes git send the repository's
+// path to host's credential helpers.
+func PathKey(protocol, host string) string {
+	return "credential." + protocol + "://" + host + ".useHttpPath"
 }
 
 // HelperValue returns the helper entry for the ghlogin binary at self:
@@ -162,7 +178,7 @@ func Setup(ctx context.Context, opts Options) (*Result, error) {
 	if g.bin, err = findGit(opts); err != nil {
 		return nil, err
 	}
-	res := &Result{Key: Key(proto, name), Helper: HelperValue(self, onPath)}
+	res := &Result{Key: Key(proto, name), Helper: HelperValue(self, onPath), PathKey: PathKey(proto, name)}
 	cur, err := g.getAll(ctx, res.Key)
 	if err != nil {
 		return nil, err
@@ -172,21 +188,64 @@ func Setup(ctx context.Context, opts Options) (*Result, error) {
 		want = append(want, "", res.Helper)
 	}
 	res.Values = want
-	if slices.Equal(cur, want) {
-		return res, nil
-	}
-	res.Changed = true
-	if len(cur) > 0 {
-		if err := g.run(ctx, "config", "--global", "--unset-all", res.Key); err != nil {
+	if !slices.Equal(cur, want) {
+		res.Changed = true
+		if err := g.replace(ctx, res.Key, len(cur) > 0, want); err != nil {
 			return nil, err
+		}
+	}
+	if res.PathChanged, err = g.setPath(ctx, res.PathKey, opts.Unset); err != nil {
+		return nil, err
+	}
+	res.Changed = res.Changed || res.PathChanged
+	return res, nil
+}
+
+// replace sets key's values to want, removing the present ones first.
+func (g *gitRunner) replace(ctx context.Context, key string, present bool, want []string) error {
+	if present {
+		if err := g.run(ctx, "config", "--global", "--unset-all", key); err != nil {
+			return err
 		}
 	}
 	for _, v := range want {
-		if err := g.run(ctx, "config", "--global", "--add", res.Key, v); err != nil {
-			return nil, err
+		if err := g.run(ctx, "config", "--global", "--add", key, v); err != nil {
+			return err
 		}
 	}
-	return res, nil
+	return nil
+}
+
+// setPath makes key (useHttpPath) true, or with unset removes it when it
+// is true (a false one was the person's choice and stays). It reports
+// whether the config changed.
+func (g *gitRunner) setPath(ctx context.Context, key string, unset bool) (bool, error) {
+	cur, err := g.getAll(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	allTrue := len(cur) > 0
+	for _, v := range cur {
+		if !gitTrue(v) {
+			allTrue = false
+		}
+	}
+	switch {
+	case unset && !allTrue, !unset && len(cur) == 1 && cur[0] == "true":
+		return false, nil
+	case unset:
+		return true, g.run(ctx, "config", "--global", "--unset-all", key)
+	}
+	return true, g.replace(ctx, key, len(cur) > 0, []string{"true"})
+}
+
+// gitTrue reads a boolean as git does (git help config, "Values").
+func gitTrue(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "yes", "on", "1":
+		return true
+	}
+	return false
 }
 
 // removeOurs drops ghlogin's entries and the empty entry written just

@@ -270,3 +270,72 @@ func TestIsOurs(t *testing.T) {
 		}
 	}
 }
+
+// setup-git sets credential.<url>.useHttpPath, so git sends the repository's
+// path to the helper; --unset removes it.
+func TestSetupUseHTTPPathWithRealGit(t *testing.T) {
+	gitBin, env, _ := gitEnv(t)
+	dir := t.TempDir()
+	self := filepath.Join(dir, "ghlogin")
+	seen := filepath.Join(dir, "request.txt")
+	// The helper records the request git sends and answers it.
+	script := "#!/bin/sh\ncat > '" + seen + "'\nprintf 'username=u\\npassword=p\\n'\n"
+	if err := os.WriteFile(self, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fill := func() string {
+		t.Helper()
+		cmd := exec.Command(gitBin, "credential", "fill")
+		cmd.Env = append(env, "GIT_TERMINAL_PROMPT=0")
+		cmd.Stdin = strings.NewReader("url=https://github.com/my-org/x.git\n\n")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git credential fill: %v\n%s", err, out)
+		}
+		b, err := os.ReadFile(seen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	ctx := context.Background()
+	res, err := Setup(ctx, opts(gitBin, env, self))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.PathKey != "credential.https://github.com.useHttpPath" || !res.PathChanged {
+		t.Fatalf("result %+v", res)
+	}
+	if got := getAll(t, gitBin, env, res.PathKey); !slices.Equal(got, []string{"true"}) {
+		t.Fatalf("useHttpPath = %q", got)
+	}
+	if req := fill(); !strings.Contains(req, "path=my-org/x.git\n") {
+		t.Errorf("git did not send the path with useHttpPath set:\n%s", req)
+	}
+	// Idempotent.
+	if res, err := Setup(ctx, opts(gitBin, env, self)); err != nil || res.Changed || res.PathChanged {
+		t.Fatalf("second setup: %+v %v", res, err)
+	}
+	// A setting the person wrote as false is made true by setup (owner
+	// bindings need it)...
+	gitConfig(t, gitBin, env, "--replace-all", res.PathKey, "false")
+	if res, err := Setup(ctx, opts(gitBin, env, self)); err != nil || !res.PathChanged {
+		t.Fatalf("setup over false: %+v %v", res, err)
+	}
+	// ...and --unset removes it.
+	o := opts(gitBin, env, self)
+	o.Unset = true
+	if res, err := Setup(ctx, o); err != nil || !res.PathChanged {
+		t.Fatalf("unset: %+v %v", res, err)
+	}
+	if got := getAll(t, gitBin, env, res.PathKey); len(got) != 0 {
+		t.Fatalf("useHttpPath after --unset = %q", got)
+	}
+	// A false value the person sets is left alone by --unset.
+	gitConfig(t, gitBin, env, "--add", res.PathKey, "false")
+	if res, err := Setup(ctx, o); err != nil || res.PathChanged {
+		t.Fatalf("unset with useHttpPath=false: %+v %v", res, err)
+	}
+	if got := getAll(t, gitBin, env, res.PathKey); !slices.Equal(got, []string{"false"}) {
+		t.Fatalf("useHttpPath = %q, want the person's false kept", got)
+	}
+}
