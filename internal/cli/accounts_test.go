@@ -32,7 +32,8 @@ func TestStatus(t *testing.T) {
 	}
 	want := h.host + "\n" +
 		"  ✓ hubot (active)\n      store: file\n      scopes: gist, repo\n      token: valid\n" +
-		"  ✓ octocat\n      store: file\n      scopes: gist, repo\n      token: valid\n"
+		"  ✓ octocat\n      store: file\n      scopes: gist, repo\n      token: valid\n" +
+		"  here: hubot (active account)\n"
 	if r.stdout != want {
 		t.Errorf("status:\n%s\nwant:\n%s", r.stdout, want)
 	}

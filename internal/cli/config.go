@@ -70,7 +70,9 @@ func newConfigCmd(a *app, runF func(*configOptions) error) *cobra.Command {
 		Short: "Print every setting of a host (secrets masked, defaults marked)",
 		Long: "Print every setting of a host as key=value, secrets masked. A setting that is not\n" +
 			"set shows the value that applies instead, followed by \"(default)\": for example the\n" +
-			"endpoints derived from the host name. `config get` prints only what is set.",
+			"endpoints derived from the host name. `config get` prints only what is set. The host's\n" +
+			"bindings follow, as owner_bindings.GLOB=LOGIN and dir_bindings.PATH=LOGIN (change\n" +
+			"them with ghlogin bind).",
 		Args: noArgs,
 		RunE: run("list"),
 	}
@@ -116,6 +118,10 @@ func runConfig(o *configOptions) error {
 			continue
 		}
 		fmt.Fprintf(w, "%s=%s\n", kv.Key, kv.Value)
+	}
+	// Bindings, as config.toml names them; ghlogin bind changes them.
+	for _, b := range f.Bindings(name) {
+		fmt.Fprintf(w, "%s_bindings.%s=%s\n", b.Kind, b.Pattern, b.Login)
 	}
 	return nil
 }

@@ -100,7 +100,7 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 	if err != nil {
 		return err
 	}
-	tok, err := sess.Token(ctx, t, "")
+	tok, err := sess.Token(ctx, t, session.Query{})
 	if err != nil {
 		return err
 	}

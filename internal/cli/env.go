@@ -45,6 +45,12 @@ type Env struct {
 	Keyring store.Keyring
 	Opener  opener.Opener
 	Clock   clock.Clock
+	// Getwd returns the working directory (where bindings and the origin
+	// remote are looked up); nil means os.Getwd.
+	Getwd func() (string, error)
+	// Environ is the environment exec passes on to its command; nil means
+	// os.Environ.
+	Environ func() []string
 }
 
 // SystemEnv returns the real environment of the process.
@@ -80,4 +86,20 @@ func (e *Env) now() time.Time {
 		return time.Now()
 	}
 	return e.Clock.Now()
+}
+
+// getwd reads the working directory through Getwd (os.Getwd when nil).
+func (e *Env) getwd() (string, error) {
+	if e.Getwd == nil {
+		return os.Getwd()
+	}
+	return e.Getwd()
+}
+
+// environ returns the environment through Environ (os.Environ when nil).
+func (e *Env) environ() []string {
+	if e.Environ == nil {
+		return os.Environ()
+	}
+	return e.Environ()
 }

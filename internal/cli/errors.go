@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ghlogin/ghlogin/internal/hint"
+	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/refresh"
 	"github.com/ghlogin/ghlogin/internal/session"
 	"github.com/ghlogin/ghlogin/store"
@@ -97,6 +98,22 @@ func explain(err error) string {
 	}
 	if errors.As(err, &se) && se.Key == "client_auth" {
 		msg = strings.Replace(msg, se.Error(), se.Error()+" (fix it with ghlogin config set --host "+se.Host+" client_auth body)", 1)
+	}
+	var (
+		be *session.BindingError
+		nb *session.NoBindingError
+	)
+	if errors.As(err, &be) {
+		b := be.Binding
+		login := "ghlogin login"
+		if h, perr := hosts.Parse(b.Host); perr == nil {
+			login += hostFlagFor(h)
+		}
+		msg = strings.Replace(msg, be.Error(), fmt.Sprintf("%s; log in as %s (%s) or remove the binding (ghlogin bind --remove %s)",
+			be.Error(), b.Login, login, removeArgs(b)), 1)
+	}
+	if errors.As(err, &nb) {
+		msg = strings.Replace(msg, nb.Error(), nb.Error()+"; see ghlogin bind --list", 1)
 	}
 	return msg
 }

@@ -60,6 +60,8 @@ func runGitCredential(ctx context.Context, o *gitCredentialOptions) error {
 		Getenv:  e.getenv,
 		Stderr:  e.Stderr,
 		Clock:   e.Clock,
+		Getwd:   e.getwd,
+		Explain: explain,
 	}
 	if e.OpenTTY == nil {
 		h.TerminalAvailable = func() bool { return false }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -39,6 +40,9 @@ type harness struct {
 	// tlsSrv is the same emulator over https, once startTLS has run (an
 	// enterprise token goes only to an https host).
 	tlsSrv *httptest.Server
+	// wd is the working directory commands see (a temporary directory
+	// outside any git work tree unless a test changes it).
+	wd string
 	// opened records the URLs the opener was asked to open.
 	mu     sync.Mutex
 	opened []string
@@ -56,7 +60,7 @@ var epoch = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T, cfg emulator.Config) *harness {
 	t.Helper()
-	h := &harness{t: t, dir: filepath.Join(t.TempDir(), "config"), clk: clock.NewFake(epoch), kr: storetest.NewMemKeyring()}
+	h := &harness{t: t, dir: filepath.Join(t.TempDir(), "config"), clk: clock.NewFake(epoch), kr: storetest.NewMemKeyring(), wd: t.TempDir()}
 	h.vars = map[string]string{
 		config.EnvDir: h.dir,
 		"NO_COLOR":    "1",
@@ -98,7 +102,19 @@ func (h *harness) env(stdin string) (*Env, *bytes.Buffer, *bytes.Buffer) {
 		Keyring:    h.kr,
 		Opener:     opener.Func(h.open),
 		Clock:      h.clk,
+		Getwd:      func() (string, error) { return h.wd, nil },
+		Environ:    h.environ,
 	}, &out, &errb
+}
+
+// environ is the harness's variables as KEY=VALUE entries, with PATH from
+// the process (so exec finds its commands).
+func (h *harness) environ() []string {
+	out := []string{"PATH=" + os.Getenv("PATH")}
+	for k, v := range h.vars {
+		out = append(out, k+"="+v)
+	}
+	return out
 }
 
 func (h *harness) open(url string) error {

@@ -51,6 +51,12 @@ func runLogout(ctx context.Context, o *logoutOptions) error {
 	if next != "" {
 		fmt.Fprintf(w, "Active account for %s is now %s\n", ac.Host, next)
 	}
+	if bs, err := o.Session.BindingsTo(ac.Host, ac.Login); err == nil && len(bs) > 0 {
+		fmt.Fprintf(w, "note: these bindings still name %s and now fail until you log in as %s again or remove them:\n", ac.Login, ac.Login)
+		for _, b := range bs {
+			fmt.Fprintf(w, "  %s   (ghlogin bind --remove %s)\n", bindingLine(session.BindingInfo{Binding: b}), removeArgs(b))
+		}
+	}
 	if _, name := o.Session.EnvToken(t); name != "" {
 		fmt.Fprintf(w, "note: %s is still set and is still used for %s\n", name, t.Host.Name)
 	}

@@ -90,6 +90,7 @@ func newSession(env *Env, getenv func(string) string) *session.Session {
 		UserAgent:  "ghlogin/" + Version,
 		Keyring:    env.Keyring,
 		Describe:   explain,
+		Getwd:      env.getwd,
 	}
 	if env.StdinTTY && env.StderrTTY {
 		s.Confirm = func(q string) (bool, error) { return ui.Confirm(env.Stdin, env.Stderr, q) }
@@ -105,6 +106,8 @@ func (a *app) newRoot() *cobra.Command {
 		newTokenCmd(a, nil),
 		newLogoutCmd(a, nil),
 		newSwitchCmd(a, nil),
+		newBindCmd(a, nil),
+		newExecCmd(a, nil),
 		newGitCredentialCmd(a, nil),
 		newSetupGitCmd(a, nil),
 		newConfigCmd(a, nil),

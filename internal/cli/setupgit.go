@@ -25,8 +25,10 @@ func newSetupGitCmd(a *app, runF func(*setupGitOptions) error) *cobra.Command {
 		Use:   "setup-git",
 		Short: "Configure git to use ghlogin as the credential helper for a host",
 		Long: "Write credential.https://HOST.helper in the global git config: an empty entry first\n" +
-			"(so other helpers do not also store ghlogin's tokens), then '!ghlogin git-credential'.\n" +
-			"--unset removes exactly those entries. Running it twice changes nothing.",
+			"(so other helpers do not also store ghlogin's tokens), then '!ghlogin git-credential';\n" +
+			"and credential.https://HOST.useHttpPath = true, so git sends the repository's path and\n" +
+			"owner bindings apply (see ghlogin bind). --unset removes exactly those entries.\n" +
+			"Running it twice changes nothing.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -62,9 +64,15 @@ func runSetupGit(ctx context.Context, o *setupGitOptions) error {
 		fmt.Fprintf(w, "git already uses ghlogin for %s (%s)\n", h.Name, res.Key)
 	case o.Unset:
 		fmt.Fprintf(w, "Removed ghlogin from %s\n", res.Key)
+		if res.PathChanged {
+			fmt.Fprintf(w, "Removed %s\n", res.PathKey)
+		}
 	default:
 		fmt.Fprintf(w, "git now asks ghlogin for %s credentials (%s = %s)\n", h.Name, res.Key, res.Helper)
-		if _, err := o.Session.Account(h.Name, ""); err != nil {
+		if res.PathChanged {
+			fmt.Fprintf(w, "git now sends the repository's path, so owner bindings apply (%s = true)\n", res.PathKey)
+		}
+		if _, err := o.Session.Account(h.Name, session.Query{}); err != nil {
 			fmt.Fprintf(w, "You are not logged in to %s yet: run ghlogin login --host %s\n", h.Name, hostArg(h.Name, h.Scheme))
 		}
 	}

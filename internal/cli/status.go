@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/session"
 	"github.com/ghlogin/ghlogin/store"
@@ -19,7 +20,7 @@ type statusOptions struct {
 	IO      *Env
 	Session *session.Session
 
-	Host          string
+	Host, Repo    string
 	JSON, Offline bool
 }
 
@@ -39,14 +40,24 @@ func newStatusCmd(a *app, runF func(*statusOptions) error) *cobra.Command {
 	cmd.Flags().StringVar(&o.Host, "host", "", "only this host")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print one JSON document")
 	cmd.Flags().BoolVar(&o.Offline, "offline", false, "do not check the tokens with the API")
+	cmd.Flags().StringVar(&o.Repo, "repo", "", repoFlagHelp)
 	return cmd
 }
 
-// runStatus prints the session's status report. It exits 4 when there is
-// nothing to show and 1 when a token is invalid.
+// runStatus prints the session's status report, with the account that
+// applies here on each host. It exits 4 when there is
+// nothing to show and 1 when a token is invalid or a binding names an
+// account that is gone.
 func runStatus(ctx context.Context, o *statusOptions) error {
 	rep, err := o.Session.Status(ctx, o.Host, o.Offline)
 	if err != nil {
+		return err
+	}
+	place, err := o.Session.Place(ctx, o.Repo)
+	if err != nil {
+		return err
+	}
+	if err := o.Session.AddHere(rep, place); err != nil {
 		return err
 	}
 	if o.JSON {
@@ -68,6 +79,8 @@ func runStatus(ctx context.Context, o *statusOptions) error {
 		return &reportedError{code: ExitAuth, err: &store.NotLoggedInError{Host: where}}
 	case rep.AnyInvalid():
 		return &reportedError{code: ExitFailure, err: errors.New("an account's token is no longer valid")}
+	case len(rep.MissingBindings()) > 0:
+		return &reportedError{code: ExitFailure, err: errors.New("a binding names an account that is not logged in")}
 	}
 	return nil
 }
@@ -114,5 +127,41 @@ func printStatus(e *Env, rep *session.StatusReport) {
 			}
 			fmt.Fprintf(w, "      token: %s\n", state)
 		}
+		if len(h.Bindings) > 0 {
+			fmt.Fprintln(w, "  bindings:")
+			for _, b := range h.Bindings {
+				fmt.Fprintf(w, "    %s\n", bindingLine(b))
+			}
+		}
+		if h.Here != nil {
+			fmt.Fprintf(w, "  %s\n", hereLine(h.Here))
+		}
 	}
+}
+
+// bindingLine shows one binding: "owner my-org → alice-work". Patterns
+// and logins come from the config file: they go through safe.Text.
+func bindingLine(b session.BindingInfo) string {
+	what := "owner " + safe.Text(b.Pattern)
+	if b.Kind == config.BindDir {
+		what = "dir   " + safe.Text(b.Pattern)
+	}
+	login := safe.Text(b.Login)
+	line := what + " → " + login
+	if b.Missing {
+		line += " (not logged in: log in as " + login + " or remove the binding)"
+	}
+	return line
+}
+
+// hereLine is status's line for the account used in the current
+// directory: "here: alice-work (owner my-org)".
+func hereLine(h *session.HereStatus) string {
+	switch {
+	case h.Login != "":
+		return fmt.Sprintf("here: %s (%s)", safe.Text(h.Login), safe.Text(h.Short))
+	case h.EnvToken != "":
+		return fmt.Sprintf("here: the token in %s", h.EnvToken)
+	}
+	return "here: no account (" + safe.Text(h.Error) + ")"
 }

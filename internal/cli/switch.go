@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -21,12 +23,15 @@ func newSwitchCmd(a *app, runF func(*switchOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "switch",
 		Short: "Make another stored account the active one",
-		Args:  noArgs,
+		Long: "Make another stored account the host's active one: the default, used wherever no\n" +
+			"binding applies (see ghlogin bind). When a binding chooses another account in the\n" +
+			"current directory or repository, switch says so.",
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
 				return runF(o)
 			}
-			return runSwitch(o)
+			return runSwitch(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringVar(&o.Host, "host", "", hostFlagHelp)
@@ -34,8 +39,9 @@ func newSwitchCmd(a *app, runF func(*switchOptions) error) *cobra.Command {
 	return cmd
 }
 
-// runSwitch makes the account active.
-func runSwitch(o *switchOptions) error {
+// runSwitch makes the account active, and says when a binding overrides
+// it here.
+func runSwitch(ctx context.Context, o *switchOptions) error {
 	t, err := o.Session.ResolveHost(session.Request{Host: o.Host})
 	if err != nil {
 		return err
@@ -44,6 +50,19 @@ func runSwitch(o *switchOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.IO.Stderr, "Switched %s to %s\n", ac.Host, ac.Login)
+	w := o.IO.Stderr
+	fmt.Fprintf(w, "Switched %s to %s\n", ac.Host, ac.Login)
+	q, err := o.Session.Here(ctx, t, "", "")
+	if err != nil {
+		return nil // the switch is done; the note is a courtesy
+	}
+	c, err := o.Session.Account(t.Host.Name, q)
+	var be *session.BindingError
+	switch {
+	case errors.As(err, &be):
+		fmt.Fprintf(w, "note: here, %s\n", explain(err))
+	case err == nil && c.Reason != session.ReasonActive && c.Login != ac.Login:
+		fmt.Fprintf(w, "note: here, %s, so %s is still used in this directory (ghlogin bind --list)\n", c.Why(), c.Login)
+	}
 	return nil
 }

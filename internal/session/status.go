@@ -33,9 +33,6 @@ const (
 // StatusReport is every host and account, as `status --json` prints it.
 type StatusReport struct {
 	Hosts []*HostStatus `json:"hosts"`
-	// Here is the account that applies in the current directory (null
-	// when the report has not been asked for it; see Session.Here).
-	Here *HereStatus `json:"here"`
 	// Filter is the host the report was limited to ("" for all).
 	Filter string `json:"-"`
 }
@@ -49,6 +46,9 @@ type HostStatus struct {
 	Accounts []AccountStatus `json:"accounts"`
 	// Bindings are the host's owner and directory bindings.
 	Bindings []BindingInfo `json:"bindings"`
+	// Here is the account a command run in the current directory uses
+	// on the host (null when the report was not asked for it).
+	Here *HereStatus `json:"here"`
 }
 
 // HereStatus is the account a command run in the current directory uses
@@ -115,6 +115,25 @@ func (r *StatusReport) MissingBindings() []BindingInfo {
 		}
 	}
 	return out
+}
+
+// AddHere fills each host's Here in rep: the account a command run at p
+// uses there.
+func (s *Session) AddHere(rep *StatusReport, p Place) error {
+	_, cfg, err := s.Config()
+	if err != nil {
+		return err
+	}
+	for _, hs := range rep.Hosts {
+		t, err := s.storedTarget(cfg, hs.Host)
+		if err != nil {
+			return err
+		}
+		if hs.Here, err = s.HereStatus(t, p.Query(hs.Host, "")); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // HereStatus says which account t's commands use for q (see Here) and why,
