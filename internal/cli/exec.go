@@ -83,6 +83,14 @@ func runExec(ctx context.Context, o *execOptions) error {
 	if err != nil {
 		return err
 	}
+	if tok.Env != "" {
+		// The environment's token wins over stored accounts; say so when
+		// a binding would have chosen one here.
+		if c, err := o.Session.Account(t.Host.Name, q); err == nil && (c.Reason == session.ReasonOwner || c.Reason == session.ReasonDir) {
+			fmt.Fprintf(o.IO.Stderr, "ghlogin: exec: %s is set, so its token is used, not %s's (%s); pass --user %s to use that account\n",
+				tok.Env, c.Login, c.Why(), c.Login)
+		}
+	}
 	name := o.Args[0]
 	path, err := exec.LookPath(name)
 	if err != nil {

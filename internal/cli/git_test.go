@@ -101,10 +101,18 @@ func TestSetupGit(t *testing.T) {
 	if got := helpers(); len(got) != 2 || got[0] != "" || !strings.HasSuffix(got[1], " git-credential") {
 		t.Fatalf("helpers %q", got)
 	}
+	pathKey := "credential." + h.srv.URL + ".useHttpPath"
+	if !strings.Contains(r.stderr, "owner bindings apply ("+pathKey+" = true)") {
+		t.Errorf("setup-git does not say it set useHttpPath: %q", r.stderr)
+	}
+	if out, _ := exec.Command("git", "config", "--global", "--get", pathKey).Output(); string(out) != "true\n" {
+		t.Errorf("%s = %q", pathKey, out)
+	}
 	if r := h.run("", "setup-git", "--host", h.srv.URL); r.code != 0 || !strings.Contains(r.stderr, "already uses ghlogin") {
 		t.Fatalf("again: exit %d %q", r.code, r.stderr)
 	}
-	if r := h.run("", "setup-git", "--host", h.srv.URL, "--unset"); r.code != 0 || !strings.Contains(r.stderr, "Removed ghlogin from "+key) {
+	if r := h.run("", "setup-git", "--host", h.srv.URL, "--unset"); r.code != 0 || !strings.Contains(r.stderr, "Removed ghlogin from "+key) ||
+		!strings.Contains(r.stderr, "Removed "+pathKey) {
 		t.Fatalf("--unset: exit %d %q", r.code, r.stderr)
 	}
 	if r := h.run("", "setup-git", "--host", h.srv.URL, "--unset"); r.code != 0 || !strings.Contains(r.stderr, "nothing to remove") {

@@ -79,8 +79,8 @@ func TestResolve(t *testing.T) {
 			"gone-org":  "retired", // no such account
 		}
 		h.DirBindings = map[string]string{
-			tree.work:                                  "hubot",
-			tree.oss:                                   "octocat",
+			tree.work: "hubot",
+			tree.oss:  "octocat",
 			filepath.Join(tree.base, "home", "legacy"): "retired",
 		}
 	})
