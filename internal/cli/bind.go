@@ -8,6 +8,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/gitcred/setupgit"
 	"github.com/ghlogin/ghlogin/internal/hosts"
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/session"
 )
 
@@ -105,7 +106,7 @@ func runBind(o *bindOptions) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "Removed the binding of %s on %s (it chose %s)\n", bindingWhat(b), b.Host, b.Login)
+		fmt.Fprintf(w, "Removed the binding of %s on %s (it chose %s)\n", bindingWhat(b), b.Host, safe.Text(b.Login))
 		return nil
 	}
 	b, prev, err := o.Session.Bind(t, kind, pattern, o.User)
@@ -116,7 +117,7 @@ func runBind(o *bindOptions) error {
 	case prev == b.Login:
 		fmt.Fprintf(w, "%s on %s was already bound to %s\n", bindingWhat(b), b.Host, b.Login)
 	case prev != "":
-		fmt.Fprintf(w, "Bound %s on %s to %s (instead of %s)\n", bindingWhat(b), b.Host, b.Login, prev)
+		fmt.Fprintf(w, "Bound %s on %s to %s (instead of %s)\n", bindingWhat(b), b.Host, b.Login, safe.Text(prev))
 	default:
 		fmt.Fprintf(w, "Bound %s on %s to %s\n", bindingWhat(b), b.Host, b.Login)
 	}
@@ -153,19 +154,20 @@ func listBindings(o *bindOptions) error {
 				fmt.Fprintln(w)
 			}
 			host = b.Host
-			fmt.Fprintln(w, host)
+			fmt.Fprintln(w, safe.Text(host))
 		}
 		fmt.Fprintf(w, "  %s\n", bindingLine(b))
 	}
 	return nil
 }
 
-// bindingWhat names a binding's pattern: "owner my-org", "directory /w".
+// bindingWhat names a binding's pattern: "owner my-org", "directory /w"
+// (through safe.Text: it may come from the config file).
 func bindingWhat(b config.Binding) string {
 	if b.Kind == config.BindDir {
-		return "directory " + b.Pattern
+		return "directory " + safe.Text(b.Pattern)
 	}
-	return "owner " + b.Pattern
+	return "owner " + safe.Text(b.Pattern)
 }
 
 // removeArgs are the flags of the bind --remove that removes b.

@@ -65,17 +65,16 @@ func TestExec(t *testing.T) {
 		t.Errorf("exec printed something of its own: %q %q", r.stdout, r.stderr)
 	}
 
-	// An enterprise token in the environment applies to this host (as for
-	// ghlogin token and git) unless --user names a stored account; with
-	// --user, every variable holds that account's token.
-	h.vars["GITHUB_ENTERPRISE_TOKEN"] = "gho_env_ent"
-	if r := h.run("", append([]string{"exec", "--host", host, "--"}, envDump(out)...)...); r.code != 0 || !strings.HasPrefix(readFile(t, out), "GH_TOKEN=gho_env_ent\n") {
-		t.Errorf("with GITHUB_ENTERPRISE_TOKEN: exit %d %q\n%s", r.code, r.stderr, readFile(t, out))
-	}
-	r = h.run("", append([]string{"exec", "--host", host, "--user", "octocat", "--"}, envDump(out)...)...)
+	// Enterprise tokens in the environment never go to a plain-http host:
+	// exec replaces them with the account's.
+	h.vars["GITHUB_ENTERPRISE_TOKEN"] = "gho_stale_ent"
+	h.vars["GH_ENTERPRISE_TOKEN"] = "gho_stale_ent"
+	r = h.run("", append([]string{"exec", "--host", host, "--"}, envDump(out)...)...)
 	if got := readFile(t, out); r.code != 0 || got != want {
-		t.Errorf("--user octocat with GITHUB_ENTERPRISE_TOKEN set: exit %d, the command saw:\n%s", r.code, got)
+		t.Errorf("with stale enterprise variables: exit %d %q, the command saw:\n%s", r.code, r.stderr, got)
 	}
+	delete(h.vars, "GITHUB_ENTERPRISE_TOKEN")
+	delete(h.vars, "GH_ENTERPRISE_TOKEN")
 
 	// --user, and an owner binding through --repo.
 	if r := h.run("", append([]string{"exec", "--host", host, "--user", "hubot", "--"}, envDump(out)...)...); r.code != 0 || !strings.HasPrefix(readFile(t, out), "GH_TOKEN="+hubot+"\n") {
@@ -84,14 +83,6 @@ func TestExec(t *testing.T) {
 	if r := h.run("", "bind", "--host", host, "--user", "hubot", "--owner", "my-org"); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	// The environment's token still wins, and exec says what the binding
-	// would have chosen.
-	r = h.run("", append([]string{"exec", "--host", host, "--repo", "my-org/x", "--"}, envDump(out)...)...)
-	if r.code != 0 || !strings.Contains(r.stderr, "GITHUB_ENTERPRISE_TOKEN is set, so its token is used, not hubot's (owner my-org is bound to hubot); pass --user hubot") {
-		t.Errorf("binding with GITHUB_ENTERPRISE_TOKEN set: exit %d %q", r.code, r.stderr)
-	}
-	r.noToken(t, "gho_env_ent")
-	delete(h.vars, "GITHUB_ENTERPRISE_TOKEN")
 	if r := h.run("", append([]string{"exec", "--host", host, "--repo", "my-org/x", "--"}, envDump(out)...)...); r.code != 0 || !strings.HasPrefix(readFile(t, out), "GH_TOKEN="+hubot+"\n") {
 		t.Errorf("--repo my-org/x: exit %d %q", r.code, r.stderr)
 	}
@@ -126,13 +117,18 @@ func TestExec(t *testing.T) {
 }
 
 // On github.com, exec sets GH_TOKEN and GITHUB_TOKEN and drops a GH_HOST
-// naming another host; the enterprise variables are left as they were.
+// naming another host; the enterprise variables are left as they were. A
+// GH_TOKEN already set wins over the stored accounts (as for ghlogin token
+// and git) unless --user names one, and exec says so when a binding would
+// have chosen another.
 func TestExecGitHubCom(t *testing.T) {
 	requireSh(t)
 	h := newHarness(t, emuDefaults)
 	st := h.store()
-	if err := st.Save(context.Background(), "github.com", "octocat", store.BackendFile, &store.Secret{Token: "gho_dotcom"}); err != nil {
-		t.Fatal(err)
+	for _, login := range []string{"hubot", "octocat"} {
+		if err := st.Save(context.Background(), "github.com", login, store.BackendFile, &store.Secret{Token: "gho_dotcom_" + login}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	h.vars["GH_HOST"] = "ghe.example.com"
 	h.vars["GH_ENTERPRISE_TOKEN"] = "gho_for_ghe"
@@ -141,9 +137,24 @@ func TestExecGitHubCom(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d %q", r.code, r.stderr)
 	}
-	want := "GH_TOKEN=gho_dotcom\nGITHUB_TOKEN=gho_dotcom\nGH_HOST=\nGH_ENTERPRISE_TOKEN=gho_for_ghe\nGITHUB_ENTERPRISE_TOKEN=\n"
+	want := "GH_TOKEN=gho_dotcom_octocat\nGITHUB_TOKEN=gho_dotcom_octocat\nGH_HOST=\nGH_ENTERPRISE_TOKEN=gho_for_ghe\nGITHUB_ENTERPRISE_TOKEN=\n"
 	if got := readFile(t, out); got != want {
 		t.Errorf("the command saw:\n%s\nwant:\n%s", got, want)
+	}
+
+	h.vars["GITHUB_TOKEN"] = "gho_from_env"
+	if r := h.run("", "bind", "--user", "hubot", "--owner", "my-org"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	r = h.run("", append([]string{"exec", "--repo", "my-org/x", "--"}, envDump(out)...)...)
+	if r.code != 0 || !strings.HasPrefix(readFile(t, out), "GH_TOKEN=gho_from_env\nGITHUB_TOKEN=gho_from_env\n") ||
+		!strings.Contains(r.stderr, "GITHUB_TOKEN is set, so its token is used, not hubot's (owner my-org is bound to hubot); pass --user hubot") {
+		t.Errorf("with GITHUB_TOKEN set: exit %d %q\n%s", r.code, r.stderr, readFile(t, out))
+	}
+	r.noToken(t, "gho_from_env", "gho_dotcom_hubot")
+	r = h.run("", append([]string{"exec", "--user", "hubot", "--"}, envDump(out)...)...)
+	if r.code != 0 || !strings.HasPrefix(readFile(t, out), "GH_TOKEN=gho_dotcom_hubot\nGITHUB_TOKEN=gho_dotcom_hubot\n") || r.stderr != "" {
+		t.Errorf("--user hubot with GITHUB_TOKEN set: exit %d %q\n%s", r.code, r.stderr, readFile(t, out))
 	}
 }
 
