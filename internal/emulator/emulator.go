@@ -112,6 +112,13 @@ type Config struct {
 	// GitRepos is a directory of bare repositories, laid out as
 	// OWNER/NAME.git, served over git smart HTTP; "" disables git.
 	GitRepos string
+	// PrivateRepos makes every repository private, as GitHub's private
+	// repositories are: served only to a token of its owner (a user) or of
+	// a member of the owning organisation (Orgs), ignoring case; any other
+	// valid token gets 404 Repository not found, as on GitHub.
+	PrivateRepos bool
+	// Orgs maps an organisation to its members' logins.
+	Orgs map[string][]string
 	// Logf receives a line per request; nil is silent. Lines never hold a
 	// token, code, state or query string.
 	Logf func(format string, args ...any)
@@ -191,6 +198,7 @@ type Server struct {
 	modes   map[string]TokenMode // by access token; see SetTokenMode
 	stats   Stats
 	pollLog map[string]*PollRecord // by user code
+	gitLog  []GitAccess
 
 	workload *workload.Server // nil unless Config.Workload is set
 

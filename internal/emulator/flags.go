@@ -2,17 +2,22 @@ package emulator
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
 )
 
 // RegisterFlags adds the `ghlogin emulator` flags to fs, bound to cfg:
 // --interval, --expires-in, --auto-approve, --auto-approve-web, --users,
 // --client-id, --client-secret, --app, --device-flow-disabled-client,
-// --callback-url, --token-lifetime, --refresh-lifetime, --omit-scope and
-// --git-repos.
+// --callback-url, --token-lifetime, --refresh-lifetime, --omit-scope,
+// --git-repos, --private-repos and --org.
 // The client flags edit cfg.Clients, starting from DefaultClients(); the
 // first client is the one --client-id, --client-secret and --app change.
 func RegisterFlags(fs *pflag.FlagSet, cfg *Config) {
@@ -32,6 +37,8 @@ func RegisterFlags(fs *pflag.FlagSet, cfg *Config) {
 	fs.BoolVar(&cfg.AutoApproveWeb, "auto-approve-web", cfg.AutoApproveWeb, "approve web flow requests at once, without the authorization page")
 	fs.StringSliceVar(&cfg.Users, "users", cfg.Users, "logins a person can approve as")
 	fs.StringVar(&cfg.GitRepos, "git-repos", cfg.GitRepos, "directory of bare repositories (OWNER/NAME.git) to serve over git smart HTTP")
+	fs.BoolVar(&cfg.PrivateRepos, "private-repos", cfg.PrivateRepos, "serve a repository only to its owner's token or an --org member's (others get 404)")
+	fs.Var(&orgFlag{cfg: cfg}, "org", "organisation and its members, as ORG=LOGIN[,LOGIN...] (repeatable)")
 
 	fs.Var(&clientFlag{cfg: cfg, set: func(c *Client, v string) error { c.ID = v; return nil }, get: func(c *Client) string { return c.ID }},
 		"client-id", "client ID of the main app")
@@ -137,3 +144,35 @@ func (f *clientFlag) Type() string {
 	}
 	return "string"
 }
+
+// orgFlag is --org ORG=LOGIN[,LOGIN...], adding to cfg.Orgs.
+type orgFlag struct{ cfg *Config }
+
+func (f *orgFlag) String() string {
+	if f.cfg == nil || len(f.cfg.Orgs) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, org := range slices.Sorted(maps.Keys(f.cfg.Orgs)) {
+		parts = append(parts, org+"="+strings.Join(f.cfg.Orgs[org], ","))
+	}
+	return strings.Join(parts, " ")
+}
+
+func (f *orgFlag) Set(v string) error {
+	org, members, ok := strings.Cut(v, "=")
+	if !ok || !emuhttp.ValidName(org) {
+		return fmt.Errorf("%q: use ORG=LOGIN[,LOGIN...]", v)
+	}
+	if f.cfg.Orgs == nil {
+		f.cfg.Orgs = map[string][]string{}
+	}
+	for _, m := range strings.Split(members, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			f.cfg.Orgs[org] = append(f.cfg.Orgs[org], m)
+		}
+	}
+	return nil
+}
+
+func (f *orgFlag) Type() string { return "ORG=LOGINS" }

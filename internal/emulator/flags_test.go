@@ -16,13 +16,21 @@ func TestRegisterFlags(t *testing.T) {
 		"--users", "alice,bob", "--client-id", "Iv1.custom", "--client-secret", "s3cret", "--app",
 		"--device-flow-disabled-client", "Ov23li.off", "--callback-url", "http://127.0.0.1/cb",
 		"--token-lifetime", "1m", "--refresh-lifetime", "1h", "--git-repos", "/srv/repos",
+		"--private-repos", "--org", "my-org=hubot,alice", "--org", "acme=bob",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Interval != 2*time.Second || cfg.ExpiresIn != time.Minute || cfg.AutoApproveAfter != 3 || !cfg.AutoApproveWeb ||
-		len(cfg.Users) != 2 || cfg.Users[1] != "bob" || cfg.GitRepos != "/srv/repos" {
+		len(cfg.Users) != 2 || cfg.Users[1] != "bob" || cfg.GitRepos != "/srv/repos" || !cfg.PrivateRepos ||
+		len(cfg.Orgs) != 2 || len(cfg.Orgs["my-org"]) != 2 || cfg.Orgs["my-org"][1] != "alice" || cfg.Orgs["acme"][0] != "bob" {
 		t.Fatalf("cfg %+v", cfg)
+	}
+	if got := fs.Lookup("org").Value.String(); got != "acme=bob my-org=hubot,alice" {
+		t.Errorf("--org shows %q", got)
+	}
+	if err := fs.Parse([]string{"--org", "no-members-sign"}); err == nil {
+		t.Error("--org without = accepted")
 	}
 	main := cfg.Clients[0]
 	if main.ID != "Iv1.custom" || main.Secret != "s3cret" || !main.App || main.TokenLifetime != time.Minute ||

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -64,11 +65,60 @@ func (s *Server) gitLogin(r *http.Request) (string, bool) {
 	return t.login, true
 }
 
+// GitAccess is one authenticated git request: which user's token reached
+// which repository, and whether it was served.
+type GitAccess struct {
+	Owner, Repo string
+	// Login is the user the token belongs to.
+	Login string
+	// Service is the request: info/refs, git-upload-pack or git-receive-pack.
+	Service string
+	// Allowed is false when the repository is private to others.
+	Allowed bool
+}
+
+// GitLog returns every authenticated git request so far, in order.
+func (s *Server) GitLog() []GitAccess {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.gitLog)
+}
+
+// canRead reports whether login may use owner's repositories: always,
+// unless Config.PrivateRepos; then when login is the owner or a member of
+// the organisation owner (names compared ignoring case, as GitHub does).
+func (s *Server) canRead(login, owner string) bool {
+	if !s.cfg.PrivateRepos || strings.EqualFold(login, owner) {
+		return true
+	}
+	for org, members := range s.cfg.Orgs {
+		if !strings.EqualFold(org, owner) {
+			continue
+		}
+		for _, m := range members {
+			if strings.EqualFold(m, login) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (s *Server) serveGit(w http.ResponseWriter, r *http.Request, owner, repo, rest string) {
 	login, ok := s.gitLogin(r)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="GitHub"`)
 		http.Error(w, "Invalid username or token. Password authentication is not supported for Git operations.", http.StatusUnauthorized)
+		return
+	}
+	allowed := s.canRead(login, owner)
+	s.mu.Lock()
+	s.gitLog = append(s.gitLog, GitAccess{Owner: owner, Repo: repo, Login: login, Service: rest, Allowed: allowed})
+	s.mu.Unlock()
+	if !allowed {
+		// GitHub answers a private repository the token cannot see as
+		// if it did not exist.
+		http.Error(w, "Repository not found.", http.StatusNotFound)
 		return
 	}
 	root, err := filepath.Abs(s.cfg.GitRepos)

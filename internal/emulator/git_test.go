@@ -173,3 +173,62 @@ func TestInitRepoErrors(t *testing.T) {
 		}
 	}
 }
+
+// With PrivateRepos, a repository is served only to its owner's token or
+// an organisation member's; the log says whose token reached which
+// repository.
+func TestGitPrivateRepos(t *testing.T) {
+	g := gitRunner{t: t, bin: requireGit(t), home: t.TempDir()}
+	repos := t.TempDir()
+	for _, r := range [][2]string{{"octocat", "y"}, {"my-org", "x"}} {
+		if err := InitRepo(repos, r[0], r[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := start(t, Config{GitRepos: repos, PrivateRepos: true, Orgs: map[string][]string{"My-Org": {"HUBOT"}}})
+	tok := func(login string) string {
+		ts, err := e.s.IssueToken(DefaultClientID, login, []string{"repo"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts.AccessToken
+	}
+	octo, hubot := tok("octocat"), tok("hubot")
+	for _, tc := range []struct {
+		token, repo string
+		ok          bool
+	}{
+		{octo, "octocat/y", true},
+		{hubot, "octocat/y", false},
+		{hubot, "my-org/x", true},
+		{octo, "my-org/x", false},
+	} {
+		out, err := g.run(t.TempDir(), tc.token, "ls-remote", e.base+"/"+tc.repo+".git")
+		if (err == nil) != tc.ok {
+			t.Errorf("ls-remote %s: err %v, want ok=%v\n%s", tc.repo, err, tc.ok, out)
+		}
+		if !tc.ok && !strings.Contains(out, "not found") {
+			t.Errorf("a private repository is not reported as not found:\n%s", out)
+		}
+	}
+	var log []GitAccess
+	for _, a := range e.s.GitLog() {
+		if a.Service == "info/refs" { // git protocol v2 asks upload-pack too, once allowed
+			log = append(log, a)
+		}
+	}
+	want := []GitAccess{
+		{"octocat", "y", "octocat", "info/refs", true},
+		{"octocat", "y", "hubot", "info/refs", false},
+		{"my-org", "x", "hubot", "info/refs", true},
+		{"my-org", "x", "octocat", "info/refs", false},
+	}
+	if len(log) != len(want) {
+		t.Fatalf("git log %+v", log)
+	}
+	for i := range want {
+		if log[i] != want[i] {
+			t.Errorf("git log[%d] = %+v, want %+v", i, log[i], want[i])
+		}
+	}
+}
