@@ -43,9 +43,11 @@ func (e *OwnerGlobError) Error() string {
 // NormalizeOwnerGlob checks an owner glob and returns the spelling bindings
 // keep: lower case, since GitHub's owner names are case-insensitive. A glob
 // follows path.Match (*, ?, [a-z], \ escapes) and matches one owner name,
-// so it holds no '/'. Errors are *OwnerGlobError.
+// so it holds no '/'; "my-org/*" (every repository of my-org) is read as
+// "my-org". Errors are *OwnerGlobError.
 func NormalizeOwnerGlob(glob string) (string, error) {
 	g := strings.ToLower(strings.TrimSpace(glob))
+	g = strings.TrimSuffix(g, "/*")
 	switch {
 	case g == "":
 		return "", &OwnerGlobError{Glob: glob, Reason: "give an owner name or a glob such as my-org or my-org-*"}

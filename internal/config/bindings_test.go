@@ -19,6 +19,8 @@ func TestNormalizeOwnerGlob(t *testing.T) {
 		"acme-?":     "acme-?",
 		"[ab]corp":   "[ab]corp",
 		`x\*y`:       `x\*y`,
+		"my-org/*":   "my-org",
+		"My-*/*":     "my-*",
 	}
 	for in, want := range ok {
 		got, err := NormalizeOwnerGlob(in)
@@ -26,7 +28,7 @@ func TestNormalizeOwnerGlob(t *testing.T) {
 			t.Errorf("NormalizeOwnerGlob(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "  ", "my-org/repo", "[ab", "a b", "x\ty", strings.Repeat("a", 101)} {
+	for _, bad := range []string{"", "  ", "/*", "my-org/repo", "a/*/*", "[ab", "a b", "x\ty", strings.Repeat("a", 101)} {
 		_, err := NormalizeOwnerGlob(bad)
 		var ge *OwnerGlobError
 		if !errors.As(err, &ge) {

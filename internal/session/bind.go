@@ -2,6 +2,9 @@ package session
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/store"
@@ -59,7 +62,7 @@ func BindPattern(kind, pattern string) (string, error) {
 // host (*store.NotLoggedInError otherwise). It returns the binding as kept
 // and the login the pattern was bound to before ("" when it was not).
 func (s *Session) Bind(t *Target, kind, pattern, login string) (b config.Binding, previous string, err error) {
-	p, err := BindPattern(kind, pattern)
+	p, err := BindPattern(kind, s.dirArg(kind, pattern))
 	if err != nil {
 		return config.Binding{}, "", err
 	}
@@ -94,7 +97,7 @@ func (s *Session) Bind(t *Target, kind, pattern, login string) (b config.Binding
 // that no longer exists is matched by its absolute path). It returns the
 // binding removed, or a *NoBindingError.
 func (s *Session) Unbind(t *Target, kind, pattern string) (config.Binding, error) {
-	keys, err := unbindKeys(kind, pattern)
+	keys, err := unbindKeys(kind, s.dirArg(kind, pattern))
 	if err != nil {
 		return config.Binding{}, err
 	}
@@ -126,6 +129,30 @@ func (s *Session) Unbind(t *Target, kind, pattern string) (config.Binding, error
 		return &NoBindingError{Host: name, Kind: kind, Pattern: keys[0]}
 	})
 	return removed, err
+}
+
+// dirArg reads a --dir value as a person means it: "~" and "~/..." in the
+// home directory (a shell does not expand "--dir=~/work"), a relative path
+// from the working directory (Getwd). Other kinds pass unchanged.
+func (s *Session) dirArg(kind, p string) string {
+	if kind != config.BindDir || strings.TrimSpace(p) == "" {
+		return p
+	}
+	if p == "~" || strings.HasPrefix(p, "~/") || strings.HasPrefix(p, `~`+string(filepath.Separator)) {
+		home := s.getenv("HOME")
+		if home == "" {
+			home, _ = os.UserHomeDir()
+		}
+		if home != "" {
+			p = filepath.Join(home, p[1:])
+		}
+	}
+	if !filepath.IsAbs(p) {
+		if wd := s.workingDir(); wd != "" {
+			p = filepath.Join(wd, p)
+		}
+	}
+	return p
 }
 
 // unbindKeys are the spellings a binding to remove may be kept under: the

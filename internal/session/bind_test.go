@@ -63,6 +63,16 @@ func TestBindAndUnbind(t *testing.T) {
 	if _, prev, err = f.sess.Bind(tg, config.BindOwner, "my-org", "octocat"); err != nil || prev != "hubot" {
 		t.Fatalf("rebind: %q %v", prev, err)
 	}
+	// A relative directory is taken from the working directory; "~/" is
+	// the home directory.
+	f.sess.Getwd = func() (string, error) { return base, nil }
+	if b, _, err := f.sess.Bind(tg, config.BindDir, "work", "hubot"); err != nil || b.Pattern != work {
+		t.Fatalf("bind a relative dir: %+v %v", b, err)
+	}
+	f.env["HOME"] = base
+	if b, _, err := f.sess.Bind(tg, config.BindDir, "~/w", "hubot"); err != nil || b.Pattern != work {
+		t.Fatalf("bind ~/w: %+v %v", b, err)
+	}
 	hc := f.cfg().Hosts["github.com"]
 	if !reflect.DeepEqual(hc.OwnerBindings, map[string]string{"my-org": "octocat"}) || !reflect.DeepEqual(hc.DirBindings, map[string]string{work: "hubot"}) {
 		t.Fatalf("config: %v %v", hc.OwnerBindings, hc.DirBindings)

@@ -100,7 +100,8 @@ func (r run) checkNoToken(t *testing.T, toks ...string) {
 func TestBindOwnerWithGit(t *testing.T) {
 	b := newBindEnv(t)
 	base := b.srv.URL()
-	b.ghlogin("", "bind", "--host", base, "--user", "hubot", "--owner", "my-org")
+	// "my-org/*", as people write it, binds the owner my-org.
+	b.ghlogin("", "bind", "--host", base, "--user", "hubot", "--owner", "my-org/*")
 
 	logins, ok, r := b.clone(b.dir, base+"/my-org/x.git", filepath.Join(b.dir, "x"))
 	if !ok || !only(logins, "hubot") {
