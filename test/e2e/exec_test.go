@@ -224,3 +224,54 @@ func unixSignalName(s syscall.Signal) string {
 	}
 	return s.String()
 }
+
+// TestExecCtrlCAtTerminal types Ctrl-C on a terminal (a tmux pane) while
+// ghlogin exec runs a command in the foreground: the terminal delivers
+// SIGINT to the command, ghlogin survives it and exits with the command's
+// status.
+func TestExecCtrlCAtTerminal(t *testing.T) {
+	e := newExecEnv(t)
+	tm, err := exec.LookPath("tmux")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("tmux is required when CI=true: %v", err)
+		}
+		t.Skipf("tmux is not installed (%v); this test types Ctrl-C on a real terminal", err)
+	}
+	ts := &tmuxSession{t: t, tmux: tm, sock: filepath.Join(e.dir, "tmux.sock"), name: "exec", exitOut: filepath.Join(e.dir, "exit-status")}
+	var script strings.Builder
+	script.WriteString("#!/bin/sh\n")
+	for _, kv := range e.env {
+		k, v, _ := strings.Cut(kv, "=")
+		script.WriteString("export " + k + "=" + shq(v) + "\n")
+	}
+	// The pane's shell catches SIGINT too, so that it lives to record
+	// ghlogin's exit status.
+	script.WriteString("trap 'echo shell got INT' INT\n")
+	child := `trap 'echo "command got INT"; kill $! 2>/dev/null; exit 7' INT; echo ready; sleep 60 & wait`
+	script.WriteString(shq(bin) + " exec --host " + shq(e.srv.URL()) + " -- sh -c " + shq(child) + "\n")
+	script.WriteString("echo $? > " + shq(ts.exitOut) + ".tmp && mv " + shq(ts.exitOut) + ".tmp " + shq(ts.exitOut) + "\nsleep 600\n")
+	path := filepath.Join(e.dir, "run.sh")
+	if err := os.WriteFile(path, []byte(script.String()), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(tm, "-S", ts.sock, "-f", "/dev/null", "new-session", "-d", "-s", ts.name, "-x", "120", "-y", "30", path)
+	cmd.Env = []string{"HOME=" + e.dir, "PATH=" + os.Getenv("PATH"), "TERM=xterm-256color"}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tmux new-session: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command(tm, "-S", ts.sock, "kill-server").Run() })
+
+	ts.waitFor("ready", waitTimeout)
+	ts.send("C-c")
+	if code := ts.exitCode(waitTimeout); code != 7 {
+		t.Errorf("ghlogin exited %d, want the command's 7\n%s", code, ts.screen())
+	}
+	sc := ts.screen()
+	if n := strings.Count(sc, "command got INT"); n != 1 {
+		t.Errorf("the command reported SIGINT %d times, want once:\n%s", n, sc)
+	}
+	if strings.Contains(sc, e.octo) || strings.Contains(sc, e.hubot) {
+		t.Error("a token appeared on the terminal")
+	}
+}
