@@ -119,8 +119,9 @@ func (s *Store) SaveWith(ctx context.Context, host, login, backend string, sec *
 
 // Replace stores sec as the secret of the existing account host/login, in
 // the backend it already uses, and updates its index entry (scopes, token
-// type, expiries) without changing which account is active. A refreshed
-// token pair goes through here. It returns *NotLoggedInError when the
+// type, expiries) without changing which account is active; a mark left by
+// Invalidate is cleared. A refreshed token pair, and the new login of
+// `ghlogin refresh`, go through here. It returns *NotLoggedInError when the
 // account no longer exists (it is never re-created). The secret is written
 // first; when the index cannot be written the previous secret is put back.
 func (s *Store) Replace(ctx context.Context, host, login string, sec *Secret) error {
@@ -144,6 +145,7 @@ func (s *Store) Replace(ctx context.Context, host, login string, sec *Secret) er
 	entry.Scopes = append([]string(nil), sec.Scopes...)
 	entry.RequestedScopes = requestedIfDifferent(sec)
 	entry.DisplayName = sec.DisplayName
+	entry.Invalid = "" // a new token: whatever made the old one invalid is past
 	entry.TokenType = sec.TokenType
 	entry.ExpiresAt = sec.ExpiresAt
 	entry.RefreshExpiresAt = sec.RefreshTokenExpiresAt

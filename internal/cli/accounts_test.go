@@ -69,7 +69,7 @@ func TestStatus(t *testing.T) {
 	// A revoked token is invalid: exit 1, and the fix is named.
 	h.emu.Revoke(octo)
 	r = h.run("", "status", "--host", h.srv.URL)
-	if r.code != ExitFailure || !strings.Contains(r.stdout, "✗ octocat") || !strings.Contains(r.stdout, "revoked or expired (HTTP 401); run: ghlogin login --host "+h.host) {
+	if r.code != ExitFailure || !strings.Contains(r.stdout, "✗ octocat") || !strings.Contains(r.stdout, h.host+" rejected the token (HTTP 401): it was revoked or has expired; run: ghlogin login --host "+h.srv.URL) {
 		t.Errorf("revoked: exit %d\n%s", r.code, r.stdout)
 	}
 	// Only the named host; a host with nothing is "not logged in".
@@ -221,8 +221,8 @@ func TestLogoutAndSwitch(t *testing.T) {
 	}
 	// The enterprise token never applies to a plain-http host: no note.
 	h.vars["GH_ENTERPRISE_TOKEN"] = "gho_ent"
-	r = h.run("", "logout", "--host", h.srv.URL)
-	want := "Logged out of " + h.host + " as hubot\nActive account for " + h.host + " is now octocat\n"
+	r = h.run("", "logout", "--host", h.srv.URL, "--local")
+	want := "The token was not revoked (--local): it stays valid on the server until it expires or is revoked.\nLogged out of " + h.host + " as hubot\nActive account for " + h.host + " is now octocat\n"
 	if r.code != 0 || r.stderr != want {
 		t.Fatalf("logout: exit %d %q", r.code, r.stderr)
 	}
@@ -234,7 +234,8 @@ func TestLogoutAndSwitch(t *testing.T) {
 		t.Fatalf("login over https: exit %d %q", r.code, r.stderr)
 	}
 	r = h.run("", "logout", "--host", tlsURL)
-	want = "Logged out of " + tlsHost + " as hubot\nnote: GH_ENTERPRISE_TOKEN is still set and is still used for " + tlsHost + "\n"
+	want = "The token for " + tlsHost + " was not revoked (revoking it needs the OAuth app's client secret); it stays valid until it expires or is revoked: revoke it at " + tlsURL + "/settings/applications\n" +
+		"Logged out of " + tlsHost + " as hubot\nnote: GH_ENTERPRISE_TOKEN is still set and is still used for " + tlsHost + "\n"
 	if r.code != 0 || r.stderr != want {
 		t.Fatalf("logout over https: exit %d %q", r.code, r.stderr)
 	}

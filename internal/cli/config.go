@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/oidcdisc"
 	"github.com/ghlogin/ghlogin/internal/session"
 )
 
@@ -69,10 +70,11 @@ func newConfigCmd(a *app, runF func(*configOptions) error) *cobra.Command {
 		Use:   "list",
 		Short: "Print every setting of a host (secrets masked, defaults marked)",
 		Long: "Print every setting of a host as key=value, secrets masked. A setting that is not\n" +
-			"set shows the value that applies instead, followed by \"(default)\": for example the\n" +
-			"endpoints derived from the host name. `config get` prints only what is set. The host's\n" +
-			"bindings follow, as owner_bindings.GLOB=LOGIN and dir_bindings.PATH=LOGIN (change\n" +
-			"them with ghlogin bind).",
+			"set shows the value that applies instead, followed by where it comes from: \"(default)\"\n" +
+			"for example for the endpoints derived from a GitHub host's name, \"(discovery)\" for an\n" +
+			"OpenID Connect host's endpoints read from its issuer's discovery document. `config get`\n" +
+			"prints only what is set. The host's bindings follow, as owner_bindings.GLOB=LOGIN and\n" +
+			"dir_bindings.PATH=LOGIN (change them with ghlogin bind).",
 		Args: noArgs,
 		RunE: run("list"),
 	}
@@ -112,12 +114,31 @@ func runConfig(o *configOptions) error {
 		fmt.Fprintln(w, v)
 		return nil
 	}
-	for _, kv := range f.List(name) {
-		if !kv.IsSet && kv.Default != "" {
-			fmt.Fprintf(w, "%s=%s (default)\n", kv.Key, kv.Default)
-			continue
+	// What applies where a setting is not set, and where it comes from:
+	// an OpenID Connect host's endpoints and default scopes come from its
+	// discovery document (as cached; nothing is fetched here).
+	applies := map[string]string{}
+	if o.Host != "" {
+		if t, err := o.Session.ResolveHost(session.Request{Host: o.Host}); err == nil {
+			for _, ep := range t.Endpoints.List {
+				if ep.Source == oidcdisc.SourceDiscovery {
+					applies[ep.Key] = ep.URL + " (discovery)"
+				}
+			}
+			if t.Kind() == config.KindOIDC && t.Endpoints.Document != nil {
+				applies["scopes"] = strings.Join(t.Scopes, ",") + " (default, as the discovery document allows)"
+			}
 		}
-		fmt.Fprintf(w, "%s=%s\n", kv.Key, kv.Value)
+	}
+	for _, kv := range f.List(name) {
+		switch {
+		case !kv.IsSet && applies[kv.Key] != "":
+			fmt.Fprintf(w, "%s=%s\n", kv.Key, applies[kv.Key])
+		case !kv.IsSet && kv.Default != "":
+			fmt.Fprintf(w, "%s=%s (default)\n", kv.Key, kv.Default)
+		default:
+			fmt.Fprintf(w, "%s=%s\n", kv.Key, kv.Value)
+		}
 	}
 	// Bindings, as config.toml names them; ghlogin bind changes them.
 	for _, b := range f.Bindings(name) {

@@ -59,11 +59,12 @@ func exitStatus(err error) int {
 		nl  *store.NotLoggedInError
 		re  *reportedError
 		nle *refresh.NeedsLoginError
+		et  *session.EndedTogetherError
 	)
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &nle):
+	case errors.As(err, &nle), errors.As(err, &et):
 		return ExitAuth
 	case errors.As(err, &re):
 		return re.code
@@ -95,6 +96,10 @@ func explain(err error) string {
 		msg = strings.Replace(msg, nc.Error(), fmt.Sprintf("no OAuth client ID for %s: register an OAuth app (or GitHub App) with Device Flow enabled, then run\n"+
 			"  ghlogin config set --host %s client_id YOUR_CLIENT_ID\n"+
 			"or pass --client-id, or set GHLOGIN_CLIENT_ID. To try ghlogin without one, run: ghlogin demo", nc.Host, nc.Host), 1)
+	}
+	var et *session.EndedTogetherError
+	if errors.As(err, &et) {
+		msg = strings.Replace(msg, et.Error(), et.Error()+"; log in again: ghlogin login --host "+et.Host, 1)
 	}
 	if errors.As(err, &se) && se.Key == "client_auth" {
 		msg = strings.Replace(msg, se.Error(), se.Error()+" (fix it with ghlogin config set --host "+se.Host+" client_auth body)", 1)

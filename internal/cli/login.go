@@ -30,7 +30,8 @@ type loginOptions struct {
 	Device, Web, NoBrowser, JSON bool
 	WithToken                    bool
 	Timeout                      time.Duration
-	// Overrides are the endpoint flags (--token-url and the like).
+	// Overrides are the endpoint flags (--issuer, --token-url and the
+	// like).
 	Overrides config.Host
 
 	// Mode, when set, overrides the UI mode (demo, git helper).
@@ -39,6 +40,12 @@ type loginOptions struct {
 	// /dev/tty).
 	TTYIn  io.Reader
 	TTYOut io.Writer
+
+	// rescope, when set, makes the flow a new login for an existing
+	// account (ghlogin refresh): its token replaces the account's, and
+	// rescoped is what that did.
+	rescope  *session.Rescope
+	rescoped *session.Rescoped
 }
 
 func newLoginCmd(a *app, runF func(*loginOptions) error) *cobra.Command {
@@ -46,7 +53,8 @@ func newLoginCmd(a *app, runF func(*loginOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "login",
 		Short: "Log in to a host (device flow by default)",
-		Long: "Log in to github.com, a GitHub Enterprise Server or another OAuth 2.0 server.\n\n" +
+		Long: "Log in to github.com, a GitHub Enterprise Server, an OpenID Connect server (--issuer)\n" +
+			"or another OAuth 2.0 server.\n\n" +
 			"The device flow is the default: ghlogin shows a one-time code and a URL, you approve\n" +
 			"it in a browser on any device. --web uses a browser on this machine instead.\n" +
 			"--with-token reads a token from standard input.",
@@ -64,13 +72,14 @@ func newLoginCmd(a *app, runF func(*loginOptions) error) *cobra.Command {
 	f.StringVar(&o.Host, "host", "", hostFlagHelp)
 	f.BoolVar(&o.Device, "device", false, "use the device flow (default)")
 	f.BoolVar(&o.Web, "web", false, "use the loopback web flow in a local browser")
-	f.StringSliceVar(&o.Scopes, "scopes", nil, "scopes to request (default: repo,read:org,gist)")
+	f.StringSliceVar(&o.Scopes, "scopes", nil, "scopes to request (default: the host's scopes setting, else repo,read:org,gist on GitHub hosts and openid,profile,email,offline_access on OpenID Connect hosts)")
 	f.StringVar(&o.ClientID, "client-id", "", "OAuth app client ID (default: the host's client_id setting or GHLOGIN_CLIENT_ID)")
 	f.BoolVar(&o.NoBrowser, "no-browser", false, "never open a browser; only show the URL")
 	f.BoolVar(&o.JSON, "json", false, "write JSON events to standard output")
 	f.StringVar(&o.Store, "store", "", "where to keep the token: keyring or file (default: keyring, or GHLOGIN_STORE)")
 	f.BoolVar(&o.WithToken, "with-token", false, "read a token from standard input instead of logging in")
 	f.DurationVar(&o.Timeout, "timeout", webflow.DefaultTimeout, "web flow: how long to wait for the browser")
+	f.StringVar(&o.Overrides.Issuer, "issuer", "", "OpenID Connect issuer URL: every endpoint comes from its discovery document, and the host is the issuer's")
 	f.StringVar(&o.Overrides.DeviceCodeURL, "device-code-url", "", "generic server: device authorization endpoint")
 	f.StringVar(&o.Overrides.AuthorizeURL, "authorize-url", "", "generic server: authorization endpoint")
 	f.StringVar(&o.Overrides.TokenURL, "token-url", "", "generic server: token endpoint")
@@ -101,17 +110,29 @@ func runLogin(ctx context.Context, o *loginOptions) (*ui.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := o.Session.Discover(ctx, t); err != nil {
+		return nil, failEarly(ctx, o, t, err)
+	}
 	if _, name := o.Session.EnvToken(t); name != "" {
 		fmt.Fprintf(e.Stderr, "warning: %s is set; it takes precedence over the token this login stores for %s\n", name, t.Host.Name)
 	}
 	if o.WithToken {
 		return nil, loginWithToken(ctx, o, t)
 	}
+	return runFlow(ctx, o, t)
+}
+
+// runFlow runs the device or web flow for t and saves its token: as a new
+// login, or for o.rescope as the account's new token.
+func runFlow(ctx context.Context, o *loginOptions, t *session.Target) (*ui.Result, error) {
+	e := o.IO
 	if err := t.RequireClientID(); err != nil {
 		return nil, failEarly(ctx, o, t, err)
 	}
-	if err := o.Session.CheckStore(ctx, t, !o.JSON && o.TTYIn == nil); err != nil {
-		return nil, failEarly(ctx, o, t, err)
+	if o.rescope == nil {
+		if err := o.Session.CheckStore(ctx, t, !o.JSON && o.TTYIn == nil); err != nil {
+			return nil, failEarly(ctx, o, t, err)
+		}
 	}
 
 	mode := ui.Plain
@@ -222,10 +243,15 @@ func webTask(o *loginOptions, t *session.Target, op opener.Opener) ui.Task {
 				emit(e)
 			},
 		}
+		wf.DisablePKCE = !t.PKCE()
 		if hc := t.Settings; hc != nil {
-			wf.DisablePKCE = hc.PKCE != nil && !*hc.PKCE
 			wf.Port = hc.CallbackPort
 		}
+		params, err := o.Session.WebParams(t)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		wf.ExtraParams = params
 		tok, err := wf.Login(ctx)
 		if err != nil {
 			return nil, wrap(explainClientError(t, err))
@@ -253,9 +279,21 @@ func explainClientError(t *session.Target, err error) error {
 // logged in.
 func saveLogin(ctx context.Context, o *loginOptions, t *session.Target, tok *oauth.Token, emit func(any)) (*ui.Result, error) {
 	emit(ui.Status("Checking the token with " + t.Host.Name))
-	l, err := o.Session.SaveLogin(ctx, t, tok)
-	if err != nil {
-		return nil, err
+	var l *session.Login
+	if o.rescope != nil {
+		r, err := o.Session.SaveRescope(ctx, t, o.rescope, tok)
+		if r != nil {
+			o.rescoped = r
+		}
+		if err != nil {
+			return nil, err
+		}
+		l = r.Login
+	} else {
+		var err error
+		if l, err = o.Session.SaveLogin(ctx, t, tok); err != nil {
+			return nil, err
+		}
 	}
 	return &ui.Result{Host: l.Host, Login: l.Login, Store: l.Store, Scopes: l.Scopes}, nil
 }

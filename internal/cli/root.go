@@ -104,6 +104,7 @@ func (a *app) newRoot() *cobra.Command {
 		newLoginCmd(a, nil),
 		newStatusCmd(a, nil),
 		newTokenCmd(a, nil),
+		newRefreshCmd(a, nil),
 		newLogoutCmd(a, nil),
 		newSwitchCmd(a, nil),
 		newBindCmd(a, nil),

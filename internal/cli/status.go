@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/oidcdisc"
 	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/session"
 	"github.com/ghlogin/ghlogin/store"
@@ -92,6 +93,7 @@ var stateMarks = map[string]string{
 	session.StateUnreachable: "?",
 	session.StateExpired:     "~",
 	session.StateUnchecked:   "-",
+	session.StateSSORequired: "!",
 }
 
 // printStatus renders a status report for people. What came from a server
@@ -103,6 +105,7 @@ func printStatus(e *Env, rep *session.StatusReport) {
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintln(w, safe.Text(h.Host))
+		printEndpoints(w, h)
 		if h.EnvToken != nil {
 			fmt.Fprintf(w, "  ! %s is set: it is used instead of any stored token\n", *h.EnvToken)
 		}
@@ -111,13 +114,18 @@ func printStatus(e *Env, rep *session.StatusReport) {
 			if ac.Active {
 				active = " (active)"
 			}
-			fmt.Fprintf(w, "  %s %s%s\n", stateMarks[ac.State], safe.Text(ac.Login), active)
-			fmt.Fprintf(w, "      store: %s\n", safe.Text(ac.Store))
-			scopes := safe.Text(strings.Join(ac.Scopes, ", "))
-			if scopes == "" {
-				scopes = "none"
+			name := ""
+			if ac.DisplayName != "" {
+				name = " (" + safe.Text(ac.DisplayName) + ")"
 			}
-			fmt.Fprintf(w, "      scopes: %s\n", scopes)
+			fmt.Fprintf(w, "  %s %s%s%s\n", stateMarks[ac.State], safe.Text(ac.Login), name, active)
+			fmt.Fprintf(w, "      store: %s\n", safe.Text(ac.Store))
+			if ac.RequestedScopes != nil {
+				// The server granted other scopes than the login asked for.
+				fmt.Fprintf(w, "      scopes: %s (requested: %s)\n", scopeList(ac.Scopes), scopeList(ac.RequestedScopes))
+			} else {
+				fmt.Fprintf(w, "      scopes: %s\n", scopeList(ac.Scopes))
+			}
 			if ac.ExpiresAt != nil {
 				fmt.Fprintf(w, "      expires: %s\n", ac.ExpiresAt.Local().Format(time.RFC3339))
 			}
@@ -164,4 +172,26 @@ func hereLine(h *session.HereStatus) string {
 		return fmt.Sprintf("here: the token in %s", h.EnvToken)
 	}
 	return "here: no account (" + safe.Text(h.Error) + ")"
+}
+
+// printEndpoints lists a host's endpoints with where each came from, for
+// hosts that are not plain GitHub hosts (an OpenID Connect or other OAuth
+// 2.0 server, or a GitHub host with an endpoint set by hand): a GitHub
+// host's derived endpoints are what everyone expects.
+func printEndpoints(w io.Writer, h *session.HostStatus) {
+	plain := h.Kind == config.KindGitHub.String()
+	for _, ep := range h.Endpoints {
+		if ep.Source != oidcdisc.SourceDefault && ep.URL != "" {
+			plain = false
+		}
+	}
+	if plain {
+		return
+	}
+	for _, ep := range h.Endpoints {
+		if ep.URL == "" {
+			continue
+		}
+		fmt.Fprintf(w, "  %s: %s (%s)\n", ep.Key, safe.Text(ep.URL), ep.Source)
+	}
 }

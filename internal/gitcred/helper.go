@@ -54,7 +54,8 @@ type RefreshFunc func(ctx context.Context, a store.Account, sec *store.Secret) (
 type PromptFunc func(ctx context.Context, host string) (login string, err error)
 
 // CheckFunc asks host's API whether token still works. It returns a
-// *githubapi.UnauthorizedError (HTTP 401) when the token is not valid, nil
+// *githubapi.UnauthorizedError (HTTP 401, or 403 with invalid_token) when the
+// token is not valid, nil
 // when it is, and any other error when it could not tell. session.Session's
 // CheckToken method is one.
 type CheckFunc func(ctx context.Context, host, token string) error
@@ -419,7 +420,9 @@ func (h *Helper) envToken(t target) *Credential {
 }
 
 // Erase handles git's erase: the stored token is removed only when it is the
-// one git sent and the host's API confirms it is no longer valid (HTTP 401).
+// one git sent and the host's API confirms it is no longer valid (HTTP 401,
+// or 403 with error="invalid_token": githubapi.IsUnauthorized). A 403 asking
+// for SAML single sign-on is not a dead token.
 // A token that still works is kept, since git also erases after a 403 or 404
 // on a repository the account cannot see; when the API cannot be reached the
 // token is kept too. Tokens ghlogin does not hold are ignored.
@@ -444,8 +447,7 @@ func (h *Helper) Erase(ctx context.Context, req Request) error {
 		return nil // not our current token (perhaps one already refreshed)
 	}
 	now := h.now()
-	if sec.RefreshToken != "" && (sec.RefreshTokenExpiresAt.IsZero() || now.Before(sec.RefreshTokenExpiresAt)) &&
-		!stillValid(sec, now.Add(refresh.DefaultSkew)) {
+	if refresh.CanRefresh(sec, now) && refresh.Due(sec, now, refresh.DefaultSkew) {
 		// An expiring token with a usable refresh token: the next get
 		// refreshes it, so keep the account.
 		return nil
@@ -460,7 +462,11 @@ func (h *Helper) Erase(ctx context.Context, req Request) error {
 	case err == nil:
 		return nil // the token works: git was refused for another reason
 	case githubapi.IsUnauthorized(err):
-		if err := h.Store.Invalidate(ctx, acct.Host, acct.Login, "the API rejected it (HTTP 401): it was revoked or has expired"); err != nil {
+		// The reason says what the server answered (401, or 403 with
+		// invalid_token).
+		var ue *githubapi.UnauthorizedError
+		errors.As(err, &ue)
+		if err := h.Store.Invalidate(ctx, acct.Host, acct.Login, ue.Error()); err != nil {
 			return fmt.Errorf("the token for %s@%s was rejected by %s, but removing it failed: %w", acct.Login, acct.Host, t.name, err)
 		}
 		h.say("the token for %s@%s was revoked or has expired and has been removed; to log in again, run: ghlogin login --host %s", acct.Login, acct.Host, t.url)

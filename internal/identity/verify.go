@@ -31,6 +31,8 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/oidcdisc"
@@ -231,4 +233,27 @@ func tokenOf(tok *oauth.Token) (id, access string) {
 		return "", ""
 	}
 	return tok.IDToken, tok.AccessToken
+}
+
+// StoredSubject reads the sub claim of an ID token that was verified when it
+// was stored (Verify), WITHOUT checking it again, so that a later login can
+// be compared with the account it replaces. It returns "" for a value that
+// is not a signed JWT or has no sub. It never decides whether to trust a
+// token.
+func StoredSubject(rawIDToken string) string {
+	algs := make([]jose.SignatureAlgorithm, len(supportedAlgs))
+	for i, a := range supportedAlgs {
+		algs[i] = jose.SignatureAlgorithm(a)
+	}
+	tok, err := jwt.ParseSigned(rawIDToken, algs)
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Subject string `json:"sub"`
+	}
+	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
+		return ""
+	}
+	return c.Subject
 }

@@ -216,14 +216,15 @@ func TestLogoutAndSwitch(t *testing.T) {
 	if err != nil || ac.Login != "hubot" {
 		t.Fatalf("switch: %+v %v", ac, err)
 	}
-	removed, next, err := f.sess.Logout(ctx, tg, "")
-	if err != nil || removed.Login != "hubot" || next != "octocat" {
-		t.Fatalf("logout: %+v %q %v", removed, next, err)
+	// --local: nothing is sent anywhere (github.com is not reachable).
+	res, err := f.sess.Logout(ctx, tg, "", LogoutOptions{Local: true})
+	if err != nil || res.Removed.Login != "hubot" || res.NowActive != "octocat" || !res.Revocation.Skipped {
+		t.Fatalf("logout: %+v %v", res, err)
 	}
 	if got := f.kr.Services(); len(got) != 1 {
 		t.Fatalf("keyring after logout: %v", got)
 	}
-	if _, _, err := f.sess.Logout(ctx, tg, "hubot"); err == nil {
+	if _, err := f.sess.Logout(ctx, tg, "hubot", LogoutOptions{Local: true}); err == nil {
 		t.Fatal("logged out twice")
 	}
 }
@@ -247,9 +248,9 @@ func TestLogoutIgnoresBindings(t *testing.T) {
 	if _, _, err := f.sess.Bind(tg, config.BindDir, dir, "hubot"); err != nil {
 		t.Fatal(err)
 	}
-	removed, _, err := f.sess.Logout(ctx, tg, "")
-	if err != nil || removed.Login != "octocat" {
-		t.Fatalf("logout removed %+v, %v; want the active octocat", removed, err)
+	res, err := f.sess.Logout(ctx, tg, "", LogoutOptions{Local: true})
+	if err != nil || res.Removed.Login != "octocat" {
+		t.Fatalf("logout removed %+v, %v; want the active octocat", res, err)
 	}
 	bs, err := f.sess.BindingsTo("github.com", "hubot")
 	if err != nil || len(bs) != 1 || !strings.HasSuffix(bs[0].Pattern, filepath.Base(dir)) {

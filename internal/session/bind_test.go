@@ -99,7 +99,7 @@ func TestBindAndUnbind(t *testing.T) {
 	}
 
 	// The list marks a binding whose account is gone.
-	if _, _, err := f.sess.Logout(context.Background(), tg, "hubot"); err != nil {
+	if _, err := f.sess.Logout(context.Background(), tg, "hubot", LogoutOptions{Local: true}); err != nil {
 		t.Fatal(err)
 	}
 	list, err := f.sess.Bindings("")
@@ -225,7 +225,7 @@ func TestHereStatusAndStatusBindings(t *testing.T) {
 
 	// After logout, the binding names a missing account: here says so,
 	// and status lists the binding as missing.
-	if _, _, err := f.sess.Logout(context.Background(), gh, "hubot"); err != nil {
+	if _, err := f.sess.Logout(context.Background(), gh, "hubot", LogoutOptions{Local: true}); err != nil {
 		t.Fatal(err)
 	}
 	hs, _ = f.sess.HereStatus(gh, Query{Owner: "my-org"})
@@ -243,7 +243,7 @@ func TestHereStatusAndStatusBindings(t *testing.T) {
 		t.Errorf("MissingBindings = %+v", m)
 	}
 	// A host whose last account left still shows its bindings.
-	if _, _, err := f.sess.Logout(context.Background(), gh, "octocat"); err != nil {
+	if _, err := f.sess.Logout(context.Background(), gh, "octocat", LogoutOptions{Local: true}); err != nil {
 		t.Fatal(err)
 	}
 	rep, _ = f.sess.Status(context.Background(), "", true)

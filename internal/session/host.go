@@ -1,12 +1,14 @@
 package session
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/hosts"
+	"github.com/ghlogin/ghlogin/internal/oidcdisc"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
 )
@@ -52,9 +54,11 @@ type Request struct {
 	Scopes []string
 	// Store is --store: the backend a login keeps the token in.
 	Store string
-	// Overrides are endpoint settings given as flags (device_code_url,
-	// authorize_url, token_url, api_url, userinfo_url, login_field,
-	// client_auth); a login remembers them in the host's settings.
+	// Overrides are endpoint settings given as flags (issuer,
+	// device_code_url, authorize_url, token_url, api_url, userinfo_url,
+	// revocation_url, login_field, client_auth); a login remembers them in
+	// the host's settings. An issuer names the host when Host is "" (its
+	// host[:port], oidcdisc.IssuerHost), and must be on Host otherwise.
 	Overrides config.Host
 }
 
@@ -69,22 +73,55 @@ type Target struct {
 	// Settings are the host's entry in the configuration file; nil when it
 	// has none (a host ghlogin does not know).
 	Settings *config.Host
-	// Endpoints are the host's URLs: flags, then settings, then what the
-	// host name implies.
-	Endpoints hosts.Endpoints
+	// Endpoints are the host's URLs, each with where it came from: flags,
+	// then settings, then the issuer's discovery document (an OpenID
+	// Connect host), then what a GitHub host's name implies
+	// (oidcdisc.Resolve). ResolveHost reads the discovery document from the
+	// cache only; Discover reads it from the server when it is not fresh.
+	Endpoints *oidcdisc.Endpoints
+	// Discovery is how Discover read the discovery document (nil until it
+	// has).
+	Discovery *oidcdisc.Result
 	// Credentials identify the OAuth app: the client ID from --client-id,
 	// else the host's client_id, else GHLOGIN_CLIENT_ID; the secret from
 	// the host's client_secret, else GHLOGIN_CLIENT_SECRET; the client
 	// authentication from --client-auth, else the host's client_auth.
 	Credentials oauth.Credentials
 	// Scopes are requested by a login: --scopes, else the host's scopes,
-	// else config.DefaultScopes.
+	// else the defaults for the kind of server
+	// (config.DefaultScopesFor: GitHub's, or on an OpenID Connect host
+	// openid profile email offline_access as far as the discovery document
+	// lists them).
 	Scopes []string
 	// Store is the backend a login keeps the token in: --store, else
 	// GHLOGIN_STORE, else the host's store, else the keyring.
 	Store string
 	// Overrides are the endpoint settings given as flags (Request.Overrides).
 	Overrides config.Host
+
+	// defaultScopes: Scopes are the kind's defaults, chosen again when
+	// Discover learns which scopes the server supports.
+	defaultScopes bool
+	// nonce is the OpenID Connect nonce a web login sent (WebParams), which
+	// the ID token must carry.
+	nonce string
+}
+
+// Kind is the kind of server the host is (GitHub, OpenID Connect, another
+// OAuth 2.0 server), after flags.
+func (t *Target) Kind() config.Kind { return t.Endpoints.Kind }
+
+// PKCE reports whether a web login to t uses PKCE with S256 (RFC 7636): yes
+// unless the host's pkce setting turns it off or its discovery document
+// lists code_challenge_methods_supported without S256.
+func (t *Target) PKCE() bool {
+	if t.Settings != nil && t.Settings.PKCE != nil && !*t.Settings.PKCE {
+		return false
+	}
+	if d := t.Endpoints.Document; d != nil && !d.SupportsPKCE() {
+		return false
+	}
+	return true
 }
 
 // Known reports whether the configuration file has an entry for the host.
@@ -175,11 +212,7 @@ func (s *Session) ResolveHostIn(cfg *config.File, req Request) (*Target, error) 
 	if err != nil {
 		return nil, err
 	}
-	hostValue := req.Host
-	if hostValue == "" {
-		hostValue = RepoHost(req.Repo)
-	}
-	h, origin, err := s.ParseHost(hostValue, cfg)
+	h, origin, err := s.parseRequestHost(req, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +220,7 @@ func (s *Session) ResolveHostIn(cfg *config.File, req Request) (*Target, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := t.override(req.Overrides); err != nil {
+	if err := s.override(t, req.Overrides); err != nil {
 		return nil, err
 	}
 	switch {
@@ -196,7 +229,8 @@ func (s *Session) ResolveHostIn(cfg *config.File, req Request) (*Target, error) 
 	case t.Settings != nil && len(t.Settings.Scopes) > 0:
 		t.Scopes = t.Settings.Scopes
 	default:
-		t.Scopes = config.DefaultScopes
+		t.defaultScopes = true
+		t.Scopes = t.kindScopes()
 	}
 	t.Store = firstNonEmpty(req.Store, s.getenv(EnvStore), settingOf(t.Settings, func(c *config.Host) string { return c.Store }), store.BackendKeyring)
 	if known := st.Backends(); !slices.Contains(known, t.Store) {
@@ -205,12 +239,116 @@ func (s *Session) ResolveHostIn(cfg *config.File, req Request) (*Target, error) 
 	return t, nil
 }
 
+// parseRequestHost is ParseHost for req.Host (or the host req.Repo names),
+// or for the host of req.Overrides.Issuer when neither names one: an issuer
+// names its host
+// (oidcdisc.IssuerHost), and one on another host than --host is an
+// *InputError.
+func (s *Session) parseRequestHost(req Request, cfg *config.File) (hosts.Host, Origin, error) {
+	hostValue := req.Host
+	if hostValue == "" {
+		hostValue = RepoHost(req.Repo)
+	}
+	iss := req.Overrides.Issuer
+	if iss == "" {
+		return s.ParseHost(hostValue, cfg)
+	}
+	ih, err := oidcdisc.IssuerHost(iss)
+	if err != nil {
+		return hosts.Host{}, OriginFlag, &InputError{Field: "issuer", Err: err}
+	}
+	if strings.TrimSpace(hostValue) == "" {
+		return ih, OriginFlag, nil
+	}
+	h, origin, err := s.ParseHost(hostValue, cfg)
+	if err != nil {
+		return h, origin, err
+	}
+	if h.Name != ih.Name {
+		return h, origin, &InputError{Field: "issuer", Err: fmt.Errorf("the issuer %s is on %s, not on %s: drop --host (the issuer names its host) or name the issuer's host", iss, ih.Name, h.Name)}
+	}
+	// The issuer's scheme is the host's: a loopback issuer on http makes
+	// the host http.
+	h.Scheme = ih.Scheme
+	return h, origin, nil
+}
+
+// kindScopes are the default scopes for t's kind of server, those the
+// discovery document supports when it has been read.
+func (t *Target) kindScopes() []string {
+	var supported []string
+	if d := t.Endpoints.Document; d != nil {
+		supported = d.ScopesSupported
+	}
+	return config.DefaultScopesFor(t.Endpoints.Kind, supported)
+}
+
+// Discover reads the discovery document of t's OpenID Connect issuer (the
+// issuer flag or setting), from the cache while it is fresh, else from the
+// server (oidcdisc.Fetcher.ResolveHost), and takes t's endpoints and its
+// default scopes from it. It does nothing for other hosts. A login calls
+// it before the flow starts; commands that only use a stored token go by
+// the cache (ResolveHost) and call it only when the cache has nothing.
+// Errors are the fetcher's: *oidcdisc.FetchError, *oidcdisc.DocumentError.
+func (s *Session) Discover(ctx context.Context, t *Target) error {
+	if t.Endpoints.Kind != config.KindOIDC {
+		return nil
+	}
+	f, err := s.fetcher()
+	if err != nil {
+		return err
+	}
+	eps, res, err := f.ResolveHost(ctx, t.Host, t.Settings, &t.Overrides)
+	if err != nil {
+		return err
+	}
+	t.Endpoints, t.Discovery = eps, res
+	if t.defaultScopes {
+		t.Scopes = t.kindScopes()
+	}
+	return nil
+}
+
+// discoverIfNeeded is Discover when t is an OpenID Connect host whose
+// discovery document the cache does not hold.
+func (s *Session) discoverIfNeeded(ctx context.Context, t *Target) error {
+	if !t.Endpoints.NeedsDiscovery() {
+		return nil
+	}
+	return s.Discover(ctx, t)
+}
+
+// fetcher reads discovery documents with the session's HTTP client and
+// clock, caching them in the config directory.
+func (s *Session) fetcher() (*oidcdisc.Fetcher, error) {
+	st, err := s.Store()
+	if err != nil {
+		return nil, err
+	}
+	return &oidcdisc.Fetcher{HTTPClient: s.HTTPClient, UserAgent: s.UserAgent, Clock: s.clock(), Dir: st.Dir()}, nil
+}
+
+// resolveEndpoints resolves h's endpoints from settings and flags (either
+// may be nil) and, for an OpenID Connect host, its cached discovery
+// document however old (no request is made).
+func (s *Session) resolveEndpoints(h hosts.Host, settings, flags *config.Host) *oidcdisc.Endpoints {
+	var doc *oidcdisc.Document
+	if m := oidcdisc.Merge(settings, flags); m.Kind() == config.KindOIDC {
+		if f, err := s.fetcher(); err == nil {
+			if res, err := f.Cached(m.Issuer); err == nil {
+				doc = res.Document
+			}
+		}
+	}
+	return oidcdisc.Resolve(h, settings, flags, doc)
+}
+
 // target is the part of the resolution every caller needs, the git helper's
 // refresh and check included: the host's settings, its endpoints and its
 // OAuth client.
 func (s *Session) target(cfg *config.File, h hosts.Host, origin Origin, clientID string) (*Target, error) {
 	hc := cfg.Host(h.Name)
-	t := &Target{Host: h, Origin: origin, Settings: hc, Endpoints: hc.Endpoints(h)}
+	t := &Target{Host: h, Origin: origin, Settings: hc, Endpoints: s.resolveEndpoints(h, hc, nil)}
 	t.Credentials.ClientID = firstNonEmpty(clientID, settingOf(hc, func(c *config.Host) string { return c.ClientID }), s.getenv(EnvClientID))
 	t.Credentials.ClientSecret = firstNonEmpty(settingOf(hc, func(c *config.Host) string { return c.ClientSecret }), s.getenv(EnvClientSecret))
 	if hc != nil {
@@ -224,7 +362,9 @@ func (s *Session) target(cfg *config.File, h hosts.Host, origin Origin, clientID
 }
 
 // storedTarget resolves a host named by its configuration key (an
-// account's host), with its recorded scheme.
+// account's host), with its recorded scheme; an OpenID Connect host's
+// endpoints come from the discovery cache (as oidcdisc.Lookup gives them),
+// with no request.
 func (s *Session) storedTarget(cfg *config.File, name string) (*Target, error) {
 	h, _, err := s.ParseHost(name, cfg)
 	if err != nil {
@@ -234,34 +374,28 @@ func (s *Session) storedTarget(cfg *config.File, name string) (*Target, error) {
 }
 
 // override applies endpoint flags: each URL obeys the URL rules
-// (config.ValidateURL), and --client-auth must name a known style.
-func (t *Target) override(o config.Host) error {
-	merged := config.Host{}
-	if t.Settings != nil {
-		merged = *t.Settings
+// (config.ValidateURL; an issuer config.CheckIssuer), and --client-auth must
+// name a known style.
+func (s *Session) override(t *Target, o config.Host) error {
+	if o.Issuer != "" {
+		if _, err := config.CheckIssuer(o.Issuer); err != nil {
+			return &InputError{Field: "issuer", Err: err}
+		}
 	}
-	for _, p := range []struct {
-		key string
-		dst *string
-		v   string
-		url bool
-	}{
-		{"device_code_url", &merged.DeviceCodeURL, o.DeviceCodeURL, true},
-		{"authorize_url", &merged.AuthorizeURL, o.AuthorizeURL, true},
-		{"token_url", &merged.TokenURL, o.TokenURL, true},
-		{"api_url", &merged.APIURL, o.APIURL, true},
-		{"userinfo_url", &merged.UserInfoURL, o.UserInfoURL, true},
-		{"login_field", &merged.LoginField, o.LoginField, false},
+	for _, p := range []struct{ key, v string }{
+		{"device_code_url", o.DeviceCodeURL},
+		{"authorize_url", o.AuthorizeURL},
+		{"token_url", o.TokenURL},
+		{"api_url", o.APIURL},
+		{"userinfo_url", o.UserInfoURL},
+		{"revocation_url", o.RevocationURL},
 	} {
 		if p.v == "" {
 			continue
 		}
-		if p.url {
-			if err := config.ValidateURL(p.v); err != nil {
-				return &InputError{Field: p.key, Err: err}
-			}
+		if err := config.ValidateURL(p.v); err != nil {
+			return &InputError{Field: p.key, Err: err}
 		}
-		*p.dst = p.v
 	}
 	if o.ClientAuth != "" {
 		style, err := oauth.ParseAuthStyle(o.ClientAuth)
@@ -270,7 +404,7 @@ func (t *Target) override(o config.Host) error {
 		}
 		t.Credentials.Style = style
 	}
-	t.Endpoints = merged.Endpoints(t.Host)
+	t.Endpoints = s.resolveEndpoints(t.Host, t.Settings, &o)
 	t.Overrides = o
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
 	"github.com/ghlogin/ghlogin/internal/hosts"
+	"github.com/ghlogin/ghlogin/internal/oidcdisc"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
 )
@@ -19,14 +20,20 @@ import (
 const (
 	// StateValid: the API accepted the token.
 	StateValid = "valid"
-	// StateInvalid: the API rejected the token (HTTP 401), or it expired
-	// and cannot be refreshed, or its secret is missing or unreadable.
+	// StateInvalid: the API rejected the token (HTTP 401, or 403 with
+	// error="invalid_token"), or it expired and cannot be refreshed, or its
+	// secret is missing or unreadable.
 	StateInvalid = "invalid"
+	// StateSSORequired: the token works, but GitHub wants it authorized for
+	// an organisation's SAML single sign-on before it may be used there
+	// (HTTP 403 with X-GitHub-SSO).
+	StateSSORequired = "sso_required"
 	// StateUnreachable: the API or the keyring could not be asked.
 	StateUnreachable = "unreachable"
 	// StateExpired: the token expired and will be refreshed when next used.
 	StateExpired = "expired"
-	// StateUnchecked: not checked (offline).
+	// StateUnchecked: not checked (offline, or the host has no endpoint to
+	// check with).
 	StateUnchecked = "unchecked"
 )
 
@@ -40,6 +47,11 @@ type StatusReport struct {
 // HostStatus is one host in a status report.
 type HostStatus struct {
 	Host string `json:"host"`
+	// Kind is the kind of server: "github", "oidc" or "oauth".
+	Kind string `json:"kind"`
+	// Endpoints are the host's endpoints and where each came from (flag
+	// is never one here): setting, discovery or default.
+	Endpoints []oidcdisc.Endpoint `json:"endpoints"`
 	// EnvToken names the environment variable whose token is used instead
 	// of the stored ones, or is null.
 	EnvToken *string         `json:"env_token"`
@@ -80,10 +92,16 @@ const ReasonEnv = "env"
 
 // AccountStatus is one account in a status report. It never holds a token.
 type AccountStatus struct {
-	Login     string     `json:"login"`
-	Active    bool       `json:"active"`
-	Store     string     `json:"store"`
-	Scopes    []string   `json:"scopes"`
+	Login string `json:"login"`
+	// DisplayName is the owner's name when it is not the login (server
+	// text, sanitised when stored).
+	DisplayName string   `json:"display_name,omitempty"`
+	Active      bool     `json:"active"`
+	Store       string   `json:"store"`
+	Scopes      []string `json:"scopes"`
+	// RequestedScopes are the scopes the login asked for, when the server
+	// granted others (absent when they are the same).
+	RequestedScopes []string   `json:"requested_scopes,omitempty"`
 	TokenType string     `json:"token_type,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at"`
 	// State is one of the State constants.
@@ -238,11 +256,20 @@ func (s *Session) Status(ctx context.Context, host string, offline bool) (*Statu
 		}
 	}
 	sort.Slice(rep.Hosts, func(i, j int) bool { return rep.Hosts[i].Host < rep.Hosts[j].Host })
+	for _, hs := range rep.Hosts {
+		hs.Kind, hs.Endpoints = config.KindGitHub.String(), []oidcdisc.Endpoint{}
+		if t, err := s.storedTarget(cfg, hs.Host); err == nil {
+			hs.Kind, hs.Endpoints = t.Kind().String(), t.Endpoints.List
+		}
+	}
 
 	results := make([]AccountStatus, len(accts))
 	var wg sync.WaitGroup
 	for i, ac := range accts {
-		results[i] = AccountStatus{Login: ac.Login, Active: ac.Active, Store: ac.Store, Scopes: scopeTokens(ac.Scopes), TokenType: ac.TokenType, State: StateUnchecked}
+		results[i] = AccountStatus{Login: ac.Login, DisplayName: ac.DisplayName, Active: ac.Active, Store: ac.Store, Scopes: scopeTokens(ac.Scopes), TokenType: ac.TokenType, State: StateUnchecked}
+		if len(ac.RequestedScopes) > 0 {
+			results[i].RequestedScopes = scopeTokens(ac.RequestedScopes)
+		}
 		if !ac.ExpiresAt.IsZero() {
 			t := ac.ExpiresAt
 			results[i].ExpiresAt = &t
@@ -279,16 +306,34 @@ func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config
 		if sec.RefreshToken != "" && (sec.RefreshTokenExpiresAt.IsZero() || now.Before(sec.RefreshTokenExpiresAt)) {
 			return StateExpired, "the token expired; it will be refreshed when next used"
 		}
-		return StateInvalid, fmt.Sprintf("the token expired and cannot be refreshed; run: ghlogin login --host %s", ac.Host)
+		return StateInvalid, fmt.Sprintf("the token expired and cannot be refreshed; run: ghlogin login --host %s", loginHostArg(cfg, ac.Host))
 	}
 	err = s.checkIn(ctx, cfg, ac.Host, sec.Token, CheckTimeout)
+	var (
+		ue *githubapi.UnauthorizedError
+		nc *NoCheckError
+	)
 	switch {
 	case err == nil:
 		return StateValid, ""
-	case githubapi.IsUnauthorized(err):
-		return StateInvalid, fmt.Sprintf("revoked or expired (HTTP 401); run: ghlogin login --host %s", ac.Host)
+	case errors.As(err, &ue):
+		// Say what the server said: 401, or 403 with invalid_token.
+		return StateInvalid, fmt.Sprintf("%s; run: ghlogin login --host %s", ue.Error(), loginHostArg(cfg, ac.Host))
+	case githubapi.IsSSORequired(err):
+		return StateSSORequired, s.describe(err)
+	case errors.As(err, &nc):
+		return StateUnchecked, nc.Error()
 	}
 	return StateUnreachable, s.describe(err)
+}
+
+// loginHostArg is the --host value that logs in to the configured host
+// name again: its URL when it speaks http (a loopback host), else the name.
+func loginHostArg(cfg *config.File, name string) string {
+	if h, _, _, err := cfg.Lookup(name); err == nil && h.Scheme == "http" {
+		return h.URL()
+	}
+	return name
 }
 
 // scopeTokens keeps the scopes that are scope-tokens (RFC 6749 §3.3), never

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/session"
+	"github.com/ghlogin/ghlogin/webflow"
+)
+
+// refreshOptions are refresh's dependencies and flags.
+type refreshOptions struct {
+	IO      *Env
+	Session *session.Session
+
+	Host, User string
+	// Scopes, AddScopes and RemoveScopes change the account's scopes (at
+	// most one is given).
+	Scopes, AddScopes, RemoveScopes []string
+	Device, Web, NoBrowser, JSON    bool
+	Timeout                         time.Duration
+}
+
+func newRefreshCmd(a *app, runF func(*refreshOptions) error) *cobra.Command {
+	o := &refreshOptions{IO: a.env, Session: a.sess}
+	cmd := &cobra.Command{
+		Use:   "refresh",
+		Short: "Log in again to change an account's scopes",
+		Long: "Log in again for an account, to change its scopes as gh auth refresh does: --scopes\n" +
+			"sets them, --add-scopes adds to them, --remove-scopes takes some away; without any the\n" +
+			"account keeps its scopes. The device flow is the default; --web uses a browser here.\n\n" +
+			"The new login must be approved as the same account: another account is refused and\n" +
+			"the old token kept. The new token replaces the old one in the same store, the account's\n" +
+			"settings are kept, and the old token is revoked where the server allows it.",
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Scopes, o.AddScopes, o.RemoveScopes = splitScopes(o.Scopes), splitScopes(o.AddScopes), splitScopes(o.RemoveScopes)
+			if runF != nil {
+				return runF(o)
+			}
+			return runRefresh(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Host, "host", "", hostFlagHelp)
+	f.StringVar(&o.User, "user", "", "account login (default: the active account)")
+	f.StringSliceVar(&o.Scopes, "scopes", nil, "the account's new scopes, replacing its current ones")
+	f.StringSliceVar(&o.AddScopes, "add-scopes", nil, "scopes to add to the account's current ones")
+	f.StringSliceVar(&o.RemoveScopes, "remove-scopes", nil, "scopes to remove from the account's current ones")
+	f.BoolVar(&o.Device, "device", false, "use the device flow (default)")
+	f.BoolVar(&o.Web, "web", false, "use the loopback web flow in a local browser")
+	f.BoolVar(&o.NoBrowser, "no-browser", false, "never open a browser; only show the URL")
+	f.BoolVar(&o.JSON, "json", false, "write JSON events to standard output")
+	f.DurationVar(&o.Timeout, "timeout", webflow.DefaultTimeout, "web flow: how long to wait for the browser")
+	cmd.MarkFlagsMutuallyExclusive("scopes", "add-scopes", "remove-scopes")
+	cmd.MarkFlagsMutuallyExclusive("device", "web")
+	return cmd
+}
+
+// runRefresh plans the new scopes (session.PlanRescope), runs the login
+// flow for them, and reports the scopes and what happened to the old token.
+func runRefresh(ctx context.Context, o *refreshOptions) error {
+	t, err := o.Session.ResolveHost(session.Request{Host: o.Host})
+	if err != nil {
+		return err
+	}
+	if err := o.Session.Discover(ctx, t); err != nil {
+		return err
+	}
+	r, err := o.Session.PlanRescope(ctx, t, o.User, session.ScopeChange{Set: o.Scopes, Add: o.AddScopes, Remove: o.RemoveScopes})
+	if err != nil {
+		return err
+	}
+	w := o.IO.Stderr
+	if !o.JSON {
+		fmt.Fprintf(w, "Logging in again as %s on %s with the scopes %s (now %s)\n",
+			safe.Text(r.Account.Login), r.Account.Host, scopeList(r.To), scopeList(r.From))
+	}
+	lo := &loginOptions{IO: o.IO, Session: o.Session, Host: o.Host, Device: o.Device, Web: o.Web,
+		NoBrowser: o.NoBrowser, JSON: o.JSON, Timeout: o.Timeout, rescope: r}
+	_, err = runFlow(ctx, lo, t)
+	if rs := lo.rescoped; rs != nil {
+		printRevocation(w, rs.Revocation, false)
+	}
+	return err
+}
+
+// scopeList writes scopes for people: "repo, gist", or "none".
+func scopeList(scopes []string) string {
+	if len(scopes) == 0 {
+		return "none"
+	}
+	return safe.Text(strings.Join(scopes, ", "))
+}
