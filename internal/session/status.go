@@ -102,8 +102,8 @@ type AccountStatus struct {
 	// RequestedScopes are the scopes the login asked for, when the server
 	// granted others (absent when they are the same).
 	RequestedScopes []string   `json:"requested_scopes,omitempty"`
-	TokenType string     `json:"token_type,omitempty"`
-	ExpiresAt *time.Time `json:"expires_at"`
+	TokenType       string     `json:"token_type,omitempty"`
+	ExpiresAt       *time.Time `json:"expires_at"`
 	// State is one of the State constants.
 	State string `json:"state"`
 	// Error says why the state is not valid.
