@@ -210,13 +210,20 @@ type loginRun struct {
 // must carry only JSON events; they arrive on events.
 func (g *ghlogin) startLogin(t *testing.T, args ...string) *loginRun {
 	t.Helper()
+	return g.startFlow(t, "login", args...)
+}
+
+// startFlow starts a ghlogin command that runs a login flow (login, or
+// refresh) with args, as startLogin does.
+func (g *ghlogin) startFlow(t *testing.T, command string, args ...string) *loginRun {
+	t.Helper()
 	r := &loginRun{t: t, events: make(chan event, 64), lines: make(chan string, 256), done: make(chan struct{})}
 	for _, a := range args {
 		if a == "--json" {
 			r.json = true
 		}
 	}
-	r.cmd = g.command(append([]string{"login"}, args...)...)
+	r.cmd = g.command(append([]string{command}, args...)...)
 	stdout, err := r.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
