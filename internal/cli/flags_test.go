@@ -207,3 +207,71 @@ func TestNewRootCmd(t *testing.T) {
 		t.Errorf("fast path %v", cs)
 	}
 }
+
+// refresh's flags: one way to change the scopes, a flow, the account.
+func TestRefreshFlags(t *testing.T) {
+	web := 5 * time.Minute
+	for _, tc := range []struct {
+		name string
+		args []string
+		want *refreshOptions // nil: a usage error
+	}{
+		{"defaults", nil, &refreshOptions{Timeout: web}},
+		{"add", []string{"--host", "ghe.example.com", "--user", "alice", "--add-scopes", "workflow", "--add-scopes", "gist write:packages"},
+			&refreshOptions{Host: "ghe.example.com", User: "alice", AddScopes: []string{"workflow", "gist", "write:packages"}, Timeout: web}},
+		{"set", []string{"--scopes", "repo,read:org", "--web", "--no-browser", "--timeout", "1m"},
+			&refreshOptions{Scopes: []string{"repo", "read:org"}, Web: true, NoBrowser: true, Timeout: time.Minute}},
+		{"remove", []string{"--remove-scopes", "gist", "--device", "--json"}, &refreshOptions{RemoveScopes: []string{"gist"}, Device: true, JSON: true, Timeout: web}},
+		{"set and add", []string{"--scopes", "repo", "--add-scopes", "gist"}, nil},
+		{"add and remove", []string{"--add-scopes", "repo", "--remove-scopes", "gist"}, nil},
+		{"device and web", []string{"--device", "--web"}, nil},
+		{"an argument", []string{"alice"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, emuDefaults)
+			env, _, _ := h.env("")
+			a := newApp(env)
+			var got *refreshOptions
+			code := runCmd(t, a, newRefreshCmd(a, func(o *refreshOptions) error { got = o; return nil }), tc.args...)
+			if tc.want == nil {
+				if code != ExitUsage || got != nil {
+					t.Fatalf("exit %d, ran %v; want a usage error", code, got != nil)
+				}
+				return
+			}
+			if code != 0 || got == nil {
+				t.Fatalf("exit %d", code)
+			}
+			got.IO, got.Session = nil, nil
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// logout --local and token --id-token.
+func TestLogoutAndTokenFlags(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	env, _, _ := h.env("")
+	a := newApp(env)
+	var lo *logoutOptions
+	if code := runCmd(t, a, newLogoutCmd(a, func(o *logoutOptions) error { lo = o; return nil }), "--local", "--user", "alice"); code != 0 || !lo.Local || lo.User != "alice" {
+		t.Errorf("logout --local: exit %d, %+v", code, lo)
+	}
+	lo = nil
+	if code := runCmd(t, a, newLogoutCmd(a, func(o *logoutOptions) error { lo = o; return nil })); code != 0 || lo.Local {
+		t.Errorf("logout: exit %d, %+v", code, lo)
+	}
+	var to *tokenOptions
+	if code := runCmd(t, a, newTokenCmd(a, func(o *tokenOptions) error { to = o; return nil }), "--id-token", "--host", "sso.example.com"); code != 0 || !to.IDToken || to.Host != "sso.example.com" {
+		t.Errorf("token --id-token: exit %d, %+v", code, to)
+	}
+	if code := runCmd(t, a, newTokenCmd(a, func(*tokenOptions) error { return nil }), "--id-token=maybe"); code != ExitUsage {
+		t.Errorf("token --id-token=maybe: exit %d", code)
+	}
+	var li *loginOptions
+	if code := runCmd(t, a, newLoginCmd(a, func(o *loginOptions) error { li = o; return nil }), "--issuer", "https://sso.example.com/dex"); code != 0 || li.Overrides.Issuer != "https://sso.example.com/dex" {
+		t.Errorf("login --issuer: exit %d, %+v", code, li)
+	}
+}

@@ -289,6 +289,8 @@ func sentence(err error) (string, bool) {
 			step = ": revoke it at " + e.Page
 		}
 	case *revoke.FailedError:
+		// The cause's own step (check the client secret) comes first.
+		own = explain(own, e.Err)
 		if e.Page != "" {
 			step = "; revoke it at " + e.Page
 		}

@@ -60,7 +60,7 @@ func TestLifecycleSentences(t *testing.T) {
 			"the token for sso.example.com was not revoked (the host has no token revocation endpoint); it stays valid until it expires or is revoked"},
 		{"revocation refused", &revoke.FailedError{Method: revoke.MethodGitHub, Endpoint: "https://api.github.com/applications/Ov23li/token", Token: "access_token",
 			Page: "https://github.com/settings/connections/applications/Ov23li", Err: &githubapi.AppTokenError{Host: "api.github.com", StatusCode: 401}},
-			"revoking the token at https://api.github.com/applications/Ov23li/token failed: api.github.com refused the OAuth app's client ID and secret (HTTP 401); revoke it at https://github.com/settings/connections/applications/Ov23li"},
+			"revoking the token at https://api.github.com/applications/Ov23li/token failed: api.github.com refused the OAuth app's client ID and secret (HTTP 401) (check the host's client_id and client_secret settings); revoke it at https://github.com/settings/connections/applications/Ov23li"},
 		{"app token refused alone", fmt.Errorf("logout: %w", &githubapi.AppTokenError{Host: "api.github.com", StatusCode: 401}),
 			"logout: api.github.com refused the OAuth app's client ID and secret (HTTP 401) (check the host's client_id and client_secret settings)"},
 		{"joined revocation failures", errors.Join(&revoke.FailedError{Endpoint: "https://sso/r", Token: "refresh_token", Err: client}),
