@@ -69,7 +69,7 @@ func TestStatus(t *testing.T) {
 	// A revoked token is invalid: exit 1, and the fix is named.
 	h.emu.Revoke(octo)
 	r = h.run("", "status", "--host", h.srv.URL)
-	if r.code != ExitFailure || !strings.Contains(r.stdout, "✗ octocat") || !strings.Contains(r.stdout, h.host+" rejected the token (HTTP 401): it was revoked or has expired; run: ghlogin login --host "+h.srv.URL) {
+	if r.code != ExitFailure || !strings.Contains(r.stdout, "✗ octocat") || !strings.Contains(r.stdout, h.host+" rejected the token (HTTP 401): it was revoked or has expired; run: ghlogin login --host "+h.host) {
 		t.Errorf("revoked: exit %d\n%s", r.code, r.stdout)
 	}
 	// Only the named host; a host with nothing is "not logged in".

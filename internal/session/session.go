@@ -2,19 +2,28 @@
 // the git helper share, each written once.
 //
 //   - Which host a command acts on, and what it knows about it (ResolveHost):
-//     a --host value or the default host, merged with the configuration
-//     (endpoints, OAuth client, scopes, store) and the environment.
+//     a --host value, an --issuer's host or the default host, merged with
+//     the configuration (endpoints, OAuth client, scopes, store) and the
+//     environment; an OpenID Connect host's endpoints, default scopes and
+//     PKCE methods from its issuer's discovery document (cached; Discover
+//     reads it from the server).
 //   - Which token from the environment applies to a host (EnvToken).
 //   - Which stored account a request uses (Resolve): the named account, an
 //     owner binding, a directory binding, or the active account; and what
 //     a command knows about where it runs (Here). Bindings are kept and
 //     listed here too (Bind, Unbind, Bindings).
-//   - The token a command hands out, refreshed when due (Session.Token,
-//     Session.Refresh).
+//   - The token a command hands out, or the ID token, refreshed when due
+//     (Session.Token, Session.TokenWith, Session.Refresh).
 //   - A login's identify-and-save, as one store transaction
-//     (Session.SaveLogin, Session.SaveToken), and the keyring question
+//     (Session.SaveLogin, Session.SaveToken; on an OpenID Connect host the
+//     verified ID token names the account), and the keyring question
 //     asked before it (Session.CheckStore).
-//   - Every host and account, classified (Session.Status).
+//   - A new login for an existing account with other scopes
+//     (Session.PlanRescope, Session.SaveRescope).
+//   - Logging out: the token revoked on its server where it allows it,
+//     then removed (Session.Logout).
+//   - Every host and account, classified (Session.Status): a 401, or a 403
+//     with invalid_token, is a dead token; GitHub's SAML 403 is not.
 //
 // A Session holds the dependencies those rules need (environment, HTTP
 // client, clock, the token store, a way to ask a question); the command line

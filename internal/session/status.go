@@ -306,7 +306,7 @@ func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config
 		if sec.RefreshToken != "" && (sec.RefreshTokenExpiresAt.IsZero() || now.Before(sec.RefreshTokenExpiresAt)) {
 			return StateExpired, "the token expired; it will be refreshed when next used"
 		}
-		return StateInvalid, fmt.Sprintf("the token expired and cannot be refreshed; run: ghlogin login --host %s", loginHostArg(cfg, ac.Host))
+		return StateInvalid, fmt.Sprintf("the token expired and cannot be refreshed; run: ghlogin login --host %s", ac.Host)
 	}
 	err = s.checkIn(ctx, cfg, ac.Host, sec.Token, CheckTimeout)
 	var (
@@ -318,22 +318,13 @@ func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config
 		return StateValid, ""
 	case errors.As(err, &ue):
 		// Say what the server said: 401, or 403 with invalid_token.
-		return StateInvalid, fmt.Sprintf("%s; run: ghlogin login --host %s", ue.Error(), loginHostArg(cfg, ac.Host))
+		return StateInvalid, fmt.Sprintf("%s; run: ghlogin login --host %s", ue.Error(), ac.Host)
 	case githubapi.IsSSORequired(err):
 		return StateSSORequired, s.describe(err)
 	case errors.As(err, &nc):
 		return StateUnchecked, nc.Error()
 	}
 	return StateUnreachable, s.describe(err)
-}
-
-// loginHostArg is the --host value that logs in to the configured host
-// name again: its URL when it speaks http (a loopback host), else the name.
-func loginHostArg(cfg *config.File, name string) string {
-	if h, _, _, err := cfg.Lookup(name); err == nil && h.Scheme == "http" {
-		return h.URL()
-	}
-	return name
 }
 
 // scopeTokens keeps the scopes that are scope-tokens (RFC 6749 §3.3), never
