@@ -76,7 +76,7 @@ func TestLogoutRevocation(t *testing.T) {
 			return "The token for " + h.host + " was not revoked (revoking it needs the OAuth app's client secret); it stays valid until it expires or is revoked: revoke it at " + page(h) + "\n"
 		}},
 		{"a wrong secret", "not-the-secret", false, false, func(h *harness) string {
-			return "Warning: revoking the token at " + h.srv.URL + "/api/v3/applications/" + emulator.DefaultClientID + "/token failed: "
+			return "warning: revoking the token at " + h.srv.URL + "/api/v3/applications/" + emulator.DefaultClientID + "/token failed: "
 		}},
 		{"--local", emulator.DefaultClientSecret, true, false, func(*harness) string {
 			return "The token was not revoked (--local): it stays valid on the server until it expires or is revoked.\n"

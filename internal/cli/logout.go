@@ -94,13 +94,15 @@ func printRevocation(w io.Writer, r session.Revocation, local bool) {
 			fmt.Fprintf(w, "Revoked the %s on the server.\n", revokedWhat(r.Result.Revoked))
 		}
 		msg := explain(r.Err)
-		if _, ok := r.CannotRevoke(); !ok {
-			msg = "warning: " + msg
-			if page := revokePage(r.Err); page == "" {
-				msg += "; the token stays valid until it expires or is revoked"
-			}
+		if _, ok := r.CannotRevoke(); ok {
+			// Nothing was sent: the message says why and where to go.
+			fmt.Fprintln(w, upperFirst(msg))
+			return
 		}
-		fmt.Fprintln(w, upperFirst(msg))
+		if revokePage(r.Err) == "" {
+			msg += "; the token stays valid until it expires or is revoked"
+		}
+		fmt.Fprintln(w, "warning: "+msg)
 	}
 }
 
