@@ -241,9 +241,8 @@ func (s *Session) ResolveHostIn(cfg *config.File, req Request) (*Target, error) 
 
 // parseRequestHost is ParseHost for req.Host (or the host req.Repo names),
 // or for the host of req.Overrides.Issuer when neither names one: an issuer
-// names its host
-// (oidcdisc.IssuerHost), and one on another host than --host is an
-// *InputError.
+// names its host (oidcdisc.IssuerHost), and one on another host than --host
+// is an *InputError.
 func (s *Session) parseRequestHost(req Request, cfg *config.File) (hosts.Host, Origin, error) {
 	hostValue := req.Host
 	if hostValue == "" {
