@@ -120,7 +120,10 @@ func TestOIDCFlags(t *testing.T) {
 		{"oidc", "cred-config", "--provider", provider, "--output", out, "--credential-file", "a", "--audience", "x"},
 		{"oidc", "cred-config", "--provider", provider, "--output", out, "--credential-file", "a", "--lifetime", "1h"},
 	} {
-		if r := h.run("", args...); r.code != ExitUsage || !strings.Contains(r.stderr, "ghlogin --help") {
+		r := h.run("", args...)
+		help := "Run 'ghlogin oidc " + args[1] + " --help' for usage."
+		if r.code != ExitUsage || !strings.HasPrefix(r.stderr, "error: --") && !strings.HasPrefix(r.stderr, "error: give") && !strings.HasPrefix(r.stderr, "error: ghlogin oidc") ||
+			strings.Contains(r.stderr, "Run '") && !strings.Contains(r.stderr, help) {
 			t.Errorf("%v: exit %d %q", args, r.code, r.stderr)
 		}
 	}

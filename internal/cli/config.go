@@ -48,13 +48,16 @@ func newConfigCmd(a *app, runF func(*configOptions) error) *cobra.Command {
 		Short: "Read and change per-host settings (client_id, scopes, endpoints, store, ...)",
 		Long: "Read and change settings so nobody has to open the config file.\n\n" +
 			"Per-host keys: " + strings.Join(config.HostKeys(), ", ") + "\nGlobal keys: " + strings.Join(config.GlobalKeys(), ", "),
+		Args: noArgs,
+		RunE: parentRun,
 	}
-	cmd.PersistentFlags().StringVar(&o.Host, "host", "", hostFlagHelp)
+	a.addHostFlag(cmd, cmd.PersistentFlags(), &o.Host, hostFlagHelp)
 	get := &cobra.Command{
-		Use:   "get KEY",
-		Short: "Print a setting",
-		Args:  exactArgs(1),
-		RunE:  run("get"),
+		Use:         "get KEY",
+		Short:       "Print a setting",
+		Annotations: map[string]string{annotationArgs: "a KEY (" + strings.Join(config.KeyNames(), ", ") + ")"},
+		Args:        exactArgs(1),
+		RunE:        run("get"),
 	}
 	set := &cobra.Command{
 		Use:   "set KEY VALUE",
@@ -62,6 +65,11 @@ func newConfigCmd(a *app, runF func(*configOptions) error) *cobra.Command {
 		Long: "Change a setting; an empty VALUE removes it. A secret (client_secret) is never taken\n" +
 			"on the command line, where shell history and ps would keep it: give - as the VALUE and\n" +
 			"type it (it is not shown) or pipe it in, e.g. ghlogin config set client_secret - < secret.txt",
+		Annotations: map[string]string{annotationArgs: "a KEY and a VALUE"},
+		Example: "  ghlogin config set --host ghe.example.com client_id Iv1.0123456789abcdef\n" +
+			"  ghlogin config set scopes repo,read:org,workflow\n" +
+			"  ghlogin config set --host ghe.example.com scopes \"\"   (an empty value removes the setting)\n" +
+			"  ghlogin config set --host ghe.example.com client_secret - < secret.txt",
 		Args: exactArgs(2),
 		RunE: run("set"),
 	}
@@ -107,7 +115,7 @@ func runConfig(o *configOptions) error {
 	if o.Action == "get" {
 		v, err := f.Get(name, o.Key)
 		if err != nil {
-			return &usageError{err}
+			return err
 		}
 		fmt.Fprintln(w, v)
 		return nil

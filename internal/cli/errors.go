@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/refresh"
@@ -22,8 +23,15 @@ const (
 	ExitCancelled = 130
 )
 
-// usageError is a mistake in the command line (exit 2).
-type usageError struct{ err error }
+// usageError is a mistake in the command line (exit 2). When syntax is set
+// the mistake is in the command line's shape (an unknown command or flag, a
+// missing or extra argument, flags that exclude each other), and the message
+// is followed by a pointer to the command's help; a value that cannot be used
+// (a malformed URL, a negative duration) is explained by its own sentence.
+type usageError struct {
+	err    error
+	syntax bool
+}
 
 // Error returns the mistake.
 func (e *usageError) Error() string { return e.err.Error() }
@@ -31,8 +39,26 @@ func (e *usageError) Error() string { return e.err.Error() }
 // Unwrap returns the mistake.
 func (e *usageError) Unwrap() error { return e.err }
 
+// usagef is a value on the command line that cannot be used (exit 2).
 func usagef(format string, args ...any) error {
-	return &usageError{fmt.Errorf(format, args...)}
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+// syntaxf is a mistake in the command line's shape (exit 2, and a pointer
+// to the command's help).
+func syntaxf(format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...), syntax: true}
+}
+
+// syntaxError marks err (cobra's own: an unknown command or flag, a flag
+// value that does not parse) as a mistake in the command line's shape.
+func syntaxError(err error) error {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		ue.syntax = true
+		return err
+	}
+	return &usageError{err: err, syntax: true}
 }
 
 // reportedError carries an exit status for an error already shown to the
@@ -55,6 +81,8 @@ func exitStatus(err error) int {
 	var (
 		ue  *usageError
 		ie  *session.InputError
+		uk  *config.UnknownKeyError
+		iv  *config.InvalidValueError
 		nc  *session.NoClientIDError
 		nl  *store.NotLoggedInError
 		re  *reportedError
@@ -67,7 +95,7 @@ func exitStatus(err error) int {
 		return ExitAuth
 	case errors.As(err, &re):
 		return re.code
-	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &nc):
+	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &nc), errors.As(err, &uk), errors.As(err, &iv):
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
 		return ExitCancelled
@@ -90,7 +118,14 @@ func explain(err error) string {
 	var (
 		nc *session.NoClientIDError
 		se *session.SettingError
+		ie *session.InputError
 	)
+	if errors.As(err, &ie) {
+		// Name the flag or variable the value came from.
+		if name := inputName(ie.Field); name != "" && !strings.HasPrefix(ie.Error(), name) {
+			msg = strings.Replace(msg, ie.Error(), name+": "+ie.Error(), 1)
+		}
+	}
 	if errors.As(err, &nc) {
 		msg = strings.Replace(msg, nc.Error(), fmt.Sprintf("no OAuth client ID for %s: register an OAuth app (or GitHub App) with Device Flow enabled, then run\n"+
 			"  ghlogin config set --host %s client_id YOUR_CLIENT_ID\n"+
@@ -116,6 +151,19 @@ func explain(err error) string {
 		msg = strings.Replace(msg, nb.Error(), nb.Error()+"; see ghlogin bind --list", 1)
 	}
 	return msg
+}
+
+// inputName is the flag (or environment variable) a session.InputError's
+// Field names: the flags are the setting keys with dashes ("--client-auth"),
+// and a variable is named as it is.
+func inputName(field string) string {
+	switch {
+	case field == "":
+		return ""
+	case strings.ToUpper(field) == field:
+		return field
+	}
+	return "--" + strings.ReplaceAll(field, "_", "-")
 }
 
 // explained is an error whose message is explain's; errors.Is and

@@ -155,13 +155,19 @@ func TestLoginEarlyErrors(t *testing.T) {
 		want string
 	}{
 		{"no client ID", []string{"login"}, ExitUsage, "ghlogin config set --host github.com client_id"},
-		{"http elsewhere", []string{"login", "--host", "http://example.com"}, ExitUsage, "loopback"},
-		{"unknown store", []string{"login", "--store", "vault", "--client-id", "x"}, ExitUsage, `unknown store "vault"`},
-		{"bad endpoint", []string{"login", "--token-url", "http://idp.example.com/t", "--client-id", "x"}, ExitUsage, "loopback"},
-		{"bad client auth", []string{"login", "--client-auth", "digest", "--client-id", "x"}, ExitUsage, "digest"},
+		{"http elsewhere", []string{"login", "--host", "http://example.com"}, ExitUsage, "--host: invalid host"},
+		{"unknown store", []string{"login", "--store", "vault", "--client-id", "x"}, ExitUsage, `--store: unknown store "vault"`},
+		{"bad endpoint", []string{"login", "--token-url", "http://idp.example.com/t", "--client-id", "x"}, ExitUsage, "--token-url: http:// is allowed only for loopback"},
+		{"not a URL", []string{"login", "--device-code-url", "notaurl", "--client-id", "x"}, ExitUsage, "--device-code-url: give an absolute URL"},
+		{"bad client auth", []string{"login", "--client-auth", "digest", "--client-id", "x"}, ExitUsage, `--client-auth: client auth "digest"`},
+		{"negative timeout", []string{"login", "--timeout", "-1s", "--client-id", "x"}, ExitUsage, "--timeout -1s: give a duration above zero"},
+		{"zero timeout", []string{"login", "--timeout", "0", "--client-id", "x"}, ExitUsage, "--timeout 0s: give a duration above zero"},
+		{"bad git protocol", []string{"login", "-p", "ftp", "--client-id", "x"}, ExitUsage, `--git-protocol "ftp": use https or ssh`},
 	} {
 		r := h.run("", tc.args...)
-		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "ghlogin --help") {
+		// A value that cannot be used is explained by its sentence; the
+		// pointer to the help is for mistakes in the command line's shape.
+		if r.code != tc.code || !strings.HasPrefix(r.stderr, "error: ") || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "--help") {
 			t.Errorf("%s: exit %d, stderr %q", tc.name, r.code, r.stderr)
 		}
 	}

@@ -30,8 +30,8 @@ func newLogoutCmd(a *app, runF func(*logoutOptions) error) *cobra.Command {
 			return runLogout(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.Host, "host", "", hostFlagHelp)
-	cmd.Flags().StringVar(&o.User, "user", "", "account login (default: the active account)")
+	a.addHostFlag(cmd, cmd.Flags(), &o.Host, hostFlagHelp)
+	a.addUserFlag(cmd, &o.User, &o.Host, "account login (default: the active account)")
 	return cmd
 }
 

@@ -42,7 +42,7 @@ func (a *app) oidcCmd() *cobra.Command {
 			"  ghlogin oidc cred-config  an external_account credential file for Google's client libraries\n" +
 			"  ghlogin oidc doctor       whether Google's STS would accept the token, and if not, why",
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+		RunE: parentRun,
 	}
 	cmd.AddCommand(a.oidcTokenCmd(), a.oidcExchangeCmd(), a.oidcCredConfigCmd(), newOIDCDoctorCmd(a, nil))
 	return cmd
@@ -82,7 +82,7 @@ func (a *app) ambientToken(ctx context.Context, source string, req idtoken.Reque
 func asUsage(err error) error {
 	var ue *idtoken.UsageError
 	if errors.As(err, &ue) {
-		return &usageError{err}
+		return &usageError{err: err}
 	}
 	return err
 }
@@ -117,7 +117,7 @@ func (a *app) oidcTokenCmd() *cobra.Command {
 				return usagef("--format %q: use standard or full (the metadata server's format parameter)", format)
 			}
 			if licenses && !full {
-				return usagef("--licenses needs --full (the metadata server adds licence IDs only to full tokens)")
+				return syntaxf("--licenses needs --full (the metadata server adds licence IDs only to full tokens)")
 			}
 			ctx := cmd.Context()
 			tok, _, err := a.ambientToken(ctx, source, idtoken.Request{Audience: audience, Full: full, Licenses: licenses})
@@ -215,11 +215,11 @@ func (e *endpointFlags) resolve(a *app) (sts, iam string) {
 // parseProviderFlag parses --provider as a usage error when wrong.
 func parseProviderFlag(s string) (federation.Provider, error) {
 	if s == "" {
-		return federation.Provider{}, usagef("--provider is required: //iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER")
+		return federation.Provider{}, syntaxf("--provider is required: //iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER")
 	}
 	p, err := federation.ParseProvider(s)
 	if err != nil {
-		return p, &usageError{fmt.Errorf("--provider: %w", err)}
+		return p, &usageError{err: fmt.Errorf("--provider: %w", err)}
 	}
 	return p, nil
 }
@@ -283,18 +283,18 @@ func (a *app) oidcExchangeCmd() *cobra.Command {
 				return err
 			}
 			if serviceAccount == "" && (idAudience != "" || cmd.Flags().Changed("lifetime")) {
-				return usagef("--id-token-audience and --lifetime apply to a service account's token; add --service-account EMAIL")
+				return syntaxf("--id-token-audience and --lifetime apply to a service account's token; add --service-account EMAIL")
 			}
 			if serviceAccount != "" {
 				if err := federation.ValidateServiceAccount(serviceAccount); err != nil {
-					return &usageError{fmt.Errorf("--service-account: %w", err)}
+					return &usageError{err: fmt.Errorf("--service-account: %w", err)}
 				}
 				if err := federation.ValidateLifetime(lifetime); err != nil {
-					return &usageError{fmt.Errorf("--lifetime: %w", err)}
+					return &usageError{err: fmt.Errorf("--lifetime: %w", err)}
 				}
 			}
 			if tokenFile != "" && cmd.Flags().Changed("source") {
-				return usagef("--subject-token-file and --source both say where the token comes from; give one")
+				return syntaxf("--subject-token-file and --source both say where the token comes from; give one")
 			}
 			scopeList := splitList(scopes)
 			ctx := cmd.Context()
@@ -433,7 +433,7 @@ func (a *app) oidcCredConfigCmd() *cobra.Command {
 				return err
 			}
 			if output == "" {
-				return usagef("--output FILE is required (where to write the credential configuration)")
+				return syntaxf("--output FILE is required (where to write the credential configuration)")
 			}
 			n := 0
 			for _, set := range []bool{file != "", credURL != "", actions} {
@@ -442,16 +442,16 @@ func (a *app) oidcCredConfigCmd() *cobra.Command {
 				}
 			}
 			if n != 1 {
-				return usagef("give exactly one of --credential-file, --credential-url and --github-actions")
+				return syntaxf("give exactly one of --credential-file, --credential-url and --github-actions")
 			}
 			if actions && (cmd.Flags().Changed("format") || field != "" || len(headers) > 0) {
-				return usagef("--github-actions sets the URL, header and format itself; drop --format, --field and --header")
+				return syntaxf("--github-actions sets the URL, header and format itself; drop --format, --field and --header")
 			}
 			if file != "" && len(headers) > 0 {
-				return usagef("--header applies to --credential-url only")
+				return syntaxf("--header applies to --credential-url only")
 			}
 			if audience != "" && !actions {
-				return usagef("--audience applies to --github-actions only (a file or URL source supplies its own token)")
+				return syntaxf("--audience applies to --github-actions only (a file or URL source supplies its own token)")
 			}
 			hdrs := map[string]string{}
 			for _, h := range headers {
@@ -467,16 +467,16 @@ func (a *app) oidcCredConfigCmd() *cobra.Command {
 			var lt time.Duration
 			if cmd.Flags().Changed("lifetime") {
 				if serviceAccount == "" {
-					return usagef("--lifetime applies to service account impersonation; add --service-account EMAIL")
+					return syntaxf("--lifetime applies to service account impersonation; add --service-account EMAIL")
 				}
 				if err := federation.ValidateLifetime(lifetime); err != nil {
-					return &usageError{fmt.Errorf("--lifetime: %w", err)}
+					return &usageError{err: fmt.Errorf("--lifetime: %w", err)}
 				}
 				lt = lifetime
 			}
 			if serviceAccount != "" {
 				if err := federation.ValidateServiceAccount(serviceAccount); err != nil {
-					return &usageError{fmt.Errorf("--service-account: %w", err)}
+					return &usageError{err: fmt.Errorf("--service-account: %w", err)}
 				}
 			}
 			sts, iam := ep.resolve(a)
@@ -490,7 +490,7 @@ func (a *app) oidcCredConfigCmd() *cobra.Command {
 				opts.Audience, opts.Format = audience, ""
 				cfg, err = credconfig.GitHubActions(opts, a.getenv)
 			} else if cfg, err = credconfig.Build(opts); err != nil {
-				err = &usageError{err}
+				err = &usageError{err: err}
 			}
 			if err != nil {
 				return err

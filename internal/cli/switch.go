@@ -34,8 +34,8 @@ func newSwitchCmd(a *app, runF func(*switchOptions) error) *cobra.Command {
 			return runSwitch(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.Host, "host", "", hostFlagHelp)
-	cmd.Flags().StringVar(&o.User, "user", "", "account login (default: the next account)")
+	a.addHostFlag(cmd, cmd.Flags(), &o.Host, hostFlagHelp)
+	a.addUserFlag(cmd, &o.User, &o.Host, "account login (default: the next account)")
 	return cmd
 }
 

@@ -34,8 +34,8 @@ func newTokenCmd(a *app, runF func(*tokenOptions) error) *cobra.Command {
 			return runToken(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.Host, "host", "", hostFlagHelp)
-	cmd.Flags().StringVar(&o.User, "user", "", "account login (default: the account bindings choose here, else the active one)")
+	a.addHostFlag(cmd, cmd.Flags(), &o.Host, hostFlagHelp)
+	a.addUserFlag(cmd, &o.User, &o.Host, "account login (default: the account bindings choose here, else the active one)")
 	cmd.Flags().StringVar(&o.Repo, "repo", "", repoFlagHelp)
 	return cmd
 }

@@ -16,6 +16,10 @@ const (
 	EnvClientID     = "GHLOGIN_CLIENT_ID"
 	EnvClientSecret = "GHLOGIN_CLIENT_SECRET"
 	EnvStore        = "GHLOGIN_STORE"
+	// EnvHost and EnvGHHost name the host a command acts on when none is
+	// given (DefaultHost); GH_HOST is the GitHub CLI's.
+	EnvHost   = "GHLOGIN_HOST"
+	EnvGHHost = "GH_HOST"
 )
 
 // Origin says how a command came to act on a host. It decides, among other
@@ -95,7 +99,8 @@ func (t *Target) Known() bool { return t.Settings != nil }
 // breaks the URL rules. Commands exit 2.
 type InputError struct {
 	// Field names the value: "host", "store", "client_auth", an endpoint
-	// setting's key, or a configuration key.
+	// setting's key (the flags' names with underscores), or the environment
+	// variable it came from (GHLOGIN_HOST, GH_HOST, GHLOGIN_STORE).
 	Field string
 	Err   error
 }
@@ -129,11 +134,35 @@ func (e *SettingError) Error() string {
 // Unwrap returns the reason.
 func (e *SettingError) Unwrap() error { return e.Err }
 
-// DefaultHost is the host a command acts on when none is named. Every
-// command and the status filter go through here, so the rule changes in
-// one place.
+// DefaultHost is the host a command acts on when none is named:
+// GHLOGIN_HOST, else GH_HOST, else the only host in cfg that has accounts,
+// else github.com. Every command and the status report go through here, so
+// the rule changes in one place. The value may be a URL, as --host may.
 func (s *Session) DefaultHost(cfg *config.File) string {
-	return hosts.GitHub
+	v, _ := s.defaultHost(cfg)
+	return v
+}
+
+// defaultHost is DefaultHost and the environment variable that chose it
+// ("" when none did).
+func (s *Session) defaultHost(cfg *config.File) (value, variable string) {
+	for _, k := range []string{EnvHost, EnvGHHost} {
+		if v := strings.TrimSpace(s.getenv(k)); v != "" {
+			return v, k
+		}
+	}
+	var with []string
+	if cfg != nil {
+		for _, name := range cfg.HostNames() {
+			if len(cfg.Hosts[name].Accounts) > 0 {
+				with = append(with, name)
+			}
+		}
+	}
+	if len(with) == 1 {
+		return with[0], ""
+	}
+	return hosts.GitHub, ""
 }
 
 // ParseHost reads a --host value: a bare name (https implied) or a URL
@@ -141,15 +170,21 @@ func (s *Session) DefaultHost(cfg *config.File) string {
 // takes the scheme the configuration records for it, so a host first logged
 // in to as http://127.0.0.1:8787 is still http when named 127.0.0.1:8787.
 // "" means the default host (DefaultHost). A value that is not a host is an
-// *InputError.
+// *InputError whose Field is "host", or the variable that named the default
+// host.
 func (s *Session) ParseHost(value string, cfg *config.File) (hosts.Host, Origin, error) {
-	origin := OriginFlag
+	origin, field := OriginFlag, "host"
 	if strings.TrimSpace(value) == "" {
-		value, origin = s.DefaultHost(cfg), OriginDefault
+		origin = OriginDefault
+		var variable string
+		value, variable = s.defaultHost(cfg)
+		if variable != "" {
+			field = variable
+		}
 	}
 	h, err := hosts.Parse(value)
 	if err != nil {
-		return hosts.Host{}, origin, &InputError{Field: "host", Err: err}
+		return hosts.Host{}, origin, &InputError{Field: field, Err: err}
 	}
 	if hc := cfg.Host(h.Name); hc != nil && hc.Protocol == "http" && !strings.Contains(value, "://") && hosts.IsLoopback(h.Name) {
 		h.Scheme = "http"
@@ -198,9 +233,19 @@ func (s *Session) ResolveHostIn(cfg *config.File, req Request) (*Target, error) 
 	default:
 		t.Scopes = config.DefaultScopes
 	}
+	storeField := "store"
+	switch {
+	case strings.TrimSpace(req.Store) != "":
+	case strings.TrimSpace(s.getenv(EnvStore)) != "":
+		storeField = EnvStore
+	}
 	t.Store = firstNonEmpty(req.Store, s.getenv(EnvStore), settingOf(t.Settings, func(c *config.Host) string { return c.Store }), store.BackendKeyring)
 	if known := st.Backends(); !slices.Contains(known, t.Store) {
-		return nil, &InputError{Field: "store", Err: fmt.Errorf("unknown store %q: use %s", t.Store, orList(known))}
+		err := fmt.Errorf("unknown store %q: use %s", t.Store, orList(known))
+		if storeField == "store" && strings.TrimSpace(req.Store) == "" {
+			return nil, &SettingError{Host: t.Host.Name, Key: "store", Err: err}
+		}
+		return nil, &InputError{Field: storeField, Err: err}
 	}
 	return t, nil
 }

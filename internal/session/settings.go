@@ -22,7 +22,8 @@ func (s *Session) Settings(host string) (*config.File, string, error) {
 // store's lock (config.File.Set). A host given as an http:// URL speaks
 // http: that is recorded too, as a login there would, unless key is
 // protocol itself or the host already has a protocol. A key or value the
-// configuration refuses is an *InputError.
+// configuration refuses is returned as config.File.Set returns it (a
+// *config.UnknownKeyError or *config.InvalidValueError).
 func (s *Session) SetSetting(host, key, value string) error {
 	st, cfg, err := s.Config()
 	if err != nil {
@@ -45,7 +46,7 @@ func (s *Session) SetSetting(host, key, value string) error {
 		return nil
 	})
 	if setErr != nil {
-		return &InputError{Field: key, Err: setErr}
+		return setErr
 	}
 	return err
 }

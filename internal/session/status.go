@@ -207,7 +207,7 @@ func (s *Session) Status(ctx context.Context, host string, offline bool) (*Statu
 		}
 	}
 	// Environment tokens are reported even for hosts with no stored
-	// account: github.com's, and the named host's.
+	// account: github.com's and the default host's, or the named host's.
 	envFor := func(h hosts.Host, origin Origin) *string {
 		if _, v := EnvToken(s.getenv, h, origin, cfg.Host(h.Name) != nil); v != "" {
 			return &v
@@ -222,14 +222,16 @@ func (s *Session) Status(ctx context.Context, host string, offline bool) (*Statu
 		}
 		return h
 	}
-	if filter == "" || filter == hosts.GitHub {
-		if v := envFor(known(hosts.GitHub), OriginDefault); v != nil {
-			addHost(hosts.GitHub).EnvToken = v
+	envHosts := []hosts.Host{filterHost}
+	if filter == "" {
+		envHosts = []hosts.Host{known(hosts.GitHub)}
+		if h, _, err := s.ParseHost("", cfg); err == nil && h.Name != hosts.GitHub {
+			envHosts = append(envHosts, h)
 		}
 	}
-	if filter != "" {
-		if v := envFor(filterHost, filterOrigin); v != nil {
-			addHost(filter).EnvToken = v
+	for _, h := range envHosts {
+		if v := envFor(h, filterOrigin); v != nil {
+			addHost(h.Name).EnvToken = v
 		}
 	}
 	for _, hs := range rep.Hosts {
