@@ -170,4 +170,3 @@ func (a *app) getenv(k string) string { return a.env.getenv(k) }
 
 // now reads Env's clock.
 func (a *app) now() time.Time { return a.env.now() }
-
