@@ -199,4 +199,3 @@ func TestDumbTerminalGetsLines(t *testing.T) {
 		t.Errorf("xterm: no terminal UI was drawn:\n%q", p.output())
 	}
 }
-
