@@ -68,6 +68,10 @@ type Options struct {
 	Err io.Writer
 	// Opener opens the URL when Enter is pressed; nil means it cannot.
 	Opener opener.Opener
+	// NoBrowser says the person asked that no browser be opened (login
+	// --no-browser), which is why Opener is nil: the screen says so rather
+	// than that no browser can be started.
+	NoBrowser bool
 	// Headless means no browser can be shown here (SSH, no display): Enter
 	// opens nothing and the QR code is shown by default.
 	Headless bool

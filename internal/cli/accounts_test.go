@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -211,23 +213,34 @@ func TestTokenRefresh(t *testing.T) {
 }
 
 func TestLogoutAndSwitch(t *testing.T) {
-	h := newHarness(t, emuDefaults)
+	h := newHarness(t, emulator.Config{Users: []string{"octocat", "hubot", "monalisa"}})
 	h.loginWithToken("octocat")
 	h.loginWithToken("hubot")
 	r := h.run("", "switch", "--host", h.srv.URL)
-	if r.code != 0 || r.stderr != "Switched "+h.host+" to octocat\n" {
+	if r.code != 0 || r.stderr != "Switched the active account for "+h.host+" from hubot to octocat\n" {
 		t.Fatalf("switch: exit %d %q", r.code, r.stderr)
 	}
-	if r := h.run("", "switch", "--host", h.srv.URL, "--user", "hubot"); r.code != 0 || !strings.Contains(r.stderr, "to hubot") {
+	if r := h.run("", "switch", "--host", h.srv.URL, "--user", "hubot"); r.code != 0 || !strings.Contains(r.stderr, "from octocat to hubot") {
 		t.Fatalf("switch --user: exit %d %q", r.code, r.stderr)
+	}
+	// Switching to the active account changes nothing, and says so.
+	if r := h.run("", "switch", "-u", "hubot"); r.code != 0 || r.stderr != "hubot is already the active account for "+h.host+"; nothing changed\n" {
+		t.Fatalf("switch to the active account: exit %d %q", r.code, r.stderr)
 	}
 	if r := h.run("", "switch", "--host", h.srv.URL, "--user", "nobody"); r.code != ExitAuth {
 		t.Fatalf("switch to nobody: exit %d", r.code)
 	}
+	// Logging out of an inactive account leaves the active one, and does
+	// not call it "now" active.
+	h.loginWithToken("monalisa")
+	h.run("", "switch", "-u", "hubot")
+	if r := h.run("", "logout", "-u", "monalisa"); r.code != 0 || r.stderr != "Logged out of "+h.host+" as monalisa\n" {
+		t.Fatalf("logout of an inactive account: exit %d %q", r.code, r.stderr)
+	}
 	// The enterprise token never applies to a plain-http host: no note.
 	h.vars["GH_ENTERPRISE_TOKEN"] = "gho_ent"
 	r = h.run("", "logout", "--host", h.srv.URL)
-	want := "Logged out of " + h.host + " as hubot\nActive account for " + h.host + " is now octocat\n"
+	want := "Logged out of " + h.host + " as hubot\nThe active account for " + h.host + " is now octocat\n"
 	if r.code != 0 || r.stderr != want {
 		t.Fatalf("logout: exit %d %q", r.code, r.stderr)
 	}
@@ -242,6 +255,10 @@ func TestLogoutAndSwitch(t *testing.T) {
 	want = "Logged out of " + tlsHost + " as hubot\nnote: GH_ENTERPRISE_TOKEN is still set and is still used for " + tlsHost + "\n"
 	if r.code != 0 || r.stderr != want {
 		t.Fatalf("logout over https: exit %d %q", r.code, r.stderr)
+	}
+	// One account left: switch says there is nothing to switch to.
+	if r := h.run("", "switch"); r.code != 0 || !strings.Contains(r.stderr, "octocat is the only account for "+h.host+", and it is active; log in to another with: ghlogin login --host http://"+h.host) {
+		t.Fatalf("switch with one account: exit %d %q", r.code, r.stderr)
 	}
 	delete(h.vars, "GH_ENTERPRISE_TOKEN")
 	if r := h.run("", "logout", "--host", h.srv.URL, "--user", "octocat"); r.code != 0 || strings.Contains(r.stderr, "Active account") {
@@ -314,5 +331,48 @@ func TestConfigClientSecretFromStdin(t *testing.T) {
 	}
 	if r := h.run("", "config", "set", "--host", "ghe.example.com", "client_secret", ""); r.code != 0 {
 		t.Fatalf("unset: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// A credentials.json open to other users is said once, and the tokens in it
+// are not called invalid: they were not read.
+func TestStatusInsecureFileSaidOnce(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	h.loginWithToken("octocat")
+	h.loginWithToken("hubot")
+	if err := os.Chmod(filepath.Join(h.dir, "credentials.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := h.run("", "status")
+	if r.code != ExitFailure {
+		t.Errorf("exit %d", r.code)
+	}
+	if n := strings.Count(r.stdout, "chmod 600"); n != 1 {
+		t.Errorf("the chmod advice appears %d times:\n%s", n, r.stdout)
+	}
+	if strings.Contains(r.stdout, "invalid") || strings.Count(r.stdout, "token: unreadable: not read: the file store is open to other users (see above)") != 2 {
+		t.Errorf("status:\n%s", r.stdout)
+	}
+	r = h.run("", "status", "--json")
+	var doc session.StatusReport
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Problems) != 1 || !strings.Contains(doc.Problems[0], "chmod 600") {
+		t.Errorf("problems %q", doc.Problems)
+	}
+	for _, a := range doc.Hosts[0].Accounts {
+		if a.State != session.StateUnreadable {
+			t.Errorf("%s: %s", a.Login, a.State)
+		}
+	}
+}
+
+// status --host X, with nothing there, suggests logging in to X.
+func TestStatusSuggestsTheHost(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	r := h.run("", "status", "--hostname", "ghe.example.com")
+	if r.code != ExitAuth || r.stderr != "Not logged in to ghe.example.com. Run: ghlogin login --host ghe.example.com\n" {
+		t.Errorf("exit %d %q", r.code, r.stderr)
 	}
 }

@@ -149,3 +149,26 @@ func TestOIDCFlags(t *testing.T) {
 		t.Fatalf("%v %s", err, b)
 	}
 }
+
+// When the workload has no token, only the commands that take
+// --subject-token-file suggest it.
+func TestOIDCSuggestsOnlyItsOwnFlags(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	// Nothing listens there; the metadata library reads the process's
+	// environment itself.
+	h.vars["GCE_METADATA_HOST"] = "127.0.0.1:1"
+	t.Setenv("GCE_METADATA_HOST", "127.0.0.1:1")
+	const provider = "//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/pool/providers/prov"
+	r := h.run("", "oidc", "token", "--source", "gce", "--audience", "x")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "GCE_METADATA_HOST") || strings.Contains(r.stderr, "--subject-token-file") {
+		t.Errorf("token: exit %d %q", r.code, r.stderr)
+	}
+	r = h.run("", "oidc", "token", "--source", "github-actions")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "id-token: write") || strings.Contains(r.stderr, "--subject-token-file") {
+		t.Errorf("token, no Actions variables: exit %d %q", r.code, r.stderr)
+	}
+	r = h.run("", "oidc", "exchange", "--provider", provider, "--source", "gce")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "or pass the token with --subject-token-file") {
+		t.Errorf("exchange: exit %d %q", r.code, r.stderr)
+	}
+}

@@ -83,6 +83,7 @@ func exitStatus(err error) int {
 		ie  *session.InputError
 		uk  *config.UnknownKeyError
 		iv  *config.InvalidValueError
+		pe  *config.ParseError
 		nc  *session.NoClientIDError
 		nl  *store.NotLoggedInError
 		re  *reportedError
@@ -95,6 +96,9 @@ func exitStatus(err error) int {
 		return ExitAuth
 	case errors.As(err, &re):
 		return re.code
+	case errors.As(err, &pe):
+		// The file, not the command line, is wrong.
+		return ExitFailure
 	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &nc), errors.As(err, &uk), errors.As(err, &iv):
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
@@ -166,25 +170,13 @@ func inputName(field string) string {
 	return "--" + strings.ReplaceAll(field, "_", "-")
 }
 
-// explained is an error whose message is explain's; errors.Is and
-// errors.As see the original.
-type explained struct {
-	err error
-	msg string
-}
-
-// Error returns the explained message.
-func (e *explained) Error() string { return e.msg }
-
-// Unwrap returns the original error.
-func (e *explained) Unwrap() error { return e.err }
-
 // wrap returns err with its message explained, for the UI to show (its
-// error screen, plain line or JSON event). wrap(nil) is nil; wrapping twice
-// changes nothing.
+// error screen, plain line or JSON event), marked so that the UI's own
+// explaining (hint.Explain) does not add the steps again. wrap(nil) is nil;
+// wrapping twice changes nothing.
 func wrap(err error) error {
-	if _, ok := err.(*explained); ok || err == nil {
+	if err == nil || hint.IsExplained(err) {
 		return err
 	}
-	return &explained{err: err, msg: explain(err)}
+	return hint.WithMessage(err, explain(err))
 }

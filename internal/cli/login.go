@@ -14,6 +14,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/deviceflow"
 	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/githubapi"
 	"github.com/ghlogin/ghlogin/internal/opener"
 	"github.com/ghlogin/ghlogin/internal/session"
 	"github.com/ghlogin/ghlogin/oauth"
@@ -191,6 +192,7 @@ func runLogin(ctx context.Context, o *loginOptions) (*ui.Result, error) {
 		NoColor:        e.getenv("NO_COLOR") != "",
 		Clock:          e.Clock,
 		CopyCode:       o.Clipboard,
+		NoBrowser:      o.NoBrowser,
 		Getenv:         e.getenv,
 	}
 	if o.TTYIn != nil {
@@ -329,6 +331,11 @@ func loginWithToken(ctx context.Context, o *loginOptions, t *session.Target) err
 		return err
 	}
 	l, err := o.Session.SaveToken(ctx, t, tok)
+	if githubapi.IsUnauthorized(err) {
+		// A token just pasted was most likely cut short, mistyped or made
+		// for another host, rather than revoked.
+		return fmt.Errorf("%s did not accept the token (HTTP 401); nothing was stored. Check that it was copied whole and that it is a token for %s", t.Host.Name, t.Host.Name)
+	}
 	if err != nil {
 		return err
 	}

@@ -134,7 +134,7 @@ func TestLoginWithToken(t *testing.T) {
 		{"blank", "  \n", ExitUsage, "no token on standard input"},
 		{"spaces", "gho_a b\n", ExitUsage, "malformed"},
 		{"too long", strings.Repeat("x", 5000) + "\n", ExitUsage, "malformed"},
-		{"rejected", "gho_REJECTEDCANARY\n", ExitFailure, "401"},
+		{"rejected", "gho_REJECTEDCANARY\n", ExitFailure, h.host + " did not accept the token (HTTP 401); nothing was stored. Check that it was copied whole and that it is a token for " + h.host},
 	} {
 		r := h.run(tc.stdin, "login", "--with-token", "--host", h.srv.URL, "--store", "file")
 		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
@@ -228,5 +228,16 @@ func TestLoginKeyringUnavailable(t *testing.T) {
 	}
 	if ac, err := h.store().Resolve(h.host, ""); err != nil || ac.Store != "file" {
 		t.Fatalf("%+v %v", ac, err)
+	}
+}
+
+// A bare loopback name for a server that speaks plain http fails with a
+// sentence that names the fix (once), not "check your network connection".
+func TestBareLoopbackHostSuggestsHTTP(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	r := h.run("", "login", "--host", h.host, "--client-id", emulator.DefaultClientID, "--store", "file")
+	want := "a server on this machine that speaks plain http is named with http://, as in --host http://" + h.host
+	if r.code != ExitFailure || strings.Count(r.stderr, want) != 1 || strings.Contains(r.stderr, "network connection") || !strings.HasPrefix(r.stderr, "error: ") && !strings.Contains(r.stderr, "\nerror: ") {
+		t.Errorf("exit %d %q", r.code, r.stderr)
 	}
 }

@@ -48,8 +48,8 @@ func runLogout(ctx context.Context, o *logoutOptions) error {
 	}
 	w := o.IO.Stderr
 	fmt.Fprintf(w, "Logged out of %s as %s\n", ac.Host, ac.Login)
-	if next != "" {
-		fmt.Fprintf(w, "Active account for %s is now %s\n", ac.Host, next)
+	if next != "" && ac.Active {
+		fmt.Fprintf(w, "The active account for %s is now %s\n", ac.Host, next)
 	}
 	if bs, err := o.Session.BindingsTo(ac.Host, ac.Login); err == nil && len(bs) > 0 {
 		fmt.Fprintf(w, "note: these bindings still name %s and now fail until you log in as %s again or remove them:\n", ac.Login, ac.Login)

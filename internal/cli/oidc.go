@@ -64,17 +64,33 @@ func checkSource(s string) error {
 	return usagef("--source %q: use auto, github-actions or gce", s)
 }
 
-// ambientToken fetches the workload's ID token from the source named by --source.
-func (a *app) ambientToken(ctx context.Context, source string, req idtoken.Request) (string, idtoken.Source, error) {
+// ambientToken fetches the workload's ID token from the source named by
+// --source. withFile says the command also takes --subject-token-file
+// (exchange, doctor): when no source has a token, the message names it.
+func (a *app) ambientToken(ctx context.Context, source string, req idtoken.Request, withFile bool) (string, idtoken.Source, error) {
 	src, err := idtoken.Detect(ctx, idtoken.DetectOptions{Source: source, Getenv: a.getenv, HTTPClient: a.workloadHTTP()})
 	if err != nil {
-		return "", nil, asUsage(err)
+		return "", nil, asUsage(orTokenFile(err, withFile))
 	}
 	tok, err := src.Token(ctx, req)
 	if err != nil {
-		return "", src, asUsage(err)
+		return "", src, asUsage(orTokenFile(err, withFile))
 	}
 	return tok, src, nil
+}
+
+// orTokenFile adds "or pass the token with --subject-token-file" to an
+// error saying that the workload has no token to give, when the command
+// takes that flag.
+func orTokenFile(err error, withFile bool) error {
+	var (
+		na *idtoken.NotAvailableError
+		ne *idtoken.NetworkError
+	)
+	if !withFile || !errors.As(err, &na) && !(errors.As(err, &ne) && !ne.Timeout()) {
+		return err
+	}
+	return fmt.Errorf("%w; or pass the token with --subject-token-file", err)
 }
 
 // asUsage marks idtoken's usage errors (a missing --audience, flags the
@@ -120,7 +136,7 @@ func (a *app) oidcTokenCmd() *cobra.Command {
 				return syntaxf("--licenses needs --full (the metadata server adds licence IDs only to full tokens)")
 			}
 			ctx := cmd.Context()
-			tok, _, err := a.ambientToken(ctx, source, idtoken.Request{Audience: audience, Full: full, Licenses: licenses})
+			tok, _, err := a.ambientToken(ctx, source, idtoken.Request{Audience: audience, Full: full, Licenses: licenses}, false)
 			if err != nil {
 				return err
 			}
@@ -305,7 +321,7 @@ func (a *app) oidcExchangeCmd() *cobra.Command {
 				if audience == "" {
 					audience = p.DefaultTokenAudience()
 				}
-				subject, _, err = a.ambientToken(ctx, source, idtoken.Request{Audience: audience})
+				subject, _, err = a.ambientToken(ctx, source, idtoken.Request{Audience: audience}, true)
 			}
 			if err != nil {
 				return err

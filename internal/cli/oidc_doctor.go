@@ -87,7 +87,7 @@ func newOIDCDoctorCmd(a *app, runF func(context.Context, *oidcDoctorOptions) err
 	opts.Now = a.now
 	opts.ReadSubjectToken = a.readSubjectToken
 	opts.AmbientToken = func(ctx context.Context, source string, req idtoken.Request) (string, error) {
-		tok, _, err := a.ambientToken(ctx, source, req)
+		tok, _, err := a.ambientToken(ctx, source, req, true)
 		return tok, err
 	}
 	f := cmd.Flags()

@@ -69,12 +69,12 @@ func runStatus(ctx context.Context, o *statusOptions) error {
 	}
 	switch {
 	case len(rep.Hosts) == 0:
-		where := "any host"
+		where, login := "any host", "ghlogin login"
 		if rep.Filter != "" {
-			where = rep.Filter
+			where, login = rep.Filter, "ghlogin login --host "+o.Host
 		}
 		if !o.JSON {
-			fmt.Fprintf(o.IO.Stderr, "Not logged in to %s. Run: ghlogin login\n", where)
+			fmt.Fprintf(o.IO.Stderr, "Not logged in to %s. Run: %s\n", where, login)
 		}
 		return &reportedError{code: ExitAuth, err: &store.NotLoggedInError{Host: where}}
 	case rep.AnyInvalid():
@@ -91,6 +91,7 @@ var stateMarks = map[string]string{
 	session.StateInvalid:     "✗",
 	session.StateUnreachable: "?",
 	session.StateExpired:     "~",
+	session.StateUnreadable:  "!",
 	session.StateUnchecked:   "-",
 }
 
@@ -98,6 +99,9 @@ var stateMarks = map[string]string{
 // or the config file (logins, scopes, messages) goes through safe.Text.
 func printStatus(e *Env, rep *session.StatusReport) {
 	w := e.Stdout
+	for _, p := range rep.Problems {
+		fmt.Fprintf(w, "! %s\n\n", p)
+	}
 	for i, h := range rep.Hosts {
 		if i > 0 {
 			fmt.Fprintln(w)

@@ -16,10 +16,9 @@ const (
 	EnvClientID     = "GHLOGIN_CLIENT_ID"
 	EnvClientSecret = "GHLOGIN_CLIENT_SECRET"
 	EnvStore        = "GHLOGIN_STORE"
-	// EnvHost and EnvGHHost name the host a command acts on when none is
-	// given (DefaultHost); GH_HOST is the GitHub CLI's.
-	EnvHost   = "GHLOGIN_HOST"
-	EnvGHHost = "GH_HOST"
+	// EnvGhloginHost, then the GitHub CLI's EnvHost (GH_HOST), name the
+	// host a command acts on when none is given (DefaultHost).
+	EnvGhloginHost = "GHLOGIN_HOST"
 )
 
 // Origin says how a command came to act on a host. It decides, among other
@@ -146,7 +145,7 @@ func (s *Session) DefaultHost(cfg *config.File) string {
 // defaultHost is DefaultHost and the environment variable that chose it
 // ("" when none did).
 func (s *Session) defaultHost(cfg *config.File) (value, variable string) {
-	for _, k := range []string{EnvHost, EnvGHHost} {
+	for _, k := range []string{EnvGhloginHost, EnvHost} {
 		if v := strings.TrimSpace(s.getenv(k)); v != "" {
 			return v, k
 		}

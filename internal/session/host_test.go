@@ -223,20 +223,20 @@ func TestDefaultHost(t *testing.T) {
 		c.Hosts["ghe.example.com"].Accounts = map[string]*config.Account{"hubot": {Store: "file"}}
 	})
 	check("two hosts with accounts", "github.com", OriginDefault)
-	f.env[EnvGHHost] = "ghe.example.com"
+	f.env[EnvHost] = "ghe.example.com"
 	check("GH_HOST", "ghe.example.com", OriginDefault)
-	f.env[EnvHost] = "https://GHE2.example.com/"
+	f.env[EnvGhloginHost] = "https://GHE2.example.com/"
 	check("GHLOGIN_HOST before GH_HOST", "https://GHE2.example.com/", OriginDefault)
 	// A bad value names its variable.
-	f.env[EnvHost] = "http://example.com"
+	f.env[EnvGhloginHost] = "http://example.com"
 	_, err := f.sess.ResolveHost(Request{})
 	var ie *InputError
-	if !errors.As(err, &ie) || ie.Field != EnvHost {
+	if !errors.As(err, &ie) || ie.Field != EnvGhloginHost {
 		t.Errorf("bad GHLOGIN_HOST: %T %v", err, err)
 	}
-	delete(f.env, EnvHost)
-	f.env[EnvGHHost] = "exa mple.com"
-	if _, err := f.sess.ResolveHost(Request{}); !errors.As(err, &ie) || ie.Field != EnvGHHost {
+	delete(f.env, EnvGhloginHost)
+	f.env[EnvHost] = "exa mple.com"
+	if _, err := f.sess.ResolveHost(Request{}); !errors.As(err, &ie) || ie.Field != EnvHost {
 		t.Errorf("bad GH_HOST: %T %v", err, err)
 	}
 	// --host wins over all of them.

@@ -248,3 +248,4 @@ func TestCheckStore(t *testing.T) {
 		})
 	}
 }
+
