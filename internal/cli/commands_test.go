@@ -67,7 +67,8 @@ func TestEmulatorCommand(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"GitHub emulator listening on http://127.0.0.1:", "Client ID (OAuth app, device flow): " + emulator.DefaultClientID, "GHLOGIN_STS_URL="} {
+	for _, want := range []string{"GitHub emulator listening on http://127.0.0.1:", "Client ID (OAuth app, device flow): " + emulator.DefaultClientID,
+		"Client secret (web flow only):      " + emulator.DefaultClientSecret, "Web flow: GHLOGIN_CLIENT_SECRET=" + emulator.DefaultClientSecret + " ghlogin login --web --host http://127.0.0.1:", "GHLOGIN_STS_URL="} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

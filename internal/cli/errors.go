@@ -85,6 +85,7 @@ func exitStatus(err error) int {
 		iv  *config.InvalidValueError
 		pe  *config.ParseError
 		nc  *session.NoClientIDError
+		ns  *session.NoClientSecretError
 		nl  *store.NotLoggedInError
 		re  *reportedError
 		nle *refresh.NeedsLoginError
@@ -99,7 +100,7 @@ func exitStatus(err error) int {
 	case errors.As(err, &pe):
 		// The file, not the command line, is wrong.
 		return ExitFailure
-	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &nc), errors.As(err, &uk), errors.As(err, &iv):
+	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &nc), errors.As(err, &ns), errors.As(err, &uk), errors.As(err, &iv):
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
 		return ExitCancelled
@@ -134,6 +135,12 @@ func explain(err error) string {
 		msg = strings.Replace(msg, nc.Error(), fmt.Sprintf("no OAuth client ID for %s: register an OAuth app (or GitHub App) with Device Flow enabled, then run\n"+
 			"  ghlogin config set --host %s client_id YOUR_CLIENT_ID\n"+
 			"or pass --client-id, or set GHLOGIN_CLIENT_ID. To try ghlogin without one, run: ghlogin demo", nc.Host, nc.Host), 1)
+	}
+	var ns *session.NoClientSecretError
+	if errors.As(err, &ns) {
+		msg = strings.Replace(msg, ns.Error(), fmt.Sprintf("no OAuth client secret for %s: GitHub's web flow needs the OAuth app's client secret. Set it with\n"+
+			"  ghlogin config set --host %s client_secret -\n"+
+			"(then paste it; it is not shown), or set GHLOGIN_CLIENT_SECRET. The device flow needs no secret: ghlogin login --device", ns.Host, hostArg(ns.Host, ns.Scheme)), 1)
 	}
 	if errors.As(err, &se) && se.Key == "client_auth" {
 		msg = strings.Replace(msg, se.Error(), se.Error()+" (fix it with ghlogin config set --host "+se.Host+" client_auth body)", 1)

@@ -148,6 +148,11 @@ func runLogin(ctx context.Context, o *loginOptions) (*ui.Result, error) {
 	if err := t.RequireClientID(); err != nil {
 		return nil, failEarly(ctx, o, t, err)
 	}
+	if o.Web {
+		if err := t.RequireClientSecret(); err != nil {
+			return nil, failEarly(ctx, o, t, err)
+		}
+	}
 	if err := o.Session.CheckStore(ctx, t, !o.JSON && o.TTYIn == nil); err != nil {
 		return nil, failEarly(ctx, o, t, err)
 	}

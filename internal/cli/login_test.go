@@ -241,3 +241,33 @@ func TestBareLoopbackHostSuggestsHTTP(t *testing.T) {
 		t.Errorf("exit %d %q", r.code, r.stderr)
 	}
 }
+
+// --web to a GitHub host with no client secret fails before any browser
+// opens, naming how to set the secret; a generic server (its own token
+// endpoint) may be a public client and is not refused.
+func TestWebWithoutClientSecretFailsFirst(t *testing.T) {
+	h := newHarness(t, emulator.Config{AutoApproveWeb: true})
+	h.vars["DISPLAY"] = ":0"
+	h.browse = browser(t)
+	r := h.run("", "login", "-w", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file")
+	want := "no OAuth client secret for " + h.host + ": GitHub's web flow needs the OAuth app's client secret. Set it with\n" +
+		"  ghlogin config set --host http://" + h.host + " client_secret -\n"
+	if r.code != ExitUsage || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "GHLOGIN_CLIENT_SECRET") || !strings.Contains(r.stderr, "ghlogin login --device") {
+		t.Errorf("exit %d %q", r.code, r.stderr)
+	}
+	r = h.run("", "login", "--web", "--json", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file")
+	if ev := jsonLines(t, r.stdout); r.code != ExitUsage || len(ev) != 1 || ev[0]["event"] != "error" || !strings.Contains(ev[0]["message"].(string), "client_secret") {
+		t.Errorf("--json: exit %d %q", r.code, r.stdout)
+	}
+	if len(h.opened) != 0 {
+		t.Errorf("a browser was opened: %v", h.opened)
+	}
+	if n := h.emu.Stats().Requests["GET /login/oauth/authorize"]; n != 0 {
+		t.Errorf("%d authorization requests", n)
+	}
+	// With the secret from the environment it goes through.
+	h.vars["GHLOGIN_CLIENT_SECRET"] = emulator.DefaultClientSecret
+	if r := h.run("", "login", "--web", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file", "--timeout", "20s"); r.code != 0 {
+		t.Errorf("with the secret: exit %d %q", r.code, r.stderr)
+	}
+}

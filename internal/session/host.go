@@ -319,6 +319,30 @@ func (t *Target) override(o config.Host) error {
 	return nil
 }
 
+// NoClientSecretError means a web-flow login to a GitHub host has no client
+// secret: GitHub's token endpoint requires the OAuth app's secret for the
+// authorization code grant, so the login would fail only after the browser
+// round trip.
+type NoClientSecretError struct {
+	Host string
+	// Scheme is the host's scheme ("http" for a loopback server).
+	Scheme string
+}
+
+// Error names the host.
+func (e *NoClientSecretError) Error() string { return "no OAuth client secret for " + e.Host }
+
+// RequireClientSecret returns a *NoClientSecretError when t is a GitHub
+// host (its token endpoint is the one the host name implies, not a generic
+// server's) and has no client secret. Generic servers may take public
+// clients with PKCE (RFC 7636), so they are not refused here.
+func (t *Target) RequireClientSecret() error {
+	if t.Credentials.ClientSecret != "" || t.Endpoints.TokenURL != t.Host.Endpoints(hosts.Endpoints{}).TokenURL {
+		return nil
+	}
+	return &NoClientSecretError{Host: t.Host.Name, Scheme: t.Host.Scheme}
+}
+
 // RequireClientID returns a *NoClientIDError when t has no client ID.
 func (t *Target) RequireClientID() error {
 	if t.Credentials.ClientID != "" {
