@@ -248,4 +248,3 @@ func TestCheckStore(t *testing.T) {
 		})
 	}
 }
-
