@@ -376,3 +376,67 @@ func TestStatusSuggestsTheHost(t *testing.T) {
 		t.Errorf("exit %d %q", r.code, r.stderr)
 	}
 }
+
+// config get and config list agree: both show the value in force, and list
+// says where it comes from (default, the environment, the config file).
+func TestConfigEffectiveValues(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	get := func(key string, extra ...string) string {
+		t.Helper()
+		r := h.run("", append([]string{"config", "get", key}, extra...)...)
+		if r.code != 0 {
+			t.Fatalf("config get %s: exit %d %q", key, r.code, r.stderr)
+		}
+		return strings.TrimSuffix(r.stdout, "\n")
+	}
+	if got := get("scopes"); got != "repo,read:org,gist" {
+		t.Errorf("config get scopes = %q, want the default", got)
+	}
+	h.vars["GHLOGIN_STORE"] = "file"
+	h.vars["GHLOGIN_CLIENT_ID"] = "Iv1.fromenv"
+	r := h.run("", "config", "list")
+	for _, want := range []string{
+		"scopes=repo,read:org,gist (default)\n",
+		"store=file (from GHLOGIN_STORE)\n",
+		"client_id=Iv1.fromenv (from GHLOGIN_CLIENT_ID)\n",
+		"client_secret= (not set)\n",
+		"keyring_timeout=3s (default)\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("config list lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if got := get("store"); got != "file" {
+		t.Errorf("config get store = %q", got)
+	}
+	// The environment's store wins over the file's; its client ID does not.
+	h.run("", "config", "set", "store", "keyring")
+	h.run("", "config", "set", "client_id", "Iv1.fromfile")
+	r = h.run("", "config", "list")
+	for _, want := range []string{"store=file (from GHLOGIN_STORE, over the config file's keyring)\n", "client_id=Iv1.fromfile\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("config list lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// Every key: get prints what list shows.
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		kv, _, _ := strings.Cut(line, " (")
+		key, value, _ := strings.Cut(kv, "=")
+		if value == config.Mask {
+			continue
+		}
+		if got := get(key); got != value {
+			t.Errorf("config get %s = %q, config list says %q", key, got, value)
+		}
+	}
+	// client_auth takes the values --client-auth takes, stored canonically.
+	if r := h.run("", "config", "set", "client_auth", "post"); r.code != 0 {
+		t.Fatalf("client_auth post: exit %d %q", r.code, r.stderr)
+	}
+	if got := get("client_auth"); got != "body" {
+		t.Errorf("client_auth = %q", got)
+	}
+	if r := h.run("", "config", "set", "client_auth", "digest"); r.code != ExitUsage {
+		t.Errorf("client_auth digest: exit %d", r.code)
+	}
+}

@@ -54,7 +54,7 @@ func newConfigCmd(a *app, runF func(*configOptions) error) *cobra.Command {
 	a.addHostFlag(cmd, cmd.PersistentFlags(), &o.Host, hostFlagHelp)
 	get := &cobra.Command{
 		Use:         "get KEY",
-		Short:       "Print a setting",
+		Short:       "Print the value of a setting in force (as config list shows it)",
 		Annotations: map[string]string{annotationArgs: "a KEY (" + strings.Join(config.KeyNames(), ", ") + ")"},
 		Args:        exactArgs(1),
 		RunE:        run("get"),
@@ -75,12 +75,13 @@ func newConfigCmd(a *app, runF func(*configOptions) error) *cobra.Command {
 	}
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "Print every setting of a host (secrets masked, defaults marked)",
-		Long: "Print every setting of a host as key=value, secrets masked. A setting that is not\n" +
-			"set shows the value that applies instead, followed by \"(default)\": for example the\n" +
-			"endpoints derived from the host name. `config get` prints only what is set. The host's\n" +
-			"bindings follow, as owner_bindings.GLOB=LOGIN and dir_bindings.PATH=LOGIN (change\n" +
-			"them with ghlogin bind).",
+		Short: "Print every setting of a host as it is in force, and where each comes from",
+		Long: "Print every setting of a host as key=value, secrets masked: the value a command uses,\n" +
+			"followed by where it comes from when that is not the config file: \"(default)\" (for\n" +
+			"example the endpoints derived from the host name), \"(from GHLOGIN_STORE)\" and the\n" +
+			"like, or \"(not set)\". `config get KEY` prints the same value. The host's bindings\n" +
+			"follow, as owner_bindings.GLOB=LOGIN and dir_bindings.PATH=LOGIN (change them with\n" +
+			"ghlogin bind).",
 		Args: noArgs,
 		RunE: run("list"),
 	}
@@ -107,31 +108,72 @@ func runConfig(o *configOptions) error {
 		}
 		return o.Session.SetSetting(o.Host, o.Key, o.Value)
 	}
-	f, name, err := o.Session.Settings(o.Host)
+	if o.Action == "get" {
+		if _, err := config.LookupKey(o.Key); err != nil {
+			return err
+		}
+	}
+	name, rows, err := o.Session.EffectiveSettings(o.Host)
 	if err != nil {
 		return err
 	}
 	w := o.IO.Stdout
-	if o.Action == "get" {
-		v, err := f.Get(name, o.Key)
-		if err != nil {
-			return err
+	for _, r := range rows {
+		if o.Action == "get" {
+			if r.Key != o.Key {
+				continue
+			}
+			// The value in force, as a script wants it; where it comes
+			// from, for a person at a terminal.
+			fmt.Fprintln(w, r.Value)
+			if o.IO.StderrTTY {
+				if note := settingSource(r); note != "" {
+					fmt.Fprintf(o.IO.Stderr, "%s for %s: %s\n", r.Key, name, strings.Trim(note, "()"))
+				}
+			}
+			return nil
 		}
-		fmt.Fprintln(w, v)
-		return nil
-	}
-	for _, kv := range f.List(name) {
-		if !kv.IsSet && kv.Default != "" {
-			fmt.Fprintf(w, "%s=%s (default)\n", kv.Key, kv.Default)
-			continue
+		v := r.Value
+		if r.Secret && v != "" {
+			v = config.Mask
 		}
-		fmt.Fprintf(w, "%s=%s\n", kv.Key, kv.Value)
+		line := r.Key + "=" + v
+		if note := settingSource(r); note != "" {
+			line += " " + note
+		}
+		fmt.Fprintln(w, line)
 	}
 	// Bindings, as config.toml names them; ghlogin bind changes them.
+	f, _, err := o.Session.Settings(o.Host)
+	if err != nil {
+		return err
+	}
 	for _, b := range f.Bindings(name) {
 		fmt.Fprintf(w, "%s_bindings.%s=%s\n", b.Kind, b.Pattern, b.Login)
 	}
 	return nil
+}
+
+// settingSource says where a setting's value comes from, as config list
+// shows it: "(default)", "(from GHLOGIN_STORE)", "(not set)"; nothing for
+// a value the config file sets.
+func settingSource(r session.Effective) string {
+	switch r.Source {
+	case session.SourceConfig:
+		return ""
+	case session.SourceDefault:
+		return "(default)"
+	case "":
+		return "(not set)"
+	}
+	if r.Shadowed != "" {
+		shadowed := r.Shadowed
+		if r.Secret {
+			shadowed = config.Mask
+		}
+		return "(from " + r.Source + ", over the config file's " + shadowed + ")"
+	}
+	return "(from " + r.Source + ")"
 }
 
 // maxSecretBytes bounds a secret read from standard input.

@@ -254,7 +254,11 @@ func sentence(err error) (string, bool) {
 	case *githubapi.LoginFieldError:
 		step = " (check the host's userinfo_url and login_field settings)"
 	case *config.ParseError:
-		if e.Key != "" {
+		switch {
+		case e.Key == config.KeyActive:
+			// The file cannot be read, so no command can change it.
+			step = "; in that file, set active to one of the host's accounts, or delete the line"
+		case e.Key != "":
 			value := "VALUE"
 			if k, err := config.LookupKey(e.Key); err == nil && k.Secret {
 				value = "-"

@@ -284,3 +284,13 @@ func TestExplainIsTerminalSafe(t *testing.T) {
 		t.Errorf("Explain = %q, want %q", got, want)
 	}
 }
+
+// An active account that names no account cannot be fixed with a command
+// (the file cannot be read): the step says what to edit.
+func TestActiveParseErrorStep(t *testing.T) {
+	err := &config.ParseError{Path: "/c/config.toml", Reason: `[hosts."github.com"] active = "ghost" names no account of this host`, Host: "github.com", Key: config.KeyActive}
+	got := Explain(err)
+	if !strings.HasSuffix(got, "; in that file, set active to one of the host's accounts, or delete the line") || strings.Contains(got, "config set") {
+		t.Errorf("%q", got)
+	}
+}

@@ -313,6 +313,7 @@ func (t *Target) override(o config.Host) error {
 			return &InputError{Field: "client_auth", Err: err}
 		}
 		t.Credentials.Style = style
+		o.ClientAuth = style.String() // a login records it as config set would
 	}
 	t.Endpoints = merged.Endpoints(t.Host)
 	t.Overrides = o

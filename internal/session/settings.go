@@ -1,6 +1,8 @@
 package session
 
 import (
+	"strings"
+
 	"github.com/ghlogin/ghlogin/internal/config"
 )
 
@@ -16,6 +18,89 @@ func (s *Session) Settings(host string) (*config.File, string, error) {
 		return nil, "", err
 	}
 	return cfg, h.Name, nil
+}
+
+// Where a setting's value in force comes from (Effective.Source), besides
+// the name of an environment variable.
+const (
+	// SourceConfig: the configuration file sets it.
+	SourceConfig = "config"
+	// SourceDefault: nothing sets it; the default applies.
+	SourceDefault = "default"
+)
+
+// settingEnv are the environment variables that set a setting, and whether
+// each overrides the configuration file (GHLOGIN_STORE does, as --store
+// would) or only stands in when the file sets nothing (the OAuth client).
+var settingEnv = map[string]struct {
+	variable string
+	wins     bool
+}{
+	"store":         {EnvStore, true},
+	"client_id":     {EnvClientID, false},
+	"client_secret": {EnvClientSecret, false},
+}
+
+// Effective is a setting as it is in force for a host: the value a command
+// uses and where it comes from.
+type Effective struct {
+	// Key is the setting's name; Host is "" for a global setting.
+	Key, Host string
+	// Secret settings' values are for the caller to mask.
+	Secret bool
+	// Value is the value in force; "" when nothing sets it and there is
+	// no default.
+	Value string
+	// Source is SourceConfig, SourceDefault, the environment variable that
+	// sets it, or "" when nothing does.
+	Source string
+	// Shadowed is the configuration file's value when an environment
+	// variable overrides it ("" otherwise).
+	Shadowed string
+}
+
+// EffectiveSettings returns the settings of host (a --host value; "" is the
+// default host) as commands use them, merging the configuration file, the
+// environment (GHLOGIN_STORE, GHLOGIN_CLIENT_ID, GHLOGIN_CLIENT_SECRET) and
+// the defaults in the order ResolveHost merges them, and the host's key in
+// the file. Secret values are in clear: the caller masks them.
+func (s *Session) EffectiveSettings(host string) (string, []Effective, error) {
+	f, name, err := s.Settings(host)
+	if err != nil {
+		return "", nil, err
+	}
+	var out []Effective
+	for _, row := range f.List(name) {
+		k, err := config.LookupKey(row.Key)
+		if err != nil {
+			continue
+		}
+		e := Effective{Key: row.Key, Host: row.Host, Secret: k.Secret}
+		inFile := ""
+		if row.IsSet {
+			if inFile, err = f.Get(name, row.Key); err != nil {
+				return "", nil, err
+			}
+		}
+		env, fromEnv := settingEnv[row.Key]
+		envValue := ""
+		if fromEnv {
+			envValue = strings.TrimSpace(s.getenv(env.variable))
+		}
+		switch {
+		case envValue != "" && (env.wins || inFile == ""):
+			e.Value, e.Source = envValue, env.variable
+			if inFile != envValue {
+				e.Shadowed = inFile
+			}
+		case inFile != "":
+			e.Value, e.Source = inFile, SourceConfig
+		case row.Default != "":
+			e.Value, e.Source = row.Default, SourceDefault
+		}
+		out = append(out, e)
+	}
+	return name, out, nil
 }
 
 // SetSetting changes key to value for host (a --host value) under the
