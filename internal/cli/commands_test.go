@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ghlogin/ghlogin/internal/emulator"
 )
@@ -83,8 +84,9 @@ func TestDemo(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	for _, want := range []string{"ghlogin demo: a GitHub emulator is running at http://127.0.0.1:", "No terminal", "Logged in to 127.0.0.1:",
-		"`ghlogin token` now prints the stored token (gho_…", "`ghlogin status` says:", "✓ octocat (active)"} {
+	for _, want := range []string{"ghlogin demo: a GitHub emulator is running at http://127.0.0.1:", "No terminal", "ghlogin demo --manual", "Logged in to 127.0.0.1:",
+		"While the demo runs, `ghlogin token` prints the stored token (gho_…", "`ghlogin status` says:", "✓ octocat (active)",
+		"nothing was saved, and ghlogin token will not find this login"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
@@ -171,5 +173,57 @@ func TestOIDCSuggestsOnlyItsOwnFlags(t *testing.T) {
 	r = h.run("", "oidc", "exchange", "--provider", provider, "--source", "gce")
 	if r.code != ExitFailure || !strings.Contains(r.stderr, "or pass the token with --subject-token-file") {
 		t.Errorf("exchange: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// demo --manual never approves by itself: with no display it says how to
+// reach the emulator's page, and waits for the person's approval.
+func TestDemoManual(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	env, _, _ := h.env("")
+	env.Getenv = func(k string) string {
+		if k == "SSH_CONNECTION" {
+			return "10.0.0.1 5555 10.0.0.2 22"
+		}
+		return h.vars[k]
+	}
+	env.StdinTTY, env.StdoutTTY = true, true
+	errb := &signalWriter{want: "/login/device", seen: make(chan struct{})}
+	env.Stderr = errb
+	var tty bytes.Buffer
+	env.Stdout = &tty
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := newApp(env)
+	var o *demoOptions
+	code := runCmd(t, a, newDemoCmd(a, func(d *demoOptions) error { o = d; return nil }), "--manual")
+	if code != 0 || !o.Manual {
+		t.Fatalf("exit %d, %+v", code, o)
+	}
+	// The banner goes to the UI's intro; with TERM=dumb it is plain lines.
+	h.vars["TERM"] = "dumb"
+	done := make(chan int, 1)
+	go func() { done <- Main(ctx, []string{"demo", "--manual"}, env) }()
+	select {
+	case <-errb.seen:
+	case c := <-done:
+		t.Fatalf("the demo ended: exit %d\n%s", c, errb.String())
+	}
+	banner := errb.String()
+	for _, want := range []string{"Approve the code yourself in the emulator's page, http://127.0.0.1:", "ssh -L ", "w3m"} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+	// Two polls later it is still waiting: nobody approved.
+	h.clk.Advance(10 * time.Second)
+	select {
+	case c := <-done:
+		t.Fatalf("the demo approved itself: exit %d\n%s", c, errb.String())
+	default:
+	}
+	cancel()
+	if c := <-done; c != ExitCancelled {
+		t.Errorf("cancelled: exit %d", c)
 	}
 }

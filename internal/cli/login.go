@@ -45,6 +45,9 @@ type loginOptions struct {
 
 	// Mode, when set, overrides the UI mode (demo, git helper).
 	Mode *ui.Mode
+	// Intro is text shown before the login (the demo's banner; see
+	// ui.Options.Intro).
+	Intro string
 	// TTYIn and TTYOut, when set, are where the TUI runs (the git helper's
 	// /dev/tty).
 	TTYIn  io.Reader
@@ -197,6 +200,7 @@ func runLogin(ctx context.Context, o *loginOptions) (*ui.Result, error) {
 		NoColor:        e.getenv("NO_COLOR") != "",
 		Clock:          e.Clock,
 		CopyCode:       o.Clipboard,
+		Intro:          o.Intro,
 		NoBrowser:      o.NoBrowser,
 		Getenv:         e.getenv,
 	}
