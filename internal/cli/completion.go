@@ -95,3 +95,49 @@ func (a *app) logins(host string) []cobra.Completion {
 	}
 	return out
 }
+
+// completionShells are the shells `ghlogin completion` writes scripts for.
+var completionShells = []string{"bash", "zsh", "fish", "powershell"}
+
+// newCompletionCmd is `ghlogin completion SHELL`: cobra's scripts (which
+// call back into ghlogin for flag values, so hosts and logins come from the
+// configuration as it is when Tab is pressed). It replaces cobra's default
+// command, which printed its help for an unknown shell and exited 0.
+func newCompletionCmd(a *app) *cobra.Command {
+	var noDesc bool
+	cmd := &cobra.Command{
+		Use:   "completion bash|zsh|fish|powershell",
+		Short: "Print the shell completion script for bash, zsh, fish or powershell",
+		Long: "Print a script that completes ghlogin's commands and flags, and --host, --hostname and\n" +
+			"--user from your configuration (hosts and their logins).",
+		Example: "  source <(ghlogin completion bash)          # bash, this shell\n" +
+			"  ghlogin completion zsh > \"${fpath[1]}/_ghlogin\"\n" +
+			"  ghlogin completion fish > ~/.config/fish/completions/ghlogin.fish\n" +
+			"  ghlogin completion powershell | Out-String | Invoke-Expression",
+		Annotations: map[string]string{annotationArgs: "a shell: " + orList(completionShells)},
+		ValidArgs:   completionShells,
+		Args:        exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			root, w := cmd.Root(), a.env.Stdout
+			switch args[0] {
+			case "bash":
+				return root.GenBashCompletionV2(w, !noDesc)
+			case "zsh":
+				if noDesc {
+					return root.GenZshCompletionNoDesc(w)
+				}
+				return root.GenZshCompletion(w)
+			case "fish":
+				return root.GenFishCompletion(w, !noDesc)
+			case "powershell":
+				if noDesc {
+					return root.GenPowerShellCompletion(w)
+				}
+				return root.GenPowerShellCompletionWithDesc(w)
+			}
+			return usagef("no completion for %q: use %s", args[0], orList(completionShells))
+		},
+	}
+	cmd.Flags().BoolVar(&noDesc, "no-descriptions", false, "leave out the descriptions of completions")
+	return cmd
+}

@@ -119,6 +119,7 @@ func (a *app) newRoot() *cobra.Command {
 		a.emulatorCmd(),
 		a.oidcCmd(),
 		newDemoCmd(a, nil),
+		newCompletionCmd(a),
 	)
 	return root
 }
@@ -130,7 +131,6 @@ func (a *app) newRoot() *cobra.Command {
 func (a *app) rootFor(args []string) *cobra.Command {
 	if len(args) > 0 && args[0] == "git-credential" {
 		root := a.bareRoot()
-		root.CompletionOptions.DisableDefaultCmd = true
 		root.AddCommand(newGitCredentialCmd(a, nil))
 		return root
 	}
@@ -148,6 +148,8 @@ func (a *app) bareRoot() *cobra.Command {
 		Version:       Version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		// newCompletionCmd is ghlogin's own.
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			// cobra checks required flags and flags that exclude each
 			// other after this hook; check them first so that they are
