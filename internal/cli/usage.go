@@ -144,7 +144,7 @@ func noArgs(cmd *cobra.Command, args []string) error {
 				names = append(names, c.Name())
 			}
 		}
-		return syntaxf("unknown command %q for %s; use %s", args[0], cmd.CommandPath(), orList(names))
+		return syntaxf("unknown command %q for %q; use %s", args[0], cmd.CommandPath(), orList(names))
 	}
 	return syntaxf("%s takes no arguments (got %q)", cmd.CommandPath(), strings.Join(args, " "))
 }
