@@ -271,3 +271,25 @@ func TestWebWithoutClientSecretFailsFirst(t *testing.T) {
 		t.Errorf("with the secret: exit %d %q", r.code, r.stderr)
 	}
 }
+
+// -c copies the code as soon as it arrives, and says what was done; -p ssh
+// is accepted and says that it changes nothing.
+func TestLoginClipboardAndGitProtocol(t *testing.T) {
+	h := newHarness(t, emulator.Config{AutoApproveAfter: 1})
+	h.vars["PATH"] = t.TempDir() // no clipboard tool: the sentence says so
+	r := h.run("", "login", "-c", "-p", "ssh", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	code := strings.Index(r.stderr, "First copy your one-time code: ")
+	copied := strings.Index(r.stderr, "Could not copy the code: ")
+	if code < 0 || copied < code || strings.Contains(r.stderr, "Copied") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	if !strings.Contains(r.stderr, "note: ghlogin serves git over https only (ghlogin setup-git makes git use this login); --git-protocol ssh changes nothing and adds no SSH key") {
+		t.Errorf("no note for -p ssh: %q", r.stderr)
+	}
+	if r := h.run("", "login", "-p", "https", "--with-token", "--host", h.srv.URL); strings.Contains(r.stderr, "git-protocol") {
+		t.Errorf("-p https: %q", r.stderr)
+	}
+}
