@@ -11,13 +11,13 @@ import (
 )
 
 // hostFlagHelp is the help of every --host flag naming one host.
-const hostFlagHelp = "host name or URL (https implied; http only for loopback); default: GHLOGIN_HOST, GH_HOST, the only host with accounts, else github.com"
+const hostFlagHelp = "host name or URL; default: GHLOGIN_HOST, GH_HOST, the one host with accounts, else github.com"
 
 // addHostFlag defines --host on fs (a command's flags or persistent flags)
 // and --hostname, the GitHub CLI's name for it, as a hidden alias; the two
 // exclude each other. Both complete the hosts of the configuration file.
 func (a *app) addHostFlag(cmd *cobra.Command, fs *pflag.FlagSet, p *string, usage string) {
-	fs.StringVar(p, "host", "", usage+" (alias --hostname)")
+	fs.StringVar(p, "host", "", "(or --hostname) "+usage)
 	fs.StringVar(p, "hostname", "", "alias of --host, as in the GitHub CLI")
 	_ = fs.MarkHidden("hostname")
 	cmd.MarkFlagsMutuallyExclusive("host", "hostname")

@@ -16,6 +16,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
 	"github.com/ghlogin/ghlogin/internal/opener"
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/session"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
@@ -63,6 +64,11 @@ func newLoginCmd(a *app, runF func(*loginOptions) error) *cobra.Command {
 			"The device flow is the default: ghlogin shows a one-time code and a URL, you approve\n" +
 			"it in a browser on any device. --web uses a browser on this machine instead.\n" +
 			"--with-token reads a token from standard input.",
+		Example: "  ghlogin login                                   # github.com, device flow\n" +
+			"  ghlogin login --hostname ghe.example.com -s repo,workflow\n" +
+			"  ghlogin login -w                                # a browser on this machine\n" +
+			"  ghlogin login --with-token < token.txt\n" +
+			"  ghlogin login --json | jq .                     # for scripts: one event a line",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Scopes = splitScopes(o.Scopes)
@@ -85,7 +91,7 @@ func newLoginCmd(a *app, runF func(*loginOptions) error) *cobra.Command {
 	f.BoolVar(&o.NoBrowser, "no-browser", false, "never open a browser; only show the URL")
 	f.BoolVarP(&o.Clipboard, "clipboard", "c", false, "copy the one-time code to the clipboard as soon as it arrives")
 	f.BoolVar(&o.JSON, "json", false, "write JSON events to standard output")
-	f.StringVar(&o.Store, "store", "", "where to keep the token: keyring or file (default: GHLOGIN_STORE, the host's store setting, else keyring)")
+	f.StringVar(&o.Store, "store", "", "where to keep the token: keyring, kernel (Linux) or file (default: GHLOGIN_STORE, the host's store setting, else keyring)")
 	f.BoolVar(&o.InsecureStorage, "insecure-storage", false, "keep the token in a file readable only by you (the same as --store file; the GitHub CLI's name)")
 	f.BoolVar(&o.WithToken, "with-token", false, "read a token from standard input instead of logging in")
 	f.StringVarP(&o.GitProtocol, "git-protocol", "p", "", "accepted for the GitHub CLI's sake: ghlogin serves git over https only (see setup-git)")
@@ -110,6 +116,11 @@ func (o *loginOptions) check() error {
 	}
 	if o.InsecureStorage {
 		o.Store = store.BackendFile
+	}
+	for _, s := range o.Scopes {
+		if !oauth.IsScopeToken(s) {
+			return usagef("--scopes: %q is not a scope (RFC 6749 §3.3: printable characters without spaces, quotes or backslashes)", safe.Short(s, 60))
+		}
 	}
 	switch strings.ToLower(o.GitProtocol) {
 	case "", "https", "ssh":

@@ -37,7 +37,7 @@ func newStatusCmd(a *app, runF func(*statusOptions) error) *cobra.Command {
 			return runStatus(cmd.Context(), o)
 		},
 	}
-	a.addHostFlag(cmd, cmd.Flags(), &o.Host, "only this host (name or URL)")
+	a.addHostFlag(cmd, cmd.Flags(), &o.Host, "only this host, by name or URL")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print one JSON document")
 	cmd.Flags().BoolVar(&o.Offline, "offline", false, "do not check the tokens with the API")
 	cmd.Flags().StringVar(&o.Repo, "repo", "", repoFlagHelp)

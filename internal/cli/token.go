@@ -26,6 +26,8 @@ func newTokenCmd(a *app, runF func(*tokenOptions) error) *cobra.Command {
 			"owner binding for the repository (--repo, or the origin remote of the git work tree\n" +
 			"you are in), else a directory binding, else the host's active account. A token in\n" +
 			"GH_TOKEN or GITHUB_TOKEN (GH_ENTERPRISE_TOKEN on other hosts) wins unless --user is given.",
+		Example: "  curl -H \"Authorization: Bearer $(ghlogin token)\" https://api.github.com/user\n" +
+			"  ghlogin token --hostname ghe.example.com -u hubot",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
