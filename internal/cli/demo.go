@@ -79,7 +79,7 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 			return dir
 		case session.EnvStore:
 			return store.BackendFile
-		case session.EnvHost, session.EnvGHHost:
+		case session.EnvGhloginHost, session.EnvHost:
 			return ""
 		case "GHLOGIN_BROWSER", "BROWSER":
 			if headless {
