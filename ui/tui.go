@@ -121,7 +121,7 @@ func newModel(opts Options, cancel context.CancelFunc) *model {
 		width:      80,
 		hyperlinks: !opts.NoHyperlink,
 		copier:     opts.copier(),
-		showQR:     opts.Headless || opts.QR,
+		showQR:     opts.Headless && !opts.NoQR || opts.QR,
 		qrCache:    map[string][]string{},
 	}
 	m.setRenderer(r)

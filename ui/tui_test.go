@@ -463,3 +463,12 @@ func TestTUIWebFlowHeadless(t *testing.T) {
 		t.Fatal("Enter opened a browser on a headless machine")
 	}
 }
+
+// NoQR starts a headless TUI without the QR code; r still shows it.
+func TestTUINoQR(t *testing.T) {
+	tm := newTestModel(t, Options{Headless: true, HeadlessReason: "this is an SSH session", NoQR: true})
+	tm.emit(deviceflow.Event{Kind: deviceflow.KindCode, Code: testCode(tm.clock.Now(), false)})
+	tm.mustShow("press r for a QR code")
+	tm.press("r")
+	tm.mustShow("r hide QR")
+}

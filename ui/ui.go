@@ -87,6 +87,10 @@ type Options struct {
 	// background such consoles have. In the TUI it is shown from the start,
 	// as when Headless.
 	QR bool
+	// NoQR starts the TUI with the QR code hidden even when Headless (r
+	// still shows it): for a URL that another device cannot open, such as
+	// the demo's emulator on this machine's loopback address.
+	NoQR bool
 	// Clipboard puts text on this machine's clipboard; nil means the
 	// platform's tool (pbcopy, clip.exe, wl-copy, xclip, xsel,
 	// termux-clipboard-set), looked up when the code is first copied. When

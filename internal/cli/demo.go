@@ -107,7 +107,11 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 		intro += "Press Enter to open the emulator's page, enter the code and approve it as any user."
 	}
 	lo := &loginOptions{IO: &env, Session: sess, Host: srv.URL(), ClientID: emulator.DefaultClientID, Store: store.BackendFile,
-		Scopes: config.DefaultScopes, Timeout: webflow.DefaultTimeout, Intro: intro}
+		Scopes: config.DefaultScopes, Timeout: webflow.DefaultTimeout, Intro: intro,
+		// The emulator's page is on this machine's loopback address: a
+		// phone scanning a QR code could not open it, and the QR code
+		// would take the room the instructions need.
+		NoQR: true}
 	if !interactive {
 		m := ui.Plain
 		lo.Mode = &m

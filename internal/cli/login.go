@@ -49,6 +49,8 @@ type loginOptions struct {
 	// Intro is text shown before the login (the demo's banner; see
 	// ui.Options.Intro).
 	Intro string
+	// NoQR hides the QR code at first (the demo: its URL is on loopback).
+	NoQR bool
 	// TTYIn and TTYOut, when set, are where the TUI runs (the git helper's
 	// /dev/tty).
 	TTYIn  io.Reader
@@ -212,6 +214,7 @@ func runLogin(ctx context.Context, o *loginOptions) (*ui.Result, error) {
 		Clock:          e.Clock,
 		CopyCode:       o.Clipboard,
 		Intro:          o.Intro,
+		NoQR:           o.NoQR,
 		NoBrowser:      o.NoBrowser,
 		Getenv:         e.getenv,
 	}
