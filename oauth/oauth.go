@@ -2,6 +2,8 @@ package oauth
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -256,9 +258,37 @@ type NetworkError struct {
 	Err      error
 }
 
-// Error names the endpoint and the cause.
+// Error names the endpoint and the cause; for a network failure it adds
+// "check your network connection", which does not help with a server that
+// answered in plain http or with an untrusted certificate.
 func (e *NetworkError) Error() string {
+	switch {
+	case e.NotTLS():
+		return fmt.Sprintf("could not reach %s: the server there does not speak https (%v)", e.Endpoint, e.Err)
+	case e.Certificate():
+		return fmt.Sprintf("could not reach %s: its TLS certificate is not trusted on this machine (%v)", e.Endpoint, e.Err)
+	}
 	return fmt.Sprintf("could not reach %s: %v (check your network connection)", e.Endpoint, e.Err)
+}
+
+// NotTLS reports whether the server answered an https request with
+// something other than TLS, typically plain http.
+func (e *NetworkError) NotTLS() bool {
+	var rh tls.RecordHeaderError
+	// net/http reports a plain-http answer with an untyped error.
+	return errors.As(e.Err, &rh) || e.Err != nil && strings.Contains(e.Err.Error(), "server gave HTTP response to HTTPS client")
+}
+
+// Certificate reports whether the server's TLS certificate was refused
+// (unknown authority, wrong name, expired).
+func (e *NetworkError) Certificate() bool {
+	var (
+		cv *tls.CertificateVerificationError
+		ua x509.UnknownAuthorityError
+		hn x509.HostnameError
+		ci x509.CertificateInvalidError
+	)
+	return errors.As(e.Err, &cv) || errors.As(e.Err, &ua) || errors.As(e.Err, &hn) || errors.As(e.Err, &ci)
 }
 
 // Unwrap returns the cause.

@@ -55,6 +55,14 @@ func runPlain(ctx context.Context, opts Options, task Task) (*Result, error) {
 	return res, nil
 }
 
+// retryReason is a retry's reason for people, sanitised.
+func retryReason(r string) string {
+	if r = safe.Text(r); r == "" {
+		return "the server did not answer"
+	}
+	return r
+}
+
 // errorLine is an error's one-line message for people.
 func errorLine(err error) string {
 	if errors.Is(err, context.Canceled) {
@@ -101,7 +109,9 @@ func (p *plain) onSlowDown(e SlowDown) {
 
 func (p *plain) onRetry(e Retry) {
 	p.last = "retry"
-	p.line(fmt.Sprintf("Network error (%s); retrying in %d s.", safe.Text(e.Reason), seconds(e.RetryIn)))
+	// The reason says what failed ("network error: connection refused",
+	// "the server answered HTTP 502 Bad Gateway"): not always the network.
+	p.line(fmt.Sprintf("%s; retrying in %d s.", capitalize(retryReason(e.Reason)), seconds(e.RetryIn)))
 }
 
 func (p *plain) onAuthorize(e Authorize) {

@@ -63,7 +63,7 @@ func TestPlainDeviceFlow(t *testing.T) {
 		"Waiting for approval (the code expires in 15 minutes)…",
 		"The server asked to slow down; checking every 10 s.",
 		"Waiting for approval…",
-		"Network error (the server answered HTTP 502 Bad Gateway); retrying in 10 s.",
+		"The server answered HTTP 502 Bad Gateway; retrying in 10 s.",
 		"Waiting for approval…",
 		"Approved.",
 		"Checking the token with the API",
@@ -314,3 +314,24 @@ func TestConfirm(t *testing.T) {
 type iotestErrReader struct{}
 
 func (iotestErrReader) Read([]byte) (int, error) { return 0, errors.New("input/output error") }
+
+// A retry says what failed once: the reason is not wrapped in another
+// "network error", and an HTTP failure is not called a network error.
+func TestPlainRetrySaysWhatFailedOnce(t *testing.T) {
+	clock := newFakeNow()
+	var errb bytes.Buffer
+	_, _ = Run(context.Background(), Options{Mode: Plain, Host: "github.com", Err: &errb, Out: io.Discard, Clock: clock},
+		scriptTask([]any{
+			deviceflow.Event{Kind: deviceflow.KindRetry, Reason: "network error: connection refused", RetryIn: 4 * time.Second},
+			deviceflow.Event{Kind: deviceflow.KindRetry, Reason: "HTTP 503 Service Unavailable", RetryIn: 8 * time.Second},
+		}, octocat, nil))
+	out := errb.String()
+	for _, want := range []string{"Network error: connection refused; retrying in 4 s.\n", "HTTP 503 Service Unavailable; retrying in 8 s.\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(strings.ToLower(out), "network error"); n != 1 {
+		t.Errorf("%d network errors:\n%s", n, out)
+	}
+}

@@ -121,7 +121,7 @@ func newModel(opts Options, cancel context.CancelFunc) *model {
 		width:      80,
 		hyperlinks: !opts.NoHyperlink,
 		copier:     opts.copier(),
-		showQR:     opts.Headless || opts.QR,
+		showQR:     opts.Headless && !opts.NoQR || opts.QR,
 		qrCache:    map[string][]string{},
 	}
 	m.setRenderer(r)
@@ -296,8 +296,10 @@ func (m *model) key(msg tea.KeyMsg) tea.Cmd {
 		case target == "":
 		case m.opts.Headless:
 			m.note, m.noteBad = "✗ Not opening a browser: "+m.headlessReason(), true
+		case m.opts.Opener == nil && m.opts.NoBrowser:
+			m.note, m.noteBad = "✗ Not opening a browser (--no-browser); open the link yourself", true
 		case m.opts.Opener == nil:
-			m.note, m.noteBad = "✗ No browser can be started from here; open the link yourself", true
+			m.note, m.noteBad = "✗ ghlogin cannot open a browser here; open the link yourself", true
 		case !linkable(target):
 			m.note, m.noteBad = "✗ The server sent a URL that cannot be opened safely", true
 		default:
@@ -344,10 +346,7 @@ func (m *model) onSlowDown(e SlowDown) {
 }
 
 func (m *model) onRetry(e Retry) {
-	m.retryReason = safe.Text(e.Reason)
-	if m.retryReason == "" {
-		m.retryReason = "the server did not answer"
-	}
+	m.retryReason = retryReason(e.Reason)
 	m.retryAt = m.now().Add(e.RetryIn)
 }
 

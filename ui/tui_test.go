@@ -80,14 +80,14 @@ func TestTUIPendingSlowDownRetry(t *testing.T) {
 	tm.mustShow("(slowed down to 10 s)") // the new interval stays in force
 
 	tm.emit(deviceflow.Event{Kind: deviceflow.KindRetry, Reason: "could not reach github.com: connection refused", RetryIn: 4 * time.Second})
-	tm.mustShow("Network error, retrying in 4 s (could not reach github.com: connection refused)")
+	tm.mustShow("Could not reach github.com: connection refused; retrying in 4 s")
 	tm.clock.Advance(2 * time.Second)
 	tm.mustShow("retrying in 2 s")
 	tm.clock.Advance(3 * time.Second)
 	tm.mustShow("retrying now")
 
 	tm.emit(deviceflow.Event{Kind: deviceflow.KindPending})
-	tm.mustNotShow("Network error")
+	tm.mustNotShow("retrying")
 	tm.mustShow("Waiting for you to approve…")
 
 	tm.emit(deviceflow.Event{Kind: deviceflow.KindSuccess})
@@ -244,8 +244,15 @@ func TestTUINoOpener(t *testing.T) {
 	if cmd := tm.press("enter"); cmd != nil {
 		t.Fatal("Enter with no opener returned a command")
 	}
-	tm.mustShow("Open the link in a browser", "✗ No browser can be started from here; open the link yourself")
-	tm.mustNotShow("enter open in browser")
+	tm.mustShow("Open the link in a browser.", "✗ ghlogin cannot open a browser here; open the link yourself")
+	tm.mustNotShow("enter open in browser", "no browser can be started")
+
+	// --no-browser: the screen says the person chose it.
+	tm = newTestModel(t, Options{NoBrowser: true})
+	tm.opts.Opener = nil
+	tm.emit(deviceflow.Event{Kind: deviceflow.KindCode, Code: testCode(tm.clock.Now(), false)})
+	tm.press("enter")
+	tm.mustShow("Open the link in a browser (--no-browser: ghlogin opens none).", "✗ Not opening a browser (--no-browser); open the link yourself")
 }
 
 func TestTUIHeadless(t *testing.T) {
@@ -455,4 +462,13 @@ func TestTUIWebFlowHeadless(t *testing.T) {
 	if len(tm.rec.opened) != 0 {
 		t.Fatal("Enter opened a browser on a headless machine")
 	}
+}
+
+// NoQR starts a headless TUI without the QR code; r still shows it.
+func TestTUINoQR(t *testing.T) {
+	tm := newTestModel(t, Options{Headless: true, HeadlessReason: "this is an SSH session", NoQR: true})
+	tm.emit(deviceflow.Event{Kind: deviceflow.KindCode, Code: testCode(tm.clock.Now(), false)})
+	tm.mustShow("press r for a QR code")
+	tm.press("r")
+	tm.mustShow("r hide QR")
 }

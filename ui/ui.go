@@ -68,6 +68,10 @@ type Options struct {
 	Err io.Writer
 	// Opener opens the URL when Enter is pressed; nil means it cannot.
 	Opener opener.Opener
+	// NoBrowser says the person asked that no browser be opened (login
+	// --no-browser), which is why Opener is nil: the screen says so rather
+	// than that no browser can be started.
+	NoBrowser bool
 	// Headless means no browser can be shown here (SSH, no display): Enter
 	// opens nothing and the QR code is shown by default.
 	Headless bool
@@ -83,6 +87,10 @@ type Options struct {
 	// background such consoles have. In the TUI it is shown from the start,
 	// as when Headless.
 	QR bool
+	// NoQR starts the TUI with the QR code hidden even when Headless (r
+	// still shows it): for a URL that another device cannot open, such as
+	// the demo's emulator on this machine's loopback address.
+	NoQR bool
 	// Clipboard puts text on this machine's clipboard; nil means the
 	// platform's tool (pbcopy, clip.exe, wl-copy, xclip, xsel,
 	// termux-clipboard-set), looked up when the code is first copied. When

@@ -410,7 +410,7 @@ func (m *model) statusText() (string, lipgloss.Style) {
 		if left > 0 {
 			when = fmt.Sprintf("retrying in %d s", seconds(left))
 		}
-		return "Network error, " + when + " (" + m.retryReason + ")", m.st.warn
+		return capitalize(m.retryReason) + "; " + when, m.st.warn
 	case m.status == "":
 		return "Contacting " + safe.Text(m.opts.Host) + "…", m.st.dim
 	case m.statusPoll && m.slowed && m.interval > 0:
@@ -628,8 +628,10 @@ func (m *model) hintRows(w int, target string, qrShown bool) []row {
 			more = "Open the link on another device."
 		}
 		rs = append(rs, rowsOf(dropHint, wrapStyled(m.st.dim, more, w)...)...)
+	case m.opts.Opener == nil && m.opts.NoBrowser:
+		rs = append(rs, rowsOf(dropHint, wrapStyled(m.st.dim, "Open the link in a browser (--no-browser: ghlogin opens none).", w)...)...)
 	case m.opts.Opener == nil:
-		rs = append(rs, rowsOf(dropHint, wrapStyled(m.st.dim, "Open the link in a browser (no browser can be started from here).", w)...)...)
+		rs = append(rs, rowsOf(dropHint, wrapStyled(m.st.dim, "Open the link in a browser.", w)...)...)
 	default:
 		short := shortURL(safe.Text(target))
 		if m.phase == phaseDevice && m.code.VerificationURIComplete != "" {

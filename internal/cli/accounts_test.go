@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -141,12 +143,17 @@ func TestToken(t *testing.T) {
 		{"bare loopback name, stored protocol", nil, []string{"--host", h.host}, hubot, 0},
 		{"named", nil, []string{"--host", h.srv.URL, "--user", "octocat"}, octo, 0},
 		{"unknown user", nil, []string{"--host", h.srv.URL, "--user", "nobody"}, "", ExitAuth},
-		{"GH_TOKEN for github.com", map[string]string{"GH_TOKEN": "gho_env"}, nil, "gho_env", 0},
+		{"GH_TOKEN for github.com", map[string]string{"GH_TOKEN": "gho_env"}, []string{"--hostname", "github.com"}, "gho_env", 0},
+		{"default host: the only one with accounts", map[string]string{"GH_TOKEN": "gho_env"}, nil, hubot, 0},
+		{"default host: GH_HOST", map[string]string{"GH_HOST": "github.com", "GH_TOKEN": "gho_env"}, nil, "gho_env", 0},
+		{"default host: GHLOGIN_HOST before GH_HOST", map[string]string{"GHLOGIN_HOST": h.srv.URL, "GH_HOST": "github.com"}, []string{"-u", "octocat"}, octo, 0},
+		{"default host: GH_HOST names no account", map[string]string{"GH_HOST": "ghe.example.com"}, nil, "", ExitAuth},
+		{"default host: a bad GHLOGIN_HOST", map[string]string{"GHLOGIN_HOST": "http://example.com"}, nil, "", ExitUsage},
 		{"GH_TOKEN not for others", map[string]string{"GH_TOKEN": "gho_env"}, []string{"--host", h.srv.URL}, hubot, 0},
 		{"enterprise token for the named https host", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, []string{"--host", tlsURL}, "gho_ent", 0},
 		{"enterprise token never for a plain-http host", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, []string{"--host", h.srv.URL}, hubot, 0},
 		{"--user wins over the environment", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, []string{"--host", h.srv.URL, "--user", "octocat"}, octo, 0},
-		{"enterprise token not for github.com", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, nil, "", ExitAuth},
+		{"enterprise token not for github.com", map[string]string{"GH_ENTERPRISE_TOKEN": "gho_ent"}, []string{"--host", "github.com"}, "", ExitAuth},
 		{"bad store", map[string]string{"GHLOGIN_STORE": "vault"}, nil, "", ExitUsage},
 	} {
 		for k, v := range tc.env {
@@ -206,23 +213,34 @@ func TestTokenRefresh(t *testing.T) {
 }
 
 func TestLogoutAndSwitch(t *testing.T) {
-	h := newHarness(t, emuDefaults)
+	h := newHarness(t, emulator.Config{Users: []string{"octocat", "hubot", "monalisa"}})
 	h.loginWithToken("octocat")
 	h.loginWithToken("hubot")
 	r := h.run("", "switch", "--host", h.srv.URL)
-	if r.code != 0 || r.stderr != "Switched "+h.host+" to octocat\n" {
+	if r.code != 0 || r.stderr != "Switched the active account for "+h.host+" from hubot to octocat\n" {
 		t.Fatalf("switch: exit %d %q", r.code, r.stderr)
 	}
-	if r := h.run("", "switch", "--host", h.srv.URL, "--user", "hubot"); r.code != 0 || !strings.Contains(r.stderr, "to hubot") {
+	if r := h.run("", "switch", "--host", h.srv.URL, "--user", "hubot"); r.code != 0 || !strings.Contains(r.stderr, "from octocat to hubot") {
 		t.Fatalf("switch --user: exit %d %q", r.code, r.stderr)
+	}
+	// Switching to the active account changes nothing, and says so.
+	if r := h.run("", "switch", "-u", "hubot"); r.code != 0 || r.stderr != "hubot is already the active account for "+h.host+"; nothing changed\n" {
+		t.Fatalf("switch to the active account: exit %d %q", r.code, r.stderr)
 	}
 	if r := h.run("", "switch", "--host", h.srv.URL, "--user", "nobody"); r.code != ExitAuth {
 		t.Fatalf("switch to nobody: exit %d", r.code)
 	}
+	// Logging out of an inactive account leaves the active one, and does
+	// not call it "now" active.
+	h.loginWithToken("monalisa")
+	h.run("", "switch", "-u", "hubot")
+	if r := h.run("", "logout", "-u", "monalisa", "--local"); r.code != 0 || r.stderr != "The token was not revoked (--local): it stays valid on the server until it expires or is revoked.\nLogged out of "+h.host+" as monalisa\n" {
+		t.Fatalf("logout of an inactive account: exit %d %q", r.code, r.stderr)
+	}
 	// The enterprise token never applies to a plain-http host: no note.
 	h.vars["GH_ENTERPRISE_TOKEN"] = "gho_ent"
 	r = h.run("", "logout", "--host", h.srv.URL, "--local")
-	want := "The token was not revoked (--local): it stays valid on the server until it expires or is revoked.\nLogged out of " + h.host + " as hubot\nActive account for " + h.host + " is now octocat\n"
+	want := "The token was not revoked (--local): it stays valid on the server until it expires or is revoked.\nLogged out of " + h.host + " as hubot\nThe active account for " + h.host + " is now octocat\n"
 	if r.code != 0 || r.stderr != want {
 		t.Fatalf("logout: exit %d %q", r.code, r.stderr)
 	}
@@ -238,6 +256,10 @@ func TestLogoutAndSwitch(t *testing.T) {
 		"Logged out of " + tlsHost + " as hubot\nnote: GH_ENTERPRISE_TOKEN is still set and is still used for " + tlsHost + "\n"
 	if r.code != 0 || r.stderr != want {
 		t.Fatalf("logout over https: exit %d %q", r.code, r.stderr)
+	}
+	// One account left: switch says there is nothing to switch to.
+	if r := h.run("", "switch"); r.code != 0 || !strings.Contains(r.stderr, "octocat is the only account for "+h.host+", and it is active; log in to another with: ghlogin login --host http://"+h.host) {
+		t.Fatalf("switch with one account: exit %d %q", r.code, r.stderr)
 	}
 	delete(h.vars, "GH_ENTERPRISE_TOKEN")
 	if r := h.run("", "logout", "--host", h.srv.URL, "--user", "octocat"); r.code != 0 || strings.Contains(r.stderr, "Active account") {
@@ -310,5 +332,112 @@ func TestConfigClientSecretFromStdin(t *testing.T) {
 	}
 	if r := h.run("", "config", "set", "--host", "ghe.example.com", "client_secret", ""); r.code != 0 {
 		t.Fatalf("unset: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// A credentials.json open to other users is said once, and the tokens in it
+// are not called invalid: they were not read.
+func TestStatusInsecureFileSaidOnce(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	h.loginWithToken("octocat")
+	h.loginWithToken("hubot")
+	if err := os.Chmod(filepath.Join(h.dir, "credentials.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := h.run("", "status")
+	if r.code != ExitFailure {
+		t.Errorf("exit %d", r.code)
+	}
+	if n := strings.Count(r.stdout, "chmod 600"); n != 1 {
+		t.Errorf("the chmod advice appears %d times:\n%s", n, r.stdout)
+	}
+	if strings.Contains(r.stdout, "invalid") || strings.Count(r.stdout, "token: unreadable: not read: the file store is open to other users (see above)") != 2 {
+		t.Errorf("status:\n%s", r.stdout)
+	}
+	r = h.run("", "status", "--json")
+	var doc session.StatusReport
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Problems) != 1 || !strings.Contains(doc.Problems[0], "chmod 600") {
+		t.Errorf("problems %q", doc.Problems)
+	}
+	for _, a := range doc.Hosts[0].Accounts {
+		if a.State != session.StateUnreadable {
+			t.Errorf("%s: %s", a.Login, a.State)
+		}
+	}
+}
+
+// status --host X, with nothing there, suggests logging in to X.
+func TestStatusSuggestsTheHost(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	r := h.run("", "status", "--hostname", "ghe.example.com")
+	if r.code != ExitAuth || r.stderr != "Not logged in to ghe.example.com. Run: ghlogin login --host ghe.example.com\n" {
+		t.Errorf("exit %d %q", r.code, r.stderr)
+	}
+}
+
+// config get and config list agree: both show the value in force, and list
+// says where it comes from (default, the environment, the config file).
+func TestConfigEffectiveValues(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	get := func(key string, extra ...string) string {
+		t.Helper()
+		r := h.run("", append([]string{"config", "get", key}, extra...)...)
+		if r.code != 0 {
+			t.Fatalf("config get %s: exit %d %q", key, r.code, r.stderr)
+		}
+		return strings.TrimSuffix(r.stdout, "\n")
+	}
+	if got := get("scopes"); got != "repo,read:org,gist" {
+		t.Errorf("config get scopes = %q, want the default", got)
+	}
+	h.vars["GHLOGIN_STORE"] = "file"
+	h.vars["GHLOGIN_CLIENT_ID"] = "Iv1.fromenv"
+	r := h.run("", "config", "list")
+	for _, want := range []string{
+		"scopes=repo,read:org,gist (default)\n",
+		"store=file (from GHLOGIN_STORE)\n",
+		"client_id=Iv1.fromenv (from GHLOGIN_CLIENT_ID)\n",
+		"client_secret= (not set)\n",
+		"keyring_timeout=3s (default)\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("config list lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if got := get("store"); got != "file" {
+		t.Errorf("config get store = %q", got)
+	}
+	// The environment's store wins over the file's; its client ID does not.
+	h.run("", "config", "set", "store", "keyring")
+	h.run("", "config", "set", "client_id", "Iv1.fromfile")
+	r = h.run("", "config", "list")
+	for _, want := range []string{"store=file (from GHLOGIN_STORE, over the config file's keyring)\n", "client_id=Iv1.fromfile\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("config list lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// Every key: get prints what list shows.
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		kv, _, _ := strings.Cut(line, " (")
+		key, value, _ := strings.Cut(kv, "=")
+		if value == config.Mask {
+			continue
+		}
+		if got := get(key); got != value {
+			t.Errorf("config get %s = %q, config list says %q", key, got, value)
+		}
+	}
+	// client_auth takes the values --client-auth takes, stored canonically.
+	if r := h.run("", "config", "set", "client_auth", "post"); r.code != 0 {
+		t.Fatalf("client_auth post: exit %d %q", r.code, r.stderr)
+	}
+	if got := get("client_auth"); got != "body" {
+		t.Errorf("client_auth = %q", got)
+	}
+	if r := h.run("", "config", "set", "client_auth", "digest"); r.code != ExitUsage {
+		t.Errorf("client_auth digest: exit %d", r.code)
 	}
 }

@@ -49,8 +49,8 @@ func newBindCmd(a *app, runF func(*bindOptions) error) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Host, "host", "", hostFlagHelp)
-	f.StringVar(&o.User, "user", "", "account login to bind (it must be logged in on the host)")
+	a.addHostFlag(cmd, f, &o.Host, hostFlagHelp)
+	a.addUserFlag(cmd, &o.User, &o.Host, "account login to bind (it must be logged in on the host)")
 	f.StringVar(&o.Owner, "owner", "", "repository owner, or a glob of owners (path.Match syntax, any case)")
 	f.StringVar(&o.Dir, "dir", "", "directory: work under it uses the account")
 	f.BoolVar(&o.List, "list", false, "list the bindings (of every host, or of --host)")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ghlogin/ghlogin/internal/emulator"
 )
@@ -67,7 +68,8 @@ func TestEmulatorCommand(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"GitHub emulator listening on http://127.0.0.1:", "Client ID (OAuth app, device flow): " + emulator.DefaultClientID, "GHLOGIN_STS_URL="} {
+	for _, want := range []string{"GitHub emulator listening on http://127.0.0.1:", "Client ID (OAuth app, device flow): " + emulator.DefaultClientID,
+		"Client secret (web flow only):      " + emulator.DefaultClientSecret, "Web flow: GHLOGIN_CLIENT_SECRET=" + emulator.DefaultClientSecret + " ghlogin login --web --host http://127.0.0.1:", "GHLOGIN_STS_URL="} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
@@ -82,8 +84,9 @@ func TestDemo(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	for _, want := range []string{"ghlogin demo: a GitHub emulator is running at http://127.0.0.1:", "No terminal", "Logged in to 127.0.0.1:",
-		"`ghlogin token` now prints the stored token (gho_…", "`ghlogin status` says:", "✓ octocat (active)"} {
+	for _, want := range []string{"ghlogin demo: a GitHub emulator is running at http://127.0.0.1:", "No terminal", "ghlogin demo --manual", "Logged in to 127.0.0.1:",
+		"While the demo runs, `ghlogin token` prints the stored token (gho_…", "`ghlogin status` says:", "✓ octocat (active)",
+		"nothing was saved, and ghlogin token will not find this login"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
@@ -120,7 +123,10 @@ func TestOIDCFlags(t *testing.T) {
 		{"oidc", "cred-config", "--provider", provider, "--output", out, "--credential-file", "a", "--audience", "x"},
 		{"oidc", "cred-config", "--provider", provider, "--output", out, "--credential-file", "a", "--lifetime", "1h"},
 	} {
-		if r := h.run("", args...); r.code != ExitUsage || !strings.Contains(r.stderr, "ghlogin --help") {
+		r := h.run("", args...)
+		help := "Run 'ghlogin oidc " + args[1] + " --help' for usage."
+		if r.code != ExitUsage || !strings.HasPrefix(r.stderr, "error: --") && !strings.HasPrefix(r.stderr, "error: give") && !strings.HasPrefix(r.stderr, "error: ghlogin oidc") ||
+			strings.Contains(r.stderr, "Run '") && !strings.Contains(r.stderr, help) {
 			t.Errorf("%v: exit %d %q", args, r.code, r.stderr)
 		}
 	}
@@ -144,5 +150,80 @@ func TestOIDCFlags(t *testing.T) {
 	b, _ := os.ReadFile(out)
 	if err := json.Unmarshal(b, &doc); err != nil || doc["type"] != "external_account" || doc["token_url"] != "https://sts.example.com/v1/token" {
 		t.Fatalf("%v %s", err, b)
+	}
+}
+
+// When the workload has no token, only the commands that take
+// --subject-token-file suggest it.
+func TestOIDCSuggestsOnlyItsOwnFlags(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	// Nothing listens there; the metadata library reads the process's
+	// environment itself.
+	h.vars["GCE_METADATA_HOST"] = "127.0.0.1:1"
+	t.Setenv("GCE_METADATA_HOST", "127.0.0.1:1")
+	const provider = "//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/pool/providers/prov"
+	r := h.run("", "oidc", "token", "--source", "gce", "--audience", "x")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "GCE_METADATA_HOST") || strings.Contains(r.stderr, "--subject-token-file") {
+		t.Errorf("token: exit %d %q", r.code, r.stderr)
+	}
+	r = h.run("", "oidc", "token", "--source", "github-actions")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "id-token: write") || strings.Contains(r.stderr, "--subject-token-file") {
+		t.Errorf("token, no Actions variables: exit %d %q", r.code, r.stderr)
+	}
+	r = h.run("", "oidc", "exchange", "--provider", provider, "--source", "gce")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "or pass the token with --subject-token-file") {
+		t.Errorf("exchange: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// demo --manual never approves by itself: with no display it says how to
+// reach the emulator's page, and waits for the person's approval.
+func TestDemoManual(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	env, _, _ := h.env("")
+	env.Getenv = func(k string) string {
+		if k == "SSH_CONNECTION" {
+			return "10.0.0.1 5555 10.0.0.2 22"
+		}
+		return h.vars[k]
+	}
+	env.StdinTTY, env.StdoutTTY = true, true
+	errb := &signalWriter{want: "/login/device", seen: make(chan struct{})}
+	env.Stderr = errb
+	var tty bytes.Buffer
+	env.Stdout = &tty
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := newApp(env)
+	var o *demoOptions
+	code := runCmd(t, a, newDemoCmd(a, func(d *demoOptions) error { o = d; return nil }), "--manual")
+	if code != 0 || !o.Manual {
+		t.Fatalf("exit %d, %+v", code, o)
+	}
+	// The banner goes to the UI's intro; with TERM=dumb it is plain lines.
+	h.vars["TERM"] = "dumb"
+	done := make(chan int, 1)
+	go func() { done <- Main(ctx, []string{"demo", "--manual"}, env) }()
+	select {
+	case <-errb.seen:
+	case c := <-done:
+		t.Fatalf("the demo ended: exit %d\n%s", c, errb.String())
+	}
+	banner := errb.String()
+	for _, want := range []string{"Approve the code yourself in the emulator's page, http://127.0.0.1:", "ssh -L ", "w3m"} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+	// Two polls later it is still waiting: nobody approved.
+	h.clk.Advance(10 * time.Second)
+	select {
+	case c := <-done:
+		t.Fatalf("the demo approved itself: exit %d\n%s", c, errb.String())
+	default:
+	}
+	cancel()
+	if c := <-done; c != ExitCancelled {
+		t.Errorf("cancelled: exit %d", c)
 	}
 }

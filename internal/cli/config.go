@@ -12,7 +12,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ghlogin/ghlogin/internal/config"
-	"github.com/ghlogin/ghlogin/internal/oidcdisc"
 	"github.com/ghlogin/ghlogin/internal/session"
 )
 
@@ -49,13 +48,16 @@ func newConfigCmd(a *app, runF func(*configOptions) error) *cobra.Command {
 		Short: "Read and change per-host settings (client_id, scopes, endpoints, store, ...)",
 		Long: "Read and change settings so nobody has to open the config file.\n\n" +
 			"Per-host keys: " + strings.Join(config.HostKeys(), ", ") + "\nGlobal keys: " + strings.Join(config.GlobalKeys(), ", "),
+		Args: noArgs,
+		RunE: parentRun,
 	}
-	cmd.PersistentFlags().StringVar(&o.Host, "host", "", hostFlagHelp)
+	a.addHostFlag(cmd, cmd.PersistentFlags(), &o.Host, hostFlagHelp)
 	get := &cobra.Command{
-		Use:   "get KEY",
-		Short: "Print a setting",
-		Args:  exactArgs(1),
-		RunE:  run("get"),
+		Use:         "get KEY",
+		Short:       "Print the value of a setting in force (as config list shows it)",
+		Annotations: map[string]string{annotationArgs: "a KEY (" + strings.Join(config.KeyNames(), ", ") + ")"},
+		Args:        exactArgs(1),
+		RunE:        run("get"),
 	}
 	set := &cobra.Command{
 		Use:   "set KEY VALUE",
@@ -63,18 +65,24 @@ func newConfigCmd(a *app, runF func(*configOptions) error) *cobra.Command {
 		Long: "Change a setting; an empty VALUE removes it. A secret (client_secret) is never taken\n" +
 			"on the command line, where shell history and ps would keep it: give - as the VALUE and\n" +
 			"type it (it is not shown) or pipe it in, e.g. ghlogin config set client_secret - < secret.txt",
+		Annotations: map[string]string{annotationArgs: "a KEY and a VALUE"},
+		Example: "  ghlogin config set --host ghe.example.com client_id Iv1.0123456789abcdef\n" +
+			"  ghlogin config set scopes repo,read:org,workflow\n" +
+			"  ghlogin config set --host ghe.example.com scopes \"\"   (an empty value removes the setting)\n" +
+			"  ghlogin config set --host ghe.example.com client_secret - < secret.txt",
 		Args: exactArgs(2),
 		RunE: run("set"),
 	}
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "Print every setting of a host (secrets masked, defaults marked)",
-		Long: "Print every setting of a host as key=value, secrets masked. A setting that is not\n" +
-			"set shows the value that applies instead, followed by where it comes from: \"(default)\"\n" +
-			"for example for the endpoints derived from a GitHub host's name, \"(discovery)\" for an\n" +
-			"OpenID Connect host's endpoints read from its issuer's discovery document. `config get`\n" +
-			"prints only what is set. The host's bindings follow, as owner_bindings.GLOB=LOGIN and\n" +
-			"dir_bindings.PATH=LOGIN (change them with ghlogin bind).",
+		Short: "Print every setting of a host as it is in force, and where each comes from",
+		Long: "Print every setting of a host as key=value, secrets masked: the value a command uses,\n" +
+			"followed by where it comes from when that is not the config file: \"(default)\" (for\n" +
+			"example the endpoints derived from the host name), \"(discovery)\" (an OpenID Connect\n" +
+			"host's endpoints, read from its issuer's discovery document), \"(from GHLOGIN_STORE)\" and the\n" +
+			"like, or \"(not set)\". `config get KEY` prints the same value. The host's bindings\n" +
+			"follow, as owner_bindings.GLOB=LOGIN and dir_bindings.PATH=LOGIN (change them with\n" +
+			"ghlogin bind).",
 		Args: noArgs,
 		RunE: run("list"),
 	}
@@ -101,50 +109,76 @@ func runConfig(o *configOptions) error {
 		}
 		return o.Session.SetSetting(o.Host, o.Key, o.Value)
 	}
-	f, name, err := o.Session.Settings(o.Host)
+	if o.Action == "get" {
+		if _, err := config.LookupKey(o.Key); err != nil {
+			return err
+		}
+	}
+	name, rows, err := o.Session.EffectiveSettings(o.Host)
 	if err != nil {
 		return err
 	}
 	w := o.IO.Stdout
-	if o.Action == "get" {
-		v, err := f.Get(name, o.Key)
-		if err != nil {
-			return &usageError{err}
-		}
-		fmt.Fprintln(w, v)
-		return nil
-	}
-	// What applies where a setting is not set, and where it comes from:
-	// an OpenID Connect host's endpoints and default scopes come from its
-	// discovery document (as cached; nothing is fetched here).
-	applies := map[string]string{}
-	if o.Host != "" {
-		if t, err := o.Session.ResolveHost(session.Request{Host: o.Host}); err == nil {
-			for _, ep := range t.Endpoints.List {
-				if ep.Source == oidcdisc.SourceDiscovery {
-					applies[ep.Key] = ep.URL + " (discovery)"
+	for _, r := range rows {
+		if o.Action == "get" {
+			if r.Key != o.Key {
+				continue
+			}
+			// The value in force, as a script wants it; where it comes
+			// from, for a person at a terminal.
+			fmt.Fprintln(w, r.Value)
+			if o.IO.StderrTTY {
+				if note := settingSource(r); note != "" {
+					fmt.Fprintf(o.IO.Stderr, "%s for %s: %s\n", r.Key, name, strings.Trim(note, "()"))
 				}
 			}
-			if t.Kind() == config.KindOIDC && t.Endpoints.Document != nil {
-				applies["scopes"] = strings.Join(t.Scopes, ",") + " (default, as the discovery document allows)"
-			}
+			return nil
 		}
-	}
-	for _, kv := range f.List(name) {
-		switch {
-		case !kv.IsSet && applies[kv.Key] != "":
-			fmt.Fprintf(w, "%s=%s\n", kv.Key, applies[kv.Key])
-		case !kv.IsSet && kv.Default != "":
-			fmt.Fprintf(w, "%s=%s (default)\n", kv.Key, kv.Default)
-		default:
-			fmt.Fprintf(w, "%s=%s\n", kv.Key, kv.Value)
+		v := r.Value
+		if r.Secret && v != "" {
+			v = config.Mask
 		}
+		line := r.Key + "=" + v
+		if note := settingSource(r); note != "" {
+			line += " " + note
+		}
+		fmt.Fprintln(w, line)
 	}
 	// Bindings, as config.toml names them; ghlogin bind changes them.
+	f, _, err := o.Session.Settings(o.Host)
+	if err != nil {
+		return err
+	}
 	for _, b := range f.Bindings(name) {
 		fmt.Fprintf(w, "%s_bindings.%s=%s\n", b.Kind, b.Pattern, b.Login)
 	}
 	return nil
+}
+
+// settingSource says where a setting's value comes from, as config list
+// shows it: "(default)", "(from GHLOGIN_STORE)", "(not set)"; nothing for
+// a value the config file sets.
+func settingSource(r session.Effective) string {
+	switch r.Source {
+	case session.SourceConfig:
+		return ""
+	case session.SourceDefault:
+		return "(default)"
+	case session.SourceDiscovery:
+		return "(discovery)"
+	case session.SourceDiscoveryDefault:
+		return "(default, as the discovery document allows)"
+	case "":
+		return "(not set)"
+	}
+	if r.Shadowed != "" {
+		shadowed := r.Shadowed
+		if r.Secret {
+			shadowed = config.Mask
+		}
+		return "(from " + r.Source + ", over the config file's " + shadowed + ")"
+	}
+	return "(from " + r.Source + ")"
 }
 
 // maxSecretBytes bounds a secret read from standard input.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,21 +15,28 @@ import (
 	"github.com/ghlogin/ghlogin/internal/session"
 	"github.com/ghlogin/ghlogin/store"
 	"github.com/ghlogin/ghlogin/ui"
+	"github.com/ghlogin/ghlogin/webflow"
 )
 
 // demoOptions are demo's dependencies.
 type demoOptions struct {
 	IO *Env
+	// Manual leaves the approval to the person even where nobody could
+	// click in a browser here (no display, SSH).
+	Manual bool
 }
 
 func newDemoCmd(a *app, runF func(*demoOptions) error) *cobra.Command {
 	o := &demoOptions{IO: a.env}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Log in through the device flow against the built-in emulator, in one command",
 		Long: "Start the GitHub emulator in this process, use a temporary config directory and the\n" +
-			"file store, and run the whole device-flow login against it. On a terminal you approve\n" +
-			"the code in the emulator's page (Enter opens it); with no terminal it approves itself.",
+			"file store, and run the whole device-flow login against it. On a terminal with a display\n" +
+			"you approve the code in the emulator's page (Enter opens it). With no terminal, or no\n" +
+			"display (over SSH), the emulator approves the code by itself after two polls; --manual\n" +
+			"leaves it to you (over SSH, open the page through a tunnel: the demo prints the command).\n" +
+			"Nothing is kept: the temporary directory is removed when the demo ends.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -37,6 +45,8 @@ func newDemoCmd(a *app, runF func(*demoOptions) error) *cobra.Command {
 			return runDemo(cmd.Context(), o)
 		},
 	}
+	cmd.Flags().BoolVar(&o.Manual, "manual", false, "approve the code yourself, even with no display (never approve it automatically)")
+	return cmd
 }
 
 // runDemo starts the emulator, logs in to it with the file store in a
@@ -51,7 +61,7 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 	interactive := o.IO.StdinTTY && o.IO.StdoutTTY
 	headless, _ := opener.Headless(o.IO.getenv)
 	cfg := emulator.Config{Interval: 2 * time.Second, Clock: o.IO.Clock}
-	if !interactive || headless {
+	if !o.Manual && (!interactive || headless) {
 		// Nobody can click Approve: the emulator approves after two polls.
 		cfg.AutoApproveAfter = 2
 	}
@@ -69,6 +79,8 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 			return dir
 		case session.EnvStore:
 			return store.BackendFile
+		case session.EnvGhloginHost, session.EnvHost:
+			return ""
 		case "GHLOGIN_BROWSER", "BROWSER":
 			if headless {
 				return "none"
@@ -77,18 +89,29 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 		return parent(k)
 	}
 	sess := newSession(&env, env.Getenv)
-	w := o.IO.Stderr
-	fmt.Fprintf(w, "ghlogin demo: a GitHub emulator is running at %s (nothing leaves this machine).\n", srv.URL())
+	intro := fmt.Sprintf("ghlogin demo: a GitHub emulator is running at %s (nothing leaves this machine).\n", srv.URL())
+	page := srv.URL() + "/login/device"
 	switch {
 	case cfg.AutoApproveAfter > 0 && !interactive:
-		fmt.Fprintln(w, "No terminal: the emulator approves the code by itself after two polls.")
+		intro += "No terminal: the emulator approves the code by itself after two polls (ghlogin demo --manual leaves it to you)."
 	case cfg.AutoApproveAfter > 0:
-		fmt.Fprintln(w, "No display here: the emulator approves the code by itself after two polls.")
+		intro += "No display here: the emulator approves the code by itself after two polls (ghlogin demo --manual leaves it to you)."
+	case headless:
+		_, port, _ := strings.Cut(strings.TrimPrefix(srv.URL(), "http://"), ":")
+		intro += "Approve the code yourself in the emulator's page, " + page + ". No browser can open here: " +
+			"from your own machine, run ssh -L " + port + ":127.0.0.1:" + port + " to this host, then open that URL in your browser; " +
+			"or use a text browser here (w3m, lynx)."
+	case !interactive:
+		intro += "Approve the code yourself in the emulator's page, " + page + ", in a browser on this machine."
 	default:
-		fmt.Fprintln(w, "Press Enter to open the emulator's page, enter the code and approve it as any user.")
+		intro += "Press Enter to open the emulator's page, enter the code and approve it as any user."
 	}
-	fmt.Fprintln(w)
-	lo := &loginOptions{IO: &env, Session: sess, Host: srv.URL(), ClientID: emulator.DefaultClientID, Store: store.BackendFile, Scopes: config.DefaultScopes}
+	lo := &loginOptions{IO: &env, Session: sess, Host: srv.URL(), ClientID: emulator.DefaultClientID, Store: store.BackendFile,
+		Scopes: config.DefaultScopes, Timeout: webflow.DefaultTimeout, Intro: intro,
+		// The emulator's page is on this machine's loopback address: a
+		// phone scanning a QR code could not open it, and the QR code
+		// would take the room the instructions need.
+		NoQR: true}
 	if !interactive {
 		m := ui.Plain
 		lo.Mode = &m
@@ -105,9 +128,14 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 		return err
 	}
 	v := tok.Secret.Token
-	fmt.Fprintf(w, "\n`ghlogin token` now prints the stored token (%s…, %d characters); the demo does not show it.\n", v[:4], len(v))
-	fmt.Fprintln(w, "`ghlogin status` says:")
+	w := o.IO.Stderr
+	fmt.Fprintf(w, "\nWhile the demo runs, `ghlogin token` prints the stored token (%s…, %d characters; not shown here), and `ghlogin status` says:\n", v[:4], len(v))
 	out := env
 	out.Stdout = o.IO.Stderr
-	return runStatus(ctx, &statusOptions{IO: &out, Session: sess, Host: srv.URL()})
+	if err := runStatus(ctx, &statusOptions{IO: &out, Session: sess, Host: srv.URL()}); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	return ui.PrintWrapped(w, "The demo kept its configuration and token in a temporary directory, now removed: nothing was saved, "+
+		"and ghlogin token will not find this login. To log in for real: ghlogin login (see ghlogin login --help).")
 }

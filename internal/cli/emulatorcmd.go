@@ -40,7 +40,10 @@ func (a *app) emulatorCmd() *cobra.Command {
 			defer srv.Close()
 			fmt.Fprintf(a.env.Stdout, "GitHub emulator listening on %s\n", srv.URL())
 			fmt.Fprintf(a.env.Stdout, "Client ID (OAuth app, device flow): %s\n", emulator.DefaultClientID)
+			fmt.Fprintf(a.env.Stdout, "Client secret (web flow only):      %s\n", emulator.DefaultClientSecret)
 			fmt.Fprintf(a.env.Stdout, "Log in:   ghlogin login --host %s --client-id %s\n", srv.URL(), emulator.DefaultClientID)
+			fmt.Fprintf(a.env.Stdout, "Web flow: GHLOGIN_CLIENT_SECRET=%s ghlogin login --web --host %s --client-id %s\n",
+				emulator.DefaultClientSecret, srv.URL(), emulator.DefaultClientID)
 			w := srv.Workload()
 			fmt.Fprintln(a.env.Stdout, "Workload identity fakes (ghlogin oidc): set")
 			for _, kv := range append(w.ActionsEnv(),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/refresh"
@@ -22,8 +23,15 @@ const (
 	ExitCancelled = 130
 )
 
-// usageError is a mistake in the command line (exit 2).
-type usageError struct{ err error }
+// usageError is a mistake in the command line (exit 2). When syntax is set
+// the mistake is in the command line's shape (an unknown command or flag, a
+// missing or extra argument, flags that exclude each other), and the message
+// is followed by a pointer to the command's help; a value that cannot be used
+// (a malformed URL, a negative duration) is explained by its own sentence.
+type usageError struct {
+	err    error
+	syntax bool
+}
 
 // Error returns the mistake.
 func (e *usageError) Error() string { return e.err.Error() }
@@ -31,8 +39,26 @@ func (e *usageError) Error() string { return e.err.Error() }
 // Unwrap returns the mistake.
 func (e *usageError) Unwrap() error { return e.err }
 
+// usagef is a value on the command line that cannot be used (exit 2).
 func usagef(format string, args ...any) error {
-	return &usageError{fmt.Errorf(format, args...)}
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+// syntaxf is a mistake in the command line's shape (exit 2, and a pointer
+// to the command's help).
+func syntaxf(format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...), syntax: true}
+}
+
+// syntaxError marks err (cobra's own: an unknown command or flag, a flag
+// value that does not parse) as a mistake in the command line's shape.
+func syntaxError(err error) error {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		ue.syntax = true
+		return err
+	}
+	return &usageError{err: err, syntax: true}
 }
 
 // reportedError carries an exit status for an error already shown to the
@@ -55,7 +81,11 @@ func exitStatus(err error) int {
 	var (
 		ue  *usageError
 		ie  *session.InputError
+		uk  *config.UnknownKeyError
+		iv  *config.InvalidValueError
+		pe  *config.ParseError
 		nc  *session.NoClientIDError
+		ns  *session.NoClientSecretError
 		nl  *store.NotLoggedInError
 		re  *reportedError
 		nle *refresh.NeedsLoginError
@@ -68,7 +98,10 @@ func exitStatus(err error) int {
 		return ExitAuth
 	case errors.As(err, &re):
 		return re.code
-	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &nc):
+	case errors.As(err, &pe):
+		// The file, not the command line, is wrong.
+		return ExitFailure
+	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &nc), errors.As(err, &ns), errors.As(err, &uk), errors.As(err, &iv):
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
 		return ExitCancelled
@@ -91,7 +124,14 @@ func explain(err error) string {
 	var (
 		nc *session.NoClientIDError
 		se *session.SettingError
+		ie *session.InputError
 	)
+	if errors.As(err, &ie) {
+		// Name the flag or variable the value came from.
+		if name := inputName(ie.Field); name != "" && !strings.HasPrefix(ie.Error(), name) {
+			msg = strings.Replace(msg, ie.Error(), name+": "+ie.Error(), 1)
+		}
+	}
 	if errors.As(err, &nc) {
 		msg = strings.Replace(msg, nc.Error(), fmt.Sprintf("no OAuth client ID for %s: register an OAuth app (or GitHub App) with Device Flow enabled, then run\n"+
 			"  ghlogin config set --host %s client_id YOUR_CLIENT_ID\n"+
@@ -100,6 +140,12 @@ func explain(err error) string {
 	var et *session.EndedTogetherError
 	if errors.As(err, &et) {
 		msg = strings.Replace(msg, et.Error(), et.Error()+"; log in again: ghlogin login --host "+et.Host, 1)
+	}
+	var ns *session.NoClientSecretError
+	if errors.As(err, &ns) {
+		msg = strings.Replace(msg, ns.Error(), fmt.Sprintf("no OAuth client secret for %s: GitHub's web flow needs the OAuth app's client secret. Set it with\n"+
+			"  ghlogin config set --host %s client_secret -\n"+
+			"(then paste it; it is not shown), or set GHLOGIN_CLIENT_SECRET. The device flow needs no secret: ghlogin login --device", ns.Host, hostArg(ns.Host, ns.Scheme)), 1)
 	}
 	if errors.As(err, &se) && se.Key == "client_auth" {
 		msg = strings.Replace(msg, se.Error(), se.Error()+" (fix it with ghlogin config set --host "+se.Host+" client_auth body)", 1)
@@ -123,25 +169,26 @@ func explain(err error) string {
 	return msg
 }
 
-// explained is an error whose message is explain's; errors.Is and
-// errors.As see the original.
-type explained struct {
-	err error
-	msg string
+// inputName is the flag (or environment variable) a session.InputError's
+// Field names: the flags are the setting keys with dashes ("--client-auth"),
+// and a variable is named as it is.
+func inputName(field string) string {
+	switch {
+	case field == "":
+		return ""
+	case strings.ToUpper(field) == field:
+		return field
+	}
+	return "--" + strings.ReplaceAll(field, "_", "-")
 }
 
-// Error returns the explained message.
-func (e *explained) Error() string { return e.msg }
-
-// Unwrap returns the original error.
-func (e *explained) Unwrap() error { return e.err }
-
 // wrap returns err with its message explained, for the UI to show (its
-// error screen, plain line or JSON event). wrap(nil) is nil; wrapping twice
-// changes nothing.
+// error screen, plain line or JSON event), marked so that the UI's own
+// explaining (hint.Explain) does not add the steps again. wrap(nil) is nil;
+// wrapping twice changes nothing.
 func wrap(err error) error {
-	if _, ok := err.(*explained); ok || err == nil {
+	if err == nil || hint.IsExplained(err) {
 		return err
 	}
-	return &explained{err: err, msg: explain(err)}
+	return hint.WithMessage(err, explain(err))
 }

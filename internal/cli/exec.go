@@ -62,8 +62,8 @@ func newExecCmd(a *app, runF func(*execOptions) error) *cobra.Command {
 	// Flags end at the command: `ghlogin exec gh pr list --json x` hands
 	// --json to gh.
 	cmd.Flags().SetInterspersed(false)
-	cmd.Flags().StringVar(&o.Host, "host", "", hostFlagHelp)
-	cmd.Flags().StringVar(&o.User, "user", "", "account login (default: the account bindings choose here, else the active one)")
+	a.addHostFlag(cmd, cmd.Flags(), &o.Host, hostFlagHelp)
+	a.addUserFlag(cmd, &o.User, &o.Host, "account login (default: the account bindings choose here, else the active one)")
 	cmd.Flags().StringVar(&o.Repo, "repo", "", repoFlagHelp)
 	return cmd
 }

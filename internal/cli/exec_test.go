@@ -143,16 +143,17 @@ func TestExecGitHubCom(t *testing.T) {
 	}
 
 	h.vars["GITHUB_TOKEN"] = "gho_from_env"
-	if r := h.run("", "bind", "--user", "hubot", "--owner", "my-org"); r.code != 0 {
+	// GH_HOST names the default host (ghe.example.com here): github.com is named.
+	if r := h.run("", "bind", "--host", "github.com", "--user", "hubot", "--owner", "my-org"); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	r = h.run("", append([]string{"exec", "--repo", "my-org/x", "--"}, envDump(out)...)...)
+	r = h.run("", append([]string{"exec", "--host", "github.com", "--repo", "my-org/x", "--"}, envDump(out)...)...)
 	if r.code != 0 || !strings.HasPrefix(readFile(t, out), "GH_TOKEN=gho_from_env\nGITHUB_TOKEN=gho_from_env\n") ||
 		!strings.Contains(r.stderr, "GITHUB_TOKEN is set, so its token is used, not hubot's (owner my-org is bound to hubot); pass --user hubot") {
 		t.Errorf("with GITHUB_TOKEN set: exit %d %q\n%s", r.code, r.stderr, readFile(t, out))
 	}
 	r.noToken(t, "gho_from_env", "gho_dotcom_hubot")
-	r = h.run("", append([]string{"exec", "--user", "hubot", "--"}, envDump(out)...)...)
+	r = h.run("", append([]string{"exec", "--hostname", "github.com", "-u", "hubot", "--"}, envDump(out)...)...)
 	if r.code != 0 || !strings.HasPrefix(readFile(t, out), "GH_TOKEN=gho_dotcom_hubot\nGITHUB_TOKEN=gho_dotcom_hubot\n") || r.stderr != "" {
 		t.Errorf("--user hubot with GITHUB_TOKEN set: exit %d %q\n%s", r.code, r.stderr, readFile(t, out))
 	}

@@ -118,13 +118,19 @@ func TestSetupGit(t *testing.T) {
 	if r := h.run("", "setup-git", "--host", h.srv.URL, "--unset"); r.code != 0 || !strings.Contains(r.stderr, "nothing to remove") {
 		t.Fatalf("--unset again: exit %d %q", r.code, r.stderr)
 	}
-	// Logged in: no reminder; github.com by default.
+	// Logged in: no reminder. The default host is the only one with
+	// accounts, then GH_HOST names another.
 	h.loginWithToken("octocat")
 	if r := h.run("", "setup-git", "--host", h.host); r.code != 0 || strings.Contains(r.stderr, "not logged in") {
 		t.Fatalf("logged in: exit %d %q", r.code, r.stderr)
 	}
+	if r := h.run("", "setup-git"); r.code != 0 || !strings.Contains(r.stderr, "git already uses ghlogin for "+h.host) {
+		t.Fatalf("default host: exit %d %q", r.code, r.stderr)
+	}
+	h.vars["GH_HOST"] = "github.com"
+	defer delete(h.vars, "GH_HOST")
 	if r := h.run("", "setup-git"); r.code != 0 || !strings.Contains(r.stderr, "credential.https://github.com.helper") ||
 		!strings.Contains(r.stderr, "run ghlogin login --host github.com") {
-		t.Fatalf("default host: exit %d %q", r.code, r.stderr)
+		t.Fatalf("GH_HOST: exit %d %q", r.code, r.stderr)
 	}
 }

@@ -31,7 +31,8 @@ func newGitCredentialCmd(a *app, runF func(*gitCredentialOptions) error) *cobra.
 			"ghlogin setup-git. get prints username= and password= for a host that has an\n" +
 			"account; store does nothing for ghlogin's own tokens; erase removes a token only\n" +
 			"when the API confirms it is no longer valid.",
-		Args: exactArgs(1),
+		Annotations: map[string]string{annotationArgs: "git's action: get, store or erase (git runs it so once ghlogin setup-git has set it up)"},
+		Args:        exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Action = args[0]
 			if runF != nil {

@@ -10,12 +10,16 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/ghlogin/ghlogin/deviceflow"
 	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/githubapi"
 	"github.com/ghlogin/ghlogin/internal/opener"
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/session"
 	"github.com/ghlogin/ghlogin/oauth"
+	"github.com/ghlogin/ghlogin/store"
 	"github.com/ghlogin/ghlogin/ui"
 	"github.com/ghlogin/ghlogin/webflow"
 )
@@ -30,12 +34,24 @@ type loginOptions struct {
 	Device, Web, NoBrowser, JSON bool
 	WithToken                    bool
 	Timeout                      time.Duration
+	// Clipboard copies the code as soon as it arrives (-c).
+	Clipboard bool
+	// InsecureStorage is the GitHub CLI's --store file.
+	InsecureStorage bool
+	// GitProtocol is the GitHub CLI's -p: https or ssh; ghlogin serves
+	// git over https only.
+	GitProtocol string
 	// Overrides are the endpoint flags (--issuer, --token-url and the
 	// like).
 	Overrides config.Host
 
 	// Mode, when set, overrides the UI mode (demo, git helper).
 	Mode *ui.Mode
+	// Intro is text shown before the login (the demo's banner; see
+	// ui.Options.Intro).
+	Intro string
+	// NoQR hides the QR code at first (the demo: its URL is on loopback).
+	NoQR bool
 	// TTYIn and TTYOut, when set, are where the TUI runs (the git helper's
 	// /dev/tty).
 	TTYIn  io.Reader
@@ -58,9 +74,17 @@ func newLoginCmd(a *app, runF func(*loginOptions) error) *cobra.Command {
 			"The device flow is the default: ghlogin shows a one-time code and a URL, you approve\n" +
 			"it in a browser on any device. --web uses a browser on this machine instead.\n" +
 			"--with-token reads a token from standard input.",
+		Example: "  ghlogin login                                   # github.com, device flow\n" +
+			"  ghlogin login --hostname ghe.example.com -s repo,workflow\n" +
+			"  ghlogin login -w                                # a browser on this machine\n" +
+			"  ghlogin login --with-token < token.txt\n" +
+			"  ghlogin login --json | jq .                     # for scripts: one event a line",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Scopes = splitScopes(o.Scopes)
+			if err := o.check(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(o)
 			}
@@ -69,15 +93,18 @@ func newLoginCmd(a *app, runF func(*loginOptions) error) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Host, "host", "", hostFlagHelp)
+	a.addHostFlag(cmd, f, &o.Host, hostFlagHelp)
 	f.BoolVar(&o.Device, "device", false, "use the device flow (default)")
-	f.BoolVar(&o.Web, "web", false, "use the loopback web flow in a local browser")
-	f.StringSliceVar(&o.Scopes, "scopes", nil, "scopes to request (default: the host's scopes setting, else repo,read:org,gist on GitHub hosts and openid,profile,email,offline_access on OpenID Connect hosts)")
+	f.BoolVarP(&o.Web, "web", "w", false, "use the loopback web flow in a browser on this machine")
+	f.StringSliceVarP(&o.Scopes, "scopes", "s", nil, "scopes to request, comma separated (default: the host's scopes setting, else repo,read:org,gist on GitHub hosts and openid,profile,email,offline_access on OpenID Connect hosts)")
 	f.StringVar(&o.ClientID, "client-id", "", "OAuth app client ID (default: the host's client_id setting or GHLOGIN_CLIENT_ID)")
 	f.BoolVar(&o.NoBrowser, "no-browser", false, "never open a browser; only show the URL")
+	f.BoolVarP(&o.Clipboard, "clipboard", "c", false, "copy the one-time code to the clipboard as soon as it arrives")
 	f.BoolVar(&o.JSON, "json", false, "write JSON events to standard output")
-	f.StringVar(&o.Store, "store", "", "where to keep the token: keyring or file (default: keyring, or GHLOGIN_STORE)")
+	f.StringVar(&o.Store, "store", "", "where to keep the token: keyring, kernel (Linux) or file (default: GHLOGIN_STORE, the host's store setting, else keyring)")
+	f.BoolVar(&o.InsecureStorage, "insecure-storage", false, "keep the token in a file readable only by you (the same as --store file; the GitHub CLI's name)")
 	f.BoolVar(&o.WithToken, "with-token", false, "read a token from standard input instead of logging in")
+	f.StringVarP(&o.GitProtocol, "git-protocol", "p", "", "accepted for the GitHub CLI's sake: ghlogin serves git over https only (see setup-git)")
 	f.DurationVar(&o.Timeout, "timeout", webflow.DefaultTimeout, "web flow: how long to wait for the browser")
 	f.StringVar(&o.Overrides.Issuer, "issuer", "", "OpenID Connect issuer URL: every endpoint comes from its discovery document, and the host is the issuer's")
 	f.StringVar(&o.Overrides.DeviceCodeURL, "device-code-url", "", "generic server: device authorization endpoint")
@@ -87,8 +114,32 @@ func newLoginCmd(a *app, runF func(*loginOptions) error) *cobra.Command {
 	f.StringVar(&o.Overrides.UserInfoURL, "userinfo-url", "", "generic server: URL that tells who the token belongs to")
 	f.StringVar(&o.Overrides.LoginField, "login-field", "", "generic server: JSON field of the userinfo reply holding the login")
 	f.StringVar(&o.Overrides.ClientAuth, "client-auth", "", "client authentication at the token endpoint: body or basic")
+	cmd.MarkFlagsMutuallyExclusive("store", "insecure-storage")
 	cmd.MarkFlagsMutuallyExclusive("device", "web", "with-token")
 	return cmd
+}
+
+// check refuses flag values that cannot be used and folds the GitHub CLI's
+// names into ghlogin's.
+func (o *loginOptions) check() error {
+	if o.Timeout <= 0 {
+		return usagef("--timeout %s: give a duration above zero, such as 90s or 5m", o.Timeout)
+	}
+	if o.InsecureStorage {
+		o.Store = store.BackendFile
+	}
+	for _, s := range o.Scopes {
+		if !oauth.IsScopeToken(s) {
+			return usagef("--scopes: %q is not a scope (RFC 6749 §3.3: printable characters without spaces, quotes or backslashes)", safe.Short(s, 60))
+		}
+	}
+	switch strings.ToLower(o.GitProtocol) {
+	case "", "https", "ssh":
+		o.GitProtocol = strings.ToLower(o.GitProtocol)
+	default:
+		return usagef("--git-protocol %q: use https or ssh", o.GitProtocol)
+	}
+	return nil
 }
 
 // splitScopes reads --scopes "a,b" or "a b".
@@ -116,6 +167,9 @@ func runLogin(ctx context.Context, o *loginOptions) (*ui.Result, error) {
 	if _, name := o.Session.EnvToken(t); name != "" {
 		fmt.Fprintf(e.Stderr, "warning: %s is set; it takes precedence over the token this login stores for %s\n", name, t.Host.Name)
 	}
+	if o.GitProtocol == "ssh" {
+		fmt.Fprintln(e.Stderr, "note: ghlogin serves git over https only (ghlogin setup-git makes git use this login); --git-protocol ssh changes nothing and adds no SSH key")
+	}
 	if o.WithToken {
 		return nil, loginWithToken(ctx, o, t)
 	}
@@ -128,6 +182,11 @@ func runFlow(ctx context.Context, o *loginOptions, t *session.Target) (*ui.Resul
 	e := o.IO
 	if err := t.RequireClientID(); err != nil {
 		return nil, failEarly(ctx, o, t, err)
+	}
+	if o.Web {
+		if err := t.RequireClientSecret(); err != nil {
+			return nil, failEarly(ctx, o, t, err)
+		}
 	}
 	if o.rescope == nil {
 		if err := o.Session.CheckStore(ctx, t, !o.JSON && o.TTYIn == nil); err != nil {
@@ -143,6 +202,11 @@ func runFlow(ctx context.Context, o *loginOptions, t *session.Target) (*ui.Resul
 		mode = ui.JSON
 	case e.StdinTTY && e.StdoutTTY:
 		mode = ui.TUI
+	}
+	if mode == ui.TUI && e.getenv("TERM") == "dumb" {
+		// A dumb terminal cannot move the cursor: the full-screen UI
+		// would print each redraw below the last. Lines work everywhere.
+		mode = ui.Plain
 	}
 	headless, reason := opener.Headless(e.getenv)
 	useWeb := o.Web
@@ -169,9 +233,17 @@ func runFlow(ctx context.Context, o *loginOptions, t *session.Target) (*ui.Resul
 		HeadlessReason: reason,
 		NoColor:        e.getenv("NO_COLOR") != "",
 		Clock:          e.Clock,
+		CopyCode:       o.Clipboard,
+		Intro:          o.Intro,
+		NoQR:           o.NoQR,
+		NoBrowser:      o.NoBrowser,
+		Getenv:         e.getenv,
 	}
 	if o.TTYIn != nil {
 		uo.In, uo.Out = o.TTYIn, o.TTYOut
+		if mode == ui.Plain {
+			uo.Err = o.TTYOut // the person reads the terminal, not git's stderr
+		}
 	}
 	if !o.NoBrowser && !headless {
 		uo.Opener = e.Opener
@@ -304,10 +376,15 @@ const maxTokenBytes = 4096
 // loginWithToken reads a token from stdin and has the session check and save it.
 func loginWithToken(ctx context.Context, o *loginOptions, t *session.Target) error {
 	e := o.IO
-	if e.StdinTTY {
-		fmt.Fprintln(e.Stderr, "Paste a token and press Enter (it is not shown):")
+	var (
+		tok string
+		err error
+	)
+	if fd, ok := terminalFd(e.Stdin); ok && e.StdinTTY {
+		tok, err = readHiddenToken(ctx, fd, e.Stderr)
+	} else {
+		tok, err = readToken(e.Stdin)
 	}
-	tok, err := readToken(e.Stdin)
 	if err != nil {
 		return err
 	}
@@ -315,11 +392,59 @@ func loginWithToken(ctx context.Context, o *loginOptions, t *session.Target) err
 		return err
 	}
 	l, err := o.Session.SaveToken(ctx, t, tok)
+	if githubapi.IsUnauthorized(err) {
+		// A token just pasted was most likely cut short, mistyped or made
+		// for another host, rather than revoked.
+		return fmt.Errorf("%s did not accept the token (HTTP 401); nothing was stored. Check that it was copied whole and that it is a token for %s", t.Host.Name, t.Host.Name)
+	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.Stderr, "Logged in to %s as %s (token kept in the %s store)\n", l.Host, l.Login, l.Store)
 	return nil
+}
+
+// terminalFd returns r's file descriptor when r is a terminal.
+func terminalFd(r io.Reader) (int, bool) {
+	f, ok := r.(interface{ Fd() uintptr })
+	if !ok {
+		return 0, false
+	}
+	fd := int(f.Fd())
+	return fd, term.IsTerminal(fd)
+}
+
+// readHiddenToken asks for a token on the terminal fd and reads it with
+// echo off, as the GitHub CLI does, so it never shows on the screen (or in
+// a recording of it). Ctrl-C still interrupts: ctx ends, the terminal's
+// state is restored, and the read is abandoned.
+func readHiddenToken(ctx context.Context, fd int, prompt io.Writer) (string, error) {
+	state, err := term.GetState(fd)
+	if err != nil {
+		return "", fmt.Errorf("reading the token from the terminal: %w", err)
+	}
+	fmt.Fprint(prompt, "Paste your token and press Enter (it is not shown): ")
+	type read struct {
+		b   []byte
+		err error
+	}
+	done := make(chan read, 1)
+	go func() {
+		b, err := term.ReadPassword(fd)
+		done <- read{b, err}
+	}()
+	select {
+	case r := <-done:
+		fmt.Fprintln(prompt)
+		if r.err != nil {
+			return "", fmt.Errorf("reading the token from the terminal: %w", r.err)
+		}
+		return checkToken(string(r.b))
+	case <-ctx.Done():
+		_ = term.Restore(fd, state)
+		fmt.Fprintln(prompt)
+		return "", ctx.Err()
+	}
 }
 
 // readToken reads one token, the first line of r.
@@ -328,6 +453,12 @@ func readToken(r io.Reader) (string, error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("reading the token from standard input: %w", err)
 	}
+	return checkToken(line)
+}
+
+// checkToken trims a token read from the person and refuses what cannot
+// be one.
+func checkToken(line string) (string, error) {
 	tok := strings.TrimSpace(line)
 	if tok == "" {
 		return "", usagef("no token on standard input; try: ghlogin login --with-token < token.txt")

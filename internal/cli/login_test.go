@@ -134,7 +134,7 @@ func TestLoginWithToken(t *testing.T) {
 		{"blank", "  \n", ExitUsage, "no token on standard input"},
 		{"spaces", "gho_a b\n", ExitUsage, "malformed"},
 		{"too long", strings.Repeat("x", 5000) + "\n", ExitUsage, "malformed"},
-		{"rejected", "gho_REJECTEDCANARY\n", ExitFailure, "401"},
+		{"rejected", "gho_REJECTEDCANARY\n", ExitFailure, h.host + " did not accept the token (HTTP 401); nothing was stored. Check that it was copied whole and that it is a token for " + h.host},
 	} {
 		r := h.run(tc.stdin, "login", "--with-token", "--host", h.srv.URL, "--store", "file")
 		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
@@ -155,13 +155,19 @@ func TestLoginEarlyErrors(t *testing.T) {
 		want string
 	}{
 		{"no client ID", []string{"login"}, ExitUsage, "ghlogin config set --host github.com client_id"},
-		{"http elsewhere", []string{"login", "--host", "http://example.com"}, ExitUsage, "loopback"},
-		{"unknown store", []string{"login", "--store", "vault", "--client-id", "x"}, ExitUsage, `unknown store "vault"`},
-		{"bad endpoint", []string{"login", "--token-url", "http://idp.example.com/t", "--client-id", "x"}, ExitUsage, "loopback"},
-		{"bad client auth", []string{"login", "--client-auth", "digest", "--client-id", "x"}, ExitUsage, "digest"},
+		{"http elsewhere", []string{"login", "--host", "http://example.com"}, ExitUsage, "--host: invalid host"},
+		{"unknown store", []string{"login", "--store", "vault", "--client-id", "x"}, ExitUsage, `--store: unknown store "vault"`},
+		{"bad endpoint", []string{"login", "--token-url", "http://idp.example.com/t", "--client-id", "x"}, ExitUsage, "--token-url: http:// is allowed only for loopback"},
+		{"not a URL", []string{"login", "--device-code-url", "notaurl", "--client-id", "x"}, ExitUsage, "--device-code-url: give an absolute URL"},
+		{"bad client auth", []string{"login", "--client-auth", "digest", "--client-id", "x"}, ExitUsage, `--client-auth: client auth "digest"`},
+		{"negative timeout", []string{"login", "--timeout", "-1s", "--client-id", "x"}, ExitUsage, "--timeout -1s: give a duration above zero"},
+		{"zero timeout", []string{"login", "--timeout", "0", "--client-id", "x"}, ExitUsage, "--timeout 0s: give a duration above zero"},
+		{"bad git protocol", []string{"login", "-p", "ftp", "--client-id", "x"}, ExitUsage, `--git-protocol "ftp": use https or ssh`},
 	} {
 		r := h.run("", tc.args...)
-		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "ghlogin --help") {
+		// A value that cannot be used is explained by its sentence; the
+		// pointer to the help is for mistakes in the command line's shape.
+		if r.code != tc.code || !strings.HasPrefix(r.stderr, "error: ") || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "--help") {
 			t.Errorf("%s: exit %d, stderr %q", tc.name, r.code, r.stderr)
 		}
 	}
@@ -222,5 +228,68 @@ func TestLoginKeyringUnavailable(t *testing.T) {
 	}
 	if ac, err := h.store().Resolve(h.host, ""); err != nil || ac.Store != "file" {
 		t.Fatalf("%+v %v", ac, err)
+	}
+}
+
+// A bare loopback name for a server that speaks plain http fails with a
+// sentence that names the fix (once), not "check your network connection".
+func TestBareLoopbackHostSuggestsHTTP(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	r := h.run("", "login", "--host", h.host, "--client-id", emulator.DefaultClientID, "--store", "file")
+	want := "a server on this machine that speaks plain http is named with http://, as in --host http://" + h.host
+	if r.code != ExitFailure || strings.Count(r.stderr, want) != 1 || strings.Contains(r.stderr, "network connection") || !strings.HasPrefix(r.stderr, "error: ") && !strings.Contains(r.stderr, "\nerror: ") {
+		t.Errorf("exit %d %q", r.code, r.stderr)
+	}
+}
+
+// --web to a GitHub host with no client secret fails before any browser
+// opens, naming how to set the secret; a generic server (its own token
+// endpoint) may be a public client and is not refused.
+func TestWebWithoutClientSecretFailsFirst(t *testing.T) {
+	h := newHarness(t, emulator.Config{AutoApproveWeb: true})
+	h.vars["DISPLAY"] = ":0"
+	h.browse = browser(t)
+	r := h.run("", "login", "-w", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file")
+	want := "no OAuth client secret for " + h.host + ": GitHub's web flow needs the OAuth app's client secret. Set it with\n" +
+		"  ghlogin config set --host http://" + h.host + " client_secret -\n"
+	if r.code != ExitUsage || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "GHLOGIN_CLIENT_SECRET") || !strings.Contains(r.stderr, "ghlogin login --device") {
+		t.Errorf("exit %d %q", r.code, r.stderr)
+	}
+	r = h.run("", "login", "--web", "--json", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file")
+	if ev := jsonLines(t, r.stdout); r.code != ExitUsage || len(ev) != 1 || ev[0]["event"] != "error" || !strings.Contains(ev[0]["message"].(string), "client_secret") {
+		t.Errorf("--json: exit %d %q", r.code, r.stdout)
+	}
+	if len(h.opened) != 0 {
+		t.Errorf("a browser was opened: %v", h.opened)
+	}
+	if n := h.emu.Stats().Requests["GET /login/oauth/authorize"]; n != 0 {
+		t.Errorf("%d authorization requests", n)
+	}
+	// With the secret from the environment it goes through.
+	h.vars["GHLOGIN_CLIENT_SECRET"] = emulator.DefaultClientSecret
+	if r := h.run("", "login", "--web", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file", "--timeout", "20s"); r.code != 0 {
+		t.Errorf("with the secret: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// -c copies the code as soon as it arrives, and says what was done; -p ssh
+// is accepted and says that it changes nothing.
+func TestLoginClipboardAndGitProtocol(t *testing.T) {
+	h := newHarness(t, emulator.Config{AutoApproveAfter: 1})
+	h.vars["PATH"] = t.TempDir() // no clipboard tool: the sentence says so
+	r := h.run("", "login", "-c", "-p", "ssh", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	code := strings.Index(r.stderr, "First copy your one-time code: ")
+	copied := strings.Index(r.stderr, "Could not copy the code: ")
+	if code < 0 || copied < code || strings.Contains(r.stderr, "Copied") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	if !strings.Contains(r.stderr, "note: ghlogin serves git over https only (ghlogin setup-git makes git use this login); --git-protocol ssh changes nothing and adds no SSH key") {
+		t.Errorf("no note for -p ssh: %q", r.stderr)
+	}
+	if r := h.run("", "login", "-p", "https", "--with-token", "--host", h.srv.URL); strings.Contains(r.stderr, "git-protocol") {
+		t.Errorf("-p https: %q", r.stderr)
 	}
 }

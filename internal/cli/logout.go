@@ -40,8 +40,8 @@ func newLogoutCmd(a *app, runF func(*logoutOptions) error) *cobra.Command {
 			return runLogout(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.Host, "host", "", hostFlagHelp)
-	cmd.Flags().StringVar(&o.User, "user", "", "account login (default: the active account)")
+	a.addHostFlag(cmd, cmd.Flags(), &o.Host, hostFlagHelp)
+	a.addUserFlag(cmd, &o.User, &o.Host, "account login (default: the active account)")
 	cmd.Flags().BoolVar(&o.Local, "local", false, "only remove the account here; do not revoke the token")
 	return cmd
 }
@@ -62,8 +62,8 @@ func runLogout(ctx context.Context, o *logoutOptions) error {
 	ac := res.Removed
 	printRevocation(w, res.Revocation, o.Local)
 	fmt.Fprintf(w, "Logged out of %s as %s\n", ac.Host, ac.Login)
-	if res.NowActive != "" {
-		fmt.Fprintf(w, "Active account for %s is now %s\n", ac.Host, res.NowActive)
+	if res.NowActive != "" && ac.Active {
+		fmt.Fprintf(w, "The active account for %s is now %s\n", ac.Host, res.NowActive)
 	}
 	if bs, err := o.Session.BindingsTo(ac.Host, ac.Login); err == nil && len(bs) > 0 {
 		fmt.Fprintf(w, "note: these bindings still name %s and now fail until you log in as %s again or remove them:\n", ac.Login, ac.Login)

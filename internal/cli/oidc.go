@@ -42,7 +42,7 @@ func (a *app) oidcCmd() *cobra.Command {
 			"  ghlogin oidc cred-config  an external_account credential file for Google's client libraries\n" +
 			"  ghlogin oidc doctor       whether Google's STS would accept the token, and if not, why",
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+		RunE: parentRun,
 	}
 	cmd.AddCommand(a.oidcTokenCmd(), a.oidcExchangeCmd(), a.oidcCredConfigCmd(), newOIDCDoctorCmd(a, nil))
 	return cmd
@@ -64,17 +64,33 @@ func checkSource(s string) error {
 	return usagef("--source %q: use auto, github-actions or gce", s)
 }
 
-// ambientToken fetches the workload's ID token from the source named by --source.
-func (a *app) ambientToken(ctx context.Context, source string, req idtoken.Request) (string, idtoken.Source, error) {
+// ambientToken fetches the workload's ID token from the source named by
+// --source. withFile says the command also takes --subject-token-file
+// (exchange, doctor): when no source has a token, the message names it.
+func (a *app) ambientToken(ctx context.Context, source string, req idtoken.Request, withFile bool) (string, idtoken.Source, error) {
 	src, err := idtoken.Detect(ctx, idtoken.DetectOptions{Source: source, Getenv: a.getenv, HTTPClient: a.workloadHTTP()})
 	if err != nil {
-		return "", nil, asUsage(err)
+		return "", nil, asUsage(orTokenFile(err, withFile))
 	}
 	tok, err := src.Token(ctx, req)
 	if err != nil {
-		return "", src, asUsage(err)
+		return "", src, asUsage(orTokenFile(err, withFile))
 	}
 	return tok, src, nil
+}
+
+// orTokenFile adds "or pass the token with --subject-token-file" to an
+// error saying that the workload has no token to give, when the command
+// takes that flag.
+func orTokenFile(err error, withFile bool) error {
+	var (
+		na *idtoken.NotAvailableError
+		ne *idtoken.NetworkError
+	)
+	if !withFile || !errors.As(err, &na) && !(errors.As(err, &ne) && !ne.Timeout()) {
+		return err
+	}
+	return fmt.Errorf("%w; or pass the token with --subject-token-file", err)
 }
 
 // asUsage marks idtoken's usage errors (a missing --audience, flags the
@@ -82,7 +98,7 @@ func (a *app) ambientToken(ctx context.Context, source string, req idtoken.Reque
 func asUsage(err error) error {
 	var ue *idtoken.UsageError
 	if errors.As(err, &ue) {
-		return &usageError{err}
+		return &usageError{err: err}
 	}
 	return err
 }
@@ -117,10 +133,10 @@ func (a *app) oidcTokenCmd() *cobra.Command {
 				return usagef("--format %q: use standard or full (the metadata server's format parameter)", format)
 			}
 			if licenses && !full {
-				return usagef("--licenses needs --full (the metadata server adds licence IDs only to full tokens)")
+				return syntaxf("--licenses needs --full (the metadata server adds licence IDs only to full tokens)")
 			}
 			ctx := cmd.Context()
-			tok, _, err := a.ambientToken(ctx, source, idtoken.Request{Audience: audience, Full: full, Licenses: licenses})
+			tok, _, err := a.ambientToken(ctx, source, idtoken.Request{Audience: audience, Full: full, Licenses: licenses}, false)
 			if err != nil {
 				return err
 			}
@@ -215,11 +231,11 @@ func (e *endpointFlags) resolve(a *app) (sts, iam string) {
 // parseProviderFlag parses --provider as a usage error when wrong.
 func parseProviderFlag(s string) (federation.Provider, error) {
 	if s == "" {
-		return federation.Provider{}, usagef("--provider is required: //iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER")
+		return federation.Provider{}, syntaxf("--provider is required: //iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER")
 	}
 	p, err := federation.ParseProvider(s)
 	if err != nil {
-		return p, &usageError{fmt.Errorf("--provider: %w", err)}
+		return p, &usageError{err: fmt.Errorf("--provider: %w", err)}
 	}
 	return p, nil
 }
@@ -283,18 +299,18 @@ func (a *app) oidcExchangeCmd() *cobra.Command {
 				return err
 			}
 			if serviceAccount == "" && (idAudience != "" || cmd.Flags().Changed("lifetime")) {
-				return usagef("--id-token-audience and --lifetime apply to a service account's token; add --service-account EMAIL")
+				return syntaxf("--id-token-audience and --lifetime apply to a service account's token; add --service-account EMAIL")
 			}
 			if serviceAccount != "" {
 				if err := federation.ValidateServiceAccount(serviceAccount); err != nil {
-					return &usageError{fmt.Errorf("--service-account: %w", err)}
+					return &usageError{err: fmt.Errorf("--service-account: %w", err)}
 				}
 				if err := federation.ValidateLifetime(lifetime); err != nil {
-					return &usageError{fmt.Errorf("--lifetime: %w", err)}
+					return &usageError{err: fmt.Errorf("--lifetime: %w", err)}
 				}
 			}
 			if tokenFile != "" && cmd.Flags().Changed("source") {
-				return usagef("--subject-token-file and --source both say where the token comes from; give one")
+				return syntaxf("--subject-token-file and --source both say where the token comes from; give one")
 			}
 			scopeList := splitList(scopes)
 			ctx := cmd.Context()
@@ -305,7 +321,7 @@ func (a *app) oidcExchangeCmd() *cobra.Command {
 				if audience == "" {
 					audience = p.DefaultTokenAudience()
 				}
-				subject, _, err = a.ambientToken(ctx, source, idtoken.Request{Audience: audience})
+				subject, _, err = a.ambientToken(ctx, source, idtoken.Request{Audience: audience}, true)
 			}
 			if err != nil {
 				return err
@@ -433,7 +449,7 @@ func (a *app) oidcCredConfigCmd() *cobra.Command {
 				return err
 			}
 			if output == "" {
-				return usagef("--output FILE is required (where to write the credential configuration)")
+				return syntaxf("--output FILE is required (where to write the credential configuration)")
 			}
 			n := 0
 			for _, set := range []bool{file != "", credURL != "", actions} {
@@ -442,16 +458,16 @@ func (a *app) oidcCredConfigCmd() *cobra.Command {
 				}
 			}
 			if n != 1 {
-				return usagef("give exactly one of --credential-file, --credential-url and --github-actions")
+				return syntaxf("give exactly one of --credential-file, --credential-url and --github-actions")
 			}
 			if actions && (cmd.Flags().Changed("format") || field != "" || len(headers) > 0) {
-				return usagef("--github-actions sets the URL, header and format itself; drop --format, --field and --header")
+				return syntaxf("--github-actions sets the URL, header and format itself; drop --format, --field and --header")
 			}
 			if file != "" && len(headers) > 0 {
-				return usagef("--header applies to --credential-url only")
+				return syntaxf("--header applies to --credential-url only")
 			}
 			if audience != "" && !actions {
-				return usagef("--audience applies to --github-actions only (a file or URL source supplies its own token)")
+				return syntaxf("--audience applies to --github-actions only (a file or URL source supplies its own token)")
 			}
 			hdrs := map[string]string{}
 			for _, h := range headers {
@@ -467,16 +483,16 @@ func (a *app) oidcCredConfigCmd() *cobra.Command {
 			var lt time.Duration
 			if cmd.Flags().Changed("lifetime") {
 				if serviceAccount == "" {
-					return usagef("--lifetime applies to service account impersonation; add --service-account EMAIL")
+					return syntaxf("--lifetime applies to service account impersonation; add --service-account EMAIL")
 				}
 				if err := federation.ValidateLifetime(lifetime); err != nil {
-					return &usageError{fmt.Errorf("--lifetime: %w", err)}
+					return &usageError{err: fmt.Errorf("--lifetime: %w", err)}
 				}
 				lt = lifetime
 			}
 			if serviceAccount != "" {
 				if err := federation.ValidateServiceAccount(serviceAccount); err != nil {
-					return &usageError{fmt.Errorf("--service-account: %w", err)}
+					return &usageError{err: fmt.Errorf("--service-account: %w", err)}
 				}
 			}
 			sts, iam := ep.resolve(a)
@@ -490,7 +506,7 @@ func (a *app) oidcCredConfigCmd() *cobra.Command {
 				opts.Audience, opts.Format = audience, ""
 				cfg, err = credconfig.GitHubActions(opts, a.getenv)
 			} else if cfg, err = credconfig.Build(opts); err != nil {
-				err = &usageError{err}
+				err = &usageError{err: err}
 			}
 			if err != nil {
 				return err

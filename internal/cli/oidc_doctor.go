@@ -87,7 +87,7 @@ func newOIDCDoctorCmd(a *app, runF func(context.Context, *oidcDoctorOptions) err
 	opts.Now = a.now
 	opts.ReadSubjectToken = a.readSubjectToken
 	opts.AmbientToken = func(ctx context.Context, source string, req idtoken.Request) (string, error) {
-		tok, _, err := a.ambientToken(ctx, source, req)
+		tok, _, err := a.ambientToken(ctx, source, req, true)
 		return tok, err
 	}
 	f := cmd.Flags()
@@ -108,14 +108,14 @@ func runOIDCDoctor(ctx context.Context, opts *oidcDoctorOptions) error {
 		return err
 	}
 	if opts.Provider == "" && opts.ProviderFile == "" {
-		return usagef("--provider is required (or --provider-file with the provider's JSON): %s", federation.ProviderShape)
+		return syntaxf("--provider is required (or --provider-file with the provider's JSON): %s", federation.ProviderShape)
 	}
 	if opts.SubjectTokenFile != "" && (opts.SourceSet || opts.Audience != "") {
-		return usagef("--subject-token-file gives the token; --source and --audience apply to the workload's own token, so drop them")
+		return syntaxf("--subject-token-file gives the token; --source and --audience apply to the workload's own token, so drop them")
 	}
 	if opts.ServiceAccount != "" {
 		if err := federation.ValidateServiceAccount(opts.ServiceAccount); err != nil {
-			return &usageError{fmt.Errorf("--service-account: %w", err)}
+			return &usageError{err: fmt.Errorf("--service-account: %w", err)}
 		}
 	}
 	in := doctor.Options{
@@ -126,7 +126,7 @@ func runOIDCDoctor(ctx context.Context, opts *oidcDoctorOptions) error {
 	}
 	if opts.ProviderFile != "" {
 		if opts.IAMURL != "" {
-			return usagef("--iam-url applies when the provider is read from the IAM API; drop it or --provider-file")
+			return syntaxf("--iam-url applies when the provider is read from the IAM API; drop it or --provider-file")
 		}
 		b, err := readBounded(opts.ProviderFile, maxProviderFileBytes)
 		if err != nil {
@@ -144,7 +144,7 @@ func runOIDCDoctor(ctx context.Context, opts *oidcDoctorOptions) error {
 		}
 		if in.IAMURL != "" {
 			if _, err := safe.CheckURL(in.IAMURL); err != nil {
-				return &usageError{fmt.Errorf("--iam-url (or %s): %w", envIAMURL, err)}
+				return &usageError{err: fmt.Errorf("--iam-url (or %s): %w", envIAMURL, err)}
 			}
 		}
 	}

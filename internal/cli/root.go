@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -27,17 +26,19 @@ func Main(ctx context.Context, args []string, env *Env) int {
 }
 
 // execute runs root with args, prints the error if any, and returns the
-// exit status.
+// exit status. Every command's error is printed here, in one shape:
+// "error: " and the message; a mistake in the command line's shape is
+// followed by a pointer to the help of the command it was made in.
 func (a *app) execute(ctx context.Context, root *cobra.Command, args []string) int {
 	env := a.env
 	root.SetArgs(args)
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err != nil && !a.ran {
 		// cobra failed before a command ran: unknown command or flag, bad arguments.
-		err = &usageError{err}
+		err = syntaxError(err)
 	}
 	code := exitStatus(err)
 	var re *reportedError
@@ -46,9 +47,13 @@ func (a *app) execute(ctx context.Context, root *cobra.Command, args []string) i
 		if code == ExitCancelled {
 			msg = "cancelled"
 		}
-		fmt.Fprintf(env.Stderr, "ghlogin: %s\n", msg)
-		if code == ExitUsage {
-			fmt.Fprintln(env.Stderr, "Run 'ghlogin --help' for usage.")
+		fmt.Fprintf(env.Stderr, "error: %s\n", msg)
+		var ue *usageError
+		if errors.As(err, &ue) && ue.syntax {
+			if cmd == nil {
+				cmd = root
+			}
+			fmt.Fprintf(env.Stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		}
 	}
 	return code
@@ -115,6 +120,7 @@ func (a *app) newRoot() *cobra.Command {
 		a.emulatorCmd(),
 		a.oidcCmd(),
 		newDemoCmd(a, nil),
+		newCompletionCmd(a),
 	)
 	return root
 }
@@ -126,7 +132,6 @@ func (a *app) newRoot() *cobra.Command {
 func (a *app) rootFor(args []string) *cobra.Command {
 	if len(args) > 0 && args[0] == "git-credential" {
 		root := a.bareRoot()
-		root.CompletionOptions.DisableDefaultCmd = true
 		root.AddCommand(newGitCredentialCmd(a, nil))
 		return root
 	}
@@ -144,22 +149,21 @@ func (a *app) bareRoot() *cobra.Command {
 		Version:       Version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		// newCompletionCmd is ghlogin's own.
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			// cobra checks required flags and flags that exclude each
 			// other after this hook; check them first so that they are
 			// usage errors too.
-			if err := cmd.ValidateRequiredFlags(); err != nil {
-				return &usageError{err}
-			}
-			if err := cmd.ValidateFlagGroups(); err != nil {
-				return &usageError{err}
+			if err := checkFlags(cmd); err != nil {
+				return err
 			}
 			a.ran = true
 			return nil
 		},
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &usageError{err}
+		return syntaxError(err)
 	})
 	return root
 }
@@ -169,23 +173,3 @@ func (a *app) getenv(k string) string { return a.env.getenv(k) }
 
 // now reads Env's clock.
 func (a *app) now() time.Time { return a.env.now() }
-
-// hostFlagHelp is the help of every --host flag naming one host.
-const hostFlagHelp = "host name or URL (https implied; http only for loopback; default github.com)"
-
-// exactArgs is cobra.ExactArgs with a usage error.
-func exactArgs(n int) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
-			return usagef("%s takes %d argument(s), got %d", cmd.CommandPath(), n, len(args))
-		}
-		return nil
-	}
-}
-
-func noArgs(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return usagef("%s takes no arguments (got %q)", cmd.CommandPath(), strings.Join(args, " "))
-	}
-	return nil
-}

@@ -37,7 +37,7 @@ func newSetupGitCmd(a *app, runF func(*setupGitOptions) error) *cobra.Command {
 			return runSetupGit(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.Host, "host", "", hostFlagHelp)
+	a.addHostFlag(cmd, cmd.Flags(), &o.Host, hostFlagHelp)
 	cmd.Flags().BoolVar(&o.Unset, "unset", false, "remove the configuration instead")
 	return cmd
 }

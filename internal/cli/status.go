@@ -38,7 +38,7 @@ func newStatusCmd(a *app, runF func(*statusOptions) error) *cobra.Command {
 			return runStatus(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.Host, "host", "", "only this host")
+	a.addHostFlag(cmd, cmd.Flags(), &o.Host, "only this host, by name or URL")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print one JSON document")
 	cmd.Flags().BoolVar(&o.Offline, "offline", false, "do not check the tokens with the API")
 	cmd.Flags().StringVar(&o.Repo, "repo", "", repoFlagHelp)
@@ -70,12 +70,12 @@ func runStatus(ctx context.Context, o *statusOptions) error {
 	}
 	switch {
 	case len(rep.Hosts) == 0:
-		where := "any host"
+		where, login := "any host", "ghlogin login"
 		if rep.Filter != "" {
-			where = rep.Filter
+			where, login = rep.Filter, "ghlogin login --host "+o.Host
 		}
 		if !o.JSON {
-			fmt.Fprintf(o.IO.Stderr, "Not logged in to %s. Run: ghlogin login\n", where)
+			fmt.Fprintf(o.IO.Stderr, "Not logged in to %s. Run: %s\n", where, login)
 		}
 		return &reportedError{code: ExitAuth, err: &store.NotLoggedInError{Host: where}}
 	case rep.AnyInvalid():
@@ -92,6 +92,7 @@ var stateMarks = map[string]string{
 	session.StateInvalid:     "✗",
 	session.StateUnreachable: "?",
 	session.StateExpired:     "~",
+	session.StateUnreadable:  "!",
 	session.StateUnchecked:   "-",
 	session.StateSSORequired: "!",
 }
@@ -100,6 +101,9 @@ var stateMarks = map[string]string{
 // or the config file (logins, scopes, messages) goes through safe.Text.
 func printStatus(e *Env, rep *session.StatusReport) {
 	w := e.Stdout
+	for _, p := range rep.Problems {
+		fmt.Fprintf(w, "! %s\n\n", p)
+	}
 	for i, h := range rep.Hosts {
 		if i > 0 {
 			fmt.Fprintln(w)

@@ -34,15 +34,19 @@ func newSwitchCmd(a *app, runF func(*switchOptions) error) *cobra.Command {
 			return runSwitch(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.Host, "host", "", hostFlagHelp)
-	cmd.Flags().StringVar(&o.User, "user", "", "account login (default: the next account)")
+	a.addHostFlag(cmd, cmd.Flags(), &o.Host, hostFlagHelp)
+	a.addUserFlag(cmd, &o.User, &o.Host, "account login (default: the next account)")
 	return cmd
 }
 
-// runSwitch makes the account active, and says when a binding overrides
-// it here.
+// runSwitch makes the account active, says so only when it was not, and
+// says when a binding overrides it here.
 func runSwitch(ctx context.Context, o *switchOptions) error {
 	t, err := o.Session.ResolveHost(session.Request{Host: o.Host})
+	if err != nil {
+		return err
+	}
+	before, err := o.Session.Account(t.Host.Name, session.Query{})
 	if err != nil {
 		return err
 	}
@@ -51,7 +55,14 @@ func runSwitch(ctx context.Context, o *switchOptions) error {
 		return err
 	}
 	w := o.IO.Stderr
-	fmt.Fprintf(w, "Switched %s to %s\n", ac.Host, ac.Login)
+	switch {
+	case ac.Login != before.Login:
+		fmt.Fprintf(w, "Switched the active account for %s from %s to %s\n", ac.Host, before.Login, ac.Login)
+	case o.User == "":
+		fmt.Fprintf(w, "%s is the only account for %s, and it is active; log in to another with: ghlogin login --host %s\n", ac.Login, ac.Host, hostArg(t.Host.Name, t.Host.Scheme))
+	default:
+		fmt.Fprintf(w, "%s is already the active account for %s; nothing changed\n", ac.Login, ac.Host)
+	}
 	q, err := o.Session.Here(ctx, t, "", "")
 	if err != nil {
 		return nil // the switch is done; the note is a courtesy

@@ -34,6 +34,8 @@ func newTokenCmd(a *app, runF func(*tokenOptions) error) *cobra.Command {
 			"last quarter of its lifetime for shorter tokens. --id-token prints the OpenID Connect ID\n" +
 			"token kept with an account of an OpenID Connect host (login --issuer), refreshed by the\n" +
 			"same rule.",
+		Example: "  curl -H \"Authorization: Bearer $(ghlogin token)\" https://api.github.com/user\n" +
+			"  ghlogin token --hostname ghe.example.com -u hubot",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -42,8 +44,8 @@ func newTokenCmd(a *app, runF func(*tokenOptions) error) *cobra.Command {
 			return runToken(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.Host, "host", "", hostFlagHelp)
-	cmd.Flags().StringVar(&o.User, "user", "", "account login (default: the account bindings choose here, else the active one)")
+	a.addHostFlag(cmd, cmd.Flags(), &o.Host, hostFlagHelp)
+	a.addUserFlag(cmd, &o.User, &o.Host, "account login (default: the account bindings choose here, else the active one)")
 	cmd.Flags().StringVar(&o.Repo, "repo", "", repoFlagHelp)
 	cmd.Flags().BoolVar(&o.IDToken, "id-token", false, "print the OpenID Connect ID token instead of the access token")
 	return cmd

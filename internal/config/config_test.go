@@ -200,6 +200,9 @@ func TestSettingsRoundTrip(t *testing.T) {
 		{"[::1]:3000", "userinfo_url", "http://[::1]:3000/me", "http://[::1]:3000/me"},
 		{"auth.example.com", "login_field", "preferred_username", "preferred_username"},
 		{"auth.example.com", "client_auth", "basic", "basic"},
+		// The spellings --client-auth takes, stored as the canonical one.
+		{"auth2.example.com", "client_auth", "post", "body"},
+		{"auth3.example.com", "client_auth", "Header", "basic"},
 		{"auth.example.com", "pkce", "no", "false"},
 		{"auth.example.com", "git_prompt", "TRUE", "true"},
 		{"auth.example.com", "callback_port", "8123", "8123"},
@@ -257,7 +260,7 @@ func TestSetRejects(t *testing.T) {
 	cases := []struct{ host, key, val, want string }{
 		{"github.com", "colour", "x", "valid settings: protocol, client_id"},
 		{"github.com", "store", "disk", "keyring, kernel or file"},
-		{"github.com", "client_auth", "post", "body"},
+		{"github.com", "client_auth", "digest", "body"},
 		{"github.com", "pkce", "maybe", "true or false"},
 		{"github.com", "git_prompt", "2", "true or false"},
 		{"github.com", "callback_port", "70000", "1 to 65535"},
@@ -348,5 +351,27 @@ func TestListMasksSecretsAndShowsDefaults(t *testing.T) {
 		if r.Key == "api_url" && r.Default != "https://api.github.com" {
 			t.Errorf("github.com api default = %q", r.Default)
 		}
+	}
+}
+
+// A hand-edited file whose active account is not one of the host's, or whose
+// protocol is unknown, is refused at load, naming the file, host and key.
+func TestLoadRefusesActiveAndProtocol(t *testing.T) {
+	for _, tc := range []struct {
+		name, toml, key, want string
+	}{
+		{"active names no account", "[hosts.\"github.com\"]\nactive = \"ghost\"\n[hosts.\"github.com\".accounts.octocat]\nstore = \"file\"\n",
+			"active", `[hosts."github.com"] active = "ghost" names no account of this host (its accounts: octocat)`},
+		{"active with no accounts", "[hosts.\"github.com\"]\nactive = \"ghost\"\n", "active", `active = "ghost" names no account of this host`},
+		{"unknown protocol", "[hosts.\"github.com\"]\nprotocol = \"ftp\"\n", "protocol", `[hosts."github.com"] invalid value "ftp" for protocol`},
+	} {
+		_, err := Parse("/c/config.toml", []byte(tc.toml))
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Key != tc.key || pe.Host != "github.com" || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "/c/config.toml") {
+			t.Errorf("%s: %T %v", tc.name, err, err)
+		}
+	}
+	if _, err := Parse("/c/config.toml", []byte("[hosts.\"github.com\"]\nactive = \"octocat\"\n[hosts.\"github.com\".accounts.octocat]\nstore = \"file\"\n")); err != nil {
+		t.Errorf("a good file: %v", err)
 	}
 }

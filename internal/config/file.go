@@ -116,6 +116,11 @@ func Load(dir string) (*File, error) {
 	return f, nil
 }
 
+// KeyActive is the key of a host's active account in config.toml. It is
+// not a setting (ghlogin switch changes it); a ParseError names it when it
+// names no account.
+const KeyActive = "active"
+
 // maxFileBytes bounds the config file: it holds settings and an index.
 const maxFileBytes = 16 << 20
 
@@ -205,6 +210,13 @@ func (f *File) check(path string) error {
 			return &ParseError{Path: path, Reason: fmt.Sprintf("[hosts.%q] is not a valid host name", name)}
 		}
 		h := f.Hosts[name]
+		if h.Active != "" && h.Accounts[h.Active] == nil {
+			reason := fmt.Sprintf("[hosts.%q] active = %q names no account of this host", name, h.Active)
+			if logins := h.Logins(); len(logins) > 0 {
+				reason += " (its accounts: " + strings.Join(logins, ", ") + ")"
+			}
+			return &ParseError{Path: path, Reason: reason, Host: name, Key: KeyActive}
+		}
 		for _, s := range settings {
 			if s.Global {
 				continue

@@ -156,10 +156,23 @@ var settings = []setting{
 		Help: "JSON field of the userinfo reply holding the login (default login)"},
 		func(h *Host) *string { return &h.LoginField }, checkLoginField,
 		func(s scope) string { return s.host.Endpoints(s.name).LoginField }),
-	enumKey(Key{Name: "client_auth", Example: "basic",
-		Help: "how the client authenticates at the token endpoint: body (default) or basic"},
-		func(h *Host) *string { return &h.ClientAuth },
-		"use body (client_id in the request body, as GitHub wants) or basic (HTTP Basic authentication)", "body", "basic"),
+	{
+		// The values --client-auth takes (oauth.ParseAuthStyle), kept in
+		// their canonical spelling: "post" is stored as "body".
+		Key: Key{Name: "client_auth", Example: "basic",
+			Help: "how the client authenticates at the token endpoint: body (default; also post) or basic (also header)"},
+		get: func(s scope) string { return s.host.ClientAuth },
+		set: func(s scope, v string) error {
+			style, err := oauth.ParseAuthStyle(v)
+			if err != nil {
+				return errors.New("use body (client_id in the request body, as GitHub wants) or basic (HTTP Basic authentication)")
+			}
+			s.host.ClientAuth = style.String()
+			return nil
+		},
+		unset: func(s scope) { s.host.ClientAuth = "" },
+		def:   func(scope) string { return oauth.AuthInBody.String() },
+	},
 	boolKey(Key{Name: "pkce", Example: "false",
 		Help: "use PKCE (S256) in the web flow: true (default) or false"},
 		func(h *Host) **bool { return &h.PKCE }),

@@ -13,6 +13,7 @@ package hint
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"runtime"
 	"strings"
 
@@ -68,6 +69,24 @@ func Wrap(err error) error {
 	return &explained{err: err, msg: Explain(err)}
 }
 
+// WithMessage returns err with Error() replaced by msg, a message already
+// explained (by a caller that adds steps of its own to Explain's): Explain
+// and Wrap leave it as it is, however it is wrapped. errors.Is and errors.As
+// see err.
+func WithMessage(err error, msg string) error {
+	if err == nil {
+		return nil
+	}
+	return &explained{err: err, msg: msg}
+}
+
+// IsExplained reports whether err itself (not its chain) is already
+// explained, by Wrap or WithMessage.
+func IsExplained(err error) bool {
+	_, ok := err.(*explained)
+	return ok
+}
+
 // explained is an error whose message is already explained.
 type explained struct {
 	err error
@@ -119,6 +138,17 @@ func sentence(err error) (string, bool) {
 	case *oauth.Error:
 		if h := OAuth(e.Code); h != "" {
 			step = " (" + h + ")"
+		}
+	case *oauth.NetworkError:
+		switch {
+		case e.NotTLS():
+			if u, err := url.Parse(e.Endpoint); err == nil && safe.IsLoopback(u.Host) {
+				step = "; a server on this machine that speaks plain http is named with http://, as in --host http://" + u.Host
+			} else {
+				step = "; check the host name and port"
+			}
+		case e.Certificate():
+			step = "; if the server's certificate comes from a private authority, add that authority to this machine's trusted certificates (or point SSL_CERT_FILE at it)"
 		}
 	case *oauth.TimeoutError:
 		switch e.Flow {
@@ -224,7 +254,11 @@ func sentence(err error) (string, bool) {
 	case *githubapi.LoginFieldError:
 		step = " (check the host's userinfo_url and login_field settings)"
 	case *config.ParseError:
-		if e.Key != "" {
+		switch {
+		case e.Key == config.KeyActive:
+			// The file cannot be read, so no command can change it.
+			step = "; in that file, set active to one of the host's accounts, or delete the line"
+		case e.Key != "":
 			value := "VALUE"
 			if k, err := config.LookupKey(e.Key); err == nil && k.Secret {
 				value = "-"

@@ -2,6 +2,8 @@ package hint
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"runtime"
@@ -41,6 +43,12 @@ func TestSentences(t *testing.T) {
 		{&oauth.TimeoutError{Message: "the workload token expired"}, "the workload token expired"},
 		{&oauth.NetworkError{Endpoint: "https://github.com/login/oauth/access_token", Err: syscall.ECONNREFUSED},
 			"could not reach https://github.com/login/oauth/access_token: connection refused (check your network connection)"},
+		{&oauth.NetworkError{Endpoint: "https://127.0.0.1:8787/login/device/code", Err: errors.New("http: server gave HTTP response to HTTPS client")},
+			"could not reach https://127.0.0.1:8787/login/device/code: the server there does not speak https (http: server gave HTTP response to HTTPS client); a server on this machine that speaks plain http is named with http://, as in --host http://127.0.0.1:8787"},
+		{&oauth.NetworkError{Endpoint: "https://ghe.example.com/login/device/code", Err: tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}},
+			"could not reach https://ghe.example.com/login/device/code: the server there does not speak https (tls: first record does not look like a TLS handshake); check the host name and port"},
+		{&oauth.NetworkError{Endpoint: "https://ghe.example.com/login/device/code", Err: x509.UnknownAuthorityError{}},
+			"could not reach https://ghe.example.com/login/device/code: its TLS certificate is not trusted on this machine (x509: certificate signed by unknown authority); if the server's certificate comes from a private authority, add that authority to this machine's trusted certificates (or point SSL_CERT_FILE at it)"},
 
 		// store
 		{&store.NotLoggedInError{Host: "github.com"}, "not logged in to github.com; run: ghlogin login --host github.com"},
@@ -57,6 +65,8 @@ func TestSentences(t *testing.T) {
 			`the config file /c/config.toml names an unknown store "disk" for octocat on github.com; log in again: ghlogin login --host github.com`},
 		{&store.KeyringUnavailableError{Op: "write", Err: dbus},
 			"the OS keyring is not available (write): " + dbus.Error() + "; to keep the token in a file readable only by you instead, use --store file or set GHLOGIN_STORE=file"},
+		{&store.KeyringUnavailableError{Op: "read", Err: errors.New("the keyring is locked")},
+			"the OS keyring is not available (read): the keyring is locked; to keep the token in a file readable only by you instead, use --store file or set GHLOGIN_STORE=file"},
 		{&store.KeyringUnavailableError{Op: "read", Timeout: true, Err: context.DeadlineExceeded},
 			"the OS keyring is not available (read): the keyring did not answer in time; to keep the token in a file readable only by you instead, use --store file or set GHLOGIN_STORE=file"},
 		{&store.KeyringUnavailableError{Op: "delete", Err: dbus},
@@ -272,5 +282,15 @@ func TestExplainIsTerminalSafe(t *testing.T) {
 	want := "first line\nx509: certificate is valid for evil.example, not ghe.example.com"
 	if got != want {
 		t.Errorf("Explain = %q, want %q", got, want)
+	}
+}
+
+// An active account that names no account cannot be fixed with a command
+// (the file cannot be read): the step says what to edit.
+func TestActiveParseErrorStep(t *testing.T) {
+	err := &config.ParseError{Path: "/c/config.toml", Reason: `[hosts."github.com"] active = "ghost" names no account of this host`, Host: "github.com", Key: config.KeyActive}
+	got := Explain(err)
+	if !strings.HasSuffix(got, "; in that file, set active to one of the host's accounts, or delete the line") || strings.Contains(got, "config set") {
+		t.Errorf("%q", got)
 	}
 }

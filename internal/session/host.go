@@ -18,6 +18,9 @@ const (
 	EnvClientID     = "GHLOGIN_CLIENT_ID"
 	EnvClientSecret = "GHLOGIN_CLIENT_SECRET"
 	EnvStore        = "GHLOGIN_STORE"
+	// EnvGhloginHost, then the GitHub CLI's EnvHost (GH_HOST), name the
+	// host a command acts on when none is given (DefaultHost).
+	EnvGhloginHost = "GHLOGIN_HOST"
 )
 
 // Origin says how a command came to act on a host. It decides, among other
@@ -132,7 +135,8 @@ func (t *Target) Known() bool { return t.Settings != nil }
 // breaks the URL rules. Commands exit 2.
 type InputError struct {
 	// Field names the value: "host", "store", "client_auth", an endpoint
-	// setting's key, or a configuration key.
+	// setting's key (the flags' names with underscores), or the environment
+	// variable it came from (GHLOGIN_HOST, GH_HOST, GHLOGIN_STORE).
 	Field string
 	Err   error
 }
@@ -166,11 +170,35 @@ func (e *SettingError) Error() string {
 // Unwrap returns the reason.
 func (e *SettingError) Unwrap() error { return e.Err }
 
-// DefaultHost is the host a command acts on when none is named. Every
-// command and the status filter go through here, so the rule changes in
-// one place.
+// DefaultHost is the host a command acts on when none is named:
+// GHLOGIN_HOST, else GH_HOST, else the only host in cfg that has accounts,
+// else github.com. Every command and the status report go through here, so
+// the rule changes in one place. The value may be a URL, as --host may.
 func (s *Session) DefaultHost(cfg *config.File) string {
-	return hosts.GitHub
+	v, _ := s.defaultHost(cfg)
+	return v
+}
+
+// defaultHost is DefaultHost and the environment variable that chose it
+// ("" when none did).
+func (s *Session) defaultHost(cfg *config.File) (value, variable string) {
+	for _, k := range []string{EnvGhloginHost, EnvHost} {
+		if v := strings.TrimSpace(s.getenv(k)); v != "" {
+			return v, k
+		}
+	}
+	var with []string
+	if cfg != nil {
+		for _, name := range cfg.HostNames() {
+			if len(cfg.Hosts[name].Accounts) > 0 {
+				with = append(with, name)
+			}
+		}
+	}
+	if len(with) == 1 {
+		return with[0], ""
+	}
+	return hosts.GitHub, ""
 }
 
 // ParseHost reads a --host value: a bare name (https implied) or a URL
@@ -178,15 +206,21 @@ func (s *Session) DefaultHost(cfg *config.File) string {
 // takes the scheme the configuration records for it, so a host first logged
 // in to as http://127.0.0.1:8787 is still http when named 127.0.0.1:8787.
 // "" means the default host (DefaultHost). A value that is not a host is an
-// *InputError.
+// *InputError whose Field is "host", or the variable that named the default
+// host.
 func (s *Session) ParseHost(value string, cfg *config.File) (hosts.Host, Origin, error) {
-	origin := OriginFlag
+	origin, field := OriginFlag, "host"
 	if strings.TrimSpace(value) == "" {
-		value, origin = s.DefaultHost(cfg), OriginDefault
+		origin = OriginDefault
+		var variable string
+		value, variable = s.defaultHost(cfg)
+		if variable != "" {
+			field = variable
+		}
 	}
 	h, err := hosts.Parse(value)
 	if err != nil {
-		return hosts.Host{}, origin, &InputError{Field: "host", Err: err}
+		return hosts.Host{}, origin, &InputError{Field: field, Err: err}
 	}
 	if hc := cfg.Host(h.Name); hc != nil && hc.Protocol == "http" && !strings.Contains(value, "://") && hosts.IsLoopback(h.Name) {
 		h.Scheme = "http"
@@ -232,9 +266,19 @@ func (s *Session) ResolveHostIn(cfg *config.File, req Request) (*Target, error) 
 		t.defaultScopes = true
 		t.Scopes = t.kindScopes()
 	}
+	storeField := "store"
+	switch {
+	case strings.TrimSpace(req.Store) != "":
+	case strings.TrimSpace(s.getenv(EnvStore)) != "":
+		storeField = EnvStore
+	}
 	t.Store = firstNonEmpty(req.Store, s.getenv(EnvStore), settingOf(t.Settings, func(c *config.Host) string { return c.Store }), store.BackendKeyring)
 	if known := st.Backends(); !slices.Contains(known, t.Store) {
-		return nil, &InputError{Field: "store", Err: fmt.Errorf("unknown store %q: use %s", t.Store, orList(known))}
+		err := fmt.Errorf("unknown store %q: use %s", t.Store, orList(known))
+		if storeField == "store" && strings.TrimSpace(req.Store) == "" {
+			return nil, &SettingError{Host: t.Host.Name, Key: "store", Err: err}
+		}
+		return nil, &InputError{Field: storeField, Err: err}
 	}
 	return t, nil
 }
@@ -402,10 +446,35 @@ func (s *Session) override(t *Target, o config.Host) error {
 			return &InputError{Field: "client_auth", Err: err}
 		}
 		t.Credentials.Style = style
+		o.ClientAuth = style.String() // a login records it as config set would
 	}
 	t.Endpoints = s.resolveEndpoints(t.Host, t.Settings, &o)
 	t.Overrides = o
 	return nil
+}
+
+// NoClientSecretError means a web-flow login to a GitHub host has no client
+// secret: GitHub's token endpoint requires the OAuth app's secret for the
+// authorization code grant, so the login would fail only after the browser
+// round trip.
+type NoClientSecretError struct {
+	Host string
+	// Scheme is the host's scheme ("http" for a loopback server).
+	Scheme string
+}
+
+// Error names the host.
+func (e *NoClientSecretError) Error() string { return "no OAuth client secret for " + e.Host }
+
+// RequireClientSecret returns a *NoClientSecretError when t is a GitHub
+// host (its token endpoint is the one the host name implies, not a generic
+// server's) and has no client secret. Generic servers may take public
+// clients with PKCE (RFC 7636), so they are not refused here.
+func (t *Target) RequireClientSecret() error {
+	if t.Credentials.ClientSecret != "" || t.Endpoints.TokenURL != t.Host.Endpoints(hosts.Endpoints{}).TokenURL {
+		return nil
+	}
+	return &NoClientSecretError{Host: t.Host.Name, Scheme: t.Host.Scheme}
 }
 
 // RequireClientID returns a *NoClientIDError when t has no client ID.

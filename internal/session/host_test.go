@@ -194,14 +194,62 @@ func TestRefreshOptions(t *testing.T) {
 }
 
 // One rule picks the default host, and every command without --host goes
-// through it.
+// through it: GHLOGIN_HOST, GH_HOST, the only host with accounts, github.com.
 func TestDefaultHost(t *testing.T) {
 	f := newFixture(t)
-	if got := f.sess.DefaultHost(f.cfg()); got != "github.com" {
-		t.Fatalf("DefaultHost = %q", got)
+	check := func(name, want string, origin Origin) {
+		t.Helper()
+		if got := f.sess.DefaultHost(f.cfg()); got != want {
+			t.Errorf("%s: DefaultHost = %q, want %q", name, got, want)
+		}
+		tg, err := f.sess.ResolveHost(Request{})
+		if err != nil || tg.Host.Name != hostsName(want) || tg.Origin != origin {
+			t.Errorf("%s: %+v %v", name, tg, err)
+		}
 	}
-	tg, err := f.sess.ResolveHost(Request{})
-	if err != nil || tg.Host.Name != "github.com" || tg.Origin != OriginDefault {
-		t.Fatalf("%+v %v", tg, err)
+	check("nothing", "github.com", OriginDefault)
+	// A host with settings but no account does not count.
+	f.configure(func(c *config.File) { c.Hosts["ghe.example.com"] = &config.Host{ClientID: "Iv1.x"} })
+	check("settings only", "github.com", OriginDefault)
+	f.configure(func(c *config.File) {
+		c.Hosts["127.0.0.1:8787"] = &config.Host{Protocol: "http", Active: "octocat", Accounts: map[string]*config.Account{"octocat": {Store: "file"}}}
+	})
+	check("the only host with accounts", "127.0.0.1:8787", OriginDefault)
+	if tg, _ := f.sess.ResolveHost(Request{}); tg.Host.Scheme != "http" {
+		t.Errorf("the default loopback host lost its recorded scheme: %+v", tg.Host)
 	}
+	f.configure(func(c *config.File) {
+		c.Hosts["ghe.example.com"].Active = "hubot"
+		c.Hosts["ghe.example.com"].Accounts = map[string]*config.Account{"hubot": {Store: "file"}}
+	})
+	check("two hosts with accounts", "github.com", OriginDefault)
+	f.env[EnvHost] = "ghe.example.com"
+	check("GH_HOST", "ghe.example.com", OriginDefault)
+	f.env[EnvGhloginHost] = "https://GHE2.example.com/"
+	check("GHLOGIN_HOST before GH_HOST", "https://GHE2.example.com/", OriginDefault)
+	// A bad value names its variable.
+	f.env[EnvGhloginHost] = "http://example.com"
+	_, err := f.sess.ResolveHost(Request{})
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Field != EnvGhloginHost {
+		t.Errorf("bad GHLOGIN_HOST: %T %v", err, err)
+	}
+	delete(f.env, EnvGhloginHost)
+	f.env[EnvHost] = "exa mple.com"
+	if _, err := f.sess.ResolveHost(Request{}); !errors.As(err, &ie) || ie.Field != EnvHost {
+		t.Errorf("bad GH_HOST: %T %v", err, err)
+	}
+	// --host wins over all of them.
+	if tg, err := f.sess.ResolveHost(Request{Host: "github.com"}); err != nil || tg.Host.Name != "github.com" || tg.Origin != OriginFlag {
+		t.Errorf("--host: %+v %v", tg, err)
+	}
+}
+
+// hostsName is the name hosts.Parse gives v.
+func hostsName(v string) string {
+	h, err := hosts.Parse(v)
+	if err != nil {
+		return v
+	}
+	return h.Name
 }

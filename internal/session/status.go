@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -30,6 +31,10 @@ const (
 	StateSSORequired = "sso_required"
 	// StateUnreachable: the API or the keyring could not be asked.
 	StateUnreachable = "unreachable"
+	// StateUnreadable: the store that holds the token cannot be used as
+	// it is (credentials.json open to other users, or damaged); the token
+	// itself may be fine. The report's Problems say why, once.
+	StateUnreadable = "unreadable"
 	// StateExpired: the token expired and will be refreshed when next used.
 	StateExpired = "expired"
 	// StateUnchecked: not checked (offline, or the host has no endpoint to
@@ -40,6 +45,9 @@ const (
 // StatusReport is every host and account, as `status --json` prints it.
 type StatusReport struct {
 	Hosts []*HostStatus `json:"hosts"`
+	// Problems are what is wrong with a store that holds several accounts'
+	// tokens (each said once, not per account).
+	Problems []string `json:"problems,omitempty"`
 	// Filter is the host the report was limited to ("" for all).
 	Filter string `json:"-"`
 }
@@ -110,8 +118,12 @@ type AccountStatus struct {
 	Error string `json:"error,omitempty"`
 }
 
-// AnyInvalid reports whether an account's token is invalid.
+// AnyInvalid reports whether an account's token is invalid, or a store
+// cannot be used.
 func (r *StatusReport) AnyInvalid() bool {
+	if len(r.Problems) > 0 {
+		return true
+	}
 	for _, h := range r.Hosts {
 		for _, a := range h.Accounts {
 			if a.State == StateInvalid {
@@ -225,7 +237,7 @@ func (s *Session) Status(ctx context.Context, host string, offline bool) (*Statu
 		}
 	}
 	// Environment tokens are reported even for hosts with no stored
-	// account: github.com's, and the named host's.
+	// account: github.com's and the default host's, or the named host's.
 	envFor := func(h hosts.Host, origin Origin) *string {
 		if _, v := EnvToken(s.getenv, h, origin, cfg.Host(h.Name) != nil); v != "" {
 			return &v
@@ -240,14 +252,16 @@ func (s *Session) Status(ctx context.Context, host string, offline bool) (*Statu
 		}
 		return h
 	}
-	if filter == "" || filter == hosts.GitHub {
-		if v := envFor(known(hosts.GitHub), OriginDefault); v != nil {
-			addHost(hosts.GitHub).EnvToken = v
+	envHosts := []hosts.Host{filterHost}
+	if filter == "" {
+		envHosts = []hosts.Host{known(hosts.GitHub)}
+		if h, _, err := s.ParseHost("", cfg); err == nil && h.Name != hosts.GitHub {
+			envHosts = append(envHosts, h)
 		}
 	}
-	if filter != "" {
-		if v := envFor(filterHost, filterOrigin); v != nil {
-			addHost(filter).EnvToken = v
+	for _, h := range envHosts {
+		if v := envFor(h, filterOrigin); v != nil {
+			addHost(h.Name).EnvToken = v
 		}
 	}
 	for _, hs := range rep.Hosts {
@@ -264,6 +278,7 @@ func (s *Session) Status(ctx context.Context, host string, offline bool) (*Statu
 	}
 
 	results := make([]AccountStatus, len(accts))
+	problems := make([]string, len(accts))
 	var wg sync.WaitGroup
 	for i, ac := range accts {
 		results[i] = AccountStatus{Login: ac.Login, DisplayName: ac.DisplayName, Active: ac.Active, Store: ac.Store, Scopes: scopeTokens(ac.Scopes), TokenType: ac.TokenType, State: StateUnchecked}
@@ -280,33 +295,47 @@ func (s *Session) Status(ctx context.Context, host string, offline bool) (*Statu
 		wg.Add(1)
 		go func(i int, ac store.Account) {
 			defer wg.Done()
-			results[i].State, results[i].Error = s.checkAccount(ctx, st, cfg, ac)
+			results[i].State, results[i].Error, problems[i] = s.checkAccount(ctx, st, cfg, ac)
 		}(i, ac)
 	}
 	wg.Wait()
+	for _, p := range problems {
+		if p != "" && !slices.Contains(rep.Problems, p) {
+			rep.Problems = append(rep.Problems, p)
+		}
+	}
 	for i, ac := range accts {
 		byHost[ac.Host].Accounts = append(byHost[ac.Host].Accounts, results[i])
 	}
 	return rep, nil
 }
 
-// checkAccount classifies an account's token.
-func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config.File, ac store.Account) (state, msg string) {
+// checkAccount classifies an account's token. problem is set when the
+// store holding it cannot be used, which concerns every account kept there.
+func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config.File, ac store.Account) (state, msg, problem string) {
 	sec, err := st.SecretIn(ctx, cfg, ac)
-	var ku *store.KeyringUnavailableError
+	var (
+		ku *store.KeyringUnavailableError
+		fi *store.InsecureFileError
+		fc *store.CorruptFileError
+	)
 	switch {
 	case errors.As(err, &ku):
 		// The keyring could not be asked: nothing is known about the token.
-		return StateUnreachable, s.describe(err)
+		return StateUnreachable, s.describe(err), ""
+	case errors.As(err, &fi):
+		return StateUnreadable, "not read: the file store is open to other users (see above)", s.describe(err)
+	case errors.As(err, &fc):
+		return StateUnreadable, "not read: the file store is damaged (see above)", s.describe(err)
 	case err != nil:
-		return StateInvalid, s.describe(err)
+		return StateInvalid, s.describe(err), ""
 	}
 	now := s.Now()
 	if !sec.ExpiresAt.IsZero() && now.After(sec.ExpiresAt) {
 		if sec.RefreshToken != "" && (sec.RefreshTokenExpiresAt.IsZero() || now.Before(sec.RefreshTokenExpiresAt)) {
-			return StateExpired, "the token expired; it will be refreshed when next used"
+			return StateExpired, "the token expired; it will be refreshed when next used", ""
 		}
-		return StateInvalid, fmt.Sprintf("the token expired and cannot be refreshed; run: ghlogin login --host %s", ac.Host)
+		return StateInvalid, fmt.Sprintf("the token expired and cannot be refreshed; run: ghlogin login --host %s", ac.Host), ""
 	}
 	err = s.checkIn(ctx, cfg, ac.Host, sec.Token, CheckTimeout)
 	var (
@@ -315,16 +344,16 @@ func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config
 	)
 	switch {
 	case err == nil:
-		return StateValid, ""
+		return StateValid, "", ""
 	case errors.As(err, &ue):
 		// Say what the server said: 401, or 403 with invalid_token.
-		return StateInvalid, fmt.Sprintf("%s; run: ghlogin login --host %s", ue.Error(), ac.Host)
+		return StateInvalid, fmt.Sprintf("%s; run: ghlogin login --host %s", ue.Error(), ac.Host), ""
 	case githubapi.IsSSORequired(err):
-		return StateSSORequired, s.describe(err)
+		return StateSSORequired, s.describe(err), ""
 	case errors.As(err, &nc):
-		return StateUnchecked, nc.Error()
+		return StateUnchecked, nc.Error(), ""
 	}
-	return StateUnreachable, s.describe(err)
+	return StateUnreachable, s.describe(err), ""
 }
 
 // scopeTokens keeps the scopes that are scope-tokens (RFC 6749 §3.3), never

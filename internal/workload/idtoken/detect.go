@@ -34,7 +34,7 @@ type DetectOptions struct {
 // GitHub Actions when ACTIONS_ID_TOKEN_REQUEST_URL and
 // ACTIONS_ID_TOKEN_REQUEST_TOKEN are set, else the metadata server when
 // GCE_METADATA_HOST is set or a metadata server answers; otherwise it returns
-// a *NotAvailableError naming both options and --subject-token-file. An
+// a *NotAvailableError naming both options. An
 // unknown source name is a *UsageError.
 func Detect(ctx context.Context, opts DetectOptions) (Source, error) {
 	getenv := orOSGetenv(opts.Getenv)
@@ -69,7 +69,7 @@ func Detect(ctx context.Context, opts DetectOptions) (Source, error) {
 		Source: SourceAuto,
 		Message: "no workload ID token source found: on GitHub Actions give the job \"permissions: id-token: write\" (so the runner sets " +
 			EnvActionsRequestURL + " and " + EnvActionsRequestToken + "); on Google Cloud run where the metadata server is reachable (or set " +
-			EnvMetadataHost + "); or pass the token with --subject-token-file",
+			EnvMetadataHost + ")",
 	}
 }
 

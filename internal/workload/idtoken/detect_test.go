@@ -93,7 +93,7 @@ func TestDetectNothingMessage(t *testing.T) {
 	if !errors.As(err, &na) || na.Source != SourceAuto {
 		t.Fatalf("err = %v", err)
 	}
-	for _, w := range []string{"permissions: id-token: write", "ACTIONS_ID_TOKEN_REQUEST_URL", "metadata server", "GCE_METADATA_HOST", "--subject-token-file"} {
+	for _, w := range []string{"permissions: id-token: write", "ACTIONS_ID_TOKEN_REQUEST_URL", "metadata server", "GCE_METADATA_HOST"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("%q lacks %q", err, w)
 		}

@@ -176,7 +176,7 @@ func TestGCETokenNetwork(t *testing.T) {
 	if !errors.As(err, &ne) || ne.Host != host {
 		t.Fatalf("err = %v, want *NetworkError naming %s", err, host)
 	}
-	for _, w := range []string{"the metadata server at " + host, "GCE_METADATA_HOST", "--subject-token-file"} {
+	for _, w := range []string{"the metadata server at " + host, "GCE_METADATA_HOST"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("%q lacks %q", err, w)
 		}

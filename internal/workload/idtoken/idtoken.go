@@ -190,7 +190,7 @@ func (e *NetworkError) Error() string {
 	case e.Timeout():
 		msg += " (timed out; check the network, or try again)"
 	case e.Source == SourceGCE:
-		msg += " (not on Google Cloud? set GCE_METADATA_HOST, use --source github-actions, or pass --subject-token-file)"
+		msg += " (not on Google Cloud? set GCE_METADATA_HOST, or use --source github-actions)"
 	}
 	return msg
 }
