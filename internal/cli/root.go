@@ -87,7 +87,7 @@ func newSession(env *Env, getenv func(string) string) *session.Session {
 		Getenv:     getenv,
 		HTTPClient: safe.HTTPClient(env.HTTPClient, 60*time.Second),
 		Clock:      env.Clock,
-		UserAgent:  "ghlogin/" + Version,
+		UserAgent:  "ghlogin/" + currentBuild().Version,
 		Keyring:    env.Keyring,
 		Describe:   explain,
 		Getwd:      env.getwd,
@@ -115,6 +115,7 @@ func (a *app) newRoot() *cobra.Command {
 		a.emulatorCmd(),
 		a.oidcCmd(),
 		newDemoCmd(a, nil),
+		newVersionCmd(a, nil),
 	)
 	return root
 }
@@ -141,7 +142,6 @@ func (a *app) bareRoot() *cobra.Command {
 		Long: "ghlogin logs people and machines in to GitHub (github.com, GitHub Enterprise Server,\n" +
 			"or any OAuth 2.0 server with the same flows) and keeps the token safe for people,\n" +
 			"scripts and git.\n\nTry it with no network at all: ghlogin demo",
-		Version:       Version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -161,6 +161,7 @@ func (a *app) bareRoot() *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{err}
 	})
+	setVersion(root)
 	return root
 }
 
