@@ -226,7 +226,7 @@ func TestSBOMFromBuildInfo(t *testing.T) {
 		}
 		Components []struct {
 			Name, Version, Purl string
-			Properties         []struct{ Name, Value string }
+			Properties          []struct{ Name, Value string }
 		}
 	}
 	if err := json.Unmarshal(a.Bytes(), &bom); err != nil {
