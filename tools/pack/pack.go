@@ -25,6 +25,9 @@ import (
 // Name is the package name in every format.
 const Name = "ghlogin"
 
+// summary is the package's one-line description.
+const summary = "Log in to GitHub and keep your tokens safe"
+
 // Formats are the nfpm packagers Build knows, in the order it builds them.
 var Formats = []string{"deb", "rpm", "archlinux"}
 
@@ -180,7 +183,7 @@ func (m Manifest) info(format string, contents files.Contents) (*nfpm.Info, erro
 		Vendor:        "The ghlogin authors",
 		Homepage:      "https://github.com/ghlogin/ghlogin",
 		License:       "MIT",
-		Description: "Log in to GitHub and keep your tokens safe\n" +
+		Description: summary + "\n" +
 			"ghlogin logs people and machines in to GitHub (github.com, GitHub Enterprise\n" +
 			"Server, or any OAuth 2.0 server with the same flows): the device flow (RFC 8628)\n" +
 			"in a terminal UI, the loopback web flow (RFC 8252) with PKCE, tokens in the OS\n" +
@@ -191,7 +194,7 @@ func (m Manifest) info(format string, contents files.Contents) (*nfpm.Info, erro
 			Contents: cloneContents(contents),
 			Umask:    0o022,
 			RPM: nfpm.RPM{
-				Summary:  "Log in to GitHub and keep your tokens safe",
+				Summary:  summary,
 				Group:    "Development/Tools",
 				Packager: m.Maintainer,
 				// The default, os.Hostname(), would differ between machines.
@@ -208,6 +211,8 @@ func (m Manifest) info(format string, contents files.Contents) (*nfpm.Info, erro
 		info.Version, info.Prerelease, info.VersionMetadata, info.Release = v.core, v.pre, v.meta, "1"
 	case "archlinux":
 		info.Version, info.Release = v.arch(), "1"
+		// pkgdesc is one line.
+		info.Description = summary
 	}
 	return nfpm.WithDefaults(info), nil
 }

@@ -16,8 +16,10 @@ import (
 // files: the same checksum file.
 //
 // It takes minutes, so it runs when GHLOGIN_RELEASE_REPRO=1, as .ci/run
-// sets it. GHLOGIN_RELEASE_REPRO_TARGETS (a -targets list) narrows it for a
-// quicker local check.
+// sets it. GHLOGIN_RELEASE_REPRO_AGAINST names a release directory already
+// built from HEAD (.ci/run passes its dist/), which then stands for the
+// first build. GHLOGIN_RELEASE_REPRO_TARGETS (a -targets list) narrows the
+// builds for a quicker local check.
 func TestReleaseIsReproducible(t *testing.T) {
 	if os.Getenv("GHLOGIN_RELEASE_REPRO") != "1" {
 		t.Skip("builds the release twice (minutes); .ci/run runs it with GHLOGIN_RELEASE_REPRO=1")
@@ -31,7 +33,15 @@ func TestReleaseIsReproducible(t *testing.T) {
 	}
 	var sums [2][]byte
 	var lists [2]string
+	against := os.Getenv("GHLOGIN_RELEASE_REPRO_AGAINST")
 	for i := range sums {
+		if i == 0 && against != "" {
+			want := filepath.Join(against, name+"_"+src.Version+"_checksums.txt")
+			if sums[0], err = os.ReadFile(want); err != nil {
+				t.Fatalf("GHLOGIN_RELEASE_REPRO_AGAINST=%s: no release of %s there: %v", against, src.Version, err)
+			}
+			continue
+		}
 		dir := filepath.Join(t.TempDir(), fmt.Sprintf("checkout-%d", i))
 		for _, args := range [][]string{
 			{"clone", "--quiet", "--no-checkout", src.Root, dir},
