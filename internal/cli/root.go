@@ -141,7 +141,9 @@ func (a *app) bareRoot() *cobra.Command {
 		Short: "Log in to GitHub and keep your tokens safe",
 		Long: "ghlogin logs people and machines in to GitHub (github.com, GitHub Enterprise Server,\n" +
 			"or any OAuth 2.0 server with the same flows) and keeps the token safe for people,\n" +
-			"scripts and git.\n\nTry it with no network at all: ghlogin demo",
+			"scripts and git.\n\nTry it with no network at all: ghlogin demo\n\n" +
+			"Exit status: 0 success, 1 failure, 2 usage error, 4 not logged in (or the token is\n" +
+			"no longer accepted), 130 cancelled.",
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
