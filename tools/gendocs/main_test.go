@@ -169,3 +169,17 @@ func quote(s string) string {
 	}
 	return strconv.Quote(s)
 }
+
+func TestTreeIsWhatAPersonMeets(t *testing.T) {
+	root := cmddocs.Tree()
+	for _, path := range [][]string{{"login"}, {"version"}, {"completion", "bash"}, {"completion", "zsh"},
+		{"completion", "fish"}, {"completion", "powershell"}, {"oidc", "token"}, {"git-credential"}} {
+		c, _, err := root.Find(path)
+		if err != nil || c.Name() != path[len(path)-1] {
+			t.Errorf("the documented tree has no %q", strings.Join(path, " "))
+		}
+	}
+	if root.Flags().Lookup("version") == nil || root.Flags().Lookup("help") == nil {
+		t.Error("the documented tree has no --version or --help flag")
+	}
+}

@@ -31,8 +31,10 @@ const Name = "ghlogin"
 // builds put the commit's date on theirs instead.
 var ReferenceDate = time.Date(2026, time.November, 30, 0, 0, 0, 0, time.UTC)
 
-// Tree returns the command tree as it is documented: built with an empty
-// environment and with cobra's dated footers switched off on every command.
+// Tree returns the command tree as a person meets it and as it is
+// documented: built with an empty environment, with the commands and flags
+// cobra adds when it runs (completion, help, --help, --version), and with
+// cobra's dated footers switched off on every command.
 func Tree() *cobra.Command {
 	var discard bytes.Buffer
 	root := cli.NewRootCmd(&cli.Env{
@@ -41,6 +43,12 @@ func Tree() *cobra.Command {
 		Stderr: &discard,
 		Getenv: func(string) string { return "" },
 	})
+	// What cobra adds when the tree runs: --help and --version, and the
+	// help and completion commands.
+	root.InitDefaultHelpFlag()
+	root.InitDefaultVersionFlag()
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
 	var walk func(*cobra.Command)
 	walk = func(c *cobra.Command) {
 		c.DisableAutoGenTag = true
