@@ -9,6 +9,8 @@ import (
 	"github.com/ghlogin/ghlogin/internal/cli"
 )
 
+//go:generate go run ./tools/gendocs
+
 func main() {
 	os.Exit(cli.Main(context.Background(), os.Args[1:], cli.SystemEnv()))
 }

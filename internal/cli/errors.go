@@ -14,7 +14,7 @@ import (
 	"github.com/ghlogin/ghlogin/store"
 )
 
-// Exit statuses.
+// Exit statuses, as the root command's help (docs/reference/ghlogin.md) lists them.
 const (
 	ExitOK        = 0
 	ExitFailure   = 1

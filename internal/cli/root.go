@@ -92,7 +92,7 @@ func newSession(env *Env, getenv func(string) string) *session.Session {
 		Getenv:     getenv,
 		HTTPClient: safe.HTTPClient(env.HTTPClient, 60*time.Second),
 		Clock:      env.Clock,
-		UserAgent:  "ghlogin/" + Version,
+		UserAgent:  "ghlogin/" + currentBuild().Version,
 		Keyring:    env.Keyring,
 		Describe:   explain,
 		Getwd:      env.getwd,
@@ -121,6 +121,7 @@ func (a *app) newRoot() *cobra.Command {
 		a.oidcCmd(),
 		newDemoCmd(a, nil),
 		newCompletionCmd(a),
+		newVersionCmd(a, nil),
 	)
 	return root
 }
@@ -145,8 +146,9 @@ func (a *app) bareRoot() *cobra.Command {
 		Short: "Log in to GitHub and keep your tokens safe",
 		Long: "ghlogin logs people and machines in to GitHub (github.com, GitHub Enterprise Server,\n" +
 			"or any OAuth 2.0 server with the same flows) and keeps the token safe for people,\n" +
-			"scripts and git.\n\nTry it with no network at all: ghlogin demo",
-		Version:       Version,
+			"scripts and git.\n\nTry it with no network at all: ghlogin demo\n\n" +
+			"Exit status: 0 success, 1 failure, 2 usage error, 4 not logged in (or the token is\n" +
+			"no longer accepted), 130 cancelled.",
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		// newCompletionCmd is ghlogin's own.
@@ -165,6 +167,7 @@ func (a *app) bareRoot() *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return syntaxError(err)
 	})
+	setVersion(root)
 	return root
 }
 
