@@ -135,12 +135,28 @@ type Socket struct {
 // unguessable name and mode 0600. The socket is 0600 only after the
 // listen call, but no other user can enter the directory in between.
 func Listen(dir string) (*Socket, error) {
-	if err := PrepareDir(dir); err != nil {
-		return nil, err
+	return ListenPath(filepath.Join(dir, "agent-"+NewNonce()[:12]+".sock"))
+}
+
+// ListenPath listens on a socket at path (mode 0600), for an agent whose
+// clients know the path in advance (ghlogin agent --socket). Its directory
+// is prepared as Listen's (PrepareDir: created 0700, or an existing one
+// checked with CheckDir), so that no other user can reach the socket. An
+// existing file at path is left alone: the listen fails with the system's
+// error (address in use).
+func ListenPath(path string) (*Socket, error) {
+	if !filepath.IsAbs(path) {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, err
+		}
+		path = abs
 	}
-	path := filepath.Join(dir, "agent-"+NewNonce()[:12]+".sock")
 	if len(path) > maxSocketPath {
 		return nil, &SocketPathError{Path: path}
+	}
+	if err := PrepareDir(filepath.Dir(path)); err != nil {
+		return nil, err
 	}
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {

@@ -160,6 +160,14 @@ func BuildSSH(r SSHRequest) (*SSHPlan, error) {
 	}, nil
 }
 
+// CheckSSHArgs checks the user's ssh arguments as BuildSSH does, before
+// there is a socket to forward: an *SSHArgsError for an option that would
+// defeat the agent or a missing destination.
+func CheckSSHArgs(args []string) error {
+	_, err := parseSSHArgs(args)
+	return err
+}
+
 // remoteScript runs on the remote under /bin/sh with $1 the forwarded
 // socket and $2, when present, the user's command. It makes the socket 0600
 // first, in case the server's StreamLocalBindMask is looser than its

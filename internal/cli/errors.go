@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ghlogin/ghlogin/internal/agent"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/hosts"
@@ -90,12 +91,20 @@ func exitStatus(err error) int {
 		re  *reportedError
 		nle *refresh.NeedsLoginError
 		et  *session.EndedTogetherError
+		rf  *agent.RefusedError
 	)
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &nle), errors.As(err, &et):
 		return ExitAuth
+	case errors.As(err, &rf):
+		// A forwarded agent with no (usable) account for the host is
+		// "not logged in"; any other refusal is a failure.
+		if rf.Code == agent.CodeNotLoggedIn || rf.Code == agent.CodeNeedsLogin {
+			return ExitAuth
+		}
+		return ExitFailure
 	case errors.As(err, &re):
 		return re.code
 	case errors.As(err, &pe):

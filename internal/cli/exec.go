@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ghlogin/ghlogin/internal/agent"
 	"github.com/ghlogin/ghlogin/internal/session"
 )
 
@@ -79,7 +80,7 @@ func runExec(ctx context.Context, o *execOptions) error {
 	if err != nil {
 		return err
 	}
-	tok, err := o.Session.Token(ctx, t, q)
+	tok, err := o.Session.TokenWith(ctx, t, q, session.TokenOptions{Purpose: agent.PurposeExec})
 	if err != nil {
 		return err
 	}

@@ -200,7 +200,7 @@ func TestGitCommandFlags(t *testing.T) {
 // helper's fast path holds only its command.
 func TestNewRootCmd(t *testing.T) {
 	var names []string
-	want := []string{"bind", "completion", "config", "demo", "emulator", "exec", "git-credential", "help", "login", "logout", "oidc", "refresh", "setup-git", "status", "switch", "token", "version"}
+	want := []string{"agent", "bind", "completion", "config", "demo", "emulator", "exec", "git-credential", "help", "login", "logout", "oidc", "refresh", "setup-git", "ssh", "status", "switch", "token", "version"}
 	root := NewRootCmd(nil)
 	root.InitDefaultCompletionCmd()
 	root.InitDefaultHelpCmd()

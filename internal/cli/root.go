@@ -116,6 +116,8 @@ func (a *app) newRoot() *cobra.Command {
 		newExecCmd(a, nil),
 		newGitCredentialCmd(a, nil),
 		newSetupGitCmd(a, nil),
+		newAgentCmd(a, nil),
+		newSSHCmd(a, nil),
 		newConfigCmd(a, nil),
 		a.emulatorCmd(),
 		a.oidcCmd(),

@@ -104,12 +104,16 @@ func printStatus(e *Env, rep *session.StatusReport) {
 	for _, p := range rep.Problems {
 		fmt.Fprintf(w, "! %s\n\n", p)
 	}
+	if rep.Agent != nil && rep.Agent.Error != "" {
+		fmt.Fprintf(w, "! %s\n\n", safe.Text(rep.Agent.Error))
+	}
 	for i, h := range rep.Hosts {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintln(w, safe.Text(h.Host))
 		printEndpoints(w, h)
+		printForwarded(w, rep.Agent, h)
 		if h.EnvToken != nil {
 			fmt.Fprintf(w, "  ! %s is set: it is used instead of any stored token\n", *h.EnvToken)
 		}
@@ -197,5 +201,30 @@ func printEndpoints(w io.Writer, h *session.HostStatus) {
 			continue
 		}
 		fmt.Fprintf(w, "  %s: %s (%s)\n", ep.Key, safe.Text(ep.URL), ep.Source)
+	}
+}
+
+// printForwarded renders the accounts a forwarded agent lends for h:
+// "⇄ octocat (forwarded from laptop by ghlogin ssh)".
+func printForwarded(w io.Writer, ag *session.AgentStatus, h *session.HostStatus) {
+	if len(h.Forwarded) == 0 || ag == nil {
+		return
+	}
+	from := "the agent's machine"
+	if ag.Agent != "" {
+		from = safe.Text(ag.Agent)
+	}
+	for _, fa := range h.Forwarded {
+		when := ""
+		if !fa.Active {
+			when = "; used when named"
+		}
+		fmt.Fprintf(w, "  ⇄ %s (forwarded from %s by ghlogin ssh%s)\n", safe.Text(fa.Login), from, when)
+		if fa.ExpiresAt != nil {
+			fmt.Fprintf(w, "      expires: %s (refreshed on %s)\n", fa.ExpiresAt.Local().Format(time.RFC3339), from)
+		}
+	}
+	if len(h.Accounts) > 0 || h.EnvToken != nil {
+		fmt.Fprintf(w, "  ! the agent on %s is asked first; what follows is used only for what it does not lend\n", from)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ghlogin/ghlogin/internal/agent"
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
@@ -234,21 +235,56 @@ func (h *Helper) checkTarget(req Request) (t target, file *config.File, ok bool,
 // Get answers a get request: the credential, or nil when ghlogin has nothing
 // to say for this request. An error explains why no credential could be
 // given for a host ghlogin knows (it is meant for the person, on stderr).
+//
+// Where the token comes from is session.Find's rule: a forwarded agent
+// (ghlogin ssh) first, then the environment, then the store. A token from
+// the agent is written nowhere here.
 func (h *Helper) Get(ctx context.Context, req Request) (*Credential, error) {
 	t, file, ok, err := h.checkTarget(req)
 	if err != nil || !ok {
 		return nil, err
 	}
-	if req.Username == "" || req.Username == EnvTokenUser {
-		if c := h.envToken(t); c != nil {
-			return c, nil
-		}
+	user := req.Username
+	if user == EnvTokenUser {
+		user = ""
 	}
+	scheme := "https"
+	if strings.HasPrefix(t.url, "http://") {
+		scheme = "http"
+	}
+	q := h.query(req, t)
+	l := session.Lookup{Host: hosts.Host{Name: t.name, Scheme: scheme}, Origin: session.OriginGit, Known: t.cfg != nil, Owner: q.Owner, User: user, Purpose: agent.PurposeGit}
+	var fromStore *Credential
+	tok, err := session.Find(ctx, h.getenv, l, func(ctx context.Context, refused error) (*session.Token, error) {
+		c, err := h.fromStore(ctx, t, file, req, q, refused)
+		if c == nil {
+			return nil, err
+		}
+		fromStore = c
+		return &session.Token{Secret: &store.Secret{Token: c.Password, ExpiresAt: c.Expiry}}, nil
+	})
+	switch {
+	case err != nil || tok == nil:
+		return nil, err
+	case fromStore != nil:
+		return fromStore, nil
+	case tok.Env != "":
+		return &Credential{Username: EnvTokenUser, Password: tok.Secret.Token, Source: tok.Env}, nil
+	}
+	return &Credential{Username: tok.Account.Login, Password: tok.Secret.Token, Expiry: tok.Secret.ExpiresAt, Source: SourceAgent}, nil
+}
+
+// SourceAgent is Credential.Source for a token a forwarded agent lent.
+const SourceAgent = "agent"
+
+// fromStore is Get's store step: the chosen account's token, refreshed
+// when due, or an interactive login when there is none (not after the
+// agent refused the host: then refused is the answer).
+func (h *Helper) fromStore(ctx context.Context, t target, file *config.File, req Request, q session.Query, refused error) (*Credential, error) {
 	if t.cfg == nil && t.name != hosts.GitHub {
-		return nil, nil // a host ghlogin has never seen
+		return nil, refused // a host ghlogin has never seen
 	}
 	var cause error
-	q := h.query(req, t)
 	choice, err := session.Resolve(h.Store, file, t.name, q)
 	expect := req.Username
 	if err == nil && choice.Reason != session.ReasonActive {
@@ -286,6 +322,14 @@ func (h *Helper) Get(ctx context.Context, req Request) (*Credential, error) {
 		case !errors.As(err, &nl):
 			return nil, fmt.Errorf("reading the accounts for %s: %w", t.name, err)
 		}
+	}
+	if refused != nil {
+		// The agent was asked and does not lend this host: no login
+		// starts here, and its refusal says what to do.
+		if cause != nil {
+			return nil, cause
+		}
+		return nil, refused
 	}
 	return h.login(ctx, t, expect, cause)
 }
@@ -403,20 +447,6 @@ func (h *Helper) canPrompt(t target) bool {
 	}
 	f.Close()
 	return true
-}
-
-// envToken returns the token from the environment that applies to t, if
-// any: the host came from a git remote, so an enterprise token goes only to
-// an https host ghlogin knows (session.EnvToken).
-func (h *Helper) envToken(t target) *Credential {
-	scheme := "https"
-	if strings.HasPrefix(t.url, "http://") {
-		scheme = "http"
-	}
-	if v, n := session.EnvToken(h.getenv, hosts.Host{Name: t.name, Scheme: scheme}, session.OriginGit, t.cfg != nil); v != "" {
-		return &Credential{Username: EnvTokenUser, Password: v, Source: n}
-	}
-	return nil
 }
 
 // Erase handles git's erase: the stored token is removed only when it is the

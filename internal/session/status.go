@@ -48,6 +48,9 @@ type StatusReport struct {
 	// Problems are what is wrong with a store that holds several accounts'
 	// tokens (each said once, not per account).
 	Problems []string `json:"problems,omitempty"`
+	// Agent is the forwarded agent (ghlogin ssh) this process asks first;
+	// absent when there is none.
+	Agent *AgentStatus `json:"agent,omitempty"`
 	// Filter is the host the report was limited to ("" for all).
 	Filter string `json:"-"`
 }
@@ -69,6 +72,9 @@ type HostStatus struct {
 	// Here is the account a command run in the current directory uses
 	// on the host (null when the report was not asked for it).
 	Here *HereStatus `json:"here"`
+	// Forwarded are the accounts a forwarded agent lends for the host,
+	// used before the environment's token and the ones stored here.
+	Forwarded []ForwardedAccount `json:"forwarded,omitempty"`
 }
 
 // HereStatus is the account a command run in the current directory uses
@@ -263,6 +269,11 @@ func (s *Session) Status(ctx context.Context, host string, offline bool) (*Statu
 		if v := envFor(h, filterOrigin); v != nil {
 			addHost(h.Name).EnvToken = v
 		}
+	}
+	var forwarded map[string][]ForwardedAccount
+	rep.Agent, forwarded = s.forwardedStatus(ctx, filter)
+	for name, accts := range forwarded {
+		addHost(name).Forwarded = accts
 	}
 	for _, hs := range rep.Hosts {
 		if hs.EnvToken == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/ghlogin/ghlogin/internal/agent"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/refresh"
 	"github.com/ghlogin/ghlogin/store"
@@ -18,8 +19,13 @@ type Token struct {
 	// stored token.
 	Env string
 	// Account is the stored account the token belongs to (zero for a
-	// token from the environment).
+	// token from the environment); for a forwarded token, the account the
+	// agent lent (Reason ReasonForwarded).
 	Account Choice
+	// Forwarded is set for a token a forwarded agent lent (ghlogin ssh);
+	// Agent names the machine it came from, as the agent calls itself.
+	Forwarded bool
+	Agent     string
 }
 
 // String never shows the token.
@@ -30,18 +36,22 @@ func (t *Token) String() string {
 	if t.Env != "" {
 		return "session.Token{env=" + t.Env + "}"
 	}
+	if t.Forwarded {
+		return "session.Token{forwarded=" + t.Account.Login + "@" + t.Account.Host + " from " + t.Agent + "}"
+	}
 	return "session.Token{account=" + t.Account.Login + "@" + t.Account.Host + "}"
 }
 
 // GoString hides the token from %#v too.
 func (t *Token) GoString() string { return t.String() }
 
-// Token returns the token for t: the environment's (EnvToken) unless q
-// names an account, else the stored secret of the account Resolve chooses
-// for q, refreshed first when it is due (refresh.Token). Errors:
-// *store.NotLoggedInError when there is no account, *BindingError when a
-// binding names a missing account, *refresh.NeedsLoginError when only a
-// new login can help.
+// Token returns the token for t as Find decides: a forwarded agent's, else
+// the environment's (EnvToken) unless q names an account, else the stored
+// secret of the account Resolve chooses for q, refreshed first when it is
+// due (refresh.Token). Errors: *store.NotLoggedInError when there is no
+// account, *BindingError when a binding names a missing account,
+// *refresh.NeedsLoginError when only a new login can help, and the agent's
+// (*agent.RefusedError, *agent.GoneError and the like).
 func (s *Session) Token(ctx context.Context, t *Target, q Query) (*Token, error) {
 	return s.TokenWith(ctx, t, q, TokenOptions{})
 }
@@ -50,21 +60,35 @@ func (s *Session) Token(ctx context.Context, t *Target, q Query) (*Token, error)
 type TokenOptions struct {
 	// IDToken: the caller needs the account's OpenID Connect ID token
 	// (token --id-token). It is refreshed by the same rule as the access
-	// token; a token from the environment, which has none, is not used.
+	// token; a token from the environment, which has none, is not used,
+	// and neither is a forwarded agent, which lends access tokens only.
 	IDToken bool
 	// OnRefresh, when set, is told just before a refresh request, with
 	// whether the token expires soon or has expired (refresh.Notice).
 	OnRefresh func(refresh.Notice)
+	// Purpose is what a forwarded agent counts the request as
+	// (agent.PurposeExec); "" means agent.PurposeToken.
+	Purpose agent.Purpose
 }
 
 // TokenWith is Token with opts. With opts.IDToken the errors include
 // *refresh.NoIDTokenError (an account without one).
 func (s *Session) TokenWith(ctx context.Context, t *Target, q Query, opts TokenOptions) (*Token, error) {
-	if q.User == "" && !opts.IDToken {
-		if tok, name := s.EnvToken(t); tok != "" {
-			return &Token{Secret: &store.Secret{Token: tok}, Env: name}, nil
-		}
+	if opts.IDToken {
+		return s.storedToken(ctx, t, q, opts)
 	}
+	purpose := opts.Purpose
+	if purpose == "" {
+		purpose = agent.PurposeToken
+	}
+	l := Lookup{Host: t.Host, Origin: t.Origin, Known: t.Known(), Owner: q.Owner, User: q.User, Purpose: purpose}
+	return Find(ctx, s.getenv, l, func(ctx context.Context, _ error) (*Token, error) {
+		return s.storedToken(ctx, t, q, opts)
+	})
+}
+
+// storedToken is TokenWith's store step.
+func (s *Session) storedToken(ctx context.Context, t *Target, q Query, opts TokenOptions) (*Token, error) {
 	st, cfg, err := s.Config()
 	if err != nil {
 		return nil, err
