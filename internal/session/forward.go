@@ -186,3 +186,30 @@ func (s *Session) forwardedStatus(ctx context.Context, host string) (*AgentStatu
 	}
 	return st, out
 }
+
+// forwardedHere is the account a command uses on a host a forwarded agent
+// lends: the agent's choice, which is the account the request names, else
+// the one the agent lends to requests that name none (an owner binding on
+// the agent's machine may choose another for a bound owner).
+func forwardedHere(ag *AgentStatus, hs *HostStatus, local *HereStatus) *HereStatus {
+	from := "the agent's machine"
+	if ag != nil && ag.Agent != "" {
+		from = ag.Agent
+	}
+	h := &HereStatus{Host: hs.Host, Reason: ReasonForwarded}
+	if local != nil {
+		h.Dir, h.Owner = local.Dir, local.Owner
+	}
+	for _, fa := range hs.Forwarded {
+		if fa.Active {
+			h.Login = fa.Login
+		}
+	}
+	if h.Login == "" {
+		h.Error = "the agent on " + from + " lends an account only when it is named (--user)"
+		return h
+	}
+	h.Why = "the agent on " + from + " lends " + h.Login + " (ghlogin ssh)"
+	h.Short = "forwarded from " + from
+	return h
+}

@@ -168,6 +168,9 @@ func (s *Session) AddHere(rep *StatusReport, p Place) error {
 		if hs.Here, err = s.HereStatus(t, p.Query(hs.Host, "")); err != nil {
 			return err
 		}
+		if len(hs.Forwarded) > 0 {
+			hs.Here = forwardedHere(rep.Agent, hs, hs.Here)
+		}
 	}
 	return nil
 }
