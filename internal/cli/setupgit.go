@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ghlogin/ghlogin/internal/gitcred/setupgit"
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/session"
 )
 
@@ -73,7 +74,11 @@ func runSetupGit(ctx context.Context, o *setupGitOptions) error {
 			fmt.Fprintf(w, "git now sends the repository's path, so owner bindings apply (%s = true)\n", res.PathKey)
 		}
 		if _, err := o.Session.Account(h.Name, session.Query{}); err != nil {
-			fmt.Fprintf(w, "You are not logged in to %s yet: run ghlogin login --host %s\n", h.Name, hostArg(h.Name, h.Scheme))
+			if from, login, ok := o.Session.Lends(ctx, h.Name); ok {
+				fmt.Fprintf(w, "The agent on %s lends %s for %s while this ghlogin ssh session lasts; nothing is stored here\n", safe.Text(from), safe.Text(login), h.Name)
+			} else {
+				fmt.Fprintf(w, "You are not logged in to %s yet: run ghlogin login --host %s\n", h.Name, hostArg(h.Name, h.Scheme))
+			}
 		}
 	}
 	return nil

@@ -213,3 +213,25 @@ func forwardedHere(ag *AgentStatus, hs *HostStatus, local *HereStatus) *HereStat
 	h.Short = "forwarded from " + from
 	return h
 }
+
+// Lends reports whether a forwarded agent lends host (a host name): the
+// machine it runs on and the account it lends to requests that name none.
+func (s *Session) Lends(ctx context.Context, host string) (from, login string, ok bool) {
+	ag, accts := s.forwardedStatus(ctx, host)
+	if ag == nil || len(accts[host]) == 0 {
+		return "", "", false
+	}
+	from = ag.Agent
+	if from == "" {
+		from = "the agent's machine"
+	}
+	for _, a := range accts[host] {
+		if a.Active {
+			login = a.Login
+		}
+	}
+	if login == "" {
+		login = accts[host][0].Login
+	}
+	return from, login, true
+}

@@ -191,12 +191,18 @@ func (s *Server) writeConfig(opts Options) error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	// One SetEnv line holds them all: sshd takes the first line of a
+	// keyword and ignores any later one.
+	var setenv []string
 	for _, k := range keys {
 		v := opts.Env[k]
 		if strings.ContainsAny(k+v, "\"\n\r") || k == "" || strings.Contains(k, "=") {
 			return fmt.Errorf("sshtest: cannot set %q=%q with SetEnv", k, v)
 		}
-		lines = append(lines, `SetEnv "`+k+"="+v+`"`)
+		setenv = append(setenv, `"`+k+"="+v+`"`)
+	}
+	if len(setenv) > 0 {
+		lines = append(lines, "SetEnv "+strings.Join(setenv, " "))
 	}
 	lines = append(lines, opts.Config...)
 	return os.WriteFile(filepath.Join(s.Dir, "sshd_config"), []byte(strings.Join(lines, "\n")+"\n"), 0o600)
