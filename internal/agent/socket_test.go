@@ -110,3 +110,39 @@ func TestRuntimeDir(t *testing.T) {
 		t.Fatal(d, err)
 	}
 }
+
+func TestListenPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "agent")
+	path := filepath.Join(dir, "my.sock")
+	sock, err := ListenPath(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, mode := range map[string]os.FileMode{dir: 0o700 | os.ModeDir, path: 0o600 | os.ModeSocket} {
+		if fi, err := os.Lstat(p); err != nil || fi.Mode() != mode {
+			t.Errorf("%s: %v %v, want %v", p, fi.Mode(), err, mode)
+		}
+	}
+	// A second agent at the same path fails; the first keeps its socket.
+	if _, err := ListenPath(path); err == nil {
+		t.Fatal("two agents listen at one path")
+	}
+	if _, err := os.Lstat(path); err != nil {
+		t.Fatal(err)
+	}
+	sock.Close()
+	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the socket outlived Close: %v", err)
+	}
+	// A directory others can enter is refused, not repaired.
+	open := filepath.Join(t.TempDir(), "open")
+	os.Mkdir(open, 0o700)
+	os.Chmod(open, 0o755)
+	var de *DirError
+	if _, err := ListenPath(filepath.Join(open, "a.sock")); !errors.As(err, &de) || de.Problem != DirOpen {
+		t.Fatalf("open directory: %v", err)
+	}
+	if fi, _ := os.Stat(open); fi.Mode().Perm() != 0o755 {
+		t.Fatal("the directory was changed")
+	}
+}

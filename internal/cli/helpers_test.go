@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ghlogin/ghlogin/internal/agent"
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/emulator"
@@ -64,6 +65,8 @@ func newHarness(t *testing.T, cfg emulator.Config) *harness {
 	h.vars = map[string]string{
 		config.EnvDir: h.dir,
 		"NO_COLOR":    "1",
+		// No run asks an agent of the machine the tests run on.
+		agent.EnvSock: "none",
 		"HOME":        t.TempDir(),
 	}
 	if cfg.Clock == nil {

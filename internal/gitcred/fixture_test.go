@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghlogin/ghlogin/internal/agent"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/session"
 	"github.com/ghlogin/ghlogin/store"
@@ -60,7 +61,9 @@ func newFixtureStore(t testing.TB, dir string) *store.Store {
 func noTTY() bool { return false }
 
 func env(kv ...string) func(string) string {
-	m := map[string]string{}
+	// No test asks an agent of the machine it runs on (a ghlogin ssh
+	// session's well-known socket) unless it names one.
+	m := map[string]string{agent.EnvSock: "none"}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}

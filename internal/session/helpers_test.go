@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghlogin/ghlogin/internal/agent"
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/emulator"
@@ -32,7 +33,9 @@ var epoch = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func newFixture(t *testing.T, env ...string) *fixture {
 	t.Helper()
-	f := &fixture{t: t, dir: t.TempDir(), kr: storetest.NewMemKeyring(), clk: clock.NewFake(epoch), env: map[string]string{}}
+	// No test asks an agent of the machine it runs on (a ghlogin ssh
+	// session's well-known socket) unless it names one.
+	f := &fixture{t: t, dir: t.TempDir(), kr: storetest.NewMemKeyring(), clk: clock.NewFake(epoch), env: map[string]string{agent.EnvSock: "none"}}
 	for i := 0; i+1 < len(env); i += 2 {
 		f.env[env[i]] = env[i+1]
 	}

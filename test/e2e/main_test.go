@@ -61,6 +61,9 @@ func newSandbox(t *testing.T) *sandbox {
 		"GHLOGIN_STORE=file",
 		"GHLOGIN_BROWSER=none",
 		"NO_COLOR=1",
+		// No run asks an agent of the machine the tests run on (a
+		// ghlogin ssh session's well-known socket).
+		"GHLOGIN_AGENT_SOCK=none",
 		"TMPDIR=" + os.TempDir(),
 		// No session bus: a keyring call must fail fast, never autolaunch
 		// a dbus-daemon that outlives the test.
