@@ -222,6 +222,10 @@ func parseSSHArgs(args []string) (*sshArgs, error) {
 			if len(a) < 2 || a[0] != '-' {
 				return nil
 			}
+			if strings.HasPrefix(a, "--") {
+				// ssh has no long options.
+				return &SSHArgsError{Arg: a, Reason: "is not an ssh option"}
+			}
 			i++
 			for j := 1; j < len(a); j++ {
 				c := a[j]

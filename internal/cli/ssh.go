@@ -105,6 +105,12 @@ func splitSSHArgs(args []string) (own, rest []string) {
 // and says what the remote asked for. ssh's exit status is ghlogin's.
 func runSSH(ctx context.Context, o *sshOptions) error {
 	if err := agent.CheckSSHArgs(o.Args); err != nil {
+		var ae *agent.SSHArgsError
+		if errors.As(err, &ae) {
+			if name, _, _ := strings.Cut(ae.Arg, "="); name == "--allow" || name == "--user" {
+				return syntaxf("%s must come before ssh's options and the destination: ghlogin ssh %s ... [ssh options] DESTINATION [COMMAND...]", name, name)
+			}
+		}
 		return &usageError{err: err, syntax: true}
 	}
 	lent, err := o.Session.Lending(o.Allow, o.User)

@@ -68,6 +68,8 @@ func TestSSHRefusesBeforeConnecting(t *testing.T) {
 		{[]string{"ssh", "-N", "build-1"}, ExitUsage, "ssh argument -N: runs no remote command"},
 		{[]string{"ssh", "-o", "ControlMaster=auto", "build-1"}, ExitUsage, "the agent needs a connection of its own"},
 		{[]string{"ssh", "-p"}, ExitUsage, "ssh argument -p: needs a value"},
+		{[]string{"ssh", "-p", "22", "--allow", "github.com", "build-1"}, ExitUsage, "--allow must come before ssh's options and the destination"},
+		{[]string{"ssh", "--verbose", "build-1"}, ExitUsage, "ssh argument --verbose: is not an ssh option"},
 		{[]string{"ssh", "--allow", "http://ghe.example.com", "build-1"}, ExitUsage, "http"},
 		{[]string{"ssh", "--allow", "ghe.example.com", "build-1"}, ExitAuth, "ghe.example.com"},
 		{[]string{"ssh", "--user", "mona", "build-1"}, ExitAuth, "mona"},
