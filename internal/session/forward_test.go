@@ -56,7 +56,7 @@ func TestFindOrder(t *testing.T) {
 
 	// The agent's token wins over GH_TOKEN and the stored account; it
 	// carries the owner and the purpose.
-	tok, err := f.sess.Token(ctx, target("github.com"), Query{Owner: "octo-org"}, agent.PurposeExec)
+	tok, err := f.sess.TokenWith(ctx, target("github.com"), Query{Owner: "octo-org"}, TokenOptions{Purpose: agent.PurposeExec})
 	if err != nil || !tok.Forwarded || tok.Agent != "laptop" || tok.Secret.Token != "ghu_lent" || tok.Account.Login != "octocat" || tok.Account.Reason != ReasonForwarded {
 		t.Fatalf("forwarded: %v %v", tok, err)
 	}
@@ -66,17 +66,22 @@ func TestFindOrder(t *testing.T) {
 	if s := tok.String() + tok.GoString(); strings.Contains(s, "ghu_lent") {
 		t.Fatal(s)
 	}
+	// An ID token is never lent: the store answers (here: nothing).
+	n := len(src.asked)
+	if _, err := f.sess.TokenWith(ctx, target("github.com"), Query{}, TokenOptions{IDToken: true}); err == nil || len(src.asked) != n {
+		t.Fatalf("--id-token: %v, agent asked %d times", err, len(src.asked)-n)
+	}
 	// The agent has no account on ghe.example.com: the environment's
 	// token answers, then (naming an account) the store.
-	if tok, err = f.sess.Token(ctx, target("ghe.example.com"), Query{}, agent.PurposeToken); err != nil || tok.Env != "GH_ENTERPRISE_TOKEN" {
+	if tok, err = f.sess.Token(ctx, target("ghe.example.com"), Query{}); err != nil || tok.Env != "GH_ENTERPRISE_TOKEN" {
 		t.Fatalf("not lent, environment: %v %v", tok, err)
 	}
-	if tok, err = f.sess.Token(ctx, target("ghe.example.com"), Query{User: "mona"}, agent.PurposeToken); err != nil || tok.Secret.Token != "gho_ghe" {
+	if tok, err = f.sess.Token(ctx, target("ghe.example.com"), Query{User: "mona"}); err != nil || tok.Secret.Token != "gho_ghe" {
 		t.Fatalf("not lent, store: %v %v", tok, err)
 	}
 	// A host the agent does not serve, with nothing here: the refusal,
 	// which names --allow.
-	_, err = f.sess.Token(ctx, target("other.example.com"), Query{User: "mona"}, agent.PurposeToken)
+	_, err = f.sess.Token(ctx, target("other.example.com"), Query{User: "mona"})
 	var rf *agent.RefusedError
 	if !errors.As(err, &rf) || rf.Code != agent.CodeNotAllowed || rf.Host != "other.example.com" {
 		t.Fatalf("not served: %T %v", err, err)
@@ -92,12 +97,12 @@ func TestFindOrder(t *testing.T) {
 	ln.Close()
 	f.env[agent.EnvSock] = dead
 	var gone *agent.GoneError
-	if _, err = f.sess.Token(ctx, target("github.com"), Query{}, agent.PurposeToken); !errors.As(err, &gone) {
+	if _, err = f.sess.Token(ctx, target("github.com"), Query{}); !errors.As(err, &gone) {
 		t.Fatalf("gone: %T %v", err, err)
 	}
 	// GHLOGIN_AGENT_SOCK=none: the agent is not asked.
 	f.env[agent.EnvSock] = "none"
-	if tok, err = f.sess.Token(ctx, target("github.com"), Query{}, agent.PurposeToken); err != nil || tok.Env != "GH_TOKEN" {
+	if tok, err = f.sess.Token(ctx, target("github.com"), Query{}); err != nil || tok.Env != "GH_TOKEN" {
 		t.Fatalf("none: %v %v", tok, err)
 	}
 }
