@@ -164,10 +164,10 @@ func runSSH(ctx context.Context, o *sshOptions) error {
 	}
 	fmt.Fprintln(o.IO.Stderr, agent.Report(plan.RemoteName, srv.Counts()))
 	for _, p := range log.collected() {
-		fmt.Fprintf(o.IO.Stderr, "ghlogin: the agent %s\n", p)
+		fmt.Fprintf(o.IO.Stderr, "warning: the agent %s\n", p)
 	}
 	if serveErr != nil {
-		fmt.Fprintf(o.IO.Stderr, "ghlogin: the agent stopped early: %s\n", explain(serveErr))
+		fmt.Fprintf(o.IO.Stderr, "warning: the agent stopped early: %s\n", explain(serveErr))
 	}
 	if code != 0 {
 		return &reportedError{code: code, err: fmt.Errorf("ssh exited with status %d", code)}

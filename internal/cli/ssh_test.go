@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/agent"
+	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/emulator"
 	"github.com/ghlogin/ghlogin/store"
 )
 
@@ -297,5 +299,53 @@ func TestRemoteCommands(t *testing.T) {
 	r = h.run("", "status")
 	if r.code != ExitAuth || !strings.Contains(r.stdout, "! no ghlogin agent at ") {
 		t.Fatalf("status, gone: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// What failed on the laptop's side during a session (here a refresh whose
+// server is gone) is said after the session, since the remote is only
+// told to look here.
+func TestSSHSessionProblems(t *testing.T) {
+	socat, err := exec.LookPath("socat")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("socat is required when CI=true")
+		}
+		t.Skip("socat is not installed (apt install socat)")
+	}
+	h := newHarness(t, emuDefaults)
+	ts := h.token(emulator.AppClientID, "octocat")
+	st := h.store()
+	sec := &store.Secret{Token: ts.AccessToken, ExpiresAt: h.clk.Now().Add(time.Minute), RefreshToken: ts.RefreshToken}
+	if err := st.Save(context.Background(), h.host, "octocat", store.BackendFile, sec); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UpdateConfig(func(f *config.File) error {
+		f.Hosts[h.host].Protocol = "http"
+		f.Hosts[h.host].ClientID = emulator.AppClientID
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.srv.Close()
+	env, out, errb := h.env("")
+	a := newApp(env)
+	remote := `printf '{"v":1,"op":"token","host":"` + h.host + `","purpose":"git"}\n' | ` + socat + ` -t5 -T5 - "UNIX-CONNECT:$GHLOGIN_AGENT_SOCK"`
+	cmd := newSSHCmd(a, func(o *sshOptions) error {
+		o.Program = fakeSSH(t, t.TempDir())
+		return runSSH(context.Background(), o)
+	})
+	if code := runCmd(t, a, cmd, "--allow", h.host, "build-1", remote); code != 0 {
+		t.Fatalf("exit %d\n%s", code, errb)
+	}
+	if !strings.Contains(out.String(), `"code":"internal"`) {
+		t.Fatalf("the remote's answer: %s", out)
+	}
+	t.Logf("stderr:\n%s", errb)
+	if !strings.Contains(errb.String(), "\nwarning: the agent could not serve "+h.host+": ") {
+		t.Fatalf("stderr %q", errb)
+	}
+	if strings.Contains(out.String()+errb.String(), ts.AccessToken) || strings.Contains(errb.String(), ts.RefreshToken) {
+		t.Fatal("a token was printed")
 	}
 }
