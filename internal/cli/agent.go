@@ -54,7 +54,8 @@ func newAgentCmd(a *app, runF func(*agentOptions) error) *cobra.Command {
 			"  ghlogin agent --allow github.com --socket ~/.cache/ghlogin-agent/agent.sock &\n" +
 			"  ssh -R /tmp/octo-agent.sock:$HOME/.cache/ghlogin-agent/agent.sock build-1\n" +
 			"  build-1$ GHLOGIN_AGENT_SOCK=/tmp/octo-agent.sock git fetch",
-		Args: noArgs,
+		Args:                  noArgs,
+		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
 				return runF(o)

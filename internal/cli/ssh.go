@@ -53,7 +53,8 @@ func newSSHCmd(a *app, runF func(*sshOptions) error) *cobra.Command {
 			"  ghlogin ssh build-1 git -C src pull",
 		// ssh's options are not ghlogin's: ghlogin's own flags are read
 		// from the front of the arguments by splitSSHArgs.
-		DisableFlagParsing: true,
+		DisableFlagParsing:    true,
+		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			own, rest := splitSSHArgs(args)
 			if err := cmd.Flags().Parse(own); err != nil {
