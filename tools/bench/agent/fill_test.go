@@ -39,6 +39,15 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the binary the benchmark built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // ghloginBin builds ghlogin once per process.
 func ghloginBin(b *testing.B) string {
 	b.Helper()
