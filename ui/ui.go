@@ -317,3 +317,96 @@ func sanitizeLines(s string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// maxChooseTries bounds how often Choose asks again after an answer that is
+// not one of the numbers.
+const maxChooseTries = 5
+
+// Choose asks question on a terminal with numbered options and reads one
+// line of answer: the option's number. It returns the option's index, or
+// -1 when the person chose the last option while cancel is set, or input
+// ended. An answer that is not a number of the list (an empty line
+// included: nothing is chosen by default) asks again, up to 5 times. It
+// reads byte by byte so nothing after the answer's line is consumed. Each
+// option is word-wrapped to out's width when out is a terminal, and
+// indented under its number.
+func Choose(in io.Reader, out io.Writer, question string, options []string, cancel bool) (int, error) {
+	if in == nil {
+		return -1, errors.New("cannot ask: no input")
+	}
+	if len(options) == 0 {
+		return -1, errors.New("cannot ask: no options")
+	}
+	width := TerminalWidth(out)
+	var b strings.Builder
+	b.WriteString(Wrap(sanitizeLines(question), width) + "\n")
+	for i, o := range options {
+		num := fmt.Sprintf("  %d) ", i+1)
+		pad := strings.Repeat(" ", len(num))
+		w := 0
+		if width > 0 {
+			w = max(width-len(num), 20)
+		}
+		lines := strings.Split(Wrap(sanitizeLines(o), w), "\n")
+		for j, l := range lines {
+			if j == 0 {
+				b.WriteString(num + l + "\n")
+			} else {
+				b.WriteString(pad + l + "\n")
+			}
+		}
+	}
+	prompt := fmt.Sprintf("Choose 1-%d: ", len(options))
+	if out != nil {
+		if _, err := fmt.Fprint(out, b.String()+prompt); err != nil {
+			return -1, err
+		}
+	}
+	for try := 0; try < maxChooseTries; try++ {
+		line, eof, err := readLine(in)
+		if err != nil {
+			return -1, fmt.Errorf("reading the answer: %w", err)
+		}
+		var n int
+		if _, serr := fmt.Sscanf(strings.TrimSpace(line), "%d", &n); serr == nil && n >= 1 && n <= len(options) && strings.TrimSpace(line) == fmt.Sprint(n) {
+			if cancel && n == len(options) {
+				return -1, nil
+			}
+			return n - 1, nil
+		}
+		if eof {
+			if out != nil {
+				fmt.Fprintln(out)
+			}
+			return -1, nil
+		}
+		if out != nil {
+			fmt.Fprintf(out, "Type a number from 1 to %d and press Enter: ", len(options))
+		}
+	}
+	return -1, nil
+}
+
+// readLine reads one line a byte at a time (at most 1024 bytes), without
+// its line ending; eof is set when input ended.
+func readLine(in io.Reader) (line string, eof bool, err error) {
+	var b []byte
+	buf := make([]byte, 1)
+	for len(b) < 1024 {
+		n, err := in.Read(buf)
+		if n == 1 {
+			if buf[0] == '\n' {
+				return strings.TrimSuffix(string(b), "\r"), false, nil
+			}
+			b = append(b, buf[0])
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			return string(b), true, nil
+		}
+		if err != nil {
+			return "", false, err
+		}
+	}
+	return string(b), false, nil
+}

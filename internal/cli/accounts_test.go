@@ -32,9 +32,10 @@ func TestStatus(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
+	file := "file (plaintext at rest in " + filepath.Join(h.dir, store.CredentialsFile) + ")"
 	want := h.host + "\n" +
-		"  ✓ hubot (active)\n      store: file\n      scopes: gist, repo\n      token: valid\n" +
-		"  ✓ octocat\n      store: file\n      scopes: gist, repo\n      token: valid\n" +
+		"  ✓ hubot (active)\n      store: " + file + "\n      scopes: gist, repo\n      token: valid\n" +
+		"  ✓ octocat\n      store: " + file + "\n      scopes: gist, repo\n      token: valid\n" +
 		"  here: hubot (active account)\n"
 	if r.stdout != want {
 		t.Errorf("status:\n%s\nwant:\n%s", r.stdout, want)
@@ -439,5 +440,37 @@ func TestConfigEffectiveValues(t *testing.T) {
 	}
 	if r := h.run("", "config", "set", "client_auth", "digest"); r.code != ExitUsage {
 		t.Errorf("client_auth digest: exit %d", r.code)
+	}
+}
+
+// A login kept in the kernel keyring: status says it is in memory and for
+// how long; after a restart (the backend forgot it) token exits 4 with the
+// sentence, and status shows it gone.
+func TestKernelStoreStatusAndGone(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	h.kernel = newMemKernel(nil)
+	tok := h.token(emulator.DefaultClientID, "octocat", "repo").AccessToken
+	if r := h.run(tok+"\n", "login", "--with-token", "--host", h.srv.URL, "--store", "kernel"); r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	r := h.run("", "status")
+	if r.code != 0 || !strings.Contains(r.stdout, "store: kernel (in memory only; kept until the machine restarts") {
+		t.Fatalf("exit %d\n%s", r.code, r.stdout)
+	}
+	r = h.run("", "status", "--json")
+	if !strings.Contains(r.stdout, `"plaintext_at_rest": false`) || !strings.Contains(r.stdout, `"kept_until": "until the machine restarts`) {
+		t.Errorf("status --json:\n%s", r.stdout)
+	}
+	if r := h.run("", "token", "--host", h.srv.URL); r.code != 0 || strings.TrimSpace(r.stdout) != tok {
+		t.Fatalf("token: exit %d\n%s", r.code, r.stderr)
+	}
+	h.kernel.forget()
+	r = h.run("", "token", "--host", h.srv.URL)
+	if r.code != ExitAuth || !strings.Contains(r.stderr, "was kept in memory and is gone (the machine restarted or it expired); log in again: ghlogin login --host "+h.host) {
+		t.Fatalf("token after a restart: exit %d\n%s", r.code, r.stderr)
+	}
+	r = h.run("", "status")
+	if r.code != ExitFailure || !strings.Contains(r.stdout, "kept in memory and is gone") {
+		t.Fatalf("status after a restart: exit %d\n%s", r.code, r.stdout)
 	}
 }

@@ -43,6 +43,10 @@ type Env struct {
 	HTTPClient *http.Client
 	// Keyring is the OS keyring; nil means go-keyring.
 	Keyring store.Keyring
+	// Backends replace the token store's backends of the same name
+	// (store.Options.Backends); tests act out a kernel keyring that works
+	// or that the kernel refuses. Nil keeps the store's own.
+	Backends []store.Backend
 	Opener  opener.Opener
 	Clock   clock.Clock
 	// Getwd returns the working directory (where bindings and the origin

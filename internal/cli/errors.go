@@ -11,6 +11,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/refresh"
+	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/session"
 	"github.com/ghlogin/ghlogin/store"
 )
@@ -129,6 +130,10 @@ func explain(err error) string {
 	if err == nil {
 		return ""
 	}
+	var su *session.StoreUnavailableError
+	if errors.As(err, &su) {
+		return storeUnavailable(su)
+	}
 	msg := hint.Explain(err)
 	var (
 		nc *session.NoClientIDError
@@ -200,4 +205,32 @@ func wrap(err error) error {
 		return err
 	}
 	return hint.WithMessage(err, explain(err))
+}
+
+// storeUnavailable is the message for a login whose store cannot be used,
+// with nobody to ask for another: the stores that can be used instead,
+// each with its --store value and what it protects against, and how to
+// choose one for good.
+func storeUnavailable(e *session.StoreUnavailableError) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "cannot keep the token for %s in %s: %s", e.Host, e.Unavailable.Place, e.Err)
+	if len(e.Offers) == 0 {
+		b.WriteString("; no other store can be used here either")
+		return safeLines(b.String())
+	}
+	b.WriteString("\nThere is no terminal to ask where to keep it instead (ghlogin never picks another store by itself); choose one with --store or GHLOGIN_STORE:")
+	for _, o := range e.Offers {
+		fmt.Fprintf(&b, "\n  --store %s (or GHLOGIN_STORE=%s): %s", o.Name, o.Name, o.StoreInfo)
+	}
+	fmt.Fprintf(&b, "\nTo use one for %s from now on: ghlogin config set --host %s store %s", e.Host, e.Host, e.Offers[0].Name)
+	return safeLines(b.String())
+}
+
+// safeLines applies safe.Text to each line of s.
+func safeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = safe.Text(l)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -49,6 +49,8 @@ type harness struct {
 	opened []string
 	// browse, when set, is run on each opened URL (in its own goroutine).
 	browse func(url string)
+	// kernel, when set, replaces the kernel keyring backend.
+	kernel *memKernel
 }
 
 // result is one run's outcome.
@@ -96,7 +98,12 @@ func (h *harness) env(stdin string) (*Env, *bytes.Buffer, *bytes.Buffer) {
 		hc = h.tlsSrv.Client()
 		hc.Timeout = 10 * time.Second
 	}
+	var backends []store.Backend
+	if h.kernel != nil {
+		backends = append(backends, h.kernel)
+	}
 	return &Env{
+		Backends:   backends,
 		Stdin:      strings.NewReader(stdin),
 		Stdout:     &out,
 		Stderr:     &errb,

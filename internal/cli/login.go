@@ -189,7 +189,7 @@ func runFlow(ctx context.Context, o *loginOptions, t *session.Target) (*ui.Resul
 		}
 	}
 	if o.rescope == nil {
-		if err := o.Session.CheckStore(ctx, t, !o.JSON && o.TTYIn == nil); err != nil {
+		if err := o.Session.CheckStore(ctx, t, o.chooser()); err != nil {
 			return nil, failEarly(ctx, o, t, err)
 		}
 	}
@@ -261,6 +261,38 @@ func runFlow(ctx context.Context, o *loginOptions, t *session.Target) (*ui.Resul
 		return nil, &reportedError{code: exitStatus(err), err: err}
 	}
 	return res, nil
+}
+
+// chooser returns how to ask where to keep the token when the store in
+// force is unavailable: on the git helper's terminal, or on stdin and
+// stderr when both are terminals; nil (nobody to ask) with --json.
+func (o *loginOptions) chooser() session.Chooser {
+	switch {
+	case o.JSON:
+		return nil
+	case o.TTYIn != nil:
+		return storeChooser(o.TTYIn, o.TTYOut)
+	case o.IO.StdinTTY && o.IO.StderrTTY:
+		return storeChooser(o.IO.Stdin, o.IO.Stderr)
+	}
+	return nil
+}
+
+// storeChooser asks on a terminal which store to keep a token in, when the
+// one in force cannot be used: the stores usable here in the session's
+// order, each with what it protects against and how long it keeps the
+// token, then cancel.
+func storeChooser(in io.Reader, out io.Writer) session.Chooser {
+	return func(q session.StoreQuestion) (int, error) {
+		question := fmt.Sprintf("Cannot keep the token for %s in %s: %v\nWhere should ghlogin keep it instead? (remembered for %s; change it with: ghlogin config set --host %s store NAME)",
+			q.Host, q.Unavailable.Place, q.Err, q.Host, q.Host)
+		options := make([]string, 0, len(q.Offers)+1)
+		for _, o := range q.Offers {
+			options = append(options, o.StoreInfo.String())
+		}
+		options = append(options, "cancel")
+		return ui.Choose(in, out, question, options, true)
+	}
 }
 
 // failEarly reports an error found before the flow started: with --json as
@@ -388,7 +420,11 @@ func loginWithToken(ctx context.Context, o *loginOptions, t *session.Target) err
 	if err != nil {
 		return err
 	}
-	if err := o.Session.CheckStore(ctx, t, e.StdinTTY); err != nil {
+	var choose session.Chooser
+	if e.StdinTTY && e.StderrTTY {
+		choose = storeChooser(e.Stdin, e.Stderr)
+	}
+	if err := o.Session.CheckStore(ctx, t, choose); err != nil {
 		return err
 	}
 	l, err := o.Session.SaveToken(ctx, t, tok)

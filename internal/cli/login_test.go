@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 
@@ -195,39 +194,80 @@ func TestLoginEarlyErrors(t *testing.T) {
 // the login fails naming the file store; on one, the person is asked.
 func TestLoginKeyringUnavailable(t *testing.T) {
 	h := newHarness(t, emulator.Config{AutoApproveAfter: 1})
-	h.kr.FailWith("get", errors.New("no Secret Service"))
-	h.kr.FailWith("set", errors.New("no Secret Service"))
+	h.kernel = newMemKernel(nil)
+	noService := &store.KeyringUnavailableError{Op: "read", Err: &store.NoKeyringServiceError{Reason: "no D-Bus session bus"}}
+	h.kr.FailWith("", noService)
 	args := []string{"login", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID}
-	r := h.run("", args...)
-	if r.code != ExitFailure || !strings.Contains(r.stderr, "--store file") {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+
+	// Nobody to ask: exit 1, naming the stores that work here, nothing started.
+	for _, extra := range [][]string{nil, {"--json"}} {
+		r := h.run("", append(args, extra...)...)
+		if r.code != ExitFailure {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		out := r.stderr
+		if extra != nil {
+			ev := jsonLines(t, r.stdout)
+			if len(ev) != 1 || ev[0]["event"] != "error" {
+				t.Fatalf("events %v", ev)
+			}
+			out = ev[0]["message"].(string)
+		}
+		for _, want := range []string{"cannot keep the token for " + h.host + " in the OS keyring", "no keyring service on this machine",
+			"--store kernel (or GHLOGIN_STORE=kernel): kernel keyring: in memory only", "--store file (or GHLOGIN_STORE=file): ", "plaintext at rest",
+			"ghlogin config set --host " + h.host + " store kernel"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%v: message lacks %q:\n%s", extra, want, out)
+			}
+		}
 	}
-	if n := h.emu.Stats().Requests; len(n) != 0 && n["/login/device/code"] != 0 {
-		t.Errorf("the flow started: %v", n)
+	if n := h.emu.Stats().Requests["POST /login/device/code"]; n != 0 {
+		t.Errorf("the flow started: %d device code requests", n)
 	}
 
-	// On a terminal: yes keeps the token in the file store.
-	env, _, errb := h.env("y\n")
+	// On a terminal: the question lists the kernel keyring first, the file
+	// store last, then cancel; 2 keeps the token in the file store, and the
+	// host remembers it.
+	env, _, errb := h.env("2\n")
 	env.StdinTTY, env.StderrTTY = true, true
 	a := newApp(env)
-	code := a.execute(context.Background(), a.newRoot(), append(args, "--json"))
-	if code != ExitFailure {
-		t.Fatalf("--json asks nobody: exit %d\n%s", code, errb.String())
-	}
-	env, _, errb = h.env("y\n")
-	env.StdinTTY, env.StderrTTY = true, true
-	a = newApp(env)
 	lo := &loginOptions{IO: env, Session: a.sess, Host: h.srv.URL, ClientID: emulator.DefaultClientID}
 	plain := plainMode()
 	lo.Mode = &plain
 	if _, err := runLogin(context.Background(), lo); err != nil {
 		t.Fatalf("%v\n%s", err, errb.String())
 	}
-	if !strings.Contains(errb.String(), "keyring is not available") || !strings.Contains(errb.String(), "[y/N]") {
-		t.Errorf("stderr %q", errb.String())
+	q := errb.String()
+	for _, want := range []string{"Where should ghlogin keep it instead?", "1) kernel keyring: in memory only", "2) " + h.dir, "plaintext at rest", "3) cancel", "Choose 1-3:"} {
+		if !strings.Contains(q, want) {
+			t.Errorf("the question lacks %q:\n%s", want, q)
+		}
 	}
-	if ac, err := h.store().Resolve(h.host, ""); err != nil || ac.Store != "file" {
+	ac, err := h.store().Resolve(h.host, "")
+	if err != nil || ac.Store != "file" {
 		t.Fatalf("%+v %v", ac, err)
+	}
+	cfg, _ := h.store().Config()
+	if cfg.Hosts[h.host].Store != "file" {
+		t.Errorf("the choice is not remembered: %+v", cfg.Hosts[h.host])
+	}
+	// The next login asks nothing.
+	if r := h.run("", args...); r.code != 0 || strings.Contains(r.stderr, "Choose") {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+
+	// 3 cancels: exit 130, nothing started.
+	h2 := newHarness(t, emulator.Config{AutoApproveAfter: 1})
+	h2.kernel = newMemKernel(nil)
+	h2.kr.FailWith("", noService)
+	env, _, errb = h2.env("3\n")
+	env.StdinTTY, env.StderrTTY = true, true
+	a = newApp(env)
+	if code := a.execute(context.Background(), a.newRoot(), []string{"login", "--host", h2.srv.URL, "--client-id", emulator.DefaultClientID}); code != ExitCancelled {
+		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+	if n := h2.emu.Stats().Requests["POST /login/device/code"]; n != 0 {
+		t.Errorf("the flow started after cancel")
 	}
 }
 

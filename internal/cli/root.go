@@ -13,7 +13,6 @@ import (
 
 	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/session"
-	"github.com/ghlogin/ghlogin/ui"
 )
 
 // Main runs ghlogin with args and returns the exit status. Errors are
@@ -94,11 +93,9 @@ func newSession(env *Env, getenv func(string) string) *session.Session {
 		Clock:      env.Clock,
 		UserAgent:  "ghlogin/" + currentBuild().Version,
 		Keyring:    env.Keyring,
+		Backends:   env.Backends,
 		Describe:   explain,
 		Getwd:      env.getwd,
-	}
-	if env.StdinTTY && env.StderrTTY {
-		s.Confirm = func(q string) (bool, error) { return ui.Confirm(env.Stdin, env.Stderr, q) }
 	}
 	return s
 }

@@ -127,7 +127,7 @@ func printStatus(e *Env, rep *session.StatusReport) {
 				name = " (" + safe.Text(ac.DisplayName) + ")"
 			}
 			fmt.Fprintf(w, "  %s %s%s%s\n", stateMarks[ac.State], safe.Text(ac.Login), name, active)
-			fmt.Fprintf(w, "      store: %s\n", safe.Text(ac.Store))
+			fmt.Fprintf(w, "      store: %s\n", storeLine(ac))
 			if ac.RequestedScopes != nil {
 				// The server granted other scopes than the login asked for.
 				fmt.Fprintf(w, "      scopes: %s (requested: %s)\n", scopeList(ac.Scopes), scopeList(ac.RequestedScopes))
@@ -227,4 +227,18 @@ func printForwarded(w io.Writer, ag *session.AgentStatus, h *session.HostStatus)
 	if len(h.Accounts) > 0 || h.EnvToken != nil {
 		fmt.Fprintf(w, "  ! the agent on %s is asked first; what follows is used only for what it does not lend\n", from)
 	}
+}
+
+// storeLine is an account's store as status shows it: the name, and what
+// a person should know about it: that the file store is plaintext at rest
+// (and where), that the kernel keyring forgets the token on its own.
+func storeLine(ac session.AccountStatus) string {
+	line := safe.Text(ac.Store)
+	switch {
+	case ac.PlaintextAtRest:
+		line += " (plaintext at rest in " + safe.Text(ac.Place) + ")"
+	case ac.KeptUntil != "":
+		line += " (in memory only; kept " + safe.Text(ac.KeptUntil) + ")"
+	}
+	return line
 }

@@ -108,6 +108,10 @@ type Target struct {
 	// nonce is the OpenID Connect nonce a web login sent (WebParams), which
 	// the ID token must carry.
 	nonce string
+	// storeChosen is set when the person chose Store because the one in
+	// force was unavailable (CheckStore): a login remembers it for the
+	// host (Remember).
+	storeChosen bool
 }
 
 // Kind is the kind of server the host is (GitHub, OpenID Connect, another

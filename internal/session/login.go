@@ -2,9 +2,9 @@ package session
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
@@ -25,40 +25,13 @@ type Login struct {
 	// Scopes are the scopes granted; RequestedScopes those the login asked
 	// for (nil for a token given with --with-token).
 	Scopes, RequestedScopes []string
-}
-
-// CheckStore makes sure t.Store can take a token before the person spends
-// time approving a login. When the OS keyring is unavailable and ask is
-// true, it asks through Confirm (when set) whether to keep the token in the
-// file store instead, and on yes sets t.Store to "file". Otherwise it
-// returns the store's *store.KeyringUnavailableError: it never falls back
-// silently. Other stores are checked when the token is saved.
-func (s *Session) CheckStore(ctx context.Context, t *Target, ask bool) error {
-	if t.Store != store.BackendKeyring {
-		return nil
-	}
-	st, err := s.Store()
-	if err != nil {
-		return err
-	}
-	perr := st.Probe(ctx, store.BackendKeyring)
-	if perr == nil {
-		return nil
-	}
-	var ku *store.KeyringUnavailableError
-	if !errors.As(perr, &ku) || !ask || s.Confirm == nil {
-		return perr
-	}
-	q := fmt.Sprintf("The OS keyring is not available (%v).\nKeep the token in %s instead (a file readable only by you)?", ku.Err, st.CredentialsPath())
-	if ku.Timeout {
-		q = fmt.Sprintf("The OS keyring did not answer in time.\nKeep the token in %s instead (a file readable only by you)?", st.CredentialsPath())
-	}
-	ok, err := s.Confirm(q)
-	if err != nil || !ok {
-		return perr
-	}
-	t.Store = store.BackendFile
-	return nil
+	// Kept says where the token is and how long it stays there
+	// (store.Describe of Store), for the line that ends a login.
+	Kept store.StoreInfo
+	// ExpiresAt is when the token expires (zero: it does not), and
+	// RefreshExpiresAt when its refresh token does (zero: none, or it
+	// does not expire): an expiring token is refreshed until then.
+	ExpiresAt, RefreshExpiresAt time.Time
 }
 
 // Identify asks t's API (its user info endpoint) who token belongs to.
@@ -183,15 +156,20 @@ func (s *Session) save(ctx context.Context, t *Target, login string, sec *store.
 	if err := st.SaveWith(ctx, t.Host.Name, login, t.Store, sec, t.Remember); err != nil {
 		return nil, fmt.Errorf("storing the token: %w", err)
 	}
-	return &Login{Host: t.Host.Name, Login: login, DisplayName: sec.DisplayName, Store: t.Store, Scopes: sec.Scopes, RequestedScopes: sec.RequestedScopes}, nil
+	return &Login{Host: t.Host.Name, Login: login, DisplayName: sec.DisplayName, Store: t.Store, Scopes: sec.Scopes, RequestedScopes: sec.RequestedScopes,
+		Kept: st.Describe(t.Store), ExpiresAt: sec.ExpiresAt, RefreshExpiresAt: sec.RefreshTokenExpiresAt}, nil
 }
 
 // Remember updates hc, the host's settings, with what a login to t relied
-// on, so later commands (token refresh, the git helper) find it: the http
-// scheme of a loopback host, the client ID (unless one is set), and the
+// on, so later commands (token refresh, the git helper) find it: the store
+// the person chose when the one in force was unavailable (CheckStore), the
+// http scheme of a loopback host, the client ID (unless one is set), and the
 // endpoint settings given as flags, the issuer included. store.SaveWith applies it in the same
 // write as the account.
 func (t *Target) Remember(hc *config.Host) error {
+	if t.storeChosen {
+		hc.Store = t.Store
+	}
 	if t.Host.Scheme == "http" {
 		hc.Protocol = "http"
 	}

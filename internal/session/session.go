@@ -14,10 +14,14 @@
 //     listed here too (Bind, Unbind, Bindings).
 //   - The token a command hands out, or the ID token, refreshed when due
 //     (Session.Token, Session.TokenWith, Session.Refresh).
+//   - Where a login keeps its token when the store in force is unavailable
+//     here: ask on a terminal, remember the answer per host, fail without
+//     one (Session.CheckStore).
+//   - One login in flight per host across processes, and what a login
+//     that waited for another reports (Session.BeginLogin).
 //   - A login's identify-and-save, as one store transaction
 //     (Session.SaveLogin, Session.SaveToken; on an OpenID Connect host the
-//     verified ID token names the account), and the keyring question
-//     asked before it (Session.CheckStore).
+//     verified ID token names the account).
 //   - A new login for an existing account with other scopes
 //     (Session.PlanRescope, Session.SaveRescope).
 //   - Logging out: the token revoked on its server where it allows it,
@@ -26,7 +30,7 @@
 //     with invalid_token, is a dead token; GitHub's SAML 403 is not.
 //
 // A Session holds the dependencies those rules need (environment, HTTP
-// client, clock, the token store, a way to ask a question); the command line
+// client, clock, the token store); the command line
 // (internal/cli) and the git helper (internal/gitcred) build one and call it.
 // The package never prints and never imports a user interface: its errors are
 // typed values that the command line turns into sentences naming flags.
@@ -73,12 +77,13 @@ type Session struct {
 	UserAgent string
 	// Keyring is the OS keyring the store uses; nil means go-keyring.
 	Keyring store.Keyring
+	// Backends are added to the token store's own, replacing those of the
+	// same name (store.Options.Backends): tests act out a kernel keyring
+	// that works or that the kernel refuses.
+	Backends []store.Backend
 	// OpenStore opens the token store; nil opens it in ConfigDir with
-	// Keyring. It is called once, on first use.
+	// Keyring and Backends. It is called once, on first use.
 	OpenStore func() (*store.Store, error)
-	// Confirm asks the person a yes-or-no question (on a terminal); nil
-	// means nobody can be asked.
-	Confirm func(question string) (bool, error)
 	// Describe turns an error into the sentence a person reads, where the
 	// session reports errors as text (a status report); nil means
 	// err.Error(). The command line passes hint.Explain.
@@ -109,7 +114,7 @@ func (s *Session) Store() (*store.Store, error) {
 			if err != nil {
 				return nil, err
 			}
-			return store.Open(store.Options{Dir: dir, Keyring: s.Keyring, Clock: s.Clock})
+			return store.Open(store.Options{Dir: dir, Keyring: s.Keyring, Clock: s.Clock, Backends: s.Backends})
 		}
 	}
 	st, err := open()

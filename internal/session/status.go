@@ -109,10 +109,20 @@ type AccountStatus struct {
 	Login string `json:"login"`
 	// DisplayName is the owner's name when it is not the login (server
 	// text, sanitised when stored).
-	DisplayName string   `json:"display_name,omitempty"`
-	Active      bool     `json:"active"`
-	Store       string   `json:"store"`
-	Scopes      []string `json:"scopes"`
+	DisplayName string `json:"display_name,omitempty"`
+	Active      bool   `json:"active"`
+	Store       string `json:"store"`
+	// PlaintextAtRest is true when the store writes the token to disk
+	// unencrypted (the file store).
+	PlaintextAtRest bool `json:"plaintext_at_rest"`
+	// KeptUntil says how long the store keeps the token, when it forgets
+	// it on its own (the kernel keyring: "until the machine restarts, or
+	// after 3 days unused"); "" otherwise.
+	KeptUntil string `json:"kept_until,omitempty"`
+	// Place is where the token is kept, for people: the kernel keyring,
+	// the credentials file's path (store.StoreInfo.Place).
+	Place  string   `json:"-"`
+	Scopes []string `json:"scopes"`
 	// RequestedScopes are the scopes the login asked for, when the server
 	// granted others (absent when they are the same).
 	RequestedScopes []string   `json:"requested_scopes,omitempty"`
@@ -295,7 +305,12 @@ func (s *Session) Status(ctx context.Context, host string, offline bool) (*Statu
 	problems := make([]string, len(accts))
 	var wg sync.WaitGroup
 	for i, ac := range accts {
-		results[i] = AccountStatus{Login: ac.Login, DisplayName: ac.DisplayName, Active: ac.Active, Store: ac.Store, Scopes: scopeTokens(ac.Scopes), TokenType: ac.TokenType, State: StateUnchecked}
+		info := st.Describe(ac.Store)
+		results[i] = AccountStatus{Login: ac.Login, DisplayName: ac.DisplayName, Active: ac.Active, Store: ac.Store, PlaintextAtRest: info.PlaintextAtRest, Place: info.Place,
+			Scopes: scopeTokens(ac.Scopes), TokenType: ac.TokenType, State: StateUnchecked}
+		if info.Volatile {
+			results[i].KeptUntil = info.Lifetime
+		}
 		if len(ac.RequestedScopes) > 0 {
 			results[i].RequestedScopes = scopeTokens(ac.RequestedScopes)
 		}
