@@ -47,8 +47,8 @@ type Env struct {
 	// (store.Options.Backends); tests act out a kernel keyring that works
 	// or that the kernel refuses. Nil keeps the store's own.
 	Backends []store.Backend
-	Opener  opener.Opener
-	Clock   clock.Clock
+	Opener   opener.Opener
+	Clock    clock.Clock
 	// Getwd returns the working directory (where bindings and the origin
 	// remote are looked up); nil means os.Getwd.
 	Getwd func() (string, error)

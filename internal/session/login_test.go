@@ -196,4 +196,3 @@ func TestSaveConfigWriteFails(t *testing.T) {
 		t.Fatalf("host settings written: %+v", hc)
 	}
 }
-
