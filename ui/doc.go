@@ -17,6 +17,8 @@
 //	webflow KindAuthorize    → Authorize
 //	webflow KindBrowser      → Browser
 //	webflow KindCallback     → Callback
+//	webflow KindPasteAccepted → PasteAccepted
+//	webflow KindPasteRejected → PasteRejected (with the *webflow.PasteError)
 //	either flow KindSuccess  → Approved
 //	either flow KindError    → Stopped
 //	Status, Warning          → themselves

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"reflect"
 	"time"
 
@@ -94,6 +95,8 @@ type renderer interface {
 	onStopped(Stopped)
 	onStatus(Status)
 	onWarning(Warning)
+	onPasteAccepted(PasteAccepted)
+	onPasteRejected(PasteRejected)
 }
 
 func (e Code) renderTo(r renderer)      { r.onCode(e) }
@@ -179,6 +182,14 @@ func fromWeb(e webflow.Event) Event {
 		return Browser{Err: e.Err}
 	case webflow.KindCallback:
 		return Callback{}
+	case webflow.KindPasteAccepted:
+		return PasteAccepted{}
+	case webflow.KindPasteRejected:
+		var pe *webflow.PasteError
+		if !errors.As(e.Err, &pe) {
+			pe = &webflow.PasteError{Reason: safeErr(e.Err)}
+		}
+		return PasteRejected{Err: pe}
 	case webflow.KindSuccess:
 		return Approved{}
 	case webflow.KindError:
@@ -206,4 +217,12 @@ func dispatch(r renderer, e Event, observe func(Event)) {
 		observe(e)
 	}
 	e.renderTo(r)
+}
+
+// safeErr is err's text, or "" for nil.
+func safeErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

@@ -62,6 +62,9 @@ func TestToEvent(t *testing.T) {
 		{"web success", webflow.Event{Kind: webflow.KindSuccess}, Approved{}},
 		{"web error", webflow.Event{Kind: webflow.KindError, Err: boom}, Stopped{Err: boom}},
 		{"unknown web kind", webflow.Event{Kind: "redirected", URL: canaryURL}, nil},
+		{"paste accepted", webflow.Event{Kind: webflow.KindPasteAccepted}, PasteAccepted{}},
+		{"paste rejected", webflow.Event{Kind: webflow.KindPasteRejected, Err: &webflow.PasteError{Reason: webflow.PasteWrongState, Attempt: 1, Max: 5}},
+			PasteRejected{Err: &webflow.PasteError{Reason: webflow.PasteWrongState, Attempt: 1, Max: 5}}},
 		{"nil web pointer", nilWeb, nil},
 		{"status", st, st},
 		{"pointer to status", &st, st},
@@ -100,10 +103,16 @@ func (r *methodRecorder) onApproved(Approved)   { r.got = append(r.got, "approve
 func (r *methodRecorder) onStopped(Stopped)     { r.got = append(r.got, "stopped") }
 func (r *methodRecorder) onStatus(Status)       { r.got = append(r.got, "status") }
 func (r *methodRecorder) onWarning(Warning)     { r.got = append(r.got, "warning") }
+func (r *methodRecorder) onPasteAccepted(PasteAccepted) {
+	r.got = append(r.got, "paste_accepted")
+}
+func (r *methodRecorder) onPasteRejected(PasteRejected) {
+	r.got = append(r.got, "paste_rejected")
+}
 
 func TestDispatchReachesTheMethodOfEachType(t *testing.T) {
-	events := []Event{Code{}, Pending{}, SlowDown{}, Retry{}, Authorize{}, Browser{}, Callback{}, Approved{}, Stopped{}, Status(""), Warning("")}
-	want := []string{"code", "pending", "slow_down", "retry", "authorize", "browser", "callback", "approved", "stopped", "status", "warning"}
+	events := []Event{Code{}, Pending{}, SlowDown{}, Retry{}, Authorize{}, Browser{}, Callback{}, Approved{}, Stopped{}, Status(""), Warning(""), PasteAccepted{}, PasteRejected{}}
+	want := []string{"code", "pending", "slow_down", "retry", "authorize", "browser", "callback", "approved", "stopped", "status", "warning", "paste_accepted", "paste_rejected"}
 	rec := &methodRecorder{}
 	var observed []Event
 	for _, e := range events {

@@ -80,10 +80,15 @@ type jsonOut struct {
 	copied string // the last code copied
 	// qr prints QR codes of the URLs on err (Options.QR); nil when not asked.
 	qr *qrPrinter
+	// paste is set when a pasted address is read from stdin (Options.Paste).
+	paste bool
 }
 
 func runJSON(ctx context.Context, opts Options, task Task) (*Result, error) {
-	j := &jsonOut{out: opts.Out, err: opts.Err, qr: newQRPrinter(opts)}
+	j := &jsonOut{out: opts.Out, err: opts.Err, qr: newQRPrinter(opts), paste: opts.Paste != nil}
+	if opts.Paste != nil {
+		defer opts.Paste.fromReader(opts.In)()
+	}
 	if opts.CopyCode {
 		c := opts.copier()
 		j.copy = &c
@@ -163,6 +168,17 @@ func (j *jsonOut) onRetry(e Retry) {
 func (j *jsonOut) onAuthorize(e Authorize) {
 	j.write(jsonAuthorize{Event: "authorize", URL: e.URL, ExpiresAt: rfc3339(e.ExpiresAt)})
 	j.qr.print(e.URL)
+	if j.paste {
+		fmt.Fprintln(j.err, pastePrompt+", as one line on standard input.")
+	}
+}
+
+// onPasteAccepted writes nothing: the outcome follows.
+func (j *jsonOut) onPasteAccepted(PasteAccepted) {}
+
+// onPasteRejected says why on stderr: the JSON events have no paste event.
+func (j *jsonOut) onPasteRejected(e PasteRejected) {
+	fmt.Fprintln(j.err, safe.Text(rejectedText(e.Err)))
 }
 
 func (j *jsonOut) onBrowser(e Browser) {

@@ -24,10 +24,23 @@ type plain struct {
 	copied string // the last code copied
 	// qr prints QR codes of the URLs (Options.QR); nil when not asked.
 	qr *qrPrinter
+	// paste is set when the web flow takes a pasted address (Options.Paste);
+	// headless says why no browser is opened here ("" when one may be).
+	paste    bool
+	headless string
 }
 
 func runPlain(ctx context.Context, opts Options, task Task) (*Result, error) {
-	p := &plain{w: opts.Err, clock: opts.Clock, qr: newQRPrinter(opts)}
+	p := &plain{w: opts.Err, clock: opts.Clock, qr: newQRPrinter(opts), paste: opts.Paste != nil}
+	if opts.Headless {
+		p.headless = opts.HeadlessReason
+		if p.headless == "" {
+			p.headless = "there is no display here"
+		}
+	}
+	if opts.Paste != nil {
+		defer opts.Paste.fromReader(opts.In)()
+	}
 	if opts.CopyCode {
 		c := opts.copier()
 		p.copy = &c
@@ -115,13 +128,37 @@ func (p *plain) onRetry(e Retry) {
 }
 
 func (p *plain) onAuthorize(e Authorize) {
-	p.line("Open this URL in a browser on this machine to log in: " + safe.Text(e.URL))
-	p.qr.print(e.URL)
-	msg := "Waiting for the browser…"
-	if !e.ExpiresAt.IsZero() {
-		msg = fmt.Sprintf("Waiting for the browser (up to %s)…", aboutDuration(e.ExpiresAt.Sub(p.clock.Now())))
+	if !p.paste {
+		p.line("Open this URL in a browser on this machine to log in: " + safe.Text(e.URL))
+		p.qr.print(e.URL)
+		msg := "Waiting for the browser…"
+		if !e.ExpiresAt.IsZero() {
+			msg = fmt.Sprintf("Waiting for the browser (up to %s)…", aboutDuration(e.ExpiresAt.Sub(p.clock.Now())))
+		}
+		p.status("waiting-web", msg)
+		return
 	}
-	p.status("waiting-web", msg)
+	if p.headless != "" {
+		p.line("No browser is opened here: " + safe.Text(p.headless) + ".")
+	}
+	p.line("Open this URL in a browser on any device to log in: " + safe.Text(e.URL))
+	p.qr.print(e.URL)
+	until := ""
+	if !e.ExpiresAt.IsZero() {
+		until = " (up to " + aboutDuration(e.ExpiresAt.Sub(p.clock.Now())) + ")"
+	}
+	p.line("When the browser ends on a page that cannot be reached (127.0.0.1), copy its address; a browser on this machine finishes by itself" + until + ".")
+	p.last = "paste"
+	p.line(pastePrompt + " and press Enter:")
+}
+
+func (p *plain) onPasteAccepted(PasteAccepted) {
+	p.status("paste-accepted", "Accepted; finishing the login…")
+}
+
+func (p *plain) onPasteRejected(e PasteRejected) {
+	p.last = "paste-rejected"
+	p.line(safe.Text(rejectedText(e.Err)))
 }
 
 func (p *plain) onBrowser(e Browser) {

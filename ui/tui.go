@@ -4,17 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
 	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/webflow"
 )
 
 // Messages the model receives besides keys and window sizes.
@@ -105,6 +110,15 @@ type model struct {
 	warnings []string
 	res      *Result
 	err      error
+
+	// paste is the web screen's text field for a pasted address
+	// (Options.Paste); pasteNote says what became of the last one.
+	paste     textinput.Model
+	pasteNote string
+	pasteBad  bool
+	// taskDone is closed when the task's context ends: a line still being
+	// handed to the flow is dropped then.
+	taskDone <-chan struct{}
 }
 
 func newModel(opts Options, cancel context.CancelFunc) *model {
@@ -124,8 +138,51 @@ func newModel(opts Options, cancel context.CancelFunc) *model {
 		showQR:     opts.Headless && !opts.NoQR || opts.QR,
 		qrCache:    map[string][]string{},
 	}
+	if opts.Paste != nil {
+		ti := textinput.New()
+		ti.Prompt = "> "
+		ti.Placeholder = "http://127.0.0.1:…/callback?code=…&state=…"
+		// Longer than the flow accepts, so that a paste too long is
+		// rejected with that reason rather than cut short here.
+		ti.CharLimit = 2 * webflow.MaxPasteLen
+		// ctrl+v would read this machine's clipboard (running xclip and
+		// the like); a terminal's own paste arrives as typed text.
+		ti.KeyMap.Paste.SetEnabled(false)
+		ti.Cursor.SetMode(cursor.CursorStatic)
+		ti.Focus()
+		m.paste = ti
+		m.sizePaste()
+	}
 	m.setRenderer(r)
 	return m
+}
+
+// pasting reports whether the web screen's text field takes the keys.
+func (m *model) pasting() bool {
+	return m.opts.Paste != nil && m.phase == phaseWeb && !m.cancelling && !m.finished
+}
+
+// sizePaste fits the text field to the window.
+func (m *model) sizePaste() {
+	m.paste.Width = max(m.width-marginFor(m.width)-2-ansi.StringWidth(m.paste.Prompt)-1, 8)
+}
+
+// submitPaste hands the text field's line to the flow.
+func (m *model) submitPaste() tea.Cmd {
+	v := strings.TrimSpace(m.paste.Value())
+	m.paste.Reset()
+	if v == "" {
+		return nil
+	}
+	m.pasteNote, m.pasteBad = "Checking what you pasted…", false
+	lines, done := m.opts.Paste.lines, m.taskDone
+	return func() tea.Msg {
+		select {
+		case lines <- v:
+		case <-done:
+		}
+		return nil
+	}
 }
 
 // setRenderer (re)builds every style for r's colour profile.
@@ -246,6 +303,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *model) resize(w, h int) tea.Cmd {
 	changed := m.sized && (w != m.width || h != m.height)
 	m.width, m.height, m.sized = w, h, true
+	if m.opts.Paste != nil {
+		m.sizePaste()
+	}
 	if changed {
 		return tea.ClearScreen
 	}
@@ -285,6 +345,23 @@ func (m *model) openTarget() string {
 func (m *model) key(msg tea.KeyMsg) tea.Cmd {
 	if m.finished {
 		return nil
+	}
+	if m.pasting() {
+		// Every key but Esc, Ctrl-C and Enter goes to the text field:
+		// q, c and r are letters of an address there.
+		switch msg.String() {
+		case "esc", "ctrl+c":
+			m.cancel()
+			return nil
+		case "enter":
+			if strings.TrimSpace(m.paste.Value()) != "" || m.opts.Headless || m.opts.Opener == nil {
+				return m.submitPaste()
+			}
+		default:
+			var cmd tea.Cmd
+			m.paste, cmd = m.paste.Update(msg)
+			return cmd
+		}
 	}
 	switch {
 	case key.Matches(msg, m.keys.Cancel):
@@ -363,6 +440,16 @@ func (m *model) onBrowser(e Browser) {
 	}
 }
 
+func (m *model) onPasteAccepted(PasteAccepted) {
+	m.pasteNote, m.pasteBad = "", false
+	m.status = "Accepted; finishing the login…"
+	m.expiresAt = time.Time{}
+}
+
+func (m *model) onPasteRejected(e PasteRejected) {
+	m.pasteNote, m.pasteBad = safe.Text(rejectedText(e.Err)), true
+}
+
 func (m *model) onCallback(Callback) {
 	m.status = "The browser came back; finishing the login…"
 	m.expiresAt = time.Time{}
@@ -437,6 +524,10 @@ func runTUI(ctx context.Context, opts Options, task Task) (*Result, error) {
 	tctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m := newModel(opts, cancel)
+	m.taskDone = tctx.Done()
+	if opts.Paste != nil {
+		opts.Paste.fromTUI()
+	}
 	popts := []tea.ProgramOption{tea.WithOutput(opts.Out), tea.WithFilter(quitFilter)}
 	if opts.In != nil {
 		popts = append(popts, tea.WithInput(opts.In))

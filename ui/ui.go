@@ -91,6 +91,15 @@ type Options struct {
 	// still shows it): for a URL that another device cannot open, such as
 	// the demo's emulator on this machine's loopback address.
 	NoQR bool
+	// Paste, when set, asks for the address the browser ended on (or just
+	// its code) during the web flow, for a browser on another device (SSH,
+	// no display, --no-browser): the task hands Paste.Read to the flow as
+	// webflow.Config.Paste. In the TUI the web screen shows the question
+	// and a text field (Enter sends it, Esc or Ctrl-C cancels); in plain
+	// mode the question is a line on Err and the answer a line read from In
+	// (stdin); in JSON mode the answer is one line on In, the question and
+	// any rejection go to Err.
+	Paste *PasteInput
 	// Clipboard puts text on this machine's clipboard; nil means the
 	// platform's tool (pbcopy, clip.exe, wl-copy, xclip, xsel,
 	// termux-clipboard-set), looked up when the code is first copied. When

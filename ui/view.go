@@ -159,9 +159,14 @@ const qrKeeps = dropHint
 // keeping the rows below qrKeeps; otherwise a note says why it is not.
 func (m *model) screen(w, budget int) []string {
 	plain := []layout{{w: w}, {w: w, compact: true}}
-	if m.phase == phaseDevice && m.showQR {
+	// The web screen shows a QR code only when asked (Options.QR): an
+	// authorization URL makes a large one.
+	if m.phase == phaseDevice && m.showQR || m.phase == phaseWeb && m.opts.QR {
 		if qr := m.qrCode(); len(qr) > 0 {
 			withQR := []layout{{w: w, qr: qrBeside}, {w: w, qr: qrBeside, compact: true}, {w: w, qr: qrBelow}, {w: w, qr: qrBelow, compact: true}}
+			if m.phase == phaseWeb {
+				withQR = []layout{{w: w, qr: qrBelow}}
+			}
 			if rs := m.pick(withQR, budget, qrKeeps); rs != nil {
 				return fit(rs, budget)
 			}
@@ -267,7 +272,11 @@ func (m *model) rows(l layout) []row {
 		}
 		rs = append(rs, dev...)
 	case phaseWeb:
-		rs = append(rs, m.webRows(w)...)
+		web := m.webRows(l)
+		if web == nil {
+			return nil
+		}
+		rs = append(rs, web...)
 	case phaseDone:
 		return append(rs, m.successRows(w)...)
 	case phaseFailed:
@@ -321,6 +330,12 @@ func (m *model) header(w int) string {
 // helpLine is the key help, in the long form when it fits, else the short
 // one, else the short one without Enter and c: r and q are always shown.
 func (m *model) helpLine(w int) string {
+	if m.pasting() {
+		submit := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit"))
+		cancel := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
+		v := m.help.ShortHelpView([]key.Binding{submit, cancel})
+		return ansi.Truncate(v, w, "…")
+	}
 	k := m.keys
 	k.Open.SetEnabled((m.phase == phaseDevice || m.phase == phaseWeb) && !m.opts.Headless && m.opts.Opener != nil && !m.cancelling)
 	k.Copy.SetEnabled(m.phase == phaseDevice && !m.cancelling)
@@ -671,12 +686,24 @@ func wrapStyled(st lipgloss.Style, s string, w int) []string {
 	return lines
 }
 
-func (m *model) webRows(w int) []row {
+// webRows lays out the web screen in l: the page to open, what to do
+// about it here, the paste field when the flow takes a pasted address, and
+// the status; nil when a QR code l asks for does not fit.
+func (m *model) webRows(l layout) []row {
+	w := l.w
+	if m.opts.Paste != nil {
+		return m.pasteRows(l)
+	}
 	rs := m.titleRows("→", "Authorize ghlogin in your browser on this page", w)
 	for _, l := range m.link(m.webURL, m.webURL, w-2) {
 		rs = append(rs, line("  "+l, dropNever))
 	}
 	rs = append(rs, blank(dropGap))
+	qrRows, ok := m.webQRRows(l)
+	if !ok {
+		return nil
+	}
+	rs = append(rs, qrRows...)
 	if m.opts.Headless {
 		rs = append(rs, rowsOf(dropHint, wrapStyled(m.st.warn, "No browser will be opened here: "+m.headlessReason()+".", w)...)...)
 		more := "Open the link in a browser that can reach 127.0.0.1 on this machine."
@@ -690,6 +717,69 @@ func (m *model) webRows(w int) []row {
 		}
 	} else {
 		rs = append(rs, m.hintRows(w, m.webURL, false)...)
+	}
+	rs = append(rs, blank(dropGap))
+	return append(rs, m.statusRows(w)...)
+}
+
+// webQRRows are the web screen's QR code, with its caption, when l puts
+// one below the link, or the note that replaces it; ok is false when it
+// does not fit.
+func (m *model) webQRRows(l layout) (rs []row, ok bool) {
+	switch {
+	case l.qr == qrBelow:
+		qr := m.qrCode()
+		if len(qr) == 0 || lipgloss.Width(qr[0]) > l.w {
+			return nil, false
+		}
+		rs = append(rs, rowsOf(dropNever, qr...)...)
+		return append(rs, line(m.st.dim.Render("Scan to open on your phone"), dropHint), blank(dropGap)), true
+	case l.note != "":
+		rs = append(rs, rowsOf(dropNever, wrapStyled(m.st.dim, l.note, l.w)...)...)
+		return append(rs, blank(dropGap)), true
+	}
+	return nil, true
+}
+
+// pasteRows is the web screen of a flow that takes a pasted address: open
+// the page on any device; where its browser ends on a page that cannot be
+// reached, paste that address (or its code) into the field.
+func (m *model) pasteRows(l layout) []row {
+	w := l.w
+	rs := m.titleRows("1.", "Open this page in a browser on any device and authorize ghlogin", w)
+	for _, l := range m.link(m.webURL, m.webURL, w-3) {
+		rs = append(rs, line("   "+l, dropNever))
+	}
+	rs = append(rs, blank(dropGap))
+	qrRows, ok := m.webQRRows(l)
+	if !ok {
+		return nil
+	}
+	rs = append(rs, qrRows...)
+	if m.opts.Headless {
+		rs = append(rs, rowsOf(dropHint, wrapStyled(m.st.warn, "No browser will be opened here: "+m.headlessReason()+".", w)...)...)
+	}
+	rs = append(rs, rowsOf(dropHint, wrapStyled(m.st.dim, "A browser on this machine finishes by itself. One on another device ends on a page that cannot be reached (127.0.0.1): copy that page's address.", w)...)...)
+	if m.note != "" {
+		st := m.st.ok
+		if m.noteBad {
+			st = m.st.bad
+		}
+		rs = append(rs, rowsOf(dropContext, wrapStyled(st, m.note, w)...)...)
+	}
+	rs = append(rs, blank(dropGap))
+	rs = append(rs, m.titleRows("2.", pastePrompt, w)...)
+	if m.pasting() {
+		rs = append(rs, line("   "+m.paste.View(), dropNever))
+	}
+	if m.pasteNote != "" {
+		st := m.st.dim
+		if m.pasteBad {
+			st = m.st.bad
+		}
+		for _, l := range wrap(m.pasteNote, w-3) {
+			rs = append(rs, line("   "+st.Render(l), dropNever))
+		}
 	}
 	rs = append(rs, blank(dropGap))
 	return append(rs, m.statusRows(w)...)

@@ -209,18 +209,6 @@ func runFlow(ctx context.Context, o *loginOptions, t *session.Target) (*ui.Resul
 		mode = ui.Plain
 	}
 	headless, reason := opener.Headless(e.getenv)
-	useWeb := o.Web
-	if useWeb && headless && !o.NoBrowser {
-		msg := fmt.Sprintf("%s, so a browser cannot be opened here; the device flow (ghlogin login --device) lets you approve from any device.", upperFirst(reason))
-		if mode == ui.TUI && e.StderrTTY {
-			ok, err := ui.Confirm(e.Stdin, e.Stderr, msg+" Use the device flow instead?")
-			if err == nil && ok {
-				useWeb = false
-			}
-		} else {
-			fmt.Fprintln(e.Stderr, "note: "+msg)
-		}
-	}
 
 	uo := ui.Options{
 		Mode:           mode,
@@ -245,13 +233,23 @@ func runFlow(ctx context.Context, o *loginOptions, t *session.Target) (*ui.Resul
 			uo.Err = o.TTYOut // the person reads the terminal, not git's stderr
 		}
 	}
-	if !o.NoBrowser && !headless {
+	if !o.NoBrowser && !headless && !browserDisabled(e.getenv) {
 		uo.Opener = e.Opener
 	}
 	var task ui.Task
-	if useWeb {
+	if o.Web {
 		uo.Flow = ui.FlowWeb
-		task = webTask(o, t, uo.Opener)
+		var paste webflow.PasteFunc
+		if uo.Opener == nil {
+			// No browser can be opened here (SSH, no display,
+			// --no-browser): the page is opened on another device, whose
+			// browser ends on a 127.0.0.1 page that cannot be reached
+			// there; the person pastes its address back. The loopback
+			// listener still serves a browser on this machine.
+			uo.Paste = ui.NewPasteInput()
+			paste = uo.Paste.Read
+		}
+		task = webTask(o, t, uo.Opener, paste)
 	} else {
 		task = deviceTask(o, t)
 	}
@@ -332,7 +330,7 @@ func deviceTask(o *loginOptions, t *session.Target) ui.Task {
 }
 
 // webTask runs the loopback web flow (RFC 8252) and saves the token.
-func webTask(o *loginOptions, t *session.Target, op opener.Opener) ui.Task {
+func webTask(o *loginOptions, t *session.Target, op opener.Opener, paste webflow.PasteFunc) ui.Task {
 	return func(ctx context.Context, emit func(any)) (*ui.Result, error) {
 		wf := &webflow.Config{
 			Client:       &oauth.Client{HTTPClient: o.IO.HTTPClient, UserAgent: o.Session.UserAgent},
@@ -342,6 +340,7 @@ func webTask(o *loginOptions, t *session.Target, op opener.Opener) ui.Task {
 			Scopes:       t.Scopes,
 			Timeout:      o.Timeout,
 			Opener:       op,
+			Paste:        paste,
 			OnEvent: func(e webflow.Event) {
 				e.Err = wrap(e.Err)
 				emit(e)
@@ -503,6 +502,17 @@ func checkToken(line string) (string, error) {
 		return "", usagef("the token on standard input is malformed (it holds spaces or control characters, or is too long)")
 	}
 	return tok, nil
+}
+
+// browserDisabled reports whether the configured browser is "none"
+// (GHLOGIN_BROWSER, else BROWSER), so that opening one does nothing.
+func browserDisabled(getenv func(string) string) bool {
+	for _, k := range []string{"GHLOGIN_BROWSER", "BROWSER"} {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return strings.EqualFold(v, "none")
+		}
+	}
+	return false
 }
 
 func upperFirst(s string) string {

@@ -82,21 +82,6 @@ func TestLoginWeb(t *testing.T) {
 	}
 }
 
-// With no display the web flow opens nothing and says why.
-func TestLoginWebHeadless(t *testing.T) {
-	h := newHarness(t, emulator.Config{AutoApproveWeb: true})
-	h.vars["GHLOGIN_CLIENT_SECRET"] = emulator.DefaultClientSecret
-	env, _, errb := h.env("")
-	env.Opener = nil
-	a := newApp(env)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // the flow waits for a browser nobody opens: stop at once
-	code := a.execute(ctx, a.newRoot(), []string{"login", "--web", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file"})
-	if code != ExitCancelled || !strings.Contains(errb.String(), "no display") {
-		t.Fatalf("exit %d\n%s", code, errb.String())
-	}
-}
-
 func TestLoginWithToken(t *testing.T) {
 	h := newHarness(t, emuDefaults)
 	tok := h.token(emulator.DefaultClientID, "hubot", "repo").AccessToken
