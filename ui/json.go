@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -105,7 +106,7 @@ func runJSON(ctx context.Context, opts Options, task Task) (*Result, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if err != nil {
-		code := oauth.ErrorCode(err)
+		code := errorCode(err)
 		msg := hint.Explain(err)
 		if code == "cancelled" {
 			msg = "login cancelled"
@@ -199,3 +200,14 @@ func (j *jsonOut) onStopped(Stopped) {}
 func (j *jsonOut) onStatus(e Status) { fmt.Fprintln(j.err, safe.Text(string(e))) }
 
 func (j *jsonOut) onWarning(e Warning) { fmt.Fprintln(j.err, "warning: "+safe.Text(string(e))) }
+
+// errorCode is the code of a JSON error event: the one an error in err's
+// chain carries (an ErrorCode method: the outcome of a login another
+// process ran, passed on), else oauth.ErrorCode's.
+func errorCode(err error) string {
+	var c interface{ ErrorCode() string }
+	if errors.As(err, &c) && c.ErrorCode() != "" {
+		return c.ErrorCode()
+	}
+	return oauth.ErrorCode(err)
+}

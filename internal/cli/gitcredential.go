@@ -86,7 +86,7 @@ func gitPrompt(ctx context.Context, o *gitCredentialOptions, host string) (strin
 	}
 	defer tty.Close()
 	mode := ui.TUI
-	lo := &loginOptions{IO: o.IO, Session: o.Session, Host: host, Mode: &mode, TTYIn: tty, TTYOut: tty, Timeout: 5 * time.Minute}
+	lo := &loginOptions{IO: o.IO, Session: o.Session, Host: host, Mode: &mode, TTYIn: tty, TTYOut: tty, Timeout: 5 * time.Minute, NeedToken: true}
 	res, err := runLogin(ctx, lo)
 	if err != nil {
 		return "", err

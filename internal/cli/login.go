@@ -32,7 +32,7 @@ type loginOptions struct {
 	Host, ClientID, Store        string
 	Scopes                       []string
 	Device, Web, NoBrowser, JSON bool
-	WithToken                    bool
+	WithToken, QR                bool
 	Timeout                      time.Duration
 	// Clipboard copies the code as soon as it arrives (-c).
 	Clipboard bool
@@ -41,6 +41,9 @@ type loginOptions struct {
 	// GitProtocol is the GitHub CLI's -p: https or ssh; ghlogin serves
 	// git over https only.
 	GitProtocol string
+	// Wait keeps the device flow asking for new codes until it has passed
+	// (--wait).
+	Wait time.Duration
 	// Overrides are the endpoint flags (--issuer, --token-url and the
 	// like).
 	Overrides config.Host
@@ -56,12 +59,18 @@ type loginOptions struct {
 	// /dev/tty).
 	TTYIn  io.Reader
 	TTYOut io.Writer
+	// NeedToken is set by the git helper, which needs a token rather than
+	// a new login: once this process may run the login, a usable token
+	// stored meanwhile is used instead (session.LoginWait.Recheck).
+	NeedToken bool
 
 	// rescope, when set, makes the flow a new login for an existing
 	// account (ghlogin refresh): its token replaces the account's, and
 	// rescoped is what that did.
 	rescope  *session.Rescope
 	rescoped *session.Rescoped
+	// started is when the command found it needed a login (runLogin).
+	started time.Time
 }
 
 func newLoginCmd(a *app, runF func(*loginOptions) error) *cobra.Command {
@@ -98,8 +107,10 @@ func newLoginCmd(a *app, runF func(*loginOptions) error) *cobra.Command {
 	f.BoolVarP(&o.Web, "web", "w", false, "use the loopback web flow in a browser on this machine")
 	f.StringSliceVarP(&o.Scopes, "scopes", "s", nil, "scopes to request, comma separated (default: the host's scopes setting, else repo,read:org,gist on GitHub hosts and openid,profile,email,offline_access on OpenID Connect hosts)")
 	f.StringVar(&o.ClientID, "client-id", "", "OAuth app client ID (default: the host's client_id setting or GHLOGIN_CLIENT_ID)")
-	f.BoolVar(&o.NoBrowser, "no-browser", false, "never open a browser; only show the URL")
+	f.BoolVar(&o.NoBrowser, "no-browser", false, "never open a browser; show the URL (with --web, then paste back the address the browser ended on)")
 	f.BoolVarP(&o.Clipboard, "clipboard", "c", false, "copy the one-time code to the clipboard as soon as it arrives")
+	f.BoolVar(&o.QR, "qr", false, "also show the URL as a QR code (on stderr in plain and JSON modes)")
+	f.DurationVar(&o.Wait, "wait", 0, "device flow: when a code expires unapproved, ask for a new one until this long has passed (e.g. 2h)")
 	f.BoolVar(&o.JSON, "json", false, "write JSON events to standard output")
 	f.StringVar(&o.Store, "store", "", "where to keep the token: keyring, kernel (Linux) or file (default: GHLOGIN_STORE, the host's store setting, else keyring)")
 	f.BoolVar(&o.InsecureStorage, "insecure-storage", false, "keep the token in a file readable only by you (the same as --store file; the GitHub CLI's name)")
@@ -152,9 +163,12 @@ func splitScopes(v []string) []string {
 }
 
 // runLogin logs in and returns who logged in (nil for --with-token, which
-// reports by itself).
+// reports by itself). One login runs per host at a time across processes
+// (session.BeginLogin): a login that finds another one running waits for
+// it, saying whose it is on stderr, and reports its outcome as its own.
 func runLogin(ctx context.Context, o *loginOptions) (*ui.Result, error) {
 	e := o.IO
+	o.started = e.now()
 	t, err := o.Session.ResolveHost(session.Request{
 		Host: o.Host, ClientID: o.ClientID, Scopes: o.Scopes, Store: o.Store, Overrides: o.Overrides,
 	})
@@ -188,54 +202,44 @@ func runFlow(ctx context.Context, o *loginOptions, t *session.Target) (*ui.Resul
 			return nil, failEarly(ctx, o, t, err)
 		}
 	}
+	uo := o.uiOptions(t)
+	since := o.started
+	if since.IsZero() {
+		since = e.now()
+	}
+
+	// A new login for an existing account's scopes (refresh) runs on its
+	// own: a login waiting for it would report the wrong outcome.
+	var lease *store.LoginLease
 	if o.rescope == nil {
+		waitCtx, cancel := context.WithTimeout(ctx, o.waitLimit())
+		var waited *session.Login
+		var err error
+		lease, waited, err = o.Session.BeginLogin(waitCtx, t, session.LoginWait{
+			Since:   since,
+			Recheck: o.NeedToken,
+			OnWait: func(owner store.LoginOwner) {
+				fmt.Fprintf(uo.Err, "Waiting for the login to %s that %s is running…\n", t.Host.Name, safe.Text(owner.String()))
+			},
+		})
+		cancel()
+		var we *session.WaitedLoginError
+		switch {
+		case errors.As(err, &we):
+			return nil, o.report(ctx, uo, nil, err)
+		case err != nil:
+			return nil, failEarly(ctx, o, t, err)
+		case waited != nil:
+			return resultOf(waited), o.report(ctx, uo, resultOf(waited), nil)
+		}
 		if err := o.Session.CheckStore(ctx, t, o.chooser()); err != nil {
+			// Nothing is published: a waiter asks for itself (it may have
+			// a terminal where this process had none).
+			o.Session.EndLogin(lease, nil, nil, 0)
 			return nil, failEarly(ctx, o, t, err)
 		}
 	}
 
-	mode := ui.Plain
-	switch {
-	case o.Mode != nil:
-		mode = *o.Mode
-	case o.JSON:
-		mode = ui.JSON
-	case e.StdinTTY && e.StdoutTTY:
-		mode = ui.TUI
-	}
-	if mode == ui.TUI && e.getenv("TERM") == "dumb" {
-		// A dumb terminal cannot move the cursor: the full-screen UI
-		// would print each redraw below the last. Lines work everywhere.
-		mode = ui.Plain
-	}
-	headless, reason := opener.Headless(e.getenv)
-
-	uo := ui.Options{
-		Mode:           mode,
-		Host:           t.Host.Name,
-		Flow:           ui.FlowDevice,
-		In:             e.Stdin,
-		Out:            e.Stdout,
-		Err:            e.Stderr,
-		Headless:       headless,
-		HeadlessReason: reason,
-		NoColor:        e.getenv("NO_COLOR") != "",
-		Clock:          e.Clock,
-		CopyCode:       o.Clipboard,
-		Intro:          o.Intro,
-		NoQR:           o.NoQR,
-		NoBrowser:      o.NoBrowser,
-		Getenv:         e.getenv,
-	}
-	if o.TTYIn != nil {
-		uo.In, uo.Out = o.TTYIn, o.TTYOut
-		if mode == ui.Plain {
-			uo.Err = o.TTYOut // the person reads the terminal, not git's stderr
-		}
-	}
-	if !o.NoBrowser && !headless && !browserDisabled(e.getenv) {
-		uo.Opener = e.Opener
-	}
 	var task ui.Task
 	if o.Web {
 		uo.Flow = ui.FlowWeb
@@ -256,9 +260,96 @@ func runFlow(ctx context.Context, o *loginOptions, t *session.Target) (*ui.Resul
 	res, err := ui.Run(ctx, uo, task)
 	if err != nil {
 		// The UI has shown the error (error screen, plain line or JSON event).
-		return nil, &reportedError{code: exitStatus(err), err: err}
+		code := exitStatus(err)
+		o.Session.EndLogin(lease, nil, err, code)
+		return nil, &reportedError{code: code, err: err}
 	}
+	o.Session.EndLogin(lease, &session.Login{Host: res.Host, Login: res.Login, Store: res.Store}, nil, 0)
 	return res, nil
+}
+
+// uiOptions are the UI's options for a login to t: the mode (the TUI on a
+// terminal, JSON with --json, plain lines otherwise), the streams (the git
+// helper's terminal), whether a browser can be opened here.
+func (o *loginOptions) uiOptions(t *session.Target) ui.Options {
+	e := o.IO
+	mode := ui.Plain
+	switch {
+	case o.Mode != nil:
+		mode = *o.Mode
+	case o.JSON:
+		mode = ui.JSON
+	case e.StdinTTY && e.StdoutTTY:
+		mode = ui.TUI
+	}
+	if mode == ui.TUI && e.getenv("TERM") == "dumb" {
+		// A dumb terminal cannot move the cursor: the full-screen UI
+		// would print each redraw below the last. Lines work everywhere.
+		mode = ui.Plain
+	}
+	headless, reason := opener.Headless(e.getenv)
+	uo := ui.Options{
+		Mode:           mode,
+		Host:           t.Host.Name,
+		Flow:           ui.FlowDevice,
+		In:             e.Stdin,
+		Out:            e.Stdout,
+		Err:            e.Stderr,
+		Headless:       headless,
+		HeadlessReason: reason,
+		QR:             o.QR,
+		NoColor:        e.getenv("NO_COLOR") != "",
+		Clock:          e.Clock,
+		CopyCode:       o.Clipboard,
+		Intro:          o.Intro,
+		NoQR:           o.NoQR,
+		NoBrowser:      o.NoBrowser,
+		Getenv:         e.getenv,
+	}
+	if o.TTYIn != nil {
+		uo.In, uo.Out = o.TTYIn, o.TTYOut
+		if mode == ui.Plain {
+			uo.Err = o.TTYOut // the person reads the terminal, not git's stderr
+		}
+	}
+	if !o.NoBrowser && !headless && !browserDisabled(e.getenv) {
+		uo.Opener = e.Opener
+	}
+	return uo
+}
+
+// Waiting for another process's login ends after loginWaitLimit (a device
+// code lives 15 minutes on GitHub), or longer under --wait or --timeout.
+const loginWaitLimit = 20 * time.Minute
+
+// waitLimit bounds the wait for another process's login.
+func (o *loginOptions) waitLimit() time.Duration {
+	return max(loginWaitLimit, o.Timeout+time.Minute, o.Wait+loginWaitLimit)
+}
+
+// report shows the outcome of the login this one waited for, as the UI
+// shows its own in every mode but the TUI's, which would flash for an
+// instant: plain lines there.
+func (o *loginOptions) report(ctx context.Context, uo ui.Options, res *ui.Result, err error) error {
+	if uo.Mode == ui.TUI {
+		uo.Mode = ui.Plain
+	}
+	err = wrap(err)
+	_, err = ui.Run(ctx, uo, func(context.Context, func(any)) (*ui.Result, error) { return res, err })
+	if err != nil {
+		code := ExitFailure
+		var we *session.WaitedLoginError
+		if errors.As(err, &we) {
+			code = we.ExitCode()
+		}
+		return &reportedError{code: code, err: err}
+	}
+	return nil
+}
+
+// resultOf is what the UI reports for a login saved by the session.
+func resultOf(l *session.Login) *ui.Result {
+	return &ui.Result{Host: l.Host, Login: l.Login, Store: l.Store, Scopes: l.Scopes}
 }
 
 // chooser returns how to ask where to keep the token when the store in
@@ -309,6 +400,7 @@ func failEarly(ctx context.Context, o *loginOptions, t *session.Target, err erro
 func deviceTask(o *loginOptions, t *session.Target) ui.Task {
 	return func(ctx context.Context, emit func(any)) (*ui.Result, error) {
 		df := &deviceflow.Config{
+			Wait:          o.Wait,
 			Client:        &oauth.Client{HTTPClient: o.IO.HTTPClient, UserAgent: o.Session.UserAgent},
 			Credentials:   t.Credentials,
 			DeviceCodeURL: t.Endpoints.DeviceCodeURL,
@@ -398,7 +490,7 @@ func saveLogin(ctx context.Context, o *loginOptions, t *session.Target, tok *oau
 			return nil, err
 		}
 	}
-	return &ui.Result{Host: l.Host, Login: l.Login, Store: l.Store, Scopes: l.Scopes}, nil
+	return resultOf(l), nil
 }
 
 // maxTokenBytes bounds a token read by --with-token.
