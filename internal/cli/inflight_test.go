@@ -48,7 +48,9 @@ func TestLoginWaitsForTheOneInFlight(t *testing.T) {
 			env.Clock = clock.NewFake(epoch) // its waits must not move the leader's time
 			waiter := make(chan int, 1)
 			go func() { waiter <- Main(context.Background(), []string{"login", "--json", "--host", h.srv.URL}, env) }()
-			waitUntil(t, "the waiter to wait", func() bool { return strings.Contains(errb.String(), "Waiting for the login to "+h.host+" that process ") })
+			waitUntil(t, "the waiter to wait", func() bool {
+				return strings.Contains(errb.String(), "Waiting for the login to "+h.host+" that process ")
+			})
 			for code := range h.emu.Stats().Codes {
 				var err error
 				if deny {
