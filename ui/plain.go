@@ -61,6 +61,11 @@ func runPlain(ctx context.Context, opts Options, task Task) (*Result, error) {
 		return nil, err
 	}
 	msg := loggedIn(res)
+	if res.Kept != "" {
+		p.line(msg + ".")
+		_ = PrintWrapped(p.w, safe.Text(res.Kept))
+		return res, nil
+	}
 	if where := storeText(res); where != "" {
 		msg += " (token kept in " + where + ")"
 	}

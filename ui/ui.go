@@ -144,6 +144,12 @@ type Result struct {
 	// StorePath optionally names the file of the file store; it is shown to
 	// people ("token kept in PATH") and never put in JSON events.
 	StorePath string
+	// Kept, when set, replaces "token kept in …" in the success message
+	// with a sentence saying where the token is kept and for how long it
+	// works there (after a login on a machine without a desktop keyring:
+	// the kernel keyring until a restart, a plaintext file until revoked,
+	// an expiring token refreshed until a date). Never in JSON events.
+	Kept string
 }
 
 // Task runs a login. It emits its progress: deviceflow.Event and

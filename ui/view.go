@@ -789,7 +789,11 @@ func (m *model) successRows(w int) []row {
 	r := m.res
 	rs := rowsOf(dropNever, wrap(m.st.ok.Render("✓ ")+m.st.bold.Render(loggedIn(r)), w)...)
 	var details []string
-	if where := storeText(r); where != "" {
+	if r.Kept != "" {
+		for _, l := range wrap(safe.Text(r.Kept), w-2) {
+			rs = append(rs, line("  "+l, dropNever))
+		}
+	} else if where := storeText(r); where != "" {
 		details = append(details, "Token kept in "+where)
 	}
 	if len(r.Scopes) > 0 {

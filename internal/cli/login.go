@@ -230,7 +230,8 @@ func runFlow(ctx context.Context, o *loginOptions, t *session.Target) (*ui.Resul
 		case err != nil:
 			return nil, failEarly(ctx, o, t, err)
 		case waited != nil:
-			return resultOf(waited), o.report(ctx, uo, resultOf(waited), nil)
+			res := resultOf(waited, e.now())
+			return res, o.report(ctx, uo, res, nil)
 		}
 		if err := o.Session.CheckStore(ctx, t, o.chooser()); err != nil {
 			// Nothing is published: a waiter asks for itself (it may have
@@ -348,8 +349,44 @@ func (o *loginOptions) report(ctx context.Context, uo ui.Options, res *ui.Result
 }
 
 // resultOf is what the UI reports for a login saved by the session.
-func resultOf(l *session.Login) *ui.Result {
-	return &ui.Result{Host: l.Host, Login: l.Login, Store: l.Store, Scopes: l.Scopes}
+func resultOf(l *session.Login, now time.Time) *ui.Result {
+	r := &ui.Result{Host: l.Host, Login: l.Login, Store: l.Store, Scopes: l.Scopes, Kept: keptText(l, now)}
+	if l.Kept.PlaintextAtRest {
+		r.StorePath = l.Kept.Place
+	}
+	return r
+}
+
+// keptText is the sentence that ends a login whose token lives somewhere
+// other than a desktop keyring, or expires: where it is kept, what
+// protects it, and for how long it works there (store.Describe). It is ""
+// for a token that does not expire, in the OS keyring.
+func keptText(l *session.Login, now time.Time) string {
+	k := l.Kept
+	if k.Place == "" {
+		return ""
+	}
+	var b strings.Builder
+	switch {
+	case k.Volatile:
+		fmt.Fprintf(&b, "The token is kept in %s %s: %s. Then log in again: ghlogin login --host %s.", k.Place, k.Lifetime, k.Protection, l.Host)
+	case k.PlaintextAtRest:
+		fmt.Fprintf(&b, "The token is kept in %s %s: %s.", k.Place, k.Lifetime, k.Protection)
+	case l.ExpiresAt.IsZero():
+		return ""
+	default:
+		fmt.Fprintf(&b, "The token is kept in %s.", k.Place)
+	}
+	if !l.ExpiresAt.IsZero() {
+		left := l.ExpiresAt.Sub(now)
+		switch {
+		case l.RefreshExpiresAt.IsZero() && left > 0:
+			fmt.Fprintf(&b, " It expires in %s and is refreshed when used.", roughly(left))
+		case left > 0:
+			fmt.Fprintf(&b, " It expires in %s and is refreshed when used, until %s (when its refresh token expires).", roughly(left), l.RefreshExpiresAt.Local().Format("2 January 2006"))
+		}
+	}
+	return b.String()
 }
 
 // chooser returns how to ask where to keep the token when the store in
@@ -490,7 +527,7 @@ func saveLogin(ctx context.Context, o *loginOptions, t *session.Target, tok *oau
 			return nil, err
 		}
 	}
-	return resultOf(l), nil
+	return resultOf(l, o.IO.now()), nil
 }
 
 // maxTokenBytes bounds a token read by --with-token.
@@ -527,7 +564,11 @@ func loginWithToken(ctx context.Context, o *loginOptions, t *session.Target) err
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.Stderr, "Logged in to %s as %s (token kept in the %s store)\n", l.Host, l.Login, l.Store)
+	if kept := keptText(l, e.now()); kept != "" {
+		fmt.Fprintf(e.Stderr, "Logged in to %s as %s.\n", safe.Text(l.Host), safe.Text(l.Login))
+		return ui.PrintWrapped(e.Stderr, safe.Text(kept))
+	}
+	fmt.Fprintf(e.Stderr, "Logged in to %s as %s (token kept in the %s store)\n", safe.Text(l.Host), safe.Text(l.Login), l.Store)
 	return nil
 }
 
@@ -612,4 +653,16 @@ func upperFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// roughly says d in hours, or minutes under two hours: "8 hours".
+func roughly(d time.Duration) string {
+	if d >= 2*time.Hour {
+		return fmt.Sprintf("%d hours", int((d+30*time.Minute)/time.Hour))
+	}
+	m := int((d + 30*time.Second) / time.Minute)
+	if m == 1 {
+		return "1 minute"
+	}
+	return fmt.Sprintf("%d minutes", m)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -91,7 +92,7 @@ func TestLoginWithToken(t *testing.T) {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 	// A plain-http host never gets the enterprise token: no warning.
-	if !strings.Contains(r.stderr, "Logged in to "+h.host+" as hubot (token kept in the file store)") ||
+	if !strings.Contains(r.stderr, "Logged in to "+h.host+" as hubot.\nThe token is kept in "+filepath.Join(h.dir, store.CredentialsFile)+" until you log out or the token is revoked: plaintext at rest") ||
 		strings.Contains(r.stderr, "GH_ENTERPRISE_TOKEN") {
 		t.Errorf("stderr %q", r.stderr)
 	}
@@ -316,5 +317,36 @@ func TestLoginClipboardAndGitProtocol(t *testing.T) {
 	}
 	if r := h.run("", "login", "-p", "https", "--with-token", "--host", h.srv.URL); strings.Contains(r.stderr, "git-protocol") {
 		t.Errorf("-p https: %q", r.stderr)
+	}
+}
+
+// After a login, the success line says where the token is kept and for how
+// long it works there: the kernel keyring until a restart, an expiring
+// GitHub App token refreshed until its refresh token's expiry date.
+func TestLoginSuccessSaysWhereAndHowLong(t *testing.T) {
+	h := newHarness(t, emulator.Config{AutoApproveAfter: 1})
+	h.kernel = newMemKernel(nil)
+	r := h.run("", "login", "--host", h.srv.URL, "--client-id", emulator.AppClientID, "--store", "kernel")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	refreshUntil := h.clk.Now().Add(emulator.DefaultRefreshLifetime).Local().Format("2 January 2006")
+	flat := strings.Join(strings.Fields(r.stderr), " ")
+	for _, want := range []string{
+		"Logged in to " + h.host + " as octocat.",
+		"The token is kept in the kernel keyring until the machine restarts, or ",
+		"unused: in memory only, never written to disk; only you can read it. Then log in again: ghlogin login --host " + h.host + ".",
+		"It expires in 8 hours and is refreshed when used, until " + refreshUntil + " (when its refresh token expires).",
+	} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	// The JSON success event is unchanged.
+	h.kernel = newMemKernel(nil)
+	r = h.run("", "login", "--json", "--host", h.srv.URL, "--client-id", emulator.AppClientID, "--store", "kernel")
+	evs := jsonLines(t, r.stdout)
+	if last := evs[len(evs)-1]; r.code != 0 || len(last) != 4 || last["store"] != "kernel" {
+		t.Errorf("exit %d, success event %v", r.code, last)
 	}
 }
