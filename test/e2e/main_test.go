@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -114,22 +115,67 @@ func runCommand(t *testing.T, dir string, env []string, stdin, name string, args
 type started struct {
 	cmd    *exec.Cmd
 	lines  chan string
-	stderr *bytes.Buffer
+	stderr *lockedBuffer
 	all    *bytes.Buffer
 	done   chan struct{}
+	// stdin is the process's standard input when startWithStdin started
+	// it; nil otherwise.
+	stdin io.WriteCloser
 }
+
+// lockedBuffer is a buffer a process writes while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String returns what was written so far.
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// stderrText is what the process wrote to stderr so far.
+func (p *started) stderrText() string { return p.stderr.String() }
 
 // start runs ghlogin in the background.
 func (s *sandbox) start(args ...string) *started {
 	s.t.Helper()
+	return s.startEnv(s.env, false, args...)
+}
+
+// startWithStdin runs ghlogin in the background with env, its standard
+// input a pipe the test writes to (started.stdin).
+func (s *sandbox) startWithStdin(env []string, args ...string) *started {
+	s.t.Helper()
+	return s.startEnv(env, true, args...)
+}
+
+func (s *sandbox) startEnv(env []string, withStdin bool, args ...string) *started {
+	s.t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = s.env
-	cmd.Stdin = strings.NewReader("")
+	cmd.Env = env
+	var stdin io.WriteCloser
+	if withStdin {
+		var err error
+		if stdin, err = cmd.StdinPipe(); err != nil {
+			s.t.Fatal(err)
+		}
+	} else {
+		cmd.Stdin = strings.NewReader("")
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	p := &started{cmd: cmd, lines: make(chan string, 100), stderr: &bytes.Buffer{}, all: &bytes.Buffer{}, done: make(chan struct{})}
+	p := &started{cmd: cmd, lines: make(chan string, 100), stderr: &lockedBuffer{}, all: &bytes.Buffer{}, done: make(chan struct{}), stdin: stdin}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
