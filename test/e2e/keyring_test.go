@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -457,6 +458,49 @@ func (ts *tmuxSession) exitCode(timeout time.Duration) int {
 	}
 }
 
+// storeMenu is the question a login asks on a terminal when the keyring
+// cannot be used: the kernel keyring first where this kernel allows it,
+// the file store (plaintext at rest), cancel. It returns each store's
+// number in it.
+func storeMenu(t *testing.T, screen, host, credsPath string) (kernel, file, cancel string) {
+	t.Helper()
+	for _, want := range []string{"Cannot keep the token for " + host + " in the OS keyring", "no keyring service on this machine",
+		"Where should ghlogin keep it instead?"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the question lacks %q:\n%s", want, screen)
+		}
+	}
+	n := 1
+	if kernelKeyringWorks(t) {
+		kernel = "1"
+		n++
+		if !strings.Contains(screen, "1) kernel keyring: in memory only, never written to disk") {
+			t.Errorf("the kernel keyring is not offered first:\n%s", screen)
+		}
+	}
+	file, cancel = fmt.Sprint(n), fmt.Sprint(n+1)
+	for _, want := range []string{file + ") " + credsPath + ": plaintext at rest", cancel + ") cancel", "Choose 1-" + cancel + ":"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the question lacks %q:\n%s", want, screen)
+		}
+	}
+	return kernel, file, cancel
+}
+
+// kernelKeyringWorks reports whether this kernel lets ghlogin use the
+// kernel keyring (a container's seccomp profile may not).
+func kernelKeyringWorks(t *testing.T) bool {
+	t.Helper()
+	st, err := store.Open(store.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Probe(context.Background(), store.BackendKernel) == nil
+}
+
+// No keyring service, on a terminal: the login asks where to keep the token
+// instead, before the flow starts; the file store, chosen, is remembered
+// for the host (the next login asks nothing).
 func TestKeyringUnavailableTerminalOffersFileStore(t *testing.T) {
 	srv := startEmulator(t, emulator.Config{Interval: time.Second, AutoApproveAfter: 1})
 	host := emuHost(srv)
@@ -464,18 +508,14 @@ func TestKeyringUnavailableTerminalOffersFileStore(t *testing.T) {
 	credsPath := filepath.Join(s.dir, "config", "credentials.json")
 
 	ts := startTmux(t, s, noKeyringEnv(s), "login", "--host", srv.URL(), "--client-id", emulator.DefaultClientID, "--no-browser")
-	sc := ts.waitFor("[y/N]", 20*time.Second)
-	for _, want := range []string{"keyring is not available", "Keep the token in", credsPath, "[y/N]"} {
-		if !strings.Contains(sc, want) {
-			t.Errorf("the question lacks %q:\n%s", want, sc)
-		}
-	}
+	sc := ts.waitFor("Choose 1-", 20*time.Second)
+	_, file, _ := storeMenu(t, sc, host, credsPath)
 	if n := srv.Stats().DeviceCodes; n != 0 {
 		t.Errorf("the device flow started (%d codes) before the question was answered", n)
 	}
-	ts.send("y", "Enter")
+	ts.send(file, "Enter")
 	if code := ts.exitCode(40 * time.Second); code != 0 {
-		t.Fatalf("login after answering y: exit %d; the terminal shows:\n%s", code, ts.screen())
+		t.Fatalf("login after choosing the file store: exit %d; the terminal shows:\n%s", code, ts.screen())
 	}
 	tok := s.mustToken("--host", host)
 	if !tokenShape.MatchString(tok) {
@@ -490,11 +530,26 @@ func TestKeyringUnavailableTerminalOffersFileStore(t *testing.T) {
 	if a := parseAcctStatus(t, s.run("", "status", "--json").stdout).find(t, host).account(t, "octocat"); a.Store != "file" || a.State != "valid" {
 		t.Errorf("status: store %q state %q, want file, valid", a.Store, a.State)
 	}
+	if got := strings.TrimSpace(s.run("", "config", "get", "--host", host, "store").stdout); got != "file" {
+		t.Errorf("the host's store setting is %q, want file (remembered)", got)
+	}
 	if strings.Contains(ts.screen(), tok) {
 		t.Fatal("the token appeared on the terminal")
 	}
+	// The next login, still without a keyring, asks nothing (GHLOGIN_STORE,
+	// which would win over the host's setting, unset).
+	var env []string
+	for _, kv := range noKeyringEnv(s) {
+		if !strings.HasPrefix(kv, "GHLOGIN_STORE=") {
+			env = append(env, kv)
+		}
+	}
+	if r := s.runEnv(env, "", "login", "--host", srv.URL(), "--client-id", emulator.DefaultClientID); r.code != 0 || strings.Contains(r.stderr, "Choose") {
+		t.Errorf("second login: exit %d\n%s", r.code, r.stderr)
+	}
 }
 
+// Cancel at the question: nothing starts, nothing changes, exit 130.
 func TestKeyringUnavailableTerminalDeclined(t *testing.T) {
 	srv := startEmulator(t, emulator.Config{Interval: time.Second, AutoApproveAfter: 1})
 	host := emuHost(srv)
@@ -505,22 +560,19 @@ func TestKeyringUnavailableTerminalDeclined(t *testing.T) {
 	before := readFileString(t, credsPath)
 
 	ts := startTmux(t, s, noKeyringEnv(s), "login", "--host", srv.URL(), "--client-id", emulator.DefaultClientID, "--no-browser")
-	ts.waitFor("[y/N]", 20*time.Second)
-	ts.send("n", "Enter")
-	if code := ts.exitCode(20 * time.Second); code != 1 {
-		t.Errorf("login after answering n: exit %d, want 1", code)
+	_, _, cancel := storeMenu(t, ts.waitFor("Choose 1-", 20*time.Second), host, credsPath)
+	ts.send(cancel, "Enter")
+	if code := ts.exitCode(20 * time.Second); code != 130 {
+		t.Errorf("login after cancel: exit %d, want 130", code)
 	}
-	sc := ts.screen()
-	for _, want := range []string{"--store file", "GHLOGIN_STORE=file"} {
-		if !strings.Contains(sc, want) {
-			t.Errorf("after declining, the terminal does not name %q:\n%s", want, sc)
-		}
+	if sc := ts.screen(); !strings.Contains(sc, "ghlogin: cancelled") {
+		t.Errorf("after cancel, the terminal shows:\n%s", sc)
 	}
 	if n := srv.Stats().DeviceCodes; n != 0 {
-		t.Errorf("the device flow started (%d codes) though the person declined", n)
+		t.Errorf("the device flow started (%d codes) though the person cancelled", n)
 	}
 	if readFileString(t, credsPath) != before {
-		t.Error("credentials.json changed though the person declined")
+		t.Error("credentials.json changed though the person cancelled")
 	}
 	if got := s.mustToken("--host", host); got != hubot {
 		t.Error("the stored account changed")
