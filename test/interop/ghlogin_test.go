@@ -200,6 +200,8 @@ type loginRun struct {
 	json   bool
 	events chan event
 	lines  chan string // stderr lines
+	// stdin is standard input when startLoginStdin started the login.
+	stdin  io.WriteCloser
 	stdout syncBuffer
 	stderr syncBuffer
 	done   chan struct{}
@@ -211,12 +213,24 @@ type loginRun struct {
 // must carry only JSON events; they arrive on events.
 func (g *ghlogin) startLogin(t *testing.T, args ...string) *loginRun {
 	t.Helper()
-	return g.startFlow(t, "login", args...)
+	return g.startFlowWith(t, false, "login", args...)
+}
+
+// startLoginStdin is startLogin with a pipe for standard input
+// (loginRun.stdin), for pasting.
+func (g *ghlogin) startLoginStdin(t *testing.T, args ...string) *loginRun {
+	t.Helper()
+	return g.startFlowWith(t, true, "login", args...)
 }
 
 // startFlow starts a ghlogin command that runs a login flow (login, or
 // refresh) with args, as startLogin does.
 func (g *ghlogin) startFlow(t *testing.T, command string, args ...string) *loginRun {
+	t.Helper()
+	return g.startFlowWith(t, false, command, args...)
+}
+
+func (g *ghlogin) startFlowWith(t *testing.T, withStdin bool, command string, args ...string) *loginRun {
 	t.Helper()
 	r := &loginRun{t: t, events: make(chan event, 64), lines: make(chan string, 256), done: make(chan struct{})}
 	for _, a := range args {
@@ -225,6 +239,14 @@ func (g *ghlogin) startFlow(t *testing.T, command string, args ...string) *login
 		}
 	}
 	r.cmd = g.command(append([]string{command}, args...)...)
+	if withStdin {
+		in, err := r.cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.stdin = in
+		t.Cleanup(func() { in.Close() })
+	}
 	stdout, err := r.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

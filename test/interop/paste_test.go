@@ -3,6 +3,7 @@ package interop
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"testing"
@@ -182,5 +183,54 @@ func TestPasteBackCodeOnly(t *testing.T) {
 	claims, err := userinfo(ctx, p, tok.AccessToken)
 	if err != nil || claims["preferred_username"] != "bob" {
 		t.Fatalf("userinfo: %v, %v", claims, err)
+	}
+}
+
+// Paste-back through the binary: `ghlogin login --web --json --no-browser`
+// against oidc-provider, the browser on another device. The pasted address
+// (after a forged state is refused), or only its code (after a mistyped one
+// is refused by the provider), completes the login with PKCE.
+func TestPasteBackThroughGhlogin(t *testing.T) {
+	t.Parallel()
+	p := startProvider(t)
+	for _, codeOnly := range []bool{false, true} {
+		name := "address"
+		if codeOnly {
+			name = "code only"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			g := newGhlogin(t, p)
+			g.configure(t, map[string]string{"client_id": publicClient, "scopes": "openid profile"})
+			ctx, cancel := context.WithTimeout(context.Background(), loginTimeout)
+			defer cancel()
+			run := g.startLoginStdin(t, "--web", "--json", "--no-browser", "--host", p.HostArg)
+			ev := run.until("authorize")
+			run.stderrLine("Paste the address your browser ended on (or just the code)")
+			landed := approveElsewhere(ctx, t, p, ev.str("url"), "alice")
+			paste := func(s string) {
+				if _, err := io.WriteString(run.stdin, s+"\n"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if codeOnly {
+				paste("mistyped-code-0123456789")
+				run.stderrLine("Not accepted: the server did not accept the code")
+				paste(landed.Query().Get("code"))
+			} else {
+				forged := *landed
+				q := forged.Query()
+				q.Set("state", "from-another-login")
+				forged.RawQuery = q.Encode()
+				paste(forged.String())
+				run.stderrLine("Not accepted: its state does not match this login")
+				paste(landed.String())
+			}
+			ev = run.until("success", "error")
+			if exit := run.wait(); ev.name() != "success" || ev.str("login") != "alice" || exit != 0 {
+				t.Fatalf("final event %v, exit %d\nstderr:\n%s\nprovider log:\n%s", ev, exit, run.stderr.String(), p.Logs())
+			}
+			assertStoredToken(ctx, t, g, "alice", "preferred_username", run.stdout.String(), run.stderr.String())
+		})
 	}
 }
