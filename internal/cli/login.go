@@ -81,13 +81,20 @@ func newLoginCmd(a *app, runF func(*loginOptions) error) *cobra.Command {
 		Long: "Log in to github.com, a GitHub Enterprise Server, an OpenID Connect server (--issuer)\n" +
 			"or another OAuth 2.0 server.\n\n" +
 			"The device flow is the default: ghlogin shows a one-time code and a URL, you approve\n" +
-			"it in a browser on any device. --web uses a browser on this machine instead.\n" +
-			"--with-token reads a token from standard input.",
+			"it in a browser on any device (--qr adds a QR code; --wait keeps asking for new codes).\n" +
+			"--web uses a browser on this machine instead; where none can be opened (SSH, no\n" +
+			"display, --no-browser) open the URL on any device and paste back the address that\n" +
+			"browser ended on. --with-token reads a token from standard input.\n\n" +
+			"One login runs per host at a time: a login started meanwhile (by git, a script) says\n" +
+			"on stderr whose login it waits for, then reports that login's outcome as its own.\n" +
+			"Where the store in force is unavailable (no desktop keyring), ghlogin asks on a\n" +
+			"terminal which to use instead (--store kernel or file) and fails without one.",
 		Example: "  ghlogin login                                   # github.com, device flow\n" +
 			"  ghlogin login --hostname ghe.example.com -s repo,workflow\n" +
 			"  ghlogin login -w                                # a browser on this machine\n" +
 			"  ghlogin login --with-token < token.txt\n" +
-			"  ghlogin login --json | jq .                     # for scripts: one event a line",
+			"  ghlogin login --json | jq .                     # for scripts: one event a line\n" +
+			"  ghlogin login --store kernel --qr --wait 2h     # a server: in memory, waits for you",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Scopes = splitScopes(o.Scopes)
