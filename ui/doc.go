@@ -77,6 +77,7 @@
 // browser on this machine before expires_at. An error's code is the OAuth
 // error code (RFC 6749 §5.2, RFC 8628 §3.5), or timeout, network, cancelled
 // or error. Status and Warning, a browser that could not be opened, what
-// copying the code did (Options.CopyCode) and the QR code (Options.QR) go
-// to stderr as plain lines.
+// copying the code did (Options.CopyCode), the QR code (Options.QR), and
+// the paste-back question and why a paste was rejected (Options.Paste; the
+// pasted line itself comes on stdin) go to stderr as plain lines.
 package ui

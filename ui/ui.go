@@ -85,7 +85,8 @@ type Options struct {
 	// console or journalctl -f shows too; black on white when Err is a
 	// colour terminal, otherwise light modules drawn on the dark
 	// background such consoles have. In the TUI it is shown from the start,
-	// as when Headless.
+	// as when Headless, and on the web screen too (only when asked: an
+	// authorization URL makes a large one), below the link when it fits.
 	QR bool
 	// NoQR starts the TUI with the QR code hidden even when Headless (r
 	// still shows it): for a URL that another device cannot open, such as

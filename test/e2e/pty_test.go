@@ -46,6 +46,15 @@ func startPTY(t *testing.T, dir string, env []string, name string, args ...strin
 			p.mu.Lock()
 			p.out.Write(buf[:n])
 			p.mu.Unlock()
+			// Answer what a terminal is asked at start (bubbletea's init
+			// asks for the background colour, then the cursor position), as
+			// xterm would: a terminal that never answers costs 5 s.
+			if bytes.Contains(buf[:n], []byte("\x1b]11;?")) {
+				_, _ = f.WriteString("\x1b]11;rgb:0000/0000/0000\x1b\\")
+			}
+			if bytes.Contains(buf[:n], []byte("\x1b[6n")) {
+				_, _ = f.WriteString("\x1b[1;1R")
+			}
 			if err != nil {
 				return
 			}
