@@ -42,10 +42,10 @@ func TestEightProcessesOneDeviceFlow(t *testing.T) {
 
 	// The clones start first, so that one of their helpers runs the login:
 	// its terminal UI shows the code; the other helpers and the logins wait.
-	var clones []*ptyProc
+	var clones []*terminalProc
 	var logins []*started
 	for i := range 4 {
-		clones = append(clones, startPTY(t, g.dir, g.env, g.git, "clone", srv.URL()+"/octocat/hello.git", filepath.Join(g.dir, fmt.Sprintf("clone%d", i))))
+		clones = append(clones, startTerminal(t, g.dir, g.env, g.git, "clone", srv.URL()+"/octocat/hello.git", filepath.Join(g.dir, fmt.Sprintf("clone%d", i))))
 	}
 	deadline := time.Now().Add(90 * time.Second)
 	for len(srv.Stats().Codes) == 0 {

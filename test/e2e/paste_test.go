@@ -145,7 +145,7 @@ func TestPasteBackTerminalUI(t *testing.T) {
 	srv := startEmulator(t, emulator.Config{AutoApproveWeb: true})
 	s := newSandbox(t)
 	env := s.with("GHLOGIN_CLIENT_SECRET="+emulator.DefaultClientSecret, "SSH_CONNECTION=10.0.0.1 50000 10.0.0.2 22")
-	p := startPTY(t, s.dir, env, bin, "login", "--web", "--host", srv.URL(), "--client-id", emulator.DefaultClientID)
+	p := startTerminal(t, s.dir, env, bin, "login", "--web", "--host", srv.URL(), "--client-id", emulator.DefaultClientID)
 	p.waitFor("Paste the address your browser ended on", 30*time.Second)
 	for _, want := range []string{"No browser will be opened here: this is an SSH session.", "enter submit"} {
 		if !p.shows(want) {

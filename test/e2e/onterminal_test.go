@@ -13,11 +13,11 @@ import (
 	"github.com/creack/pty"
 )
 
-// ptyProc is a process on a terminal of its own (a pseudo-terminal, made
+// terminalProc is a process on a terminal of its own (a pseudo-terminal, made
 // its controlling terminal, so /dev/tty is that terminal), as a person at a
 // terminal or an SSH session has one. Its output is read all along (a
 // terminal UI blocks when nobody reads) and kept.
-type ptyProc struct {
+type terminalProc struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	tty  *os.File
@@ -26,8 +26,8 @@ type ptyProc struct {
 	done chan struct{}
 }
 
-// startPTY runs name with args in dir with env, on a 120×40 terminal.
-func startPTY(t *testing.T, dir string, env []string, name string, args ...string) *ptyProc {
+// startTerminal runs name with args in dir with env, on a 120×40 terminal.
+func startTerminal(t *testing.T, dir string, env []string, name string, args ...string) *terminalProc {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
@@ -36,7 +36,7 @@ func startPTY(t *testing.T, dir string, env []string, name string, args ...strin
 	if err != nil {
 		t.Fatalf("starting %s on a terminal: %v", name, err)
 	}
-	p := &ptyProc{t: t, cmd: cmd, tty: f, done: make(chan struct{})}
+	p := &terminalProc{t: t, cmd: cmd, tty: f, done: make(chan struct{})}
 	read := make(chan struct{})
 	go func() {
 		defer close(read)
@@ -83,20 +83,20 @@ func startPTY(t *testing.T, dir string, env []string, name string, args ...strin
 }
 
 // raw is everything the process wrote, escape sequences included.
-func (p *ptyProc) raw() string {
+func (p *terminalProc) raw() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.out.String()
 }
 
 // text is the output without escape sequences.
-func (p *ptyProc) text() string { return ansi.Strip(p.raw()) }
+func (p *terminalProc) text() string { return ansi.Strip(p.raw()) }
 
 // shows reports whether the output holds want (escape sequences removed).
-func (p *ptyProc) shows(want string) bool { return strings.Contains(p.text(), want) }
+func (p *terminalProc) shows(want string) bool { return strings.Contains(p.text(), want) }
 
 // waitFor waits until the output holds want.
-func (p *ptyProc) waitFor(want string, timeout time.Duration) {
+func (p *terminalProc) waitFor(want string, timeout time.Duration) {
 	p.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !p.shows(want) {
@@ -108,7 +108,7 @@ func (p *ptyProc) waitFor(want string, timeout time.Duration) {
 }
 
 // typeIn writes s to the terminal, as typed.
-func (p *ptyProc) typeIn(s string) {
+func (p *terminalProc) typeIn(s string) {
 	p.t.Helper()
 	if _, err := p.tty.WriteString(s); err != nil {
 		p.t.Fatalf("typing into the terminal: %v", err)
@@ -116,7 +116,7 @@ func (p *ptyProc) typeIn(s string) {
 }
 
 // wait waits for the process to end and returns its exit status.
-func (p *ptyProc) wait(timeout time.Duration) int {
+func (p *terminalProc) wait(timeout time.Duration) int {
 	p.t.Helper()
 	select {
 	case <-p.done:
