@@ -95,7 +95,7 @@ func TestKernelStoreThroughBinary(t *testing.T) {
 	unlinkKernelKey(t, keyctl, host, "octocat")
 	gone := "the login for octocat on " + host + " was kept in memory and is gone (the machine restarted or it expired); log in again: ghlogin login --host " + host
 	r = s.run("", "token", "--host", srv.URL())
-	if r.code != 4 || strings.TrimSpace(r.stderr) != "ghlogin: "+gone || r.stdout != "" {
+	if r.code != 4 || strings.TrimSpace(r.stderr) != "error: "+gone || r.stdout != "" {
 		t.Errorf("token after the key is gone: exit %d, stdout %q, stderr %q; want 4 and %q", r.code, r.stdout, r.stderr, gone)
 	}
 	r = s.run("", "status")
@@ -124,7 +124,7 @@ func TestKeyringUnavailableTerminalChoosesKernel(t *testing.T) {
 	if a := parseAcctStatus(t, s.run("", "status", "--json").stdout).find(t, host).account(t, "octocat"); a.Store != "kernel" || a.State != "valid" {
 		t.Errorf("status: store %q state %q, want kernel, valid", a.Store, a.State)
 	}
-	if got := strings.TrimSpace(s.run("", "config", "get", "--host", host, "store").stdout); got != "kernel" {
+	if got := strings.TrimSpace(s.runEnv(withoutStoreEnv(s.env), "", "config", "get", "--host", host, "store").stdout); got != "kernel" {
 		t.Errorf("the host's store setting is %q, want kernel", got)
 	}
 }

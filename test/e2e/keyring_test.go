@@ -487,6 +487,18 @@ func storeMenu(t *testing.T, screen, host, credsPath string) (kernel, file, canc
 	return kernel, file, cancel
 }
 
+// withoutStoreEnv is env without GHLOGIN_STORE, which wins over a host's
+// store setting.
+func withoutStoreEnv(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "GHLOGIN_STORE=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
 // kernelKeyringWorks reports whether this kernel lets ghlogin use the
 // kernel keyring (a container's seccomp profile may not).
 func kernelKeyringWorks(t *testing.T) bool {
@@ -530,7 +542,7 @@ func TestKeyringUnavailableTerminalOffersFileStore(t *testing.T) {
 	if a := parseAcctStatus(t, s.run("", "status", "--json").stdout).find(t, host).account(t, "octocat"); a.Store != "file" || a.State != "valid" {
 		t.Errorf("status: store %q state %q, want file, valid", a.Store, a.State)
 	}
-	if got := strings.TrimSpace(s.run("", "config", "get", "--host", host, "store").stdout); got != "file" {
+	if got := strings.TrimSpace(s.runEnv(withoutStoreEnv(s.env), "", "config", "get", "--host", host, "store").stdout); got != "file" {
 		t.Errorf("the host's store setting is %q, want file (remembered)", got)
 	}
 	if strings.Contains(ts.screen(), tok) {
@@ -538,13 +550,7 @@ func TestKeyringUnavailableTerminalOffersFileStore(t *testing.T) {
 	}
 	// The next login, still without a keyring, asks nothing (GHLOGIN_STORE,
 	// which would win over the host's setting, unset).
-	var env []string
-	for _, kv := range noKeyringEnv(s) {
-		if !strings.HasPrefix(kv, "GHLOGIN_STORE=") {
-			env = append(env, kv)
-		}
-	}
-	if r := s.runEnv(env, "", "login", "--host", srv.URL(), "--client-id", emulator.DefaultClientID); r.code != 0 || strings.Contains(r.stderr, "Choose") {
+	if r := s.runEnv(withoutStoreEnv(noKeyringEnv(s)), "", "login", "--host", srv.URL(), "--client-id", emulator.DefaultClientID); r.code != 0 || strings.Contains(r.stderr, "Choose") {
 		t.Errorf("second login: exit %d\n%s", r.code, r.stderr)
 	}
 }
@@ -565,7 +571,7 @@ func TestKeyringUnavailableTerminalDeclined(t *testing.T) {
 	if code := ts.exitCode(20 * time.Second); code != 130 {
 		t.Errorf("login after cancel: exit %d, want 130", code)
 	}
-	if sc := ts.screen(); !strings.Contains(sc, "ghlogin: cancelled") {
+	if sc := ts.screen(); !strings.Contains(sc, "error: cancelled") {
 		t.Errorf("after cancel, the terminal shows:\n%s", sc)
 	}
 	if n := srv.Stats().DeviceCodes; n != 0 {
