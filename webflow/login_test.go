@@ -263,6 +263,17 @@ func (r *run) authorizeURL(t *testing.T) *url.URL {
 		}
 		return u
 	case <-r.done:
+		// An opener that completes the login at once can end it before
+		// this select runs: the event was still emitted.
+		select {
+		case s := <-r.authURL:
+			u, err := url.Parse(s)
+			if err != nil {
+				t.Fatalf("authorize URL %q: %v", s, err)
+			}
+			return u
+		default:
+		}
 		t.Fatalf("Login ended before listening: %v", r.err)
 	case <-time.After(10 * time.Second):
 		t.Fatal("no authorize event")
