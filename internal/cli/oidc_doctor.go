@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ghlogin/ghlogin/internal/clock"
 	"io"
 	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -37,7 +37,7 @@ type oidcDoctorOptions struct {
 	Stdout     io.Writer
 	Getenv     func(string) string
 	HTTPClient *http.Client
-	Now        func() time.Time
+	Clock      clock.Clock
 	// ReadSubjectToken reads --subject-token-file ("-" is stdin).
 	ReadSubjectToken func(path string) (string, error)
 	// AmbientToken gets the workload's own token from --source.
@@ -84,7 +84,7 @@ func newOIDCDoctorCmd(a *app, runF func(context.Context, *oidcDoctorOptions) err
 	opts.Stdout = a.env.Stdout
 	opts.Getenv = a.getenv
 	opts.HTTPClient = a.workloadHTTP()
-	opts.Now = a.now
+	opts.Clock = a.env.Clock
 	opts.ReadSubjectToken = a.readSubjectToken
 	opts.AmbientToken = func(ctx context.Context, source string, req idtoken.Request) (string, error) {
 		tok, _, err := a.ambientToken(ctx, source, req, true)
@@ -122,7 +122,7 @@ func runOIDCDoctor(ctx context.Context, opts *oidcDoctorOptions) error {
 		Provider:       opts.Provider,
 		ServiceAccount: opts.ServiceAccount,
 		HTTPClient:     opts.HTTPClient,
-		Now:            opts.Now,
+		Clock:          opts.Clock,
 	}
 	if opts.ProviderFile != "" {
 		if opts.IAMURL != "" {

@@ -214,5 +214,5 @@ func (f *Fetcher) now() time.Time {
 	if f.Clock != nil {
 		return f.Clock.Now()
 	}
-	return time.Now()
+	return clock.Real{}.Now()
 }

@@ -13,6 +13,7 @@ package doctor
 import (
 	"context"
 	"errors"
+	"github.com/ghlogin/ghlogin/internal/clock"
 	"net/http"
 	"time"
 
@@ -116,8 +117,9 @@ type Options struct {
 	// HTTPClient fetches the provider and the issuer's keys; nil is a
 	// client with Timeout.
 	HTTPClient *http.Client
-	// Now is the clock the token's times are checked against; nil is time.Now.
-	Now func() time.Time
+	// Clock is the clock the token's times are checked against; nil means
+	// clock.Real.
+	Clock clock.Clock
 	// Timeout bounds each network request; 0 means 30s.
 	Timeout time.Duration
 }
@@ -146,9 +148,9 @@ type doctor struct {
 // false, not an error.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	d := &doctor{opts: opts, rep: &Report{}}
-	d.now = time.Now()
-	if opts.Now != nil {
-		d.now = opts.Now()
+	d.now = clock.Real{}.Now()
+	if opts.Clock != nil {
+		d.now = opts.Clock.Now()
 	}
 	if d.opts.Timeout <= 0 {
 		d.opts.Timeout = 30 * time.Second

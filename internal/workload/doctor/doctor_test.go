@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/ghlogin/ghlogin/internal/clock"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,8 +23,8 @@ var key = wiftest.NewRSAKey("k1")
 
 func run(t *testing.T, opts Options) (*Report, error) {
 	t.Helper()
-	if opts.Now == nil {
-		opts.Now = func() time.Time { return t0 }
+	if opts.Clock == nil {
+		opts.Clock = clock.NewFake(t0)
 	}
 	if opts.SubjectToken == "" {
 		opts.SubjectToken = key.Sign(wiftest.ActionsClaims(t0, wiftest.DefaultAudience))
