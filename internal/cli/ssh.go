@@ -144,7 +144,7 @@ func runSSH(ctx context.Context, o *sshOptions) error {
 		Log:     log.event,
 	}
 	// The agent lives exactly as long as ssh: an interrupt goes to ssh
-	// (runSSHCommand), and the agent stops once ssh has exited.
+	// (runChild), and the agent stops once ssh has exited.
 	serveCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(serveCtx, sock) }()
@@ -156,7 +156,7 @@ func runSSH(ctx context.Context, o *sshOptions) error {
 
 	cmd := exec.Command(plan.Argv[0], plan.Argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.IO.Stdin, o.IO.Stdout, o.IO.Stderr
-	code, runErr := runSSHCommand(cmd)
+	code, runErr := runChild(cmd)
 	stop()
 	serveErr := <-served
 

@@ -11,8 +11,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// forwarded are the signals exec passes on to its command. While the
-// command runs, ghlogin catches them, so they do not end ghlogin.
+// forwarded are the signals exec and ssh pass on to the command they run.
+// While it runs, ghlogin catches them, so they do not end ghlogin (ssh's
+// agent must outlive ssh, to stop after it and say what the remote asked for).
 var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
 
 // runChild starts cmd, passes the forwarded signals on to it, waits for it,
