@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 )
 
 func TestIsErrorCode(t *testing.T) {
@@ -112,9 +112,9 @@ func TestPostNeverFollowsRedirects(t *testing.T) {
 		_, err := c.Exchange(context.Background(), srv.URL+"/token", Credentials{ClientID: "id", ClientSecret: "canary-secret"},
 			url.Values{"code": {"canary-code"}})
 		srv.Close()
-		var re *safe.RedirectError
+		var re *safehttp.RedirectError
 		if !errors.As(err, &re) || !re.Secret || re.LocationHost != other.Listener.Addr().String() {
-			t.Fatalf("%d: err = %v, want a *safe.RedirectError naming %s", status, err, other.Listener.Addr())
+			t.Fatalf("%d: err = %v, want a *safehttp.RedirectError naming %s", status, err, other.Listener.Addr())
 		}
 		if IsTransient(err) || ErrorCode(err) != "network" {
 			t.Errorf("%d: a refused redirect is transient (%v) or coded %q", status, IsTransient(err), ErrorCode(err))

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 )
 
 // MaxBodyBytes caps every response body read from an OAuth server.
@@ -325,11 +326,11 @@ func RetryAfter(err error) time.Duration {
 }
 
 // httpClient is HTTPClient (or a new client) under the one redirect policy
-// (safe.HTTPClient): every request this package makes carries a secret (the
+// (safehttp.HTTPClient): every request this package makes carries a secret (the
 // client's credentials, a code, a refresh token), so none follows a
 // redirect, whatever CheckRedirect the caller's client had.
 func (c *Client) httpClient() *http.Client {
-	return safe.HTTPClient(c.HTTPClient, c.timeout())
+	return safehttp.HTTPClient(c.HTTPClient, c.timeout())
 }
 
 func (c *Client) now() time.Time {
@@ -395,7 +396,7 @@ func (c *Client) Post(ctx context.Context, endpoint string, creds Credentials, f
 		if pe := ctx.Err(); pe != nil && errors.Is(pe, context.Canceled) {
 			return pe
 		}
-		var re *safe.RedirectError
+		var re *safehttp.RedirectError
 		if errors.As(err, &re) {
 			// Not a network failure: the server sent us elsewhere, and a
 			// request that carries a secret never follows.
@@ -592,14 +593,14 @@ func (e *TimeoutError) Error() string { return e.Message }
 
 // ErrorCode classifies err for machine-readable output: the OAuth error code
 // for *Error, "timeout" for *TimeoutError, "network" for network and HTTP
-// failures and refused redirects (*safe.RedirectError), "cancelled" for a
+// failures and refused redirects (*safehttp.RedirectError), "cancelled" for a
 // cancelled context, and "error" otherwise.
 func ErrorCode(err error) string {
 	var oe *Error
 	var te *TimeoutError
 	var ne *NetworkError
 	var he *HTTPError
-	var re *safe.RedirectError
+	var re *safehttp.RedirectError
 	switch {
 	case err == nil:
 		return ""

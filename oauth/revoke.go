@@ -5,7 +5,7 @@ import (
 	"errors"
 	"net/url"
 
-	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 )
 
 // Token type hints for Revoke (RFC 7009 §2.1).
@@ -34,9 +34,9 @@ func (c *Client) Revoke(ctx context.Context, endpoint string, creds Credentials,
 		form.Set("token_type_hint", hint)
 	}
 	// The one redirect policy: a request that carries a secret follows no
-	// redirect (safe.HTTPClient), even with a caller's client that would.
+	// redirect (safehttp.HTTPClient), even with a caller's client that would.
 	cc := *c
-	cc.HTTPClient = safe.HTTPClient(c.HTTPClient, c.timeout())
+	cc.HTTPClient = safehttp.HTTPClient(c.HTTPClient, c.timeout())
 	err := cc.Post(ctx, endpoint, creds, form, nil)
 	var he *HTTPError
 	if errors.As(err, &he) && he.StatusCode >= 200 && he.StatusCode <= 299 {

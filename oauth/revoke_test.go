@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 )
 
 func TestExchangeScopeOmitted(t *testing.T) {
@@ -151,7 +152,7 @@ func TestRevokeNoRedirect(t *testing.T) {
 		})
 		c := &Client{HTTPClient: &http.Client{}}
 		err := c.Revoke(context.Background(), srv.URL, Credentials{ClientID: "pub"}, secretToken, "")
-		if !safe.IsRedirectRefused(err) {
+		if !safehttp.IsRedirectRefused(err) {
 			t.Errorf("%d: err = %v, want a refused redirect", status, err)
 		}
 		if err != nil && strings.Contains(err.Error(), secretToken) {

@@ -20,7 +20,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/opener"
-	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/store"
 )
 
@@ -39,7 +39,7 @@ type Env struct {
 	OpenTTY func() (*os.File, error)
 	// HTTPClient is used for every network call; nil means a default client.
 	// Whatever it is, it is put under the one redirect policy
-	// (safe.HTTPClient) before use.
+	// (safehttp.HTTPClient) before use.
 	HTTPClient *http.Client
 	// Keyring is the OS keyring; nil means go-keyring.
 	Keyring store.Keyring
@@ -70,7 +70,7 @@ func SystemEnv() *Env {
 		OpenTTY: func() (*os.File, error) {
 			return os.OpenFile("/dev/tty", os.O_RDWR, 0)
 		},
-		HTTPClient: safe.HTTPClient(nil, 60*time.Second),
+		HTTPClient: safehttp.HTTPClient(nil, 60*time.Second),
 		Opener:     opener.System{},
 		Clock:      clock.Real{},
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/internal/workload/credconfig"
 	"github.com/ghlogin/ghlogin/internal/workload/federation"
 	"github.com/ghlogin/ghlogin/internal/workload/idtoken"
@@ -52,7 +53,7 @@ func (a *app) oidcCmd() *cobra.Command {
 // redirect policy (it reaches go-oidc through oidc.ClientContext and the
 // metadata library too); the packages add their own per-request timeouts.
 func (a *app) workloadHTTP() *http.Client {
-	return safe.HTTPClient(a.env.HTTPClient, 30*time.Second)
+	return safehttp.HTTPClient(a.env.HTTPClient, 30*time.Second)
 }
 
 // checkSource validates --source.

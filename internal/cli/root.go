@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/internal/session"
 )
 
@@ -89,7 +89,7 @@ func newApp(env *Env) *app {
 func newSession(env *Env, getenv func(string) string) *session.Session {
 	s := &session.Session{
 		Getenv:     getenv,
-		HTTPClient: safe.HTTPClient(env.HTTPClient, 60*time.Second),
+		HTTPClient: safehttp.HTTPClient(env.HTTPClient, 60*time.Second),
 		Clock:      env.Clock,
 		UserAgent:  "ghlogin/" + currentBuild().Version,
 		Keyring:    env.Keyring,

@@ -26,6 +26,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -157,12 +158,12 @@ func (c *Client) getJSON(ctx context.Context, rawURL, token string) (map[string]
 	// The request carries the token (Authorization), so the one redirect
 	// policy never lets it follow a redirect, whatever the caller's client
 	// would do.
-	resp, err := safe.HTTPClient(c.HTTPClient, timeout).Do(req)
+	resp, err := safehttp.HTTPClient(c.HTTPClient, timeout).Do(req)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.Canceled) {
 			return nil, nil, 0, ctx.Err()
 		}
-		var re *safe.RedirectError
+		var re *safehttp.RedirectError
 		if errors.As(err, &re) {
 			return nil, nil, 0, re
 		}

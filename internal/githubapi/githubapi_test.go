@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -516,10 +516,10 @@ func TestGetUserRedirectDropsToken(t *testing.T) {
 	}
 	// The request carries the token: it follows no redirect at all, and
 	// the error names the endpoint and where it pointed.
-	var re *safe.RedirectError
+	var re *safehttp.RedirectError
 	if !errors.As(err, &re) || !re.Secret || re.LocationHost != strings.TrimPrefix(otherURL, "http://") ||
 		!strings.Contains(err.Error(), srv.URL+"/user") {
-		t.Fatalf("err = %v, want a *safe.RedirectError naming %s/user and %s", err, srv.URL, otherURL)
+		t.Fatalf("err = %v, want a *safehttp.RedirectError naming %s/user and %s", err, srv.URL, otherURL)
 	}
 	noCanary(t, err)
 }
@@ -534,7 +534,7 @@ func TestGetUserRedirectSameHostOtherPort(t *testing.T) {
 			http.Redirect(w, r, other.URL+"/user", status)
 		})
 		_, err := (&Client{Timeout: 5 * time.Second}).GetUser(context.Background(), srv.URL+"/user", "", canary)
-		if !safe.IsRedirectRefused(err) {
+		if !safehttp.IsRedirectRefused(err) {
 			t.Errorf("%d: err = %v, want a refused redirect", status, err)
 		}
 	}

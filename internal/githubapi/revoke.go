@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -75,7 +76,7 @@ func (c *Client) DeleteAppToken(ctx context.Context, apiURL string, creds oauth.
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(safe.WithSecret(ctx), http.MethodDelete, u.String(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(safehttp.WithSecret(ctx), http.MethodDelete, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func (c *Client) DeleteAppToken(ctx context.Context, apiURL string, creds oauth.
 	if c.UserAgent != "" {
 		req.Header.Set("User-Agent", c.UserAgent)
 	}
-	resp, err := safe.HTTPClient(c.HTTPClient, timeout).Do(req)
+	resp, err := safehttp.HTTPClient(c.HTTPClient, timeout).Do(req)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.Canceled) {
 			return ctx.Err()

@@ -26,6 +26,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/refresh"
 	"github.com/ghlogin/ghlogin/internal/revoke"
 	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
 	"github.com/ghlogin/ghlogin/webflow"
@@ -269,7 +270,7 @@ func sentence(err error) (string, bool) {
 			}
 			step = "; to change the setting, run: ghlogin config set " + where + e.Key + " " + value
 		}
-	case *safe.RedirectError:
+	case *safehttp.RedirectError:
 		switch {
 		case e.TooMany:
 			step = " (check the URL: the server sends its requests round in a loop)"

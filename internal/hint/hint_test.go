@@ -19,7 +19,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
 	"github.com/ghlogin/ghlogin/internal/refresh"
-	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
 	"github.com/ghlogin/ghlogin/webflow"
@@ -123,10 +123,10 @@ func TestSentences(t *testing.T) {
 			`the config file /c/config.toml cannot be read: invalid value for client_secret: bad; fix it (or move it away to start afresh); to change the setting, run: ghlogin config set --host github.com client_secret -`},
 
 		// safe
-		{&safe.RedirectError{Endpoint: "https://ghe.example.com/login/oauth/access_token", LocationHost: "collector.example", Status: 307, Secret: true},
+		{&safehttp.RedirectError{Endpoint: "https://ghe.example.com/login/oauth/access_token", LocationHost: "collector.example", Status: 307, Secret: true},
 			"https://ghe.example.com/login/oauth/access_token answered with a redirect to collector.example (HTTP 307); a request that carries a secret never follows a redirect" +
 				" (check that URL, in the host's settings or the flag or variable that set it: it must be the server's final address, since ghlogin sends a secret only to the URL it was given; a proxy or a moved server can also cause this)"},
-		{fmt.Errorf("gce: %w", &safe.RedirectError{Endpoint: "http://127.0.0.1:9/computeMetadata/v1/x", LocationHost: "127.0.0.1:10", Status: 302}),
+		{fmt.Errorf("gce: %w", &safehttp.RedirectError{Endpoint: "http://127.0.0.1:9/computeMetadata/v1/x", LocationHost: "127.0.0.1:10", Status: 302}),
 			"gce: http://127.0.0.1:9/computeMetadata/v1/x answered with a redirect to 127.0.0.1:10 (HTTP 302); redirects are followed only to the same scheme, host and port" +
 				" (check that URL, in the host's settings or the flag or variable that set it: give the address the server redirects to, if you trust it)"},
 

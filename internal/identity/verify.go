@@ -37,6 +37,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/oidcdisc"
 	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -51,7 +52,7 @@ type Verifier struct {
 	// ClientID is the audience the token must name; required.
 	ClientID string
 	// HTTPClient fetches the keys, under the one redirect policy
-	// (safe.HTTPClient); nil means a new client.
+	// (safehttp.HTTPClient); nil means a new client.
 	HTTPClient *http.Client
 	// Timeout bounds the key fetch; zero means DefaultTimeout.
 	Timeout time.Duration
@@ -130,7 +131,7 @@ func (v *Verifier) Verify(ctx context.Context, rawIDToken, nonce, accessToken st
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ctx = oidc.ClientContext(ctx, safe.HTTPClient(v.HTTPClient, timeout))
+	ctx = oidc.ClientContext(ctx, safehttp.HTTPClient(v.HTTPClient, timeout))
 	var algs []string
 	for _, a := range v.Document.IDTokenSigningAlgValuesSupported {
 		if slices.Contains(supportedAlgs, a) {

@@ -27,7 +27,7 @@
 // URL rules (safe.CheckURL), authorization_endpoint, token_endpoint and
 // jwks_uri must be present, and the document is at most MaxDocumentBytes.
 // The fetch is a GET that carries no secret, so it follows redirects to the
-// same scheme, host and port only (safe.HTTPClient).
+// same scheme, host and port only (safehttp.HTTPClient).
 //
 // # Errors
 //

@@ -10,7 +10,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/config"
-	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -20,7 +20,7 @@ const DefaultTimeout = 15 * time.Second
 // Fetcher reads discovery documents. The zero value works without a cache.
 type Fetcher struct {
 	// HTTPClient sends the requests, under the one redirect policy
-	// (safe.HTTPClient); nil means a new client.
+	// (safehttp.HTTPClient); nil means a new client.
 	HTTPClient *http.Client
 	// Timeout bounds each request; zero means DefaultTimeout.
 	Timeout time.Duration
@@ -163,7 +163,7 @@ func (f *Fetcher) fetch(ctx context.Context, issuer string, cached *entry, now t
 			req.Header.Set("If-Modified-Since", cached.LastModified)
 		}
 	}
-	resp, err := safe.HTTPClient(f.HTTPClient, timeout).Do(req)
+	resp, err := safehttp.HTTPClient(f.HTTPClient, timeout).Do(req)
 	if err != nil {
 		if pe := ctx.Err(); pe != nil && errors.Is(pe, context.Canceled) {
 			return nil, pe

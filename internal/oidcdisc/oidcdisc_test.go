@@ -17,6 +17,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -285,7 +286,7 @@ func TestDiscoverRedirects(t *testing.T) {
 		http.Redirect(w, r, other.URL+WellKnownPath, http.StatusFound)
 	})
 	_, err := (&Fetcher{HTTPClient: &http.Client{}}).Discover(context.Background(), s.URL)
-	if !safe.IsRedirectRefused(err) || other.count() != 0 {
+	if !safehttp.IsRedirectRefused(err) || other.count() != 0 {
 		t.Errorf("cross-origin redirect: %v (%d requests there)", err, other.count())
 	}
 }

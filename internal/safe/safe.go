@@ -6,8 +6,10 @@
 // loopback address (RFC 8252 §8.3).
 //
 // JSON is Text's counterpart for a JSON document printed verbatim (it
-// escapes instead of removing), and HTTPClient and CheckRedirect are the one
-// redirect policy for every HTTP client.
+// escapes instead of removing). The one redirect policy for every HTTP
+// client is in the sub-package safehttp, so that programs which make no
+// HTTP request (the lean git credential helper) can use these rules
+// without linking net/http.
 //
 // Every package that prints server text or accepts an endpoint URL goes
 // through here; none keeps a rule of its own.

@@ -25,6 +25,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/internal/emulator/internal/emuhttp"
 	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 )
 
 // signingKey is an issuer's RS256 key.
@@ -188,7 +189,7 @@ func fetchJSON(ctx context.Context, raw string, v any) error {
 		return err
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := safe.HTTPClient(nil, 30*time.Second).Do(req)
+	resp, err := safehttp.HTTPClient(nil, 30*time.Second).Do(req)
 	if err != nil {
 		return err
 	}

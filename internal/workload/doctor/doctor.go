@@ -17,7 +17,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/internal/workload/federation"
 	"github.com/ghlogin/ghlogin/internal/workload/wifcel"
 )
@@ -155,7 +155,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if d.opts.Timeout <= 0 {
 		d.opts.Timeout = 30 * time.Second
 	}
-	d.hc = safe.HTTPClient(opts.HTTPClient, d.opts.Timeout)
+	d.hc = safehttp.HTTPClient(opts.HTTPClient, d.opts.Timeout)
 	if err := d.loadProvider(ctx); err != nil {
 		return nil, err
 	}

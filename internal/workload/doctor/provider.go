@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/internal/workload/federation"
 	"github.com/ghlogin/ghlogin/oauth"
 )
@@ -128,12 +129,12 @@ func fetchProvider(ctx context.Context, hc *http.Client, base, name, bearer stri
 	req.Header.Set("Accept", "application/json")
 	// The request carries a bearer token: safe's policy never lets it
 	// follow a redirect.
-	resp, err := safe.HTTPClient(hc, timeout).Do(req)
+	resp, err := safehttp.HTTPClient(hc, timeout).Do(req)
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
 			return nil, ctx.Err()
 		}
-		var re *safe.RedirectError
+		var re *safehttp.RedirectError
 		if errors.As(err, &re) {
 			loc := re.LocationHost
 			if re.LocationScheme != "" {

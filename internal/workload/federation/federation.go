@@ -22,6 +22,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -73,10 +74,10 @@ func (c *Config) timeout() time.Duration {
 }
 
 // httpClient is HTTPClient (or a new client) under ghlogin's one redirect
-// policy (safe.HTTPClient): STS and IAM requests carry a token and follow
+// policy (safehttp.HTTPClient): STS and IAM requests carry a token and follow
 // no redirect.
 func (c *Config) httpClient() *http.Client {
-	return safe.HTTPClient(c.HTTPClient, c.timeout())
+	return safehttp.HTTPClient(c.HTTPClient, c.timeout())
 }
 
 // STSEndpoint returns the STS URL in use.
@@ -468,7 +469,7 @@ func (c *Config) iamPost(ctx context.Context, call iamCall, bearer string, body,
 		if pe := ctx.Err(); pe != nil && errors.Is(pe, context.Canceled) {
 			return pe
 		}
-		var re *safe.RedirectError
+		var re *safehttp.RedirectError
 		if errors.As(err, &re) {
 			return re
 		}

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/clock"
-	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -619,16 +619,16 @@ func TestRedirectsRefused(t *testing.T) {
 		c := f.config()
 		c.HTTPClient = &http.Client{} // Go's defaults would follow
 		_, err := c.Exchange(context.Background(), ExchangeRequest{Provider: testProvider(t), SubjectToken: subjectCanary})
-		if !safe.IsRedirectRefused(err) || !strings.Contains(err.Error(), f.srv.URL+"/v1/token") || strings.Contains(err.Error(), subjectCanary) {
+		if !safehttp.IsRedirectRefused(err) || !strings.Contains(err.Error(), f.srv.URL+"/v1/token") || strings.Contains(err.Error(), subjectCanary) {
 			t.Errorf("%d: STS err = %v, want a refused redirect naming the endpoint", status, err)
 		}
 		fed := &Token{AccessToken: stsCanary, TokenType: "Bearer"}
 		_, err = c.GenerateAccessToken(context.Background(), fed, saEmail, nil, 0)
-		if !safe.IsRedirectRefused(err) || strings.Contains(err.Error(), stsCanary) {
+		if !safehttp.IsRedirectRefused(err) || strings.Contains(err.Error(), stsCanary) {
 			t.Errorf("%d: IAM err = %v, want a refused redirect", status, err)
 		}
 		_, err = c.GenerateIDToken(context.Background(), fed, saEmail, "aud", true)
-		if !safe.IsRedirectRefused(err) {
+		if !safehttp.IsRedirectRefused(err) {
 			t.Errorf("%d: IAM ID token err = %v, want a refused redirect", status, err)
 		}
 	}

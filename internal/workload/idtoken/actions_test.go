@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 )
 
 const wifAudience = "https://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/github/providers/actions"
@@ -273,7 +273,7 @@ func TestGitHubActionsTokenNetwork(t *testing.T) {
 				http.Redirect(w, r, to, http.StatusTemporaryRedirect)
 			})
 			_, err := (&GitHubActions{RequestURL: srv.URL + "/idtoken?api-version=2.0", RequestToken: canaryRequestToken}).Token(context.Background(), Request{Audience: "aud"})
-			var re *safe.RedirectError
+			var re *safehttp.RedirectError
 			if !errors.As(err, &re) || !re.Secret || !strings.Contains(err.Error(), srv.URL+"/idtoken answered with a redirect to "+strings.TrimPrefix(to[:strings.LastIndex(to, "/")], "http://")) {
 				t.Fatalf("err = %v, want a refused redirect naming the endpoint and %s", err, to)
 			}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 )
 
 // Source names accepted by Detect and returned by Source.Name.
@@ -218,18 +219,18 @@ func endpointName(source string) string {
 }
 
 // httpClient is hc (nil: a new client with a DefaultTimeout timeout) under
-// ghlogin's one redirect policy (safe.HTTPClient): the Actions request
+// ghlogin's one redirect policy (safehttp.HTTPClient): the Actions request
 // carries a bearer token and follows no redirect; the metadata server's
 // and the issuer's GETs follow one only to the same scheme, host and port.
 func httpClient(hc *http.Client) *http.Client {
-	return safe.HTTPClient(hc, DefaultTimeout)
+	return safehttp.HTTPClient(hc, DefaultTimeout)
 }
 
-// redirectRefused returns err's *safe.RedirectError, labelled with the
+// redirectRefused returns err's *safehttp.RedirectError, labelled with the
 // source, when the policy refused a redirect; else nil. The error names the
 // endpoint (without its query) and the Location's host, never a token.
 func redirectRefused(source string, err error) error {
-	var re *safe.RedirectError
+	var re *safehttp.RedirectError
 	if errors.As(err, &re) {
 		return fmt.Errorf("%s: %w", source, re)
 	}

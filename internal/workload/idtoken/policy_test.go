@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 )
 
 // TestURLPolicy checks the rules idtoken takes from safe.CheckURL where each
@@ -43,7 +43,7 @@ func TestURLPolicy(t *testing.T) {
 		http.Redirect(w, r, "https://user:hunter2@203.0.113.9/steal", http.StatusFound)
 	})
 	_, err := (&GitHubActions{RequestURL: srv.URL + "/idtoken", RequestToken: canaryRequestToken}).Token(context.Background(), Request{})
-	if !safe.IsRedirectRefused(err) || !strings.Contains(err.Error(), "redirect to https://203.0.113.9 ") || strings.Contains(err.Error(), "hunter2") {
+	if !safehttp.IsRedirectRefused(err) || !strings.Contains(err.Error(), "redirect to https://203.0.113.9 ") || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("redirect with user info: %v", err)
 	}
 }

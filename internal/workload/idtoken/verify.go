@@ -14,6 +14,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/safe"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -259,15 +260,15 @@ func quoteList(ss []string) string {
 // remembers the last redirect the policy refused.
 type redirectNote struct {
 	mu  sync.Mutex
-	err *safe.RedirectError
+	err *safehttp.RedirectError
 }
 
 // client returns httpClient(hc) with the policy's refusals noted.
 func (n *redirectNote) client(hc *http.Client) *http.Client {
 	c := httpClient(hc)
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		err := safe.CheckRedirect(req, via)
-		var re *safe.RedirectError
+		err := safehttp.CheckRedirect(req, via)
+		var re *safehttp.RedirectError
 		if errors.As(err, &re) {
 			n.mu.Lock()
 			n.err = re
@@ -279,7 +280,7 @@ func (n *redirectNote) client(hc *http.Client) *http.Client {
 }
 
 // get returns the last refused redirect, or nil.
-func (n *redirectNote) get() *safe.RedirectError {
+func (n *redirectNote) get() *safehttp.RedirectError {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.err

@@ -1,4 +1,9 @@
-package safe
+// Package safehttp holds ghlogin's one redirect policy for every HTTP
+// client: a request that carries a secret never follows a redirect, and
+// other requests follow one only to the same scheme, host and port. It is
+// apart from package safe so that programs which make no HTTP request can
+// use safe's text and URL rules without linking net/http.
+package safehttp
 
 import (
 	"context"
