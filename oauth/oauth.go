@@ -20,6 +20,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
+	"github.com/ghlogin/ghlogin/oauth/grammar"
 )
 
 // MaxBodyBytes caps every response body read from an OAuth server.
@@ -161,43 +162,14 @@ func SplitScopes(s string) []string {
 // grammar for error codes: the server's text is not shown at all.
 const InvalidErrorCode = "invalid_error_code"
 
-// maxErrorCode bounds an error code; real ones are a few words.
-const maxErrorCode = 100
-
 // IsErrorCode reports whether s is an error code as RFC 6749 §5.2 writes
-// them: 1*NQSCHAR, NQSCHAR = %x20-21 / %x23-5B / %x5D-7E (printable ASCII
-// without '"' and '\'), at most 100 bytes.
-func IsErrorCode(s string) bool {
-	if s == "" || len(s) > maxErrorCode {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c != ' ' && !isNQChar(c) {
-			return false
-		}
-	}
-	return true
-}
+// them (see grammar.IsErrorCode): printable ASCII without '"' and '\', at
+// most 100 bytes.
+func IsErrorCode(s string) bool { return grammar.IsErrorCode(s) }
 
-// IsScopeToken reports whether s is a scope-token (RFC 6749 §3.3):
-// 1*NQCHAR, NQCHAR = %x21 / %x23-5B / %x5D-7E (printable ASCII without
-// space, '"' and '\').
-func IsScopeToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isNQChar(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// isNQChar reports whether c is an NQCHAR (RFC 6749 Appendix A).
-func isNQChar(c byte) bool {
-	return c == 0x21 || c >= 0x23 && c <= 0x5b || c >= 0x5d && c <= 0x7e
-}
+// IsScopeToken reports whether s is a scope-token (RFC 6749 §3.3; see
+// grammar.IsScopeToken): printable ASCII without space, '"' and '\'.
+func IsScopeToken(s string) bool { return grammar.IsScopeToken(s) }
 
 // Error is an OAuth error reply: RFC 6749 §5.2, RFC 8628 §3.5, and GitHub's
 // own codes (device_flow_disabled, incorrect_client_credentials, ...).

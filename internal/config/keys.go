@@ -10,7 +10,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/safe"
-	"github.com/ghlogin/ghlogin/oauth"
+	"github.com/ghlogin/ghlogin/oauth/grammar"
 )
 
 // DefaultScopes are the scopes requested when a host sets none.
@@ -363,7 +363,7 @@ func ParseScopes(s string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	for _, f := range fields {
-		if !oauth.IsScopeToken(f) {
+		if !grammar.IsScopeToken(f) {
 			return nil, fmt.Errorf("scope %q holds a character scopes may not contain", f)
 		}
 		if !seen[f] {

@@ -1,0 +1,44 @@
+// Package grammar holds the syntax rules of RFC 6749 Appendix A that other
+// packages check values against: scope-tokens and error codes. It needs
+// nothing beyond the standard library's strings, so that a program which
+// only reads ghlogin's configuration (the lean git credential helper) can
+// apply the same rules as package oauth without linking its HTTP client.
+package grammar
+
+// MaxErrorCode bounds an error code; real ones are a few words.
+const MaxErrorCode = 100
+
+// IsErrorCode reports whether s is an error code as RFC 6749 §5.2 writes
+// them: 1*NQSCHAR, NQSCHAR = %x20-21 / %x23-5B / %x5D-7E (printable ASCII
+// without '"' and '\'), at most MaxErrorCode bytes.
+func IsErrorCode(s string) bool {
+	if s == "" || len(s) > MaxErrorCode {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != ' ' && !IsNQChar(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// IsScopeToken reports whether s is a scope-token (RFC 6749 §3.3):
+// 1*NQCHAR, NQCHAR = %x21 / %x23-5B / %x5D-7E (printable ASCII without
+// space, '"' and '\').
+func IsScopeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !IsNQChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// IsNQChar reports whether c is an NQCHAR (RFC 6749 Appendix A).
+func IsNQChar(c byte) bool {
+	return c == 0x21 || c >= 0x23 && c <= 0x5b || c >= 0x5d && c <= 0x7e
+}
