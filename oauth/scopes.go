@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/ghlogin/ghlogin/oauth/grammar"
 )
 
 // GrantedScopes returns the scopes the reply granted: its scope field when
@@ -20,26 +22,8 @@ func (t *Token) GrantedScopes(requested []string) []string {
 }
 
 // SameScopes reports whether a and b hold the same scopes, in any order and
-// counting each once.
-func SameScopes(a, b []string) bool {
-	set := func(v []string) map[string]bool {
-		m := make(map[string]bool, len(v))
-		for _, s := range v {
-			m[s] = true
-		}
-		return m
-	}
-	sa, sb := set(a), set(b)
-	if len(sa) != len(sb) {
-		return false
-	}
-	for s := range sa {
-		if !sb[s] {
-			return false
-		}
-	}
-	return true
-}
+// counting each once (grammar.SameScopes).
+func SameScopes(a, b []string) bool { return grammar.SameScopes(a, b) }
 
 // IDTokenTimes reads the iat and exp claims of an ID token WITHOUT checking
 // its signature, so that a caller can tell when the token it keeps needs

@@ -12,7 +12,7 @@
 //     account; Remove, Invalidate and Switch change one; Accounts, Resolve
 //     and Secret read them; WithLock serialises work across processes.
 //   - Secret is what a backend keeps (the token, its refresh token and
-//     expiries); NewSecret builds one from an oauth.Token.
+//     expiries); refresh.NewSecret builds one from an oauth.Token.
 //   - Account is an index entry, without the secret.
 //   - Backend is one place secrets are kept. The store has "keyring"
 //     (BackendKeyring: macOS Keychain, Windows Credential Manager or the

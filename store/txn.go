@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/config"
-	"github.com/ghlogin/ghlogin/oauth"
+	"github.com/ghlogin/ghlogin/oauth/grammar"
 )
 
 // UpdateConfig runs fn on the configuration under the store's lock and writes
@@ -250,7 +250,7 @@ func (s *Store) Switch(host, login string) (Account, error) {
 // requestedIfDifferent is what the index keeps of sec's requested scopes:
 // them when the server granted others, else nothing.
 func requestedIfDifferent(sec *Secret) []string {
-	if sec.RequestedScopes == nil || oauth.SameScopes(sec.RequestedScopes, sec.Scopes) {
+	if sec.RequestedScopes == nil || grammar.SameScopes(sec.RequestedScopes, sec.Scopes) {
 		return nil
 	}
 	return append([]string(nil), sec.RequestedScopes...)

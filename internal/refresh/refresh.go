@@ -14,7 +14,7 @@
 // window: min(Skew, a quarter of its whole lifetime) (Window), so a
 // two-minute token is refreshed in its last 30 s rather than on every use,
 // and an eight-hour one in its last five minutes. The whole lifetime is
-// ExpiresAt - IssuedAt, both recorded by store.NewSecret; a secret that
+// ExpiresAt - IssuedAt, both recorded by NewSecret; a secret that
 // lacks IssuedAt has the window Skew. With Options.IDToken the ID token
 // is held to the same rule.
 //
@@ -34,16 +34,18 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/clock"
+	"github.com/ghlogin/ghlogin/internal/refresh/when"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
 )
 
-// DefaultSkew is the longest a token is refreshed before it expires.
-const DefaultSkew = 5 * time.Minute
+// DefaultSkew is the longest a token is refreshed before it expires
+// (when.DefaultSkew).
+const DefaultSkew = when.DefaultSkew
 
 // LifetimeFraction: a token is refreshed at the latest when 1/LifetimeFraction
-// of its whole lifetime is left (see Window).
-const LifetimeFraction = 4
+// of its whole lifetime is left (when.LifetimeFraction).
+const LifetimeFraction = when.LifetimeFraction
 
 // DefaultLockTimeout bounds the wait for another process's refresh.
 const DefaultLockTimeout = 60 * time.Second
@@ -176,32 +178,11 @@ func seconds(d time.Duration) string {
 	return fmt.Sprintf("%d s", int64((d+time.Second-1)/time.Second))
 }
 
-// Window is how long before sec expires it is refreshed: min(skew, its
-// whole lifetime / LifetimeFraction) when the lifetime is known
-// (IssuedAt), else skew.
-func Window(sec *store.Secret, skew time.Duration) time.Duration {
-	if sec == nil {
-		return skew
-	}
-	return window(sec.IssuedAt, sec.ExpiresAt, skew)
-}
+// Window is how long before sec expires it is refreshed (when.Window).
+func Window(sec *store.Secret, skew time.Duration) time.Duration { return when.Window(sec, skew) }
 
-func window(issued, expires time.Time, skew time.Duration) time.Duration {
-	if issued.IsZero() || expires.IsZero() || !expires.After(issued) {
-		return skew
-	}
-	return min(skew, expires.Sub(issued)/LifetimeFraction)
-}
-
-// Due reports whether sec is inside its refresh window at now (see
-// Window): what is left of its lifetime is at most the window. A token
-// without an expiry is never due.
-func Due(sec *store.Secret, now time.Time, skew time.Duration) bool {
-	if sec == nil || sec.ExpiresAt.IsZero() {
-		return false
-	}
-	return !now.Add(Window(sec, skew)).Before(sec.ExpiresAt)
-}
+// Due reports whether sec is inside its refresh window at now (when.Due).
+func Due(sec *store.Secret, now time.Time, skew time.Duration) bool { return when.Due(sec, now, skew) }
 
 // IDTokenDue reports whether sec's ID token is inside its refresh window at
 // now, by the same rule, its lifetime read from its iat and exp. A secret
@@ -217,14 +198,12 @@ func IDTokenDue(sec *store.Secret, now time.Time, skew time.Duration) bool {
 	if exp.IsZero() {
 		return false
 	}
-	return !now.Add(window(iat, exp, skew)).Before(exp)
+	return !now.Add(when.Between(iat, exp, skew)).Before(exp)
 }
 
-// CanRefresh reports whether sec holds a refresh token that has not expired.
-func CanRefresh(sec *store.Secret, now time.Time) bool {
-	return sec != nil && sec.RefreshToken != "" &&
-		(sec.RefreshTokenExpiresAt.IsZero() || now.Before(sec.RefreshTokenExpiresAt))
-}
+// CanRefresh reports whether sec holds a refresh token that has not
+// expired (when.CanRefresh).
+func CanRefresh(sec *store.Secret, now time.Time) bool { return when.CanRefresh(sec, now) }
 
 // LockName is the name of the lock that serializes refreshes of one account.
 func LockName(host, login string) string { return "refresh-" + host + "-" + login }
@@ -383,5 +362,5 @@ func post(ctx context.Context, a store.Account, cur *store.Secret, opts Options,
 		}
 		return nil, fmt.Errorf("refreshing the token for %s@%s: %w", a.Login, a.Host, err)
 	}
-	return store.NewSecret(tok, nil, cur, now), nil
+	return NewSecret(tok, nil, cur, now), nil
 }

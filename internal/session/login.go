@@ -9,6 +9,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
 	"github.com/ghlogin/ghlogin/internal/identity"
+	"github.com/ghlogin/ghlogin/internal/refresh"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
 )
@@ -115,7 +116,7 @@ func (s *Session) newSecret(t *Target, tok *oauth.Token, w *who) *store.Secret {
 	if !w.IDToken {
 		reply.IDToken = ""
 	}
-	sec := store.NewSecret(&reply, granted, nil, s.Now())
+	sec := refresh.NewSecret(&reply, granted, nil, s.Now())
 	sec.RequestedScopes = append([]string(nil), t.Scopes...)
 	sec.DisplayName = w.DisplayName
 	return sec
@@ -143,7 +144,7 @@ func (s *Session) SaveToken(ctx context.Context, t *Target, token string) (*Logi
 	if err != nil {
 		return nil, fmt.Errorf("checking the token with %s: %w", t.Host.Name, err)
 	}
-	sec := store.NewSecret(tok, w.Scopes, nil, s.Now())
+	sec := refresh.NewSecret(tok, w.Scopes, nil, s.Now())
 	sec.DisplayName = w.DisplayName
 	return s.save(ctx, t, w.Login, sec)
 }

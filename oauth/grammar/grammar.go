@@ -1,5 +1,6 @@
 // Package grammar holds the syntax rules of RFC 6749 Appendix A that other
-// packages check values against: scope-tokens and error codes. It needs
+// packages check values against (scope-tokens and error codes), and the
+// comparison of scope lists (RFC 6749 §3.3: order does not matter). It needs
 // nothing beyond the standard library's strings, so that a program which
 // only reads ghlogin's configuration (the lean git credential helper) can
 // apply the same rules as package oauth without linking its HTTP client.
@@ -41,4 +42,26 @@ func IsScopeToken(s string) bool {
 // IsNQChar reports whether c is an NQCHAR (RFC 6749 Appendix A).
 func IsNQChar(c byte) bool {
 	return c == 0x21 || c >= 0x23 && c <= 0x5b || c >= 0x5d && c <= 0x7e
+}
+
+// SameScopes reports whether a and b hold the same scopes, in any order and
+// counting each once.
+func SameScopes(a, b []string) bool {
+	set := func(v []string) map[string]bool {
+		m := make(map[string]bool, len(v))
+		for _, s := range v {
+			m[s] = true
+		}
+		return m
+	}
+	sa, sb := set(a), set(b)
+	if len(sa) != len(sb) {
+		return false
+	}
+	for s := range sa {
+		if !sb[s] {
+			return false
+		}
+	}
+	return true
 }

@@ -166,7 +166,7 @@ func TestProviderIDToken(t *testing.T) {
 				t.Errorf("identity = %+v, want login %s, sub %s", id, tc.want, tc.sub)
 			}
 			// The store keeps the ID token with its expiry.
-			sec := store.NewSecret(tok, granted, nil, time.Now())
+			sec := refresh.NewSecret(tok, granted, nil, time.Now())
 			if sec.IDToken != tok.IDToken || !sec.IDTokenExpiresAt.Equal(id.IDToken.Expiry.UTC()) || sec.IssuedAt.IsZero() {
 				t.Errorf("secret keeps ID token %v until %v (issued %v)", sec.IDToken != "", sec.IDTokenExpiresAt, sec.IssuedAt)
 			}
@@ -205,7 +205,7 @@ func TestProviderShortTokenRefreshedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, _ := oidcdisc.IssuerHost(p.Issuer)
-	if err := st.Save(ctx, h.Name, "alice", store.BackendFile, store.NewSecret(tok, tok.GrantedScopes(oidcScopes), nil, start)); err != nil {
+	if err := st.Save(ctx, h.Name, "alice", store.BackendFile, refresh.NewSecret(tok, tok.GrantedScopes(oidcScopes), nil, start)); err != nil {
 		t.Fatal(err)
 	}
 	a, err := st.Resolve(h.Name, "alice")
@@ -259,7 +259,7 @@ func TestProviderRevocation(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), loginTimeout)
 			defer cancel()
 			tok := deviceLogin(ctx, t, p, d, tc.creds, oidcScopes, "alice")
-			sec := store.NewSecret(tok, nil, nil, time.Now())
+			sec := refresh.NewSecret(tok, nil, nil, time.Now())
 			api := &githubapi.Client{}
 			if _, err := api.UserInfo(ctx, d.UserinfoEndpoint, sec.Token); err != nil {
 				t.Fatalf("before revocation: %v", err)
