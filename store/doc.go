@@ -16,8 +16,9 @@
 //   - Account is an index entry, without the secret.
 //   - Backend is one place secrets are kept. The store has "keyring"
 //     (BackendKeyring: macOS Keychain, Windows Credential Manager or the
-//     Secret Service through go-keyring; service "ghlogin:HOST", user the
-//     login, the Secret as JSON), "kernel" (BackendKernel: a "user" key
+//     Secret Service through go-keyring, linked by passing
+//     oskeyring.Keyring as Options.Keyring; service "ghlogin:HOST", user
+//     the login, the Secret as JSON), "kernel" (BackendKernel: a "user" key
 //     "ghlogin:HOST:LOGIN" in the user's persistent kernel keyring, the
 //     Secret as JSON; never on disk, gone after a restart or when the
 //     keyring expires unused) and "file" (BackendFile: credentials.json).

@@ -5,10 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"time"
-
-	"github.com/zalando/go-keyring"
 
 	"github.com/ghlogin/ghlogin/internal/config"
 )
@@ -23,44 +22,33 @@ func Service(host string) string { return ServicePrefix + host }
 // probeUser is the keyring user Probe looks up; nothing is ever stored under it.
 const probeUser = "ghlogin-probe"
 
-// Keyring is the part of github.com/zalando/go-keyring the store uses; tests
-// inject a fake (see package storetest) to act out hangs and failures.
+// Keyring is the part of github.com/zalando/go-keyring the store uses: the
+// OS keyring is package oskeyring's Keyring, and tests inject a fake (see
+// package storetest) to act out hangs and failures. Get and Delete report a
+// missing entry with an error that wraps fs.ErrNotExist (or ErrNotFound); a
+// secret too large for the keyring is a *SecretTooLargeError.
 type Keyring interface {
 	Get(service, user string) (string, error)
 	Set(service, user, secret string) error
 	Delete(service, user string) error
 }
 
-// OSKeyring is the operating system's keyring (macOS Keychain, Windows
-// Credential Manager, Secret Service on Linux) through go-keyring. Every
-// call first checks, with CheckSecretService, that a Secret Service is
-// there: go-keyring is never called where it would start a D-Bus daemon,
-// and the error then is a *NoKeyringServiceError.
-type OSKeyring struct{}
+// noKeyring is the Keyring of a store opened without one (Options.Keyring
+// nil): the program links no OS keyring, so every call says there is none.
+type noKeyring struct{}
 
-// Get reads a secret.
-func (OSKeyring) Get(service, user string) (string, error) {
-	if err := CheckSecretService(context.Background()); err != nil {
-		return "", err
-	}
-	return keyring.Get(service, user)
+func (noKeyring) err() error {
+	return &NoKeyringServiceError{Reason: "this program was built without the OS keyring"}
 }
 
-// Set writes (or replaces) a secret.
-func (OSKeyring) Set(service, user, secret string) error {
-	if err := CheckSecretService(context.Background()); err != nil {
-		return err
-	}
-	return keyring.Set(service, user, secret)
-}
+// Get fails: there is no keyring.
+func (k noKeyring) Get(string, string) (string, error) { return "", k.err() }
 
-// Delete removes a secret.
-func (OSKeyring) Delete(service, user string) error {
-	if err := CheckSecretService(context.Background()); err != nil {
-		return err
-	}
-	return keyring.Delete(service, user)
-}
+// Set fails: there is no keyring.
+func (k noKeyring) Set(string, string, string) error { return k.err() }
+
+// Delete fails: there is no keyring.
+func (k noKeyring) Delete(string, string) error { return k.err() }
 
 // keyringBackend is the "keyring" Backend: one JSON-encoded Secret per
 // account, service Service(host), user the login. It bounds every call to
@@ -116,10 +104,10 @@ func classifyKeyringError(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, keyring.ErrNotFound), errors.Is(err, ErrNotFound):
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, ErrNotFound):
 		return ErrNotFound
-	case errors.Is(err, keyring.ErrSetDataTooBig):
-		return &SecretTooLargeError{Store: BackendKeyring, Err: err}
+	case errors.As(err, new(*SecretTooLargeError)):
+		return err
 	case strings.Contains(err.Error(), "failed to unlock"):
 		return &KeyringUnavailableError{Op: op, Err: fmt.Errorf("the keyring is locked and could not be unlocked (unlock it in your desktop session): %w", err)}
 	default:

@@ -53,7 +53,7 @@ func requireSecretService(t *testing.T) {
 		skipOrFail(t, "no D-Bus session (DBUS_SESSION_BUS_ADDRESS is unset), so no Secret Service")
 	}
 	probeOnce.Do(func() {
-		kb := keyringBackend{kr: OSKeyring{}, timeout: 10 * time.Second}
+		kb := keyringBackend{kr: osKeyring, timeout: 10 * time.Second}
 		svc, user := Service("probe.ghlogin.invalid"), fmt.Sprintf("probe-%d", os.Getpid())
 		if _, probeErr = kb.call(ctx, "write", func() (string, error) { return "", keyring.Set(svc, user, "x") }); probeErr != nil {
 			return
@@ -80,7 +80,7 @@ func TestOSKeyringRoundTrip(t *testing.T) {
 		keyring.Delete(Service(host), "octocat")
 		keyring.Delete(Service(host), "hubot")
 	})
-	s, err := Open(Options{Dir: t.TempDir(), KeyringTimeout: 10 * time.Second})
+	s, err := Open(Options{Dir: t.TempDir(), Keyring: osKeyring, KeyringTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestOSKeyringIndexFailureRestores(t *testing.T) {
 	requireSecretService(t)
 	host := testHost()
 	t.Cleanup(func() { keyring.Delete(Service(host), "a"); keyring.Delete(Service(host), "b") })
-	s, err := Open(Options{Dir: t.TempDir(), KeyringTimeout: 10 * time.Second})
+	s, err := Open(Options{Dir: t.TempDir(), Keyring: osKeyring, KeyringTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

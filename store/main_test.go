@@ -156,7 +156,7 @@ type keyringOpResult struct {
 // D-Bus session named in its environment and reports the outcome as JSON.
 func helperKeyringOp(dir string) error {
 	timeout, _ := time.ParseDuration(os.Getenv("H_TIMEOUT"))
-	s, err := Open(Options{Dir: dir, KeyringTimeout: timeout})
+	s, err := Open(Options{Dir: dir, Keyring: osKeyring, KeyringTimeout: timeout})
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,11 @@ import (
 type Options struct {
 	// Dir is the config directory (see config.Dir); "" means config.Dir().
 	Dir string
-	// Keyring defaults to the OS keyring through go-keyring (OSKeyring).
+	// Keyring is the OS keyring: oskeyring.Keyring, or a fake in tests. nil
+	// means this program has none: the keyring store then fails with a
+	// *KeyringUnavailableError (a *NoKeyringServiceError inside), so a
+	// program that never keeps secrets there (the lean git helper) links
+	// no D-Bus client.
 	Keyring Keyring
 	// KeyringTimeout bounds every keyring call; zero means the config
 	// file's keyring_timeout, else 3 s.
@@ -68,7 +72,7 @@ func Open(opts Options) (*Store, error) {
 		return nil, err
 	}
 	if opts.Keyring == nil {
-		opts.Keyring = OSKeyring{}
+		opts.Keyring = noKeyring{}
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}

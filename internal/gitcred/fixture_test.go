@@ -16,6 +16,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/session"
 	"github.com/ghlogin/ghlogin/store"
+	"github.com/ghlogin/ghlogin/store/oskeyring"
 	"github.com/ghlogin/ghlogin/store/storetest"
 )
 
@@ -204,7 +205,7 @@ func pointAPI(t testing.TB, st *store.Store, host string, srv *httptest.Server) 
 // child processes (see TestMain): a file store in GITCRED_TEST_DIR, refresh
 // through the configured token endpoint, erase checks through the API.
 func helperFromEnv() (*Helper, error) {
-	st, err := store.Open(store.Options{Dir: os.Getenv("GITCRED_TEST_DIR")})
+	st, err := store.Open(store.Options{Dir: os.Getenv("GITCRED_TEST_DIR"), Keyring: oskeyring.Keyring{}})
 	if err != nil {
 		return nil, err
 	}

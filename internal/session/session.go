@@ -48,6 +48,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/githubapi"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
+	"github.com/ghlogin/ghlogin/store/oskeyring"
 )
 
 // Timeouts of the API calls a session makes.
@@ -75,7 +76,7 @@ type Session struct {
 	Clock clock.Clock
 	// UserAgent is sent with every request ("ghlogin/VERSION").
 	UserAgent string
-	// Keyring is the OS keyring the store uses; nil means go-keyring.
+	// Keyring is the OS keyring the store uses; nil means oskeyring.Keyring.
 	Keyring store.Keyring
 	// Backends are added to the token store's own, replacing those of the
 	// same name (store.Options.Backends): tests act out a kernel keyring
@@ -114,7 +115,11 @@ func (s *Session) Store() (*store.Store, error) {
 			if err != nil {
 				return nil, err
 			}
-			return store.Open(store.Options{Dir: dir, Keyring: s.Keyring, Clock: s.Clock, Backends: s.Backends})
+			kr := s.Keyring
+			if kr == nil {
+				kr = oskeyring.Keyring{}
+			}
+			return store.Open(store.Options{Dir: dir, Keyring: kr, Clock: s.Clock, Backends: s.Backends})
 		}
 	}
 	st, err := open()

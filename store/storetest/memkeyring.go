@@ -4,6 +4,8 @@
 package storetest
 
 import (
+	"fmt"
+	"io/fs"
 	"sort"
 	"sync"
 	"time"
@@ -13,7 +15,8 @@ import (
 
 // MemKeyring is an in-memory store.Keyring for tests. It can be told to
 // answer slowly, to hang, or to fail, to act out what real keyrings do.
-// Missing entries are go-keyring's ErrNotFound, as the OS keyring's are.
+// Missing entries are go-keyring's ErrNotFound wrapped with fs.ErrNotExist,
+// as package oskeyring reports them.
 type MemKeyring struct {
 	mu    sync.Mutex
 	items map[[2]string]string
@@ -22,6 +25,9 @@ type MemKeyring struct {
 	fail  map[string]error
 	calls int
 }
+
+// errNotFound is a missing entry, as package oskeyring reports one.
+var errNotFound = fmt.Errorf("%w (%w)", keyring.ErrNotFound, fs.ErrNotExist)
 
 // NewMemKeyring returns an empty in-memory keyring.
 func NewMemKeyring() *MemKeyring {
@@ -103,7 +109,8 @@ func (m *MemKeyring) enter(op string) error {
 	return err
 }
 
-// Get returns a secret, or go-keyring's ErrNotFound.
+// Get returns a secret, or an error wrapping go-keyring's ErrNotFound and
+// fs.ErrNotExist.
 func (m *MemKeyring) Get(service, user string) (string, error) {
 	if err := m.enter("get"); err != nil {
 		return "", err
@@ -112,7 +119,7 @@ func (m *MemKeyring) Get(service, user string) (string, error) {
 	defer m.mu.Unlock()
 	v, ok := m.items[[2]string{service, user}]
 	if !ok {
-		return "", keyring.ErrNotFound
+		return "", errNotFound
 	}
 	return v, nil
 }
@@ -128,7 +135,8 @@ func (m *MemKeyring) Set(service, user, secret string) error {
 	return nil
 }
 
-// Delete removes a secret, or returns go-keyring's ErrNotFound.
+// Delete removes a secret, or returns an error wrapping go-keyring's
+// ErrNotFound and fs.ErrNotExist.
 func (m *MemKeyring) Delete(service, user string) error {
 	if err := m.enter("delete"); err != nil {
 		return err
@@ -137,7 +145,7 @@ func (m *MemKeyring) Delete(service, user string) error {
 	defer m.mu.Unlock()
 	k := [2]string{service, user}
 	if _, ok := m.items[k]; !ok {
-		return keyring.ErrNotFound
+		return errNotFound
 	}
 	delete(m.items, k)
 	return nil

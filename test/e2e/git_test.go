@@ -18,6 +18,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/internal/emulator"
 	"github.com/ghlogin/ghlogin/store"
+	"github.com/ghlogin/ghlogin/store/oskeyring"
 )
 
 // requireGit returns the git binary, skipping the test when git is missing
@@ -113,7 +114,7 @@ func (g *gitEnv) helperActions() []string {
 // CLI does, without running ghlogin (whose token command would refresh it).
 func (g *gitEnv) storedSecret(host string) (store.Account, *store.Secret) {
 	g.t.Helper()
-	st, err := store.Open(store.Options{Dir: filepath.Join(g.dir, "config")})
+	st, err := store.Open(store.Options{Dir: filepath.Join(g.dir, "config"), Keyring: oskeyring.Keyring{}})
 	if err != nil {
 		g.t.Fatal(err)
 	}

@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/store"
+	"github.com/ghlogin/ghlogin/store/oskeyring"
 )
 
 // compare is the -compare binary, if any; gofloor the -gofloor one.
@@ -240,7 +241,7 @@ func setup(tmp, ghlogin string, withKeyring bool) (*fixture, error) {
 		backends = append(backends, store.BackendKeyring)
 	}
 	for _, be := range backends {
-		st, err := store.Open(store.Options{Dir: filepath.Join(tmp, "ghlogin-"+be)})
+		st, err := store.Open(store.Options{Dir: filepath.Join(tmp, "ghlogin-"+be), Keyring: oskeyring.Keyring{}})
 		if err != nil {
 			return nil, err
 		}
