@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/session/pick"
 	"github.com/ghlogin/ghlogin/store"
 )
 
@@ -163,7 +164,7 @@ func unbindKeys(kind, pattern string) ([]string, error) {
 	if err == nil {
 		keys := []string{p}
 		if kind == config.BindDir {
-			if abs := realDir(pattern); abs != p {
+			if abs := pick.RealDir(pattern); abs != p {
 				keys = append(keys, abs)
 			}
 		}
@@ -172,7 +173,7 @@ func unbindKeys(kind, pattern string) ([]string, error) {
 	if kind != config.BindDir || pattern == "" {
 		return nil, err
 	}
-	return []string{realDir(pattern)}, nil
+	return []string{pick.RealDir(pattern)}, nil
 }
 
 // Bindings lists the bindings of host (a --host value), or of every host

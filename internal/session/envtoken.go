@@ -1,50 +1,21 @@
 package session
 
 import (
-	"strings"
-
 	"github.com/ghlogin/ghlogin/internal/hosts"
+	"github.com/ghlogin/ghlogin/internal/session/pick"
 )
 
-// The environment variables that hold tokens, in the order they are read,
-// as the GitHub CLI reads them.
+// The environment variables that hold tokens, in the order they are read
+// (pick.GitHubTokenVars, pick.EnterpriseTokenVars).
 var (
-	GitHubTokenVars     = []string{"GH_TOKEN", "GITHUB_TOKEN"}
-	EnterpriseTokenVars = []string{"GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"}
+	GitHubTokenVars     = pick.GitHubTokenVars
+	EnterpriseTokenVars = pick.EnterpriseTokenVars
 )
 
 // EnvToken returns the token the environment holds for host and the
-// variable it came from; both are "" when none applies. A token from the
-// environment is used instead of a stored one when no account is named.
-//
-// The rule, the one every command and the git helper follow:
-//   - github.com: GH_TOKEN, then GITHUB_TOKEN.
-//   - any other host: GH_ENTERPRISE_TOKEN, then GITHUB_ENTERPRISE_TOKEN —
-//     but only over https: a host reached over plain http (a loopback
-//     address) gets nothing, since once the real server stops any local
-//     user can bind its port and collect the token. And only for a host
-//     the person chose (named with --host, or picked by the default-host
-//     rule, origin OriginFlag or OriginDefault) or one ghlogin knows
-//     (known: the configuration file has an entry for it). A host named
-//     only by a git remote (OriginGit) that ghlogin does not know gets
-//     nothing: cloning from an unknown server must not hand it the
-//     enterprise token.
-//
-// Values are trimmed of surrounding white space; an empty value does not count.
+// variable it came from: pick.EnvToken, the one rule.
 func EnvToken(getenv func(string) string, host hosts.Host, origin Origin, known bool) (token, variable string) {
-	names := GitHubTokenVars
-	if !host.IsGitHub() {
-		if host.Scheme != "https" || (origin == OriginGit && !known) {
-			return "", ""
-		}
-		names = EnterpriseTokenVars
-	}
-	for _, n := range names {
-		if v := strings.TrimSpace(getenv(n)); v != "" {
-			return v, n
-		}
-	}
-	return "", ""
+	return pick.EnvToken(getenv, host, origin, known)
 }
 
 // EnvToken is the package's EnvToken for t, read through s.Getenv.

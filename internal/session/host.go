@@ -9,6 +9,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/oidcdisc"
+	"github.com/ghlogin/ghlogin/internal/session/pick"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
 )
@@ -23,23 +24,15 @@ const (
 	EnvGhloginHost = "GHLOGIN_HOST"
 )
 
-// Origin says how a command came to act on a host. It decides, among other
-// things, whether an enterprise token from the environment may go there
-// (see EnvToken).
-type Origin int
+// Origin says how a command came to act on a host (pick.Origin).
+type Origin = pick.Origin
 
+// The origins of a host (see pick.Origin).
 const (
-	// OriginDefault: nothing named a host; the default rule chose it
-	// (DefaultHost).
-	OriginDefault Origin = iota
-	// OriginFlag: the person named the host (--host).
-	OriginFlag
-	// OriginGit: git named the host, from a remote's URL (a credential
-	// request); nobody chose it on purpose.
-	OriginGit
-	// OriginConfig: the host comes from the configuration file (an
-	// account's host, listed by status, refreshed by the git helper).
-	OriginConfig
+	OriginDefault = pick.OriginDefault
+	OriginFlag    = pick.OriginFlag
+	OriginGit     = pick.OriginGit
+	OriginConfig  = pick.OriginConfig
 )
 
 // Request is what a command was told about the host it acts on; empty
