@@ -1,33 +1,62 @@
+// Package gitcred is ghlogin's git credential helper: it answers get,
+// store, erase and capability from the token store (`git help credential`).
+// The reading of git's request, the host rule and the answer that needs no
+// network live in package fast, which the lean git-credential-ghlogin
+// binary shares; this package adds what needs more: refreshing a token,
+// an interactive login on /dev/tty, erase's check with the API, and the
+// sentences that explain a refusal.
+//
+// The helper hands a token only to a host that has an account, only over
+// https (or http to a loopback host registered with an http URL, such as the
+// emulator), never for a request missing its protocol or host
+// (CVE-2020-11008), and never prints a value holding CR, LF or NUL. Malformed
+// input gets no answer at all.
 package gitcred
 
 import (
-	"bufio"
 	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/ghlogin/ghlogin/internal/agent"
 	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/gitcred/fast"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
-	"github.com/ghlogin/ghlogin/internal/gitrepo"
 	"github.com/ghlogin/ghlogin/internal/hint"
-	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/refresh"
-	"github.com/ghlogin/ghlogin/internal/session"
+	"github.com/ghlogin/ghlogin/internal/session/pick"
 	"github.com/ghlogin/ghlogin/store"
 )
 
 // EnvTokenUser is the username sent with a token taken from the environment
 // (GH_TOKEN and friends), as the GitHub CLI does; GitHub accepts any username
 // with a token.
-const EnvTokenUser = session.EnvTokenUser
+const EnvTokenUser = pick.EnvTokenUser
+
+// The protocol's limits (see package fast).
+const (
+	MaxLineBytes  = fast.MaxLineBytes
+	MaxInputBytes = fast.MaxInputBytes
+)
+
+// Request is one credential description read from git (fast.Request).
+type Request = fast.Request
+
+// ParseError is input that breaks the protocol (fast.ParseError).
+type ParseError = fast.ParseError
+
+// Parse reads a credential description strictly (fast.Parse).
+func Parse(r io.Reader) (Request, error) { return fast.Parse(r) }
+
+// Credential is what get answers (fast.Credential).
+type Credential = fast.Credential
+
+// SourceAgent is Credential.Source for a token a forwarded agent lent.
+const SourceAgent = fast.SourceAgent
 
 // CheckTimeout bounds the API call erase makes to confirm a token is invalid.
 const CheckTimeout = 15 * time.Second
@@ -106,29 +135,6 @@ type Helper struct {
 	Explain func(error) string
 }
 
-// Credential is what get answers.
-type Credential struct {
-	Username string
-	// Password is the token. Never log it.
-	Password string
-	// Expiry is when the token expires; zero when it does not.
-	Expiry time.Time
-	// Source is "store", "login" (a login run by the helper just now) or
-	// the name of the environment variable the token came from.
-	Source string
-}
-
-// String never shows the token.
-func (c *Credential) String() string {
-	if c == nil {
-		return "<nil credential>"
-	}
-	return fmt.Sprintf("gitcred.Credential{username=%q source=%s expiry=%s}", c.Username, c.Source, c.Expiry.Format(time.RFC3339))
-}
-
-// GoString hides the token from %#v too.
-func (c *Credential) GoString() string { return c.String() }
-
 // Run performs one helper action as git invokes it: it reads the request from
 // in (except for capability) and writes the answer to out. Problems are
 // explained on Stderr and answered with nothing, so Run returns an error only
@@ -136,9 +142,7 @@ func (c *Credential) GoString() string { return c.String() }
 // Unknown actions are ignored, as git asks of helpers.
 func (h *Helper) Run(ctx context.Context, action string, in io.Reader, out io.Writer) error {
 	if action == "capability" {
-		// ghlogin supports none of the optional capabilities (authtype,
-		// state); announcing the protocol version tells git so.
-		_, err := io.WriteString(out, "version 0\n")
+		_, err := io.WriteString(out, fast.Capability)
 		return err
 	}
 	if action != "get" && action != "store" && action != "erase" {
@@ -159,7 +163,7 @@ func (h *Helper) Run(ctx context.Context, action string, in io.Reader, out io.Wr
 		if c == nil {
 			return nil
 		}
-		return writeCredential(out, c)
+		return fast.WriteCredential(out, c)
 	case "erase":
 		if err := h.Erase(ctx, req); err != nil {
 			h.say("%s", h.explain(err))
@@ -194,171 +198,88 @@ func (e *NotLoggedInError) Error() string {
 	return fmt.Sprintf("%s; to log in, run: %s", msg, e.Command)
 }
 
-// target is a request that passed the protocol and host checks.
-type target struct {
-	name string       // normalized host
-	url  string       // host as --host takes it (http:// prefix for http)
-	cfg  *config.Host // nil when the host is not in the config
-}
-
-// checkTarget validates protocol and host. It returns ok=false (answer
-// nothing, say nothing) for anything ghlogin must not answer.
-func (h *Helper) checkTarget(req Request) (t target, file *config.File, ok bool, err error) {
-	if req.Protocol == "" || req.Host == "" {
-		return t, nil, false, nil // never a wildcard (CVE-2020-11008)
-	}
-	proto := req.Protocol
-	if proto != "https" && proto != "http" {
-		return t, nil, false, nil
-	}
-	name := hosts.Normalize(req.Host, proto)
-	if name == "" {
-		return t, nil, false, nil
-	}
-	file, err = h.Store.Config()
-	if err != nil {
-		return t, nil, false, fmt.Errorf("reading the configuration: %w", err)
-	}
-	t = target{name: name, url: name}
-	if file != nil {
-		t.cfg = file.Hosts[name]
-	}
-	if proto == "http" {
-		if t.cfg == nil || !hosts.IsLoopback(name) || !strings.EqualFold(t.cfg.Protocol, "http") {
-			return t, file, false, nil
-		}
-		t.url = "http://" + name
-	}
-	return t, file, true, nil
+// checkTarget is fast.CheckTarget on the helper's store.
+func (h *Helper) checkTarget(req Request) (fast.Target, *config.File, bool, error) {
+	return fast.CheckTarget(h.Store, req)
 }
 
 // Get answers a get request: the credential, or nil when ghlogin has nothing
 // to say for this request. An error explains why no credential could be
 // given for a host ghlogin knows (it is meant for the person, on stderr).
 //
-// Where the token comes from is session.Find's rule: a forwarded agent
-// (ghlogin ssh) first, then the environment, then the store. A token from
-// the agent is written nowhere here.
+// Where the token comes from is pick.Find's rule: a forwarded agent
+// (ghlogin ssh) first, then the environment, then the store. What needs no
+// network is fast.Get's; the rest (a token due for refresh, no token, a
+// login) is done here from where it stopped. A token from the agent is
+// written nowhere here.
 func (h *Helper) Get(ctx context.Context, req Request) (*Credential, error) {
-	t, file, ok, err := h.checkTarget(req)
-	if err != nil || !ok {
-		return nil, err
+	r := fast.Get(ctx, fast.Env{Store: h.Store, Getenv: h.getenv, Getwd: h.Getwd, Now: h.now}, req)
+	switch r.Outcome {
+	case fast.Answered:
+		return r.Credential, nil
+	case fast.Nothing:
+		return nil, nil
+	case fast.Failed:
+		return nil, r.Err
 	}
-	user := req.Username
-	if user == EnvTokenUser {
-		user = ""
-	}
-	scheme := "https"
-	if strings.HasPrefix(t.url, "http://") {
-		scheme = "http"
-	}
-	q := h.query(req, t)
-	l := session.Lookup{Host: hosts.Host{Name: t.name, Scheme: scheme}, Origin: session.OriginGit, Known: t.cfg != nil, Owner: q.Owner, User: user, Purpose: agent.PurposeGit}
-	var fromStore *Credential
-	tok, err := session.Find(ctx, h.getenv, l, func(ctx context.Context, refused error) (*session.Token, error) {
-		c, err := h.fromStore(ctx, t, file, req, q, refused)
-		if c == nil {
-			return nil, err
-		}
-		fromStore = c
-		return &session.Token{Secret: &store.Secret{Token: c.Password, ExpiresAt: c.Expiry}}, nil
-	})
-	switch {
-	case err != nil || tok == nil:
-		return nil, err
-	case fromStore != nil:
-		return fromStore, nil
-	case tok.Env != "":
-		return &Credential{Username: EnvTokenUser, Password: tok.Secret.Token, Source: tok.Env}, nil
-	}
-	return &Credential{Username: tok.Account.Login, Password: tok.Secret.Token, Expiry: tok.Secret.ExpiresAt, Source: SourceAgent}, nil
-}
-
-// SourceAgent is Credential.Source for a token a forwarded agent lent.
-const SourceAgent = "agent"
-
-// fromStore is Get's store step: the chosen account's token, refreshed
-// when due, or an interactive login when there is none (not after the
-// agent refused the host: then refused is the answer).
-func (h *Helper) fromStore(ctx context.Context, t target, file *config.File, req Request, q session.Query, refused error) (*Credential, error) {
-	if t.cfg == nil && t.name != hosts.GitHub {
-		return nil, refused // a host ghlogin has never seen
-	}
-	var cause error
-	choice, err := session.Resolve(h.Store, file, t.name, q)
-	expect := req.Username
-	if err == nil && choice.Reason != session.ReasonActive {
-		// A login run below must be for the account a binding chose.
-		expect = choice.Login
-	}
-	if err == nil {
-		c, err := h.stored(ctx, file, choice.Account)
-		if c != nil || err == nil {
-			return c, err
-		}
-		var nl *refresh.NeedsLoginError
-		if !errors.As(err, &nl) && !errors.Is(err, store.ErrNotFound) {
-			return nil, err
-		}
-		if errors.As(err, &nl) {
-			if nl.LoginHost == "" {
-				nl.LoginHost = t.url
-			}
-			cause = err
-		}
-		// A login kept in memory (the kernel keyring) that is gone: say so.
-		var gone *store.NotLoggedInError
-		if errors.As(err, &gone) && gone.Gone {
-			cause = err
-		}
-	} else {
+	t := r.Target
+	switch r.Stage {
+	case fast.StageTarget:
+		return nil, r.Err
+	case fast.StageResolve:
 		var nl *store.NotLoggedInError
-		var be *session.BindingError
+		var be *pick.BindingError
 		switch {
-		case errors.As(err, &be):
+		case errors.As(r.Err, &be):
 			// The binding's account is gone: say so rather than hand
 			// this repository another account's token.
-			return nil, err
-		case !errors.As(err, &nl):
-			return nil, fmt.Errorf("reading the accounts for %s: %w", t.name, err)
+			return nil, r.Err
+		case !errors.As(r.Err, &nl):
+			return nil, fmt.Errorf("reading the accounts for %s: %w", t.Name, r.Err)
 		}
+		return h.login(ctx, t, req.Username, nil)
 	}
-	if refused != nil {
+	expect := req.Username
+	if r.Choice.Reason != pick.ReasonActive {
+		// A login run below must be for the account a binding chose.
+		expect = r.Choice.Login
+	}
+	err := r.Err
+	switch {
+	case r.Stage == fast.StageDue:
+		c, serr := h.serve(ctx, r.Choice.Account, r.Secret)
+		if c != nil || serr == nil {
+			return c, serr
+		}
+		err = serr
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("reading the token for %s@%s: %w", r.Choice.Login, r.Choice.Host, err)
+	}
+	var cause error
+	var nl *refresh.NeedsLoginError
+	if errors.As(err, &nl) {
+		if nl.LoginHost == "" {
+			nl.LoginHost = t.URL
+		}
+		cause = err
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	// A login kept in memory (the kernel keyring) that is gone: say so.
+	var gone *store.NotLoggedInError
+	if errors.As(err, &gone) && gone.Gone {
+		cause = err
+	}
+	if r.Refused != nil {
 		// The agent was asked and does not lend this host: no login
 		// starts here, and its refusal says what to do.
-		if cause != nil {
-			return nil, cause
-		}
-		return nil, refused
+		_, err := pick.Settle(nil, cause, r.Refused)
+		return nil, err
 	}
 	return h.login(ctx, t, expect, cause)
 }
 
-// query is what a request tells the resolver: the username git sends
-// (x-access-token names nobody), the owner in the path (present when
-// credential.useHttpPath is set, or with url=), and the working directory.
-func (h *Helper) query(req Request, t target) session.Query {
-	q := session.Query{Owner: gitrepo.OwnerOfPath(req.Path)}
-	if req.Username != "" && req.Username != EnvTokenUser {
-		q.User, q.UserFrom = req.Username, session.UserFromGit
-	}
-	if t.cfg != nil && len(t.cfg.DirBindings) > 0 {
-		// Only a host with directory bindings pays for reading the
-		// working directory.
-		getwd := h.Getwd
-		if getwd == nil {
-			getwd = os.Getwd
-		}
-		if d, err := getwd(); err == nil {
-			q.Dir = d
-		}
-	}
-	return q
-}
-
-// stored returns the account's token, refreshed when due. A nil credential
-// with a nil error cannot happen; a token that is expired and cannot be
-// refreshed is a *refresh.NeedsLoginError.
+// stored reads the account's secret and serves it (see serve).
 func (h *Helper) stored(ctx context.Context, file *config.File, a store.Account) (*Credential, error) {
 	sec, err := h.Store.SecretIn(ctx, file, a)
 	if err != nil {
@@ -370,6 +291,13 @@ func (h *Helper) stored(ctx context.Context, file *config.File, a store.Account)
 	if sec == nil || sec.Token == "" {
 		return nil, store.ErrNotFound
 	}
+	return h.serve(ctx, a, sec)
+}
+
+// serve returns the account's token sec, refreshed when due. A nil
+// credential with a nil error cannot happen; a token that is expired and
+// cannot be refreshed is a *refresh.NeedsLoginError.
+func (h *Helper) serve(ctx context.Context, a store.Account, sec *store.Secret) (*Credential, error) {
 	now := h.now()
 	if h.Refresh != nil {
 		fresh, err := h.Refresh(ctx, a, sec)
@@ -399,22 +327,22 @@ func stillValid(sec *store.Secret, now time.Time) bool {
 
 // login runs the interactive login when allowed, or explains how to log in
 // (with cause, the reason there is no usable token, when there is one).
-func (h *Helper) login(ctx context.Context, t target, username string, cause error) (*Credential, error) {
-	cmd := "ghlogin login --host " + t.url
+func (h *Helper) login(ctx context.Context, t fast.Target, username string, cause error) (*Credential, error) {
+	cmd := "ghlogin login --host " + t.URL
 	if h.canPrompt(t) {
-		login, err := h.Prompt(ctx, t.name)
+		login, err := h.Prompt(ctx, t.Name)
 		if err != nil {
-			return nil, fmt.Errorf("logging in to %s: %w", t.name, err)
+			return nil, fmt.Errorf("logging in to %s: %w", t.Name, err)
 		}
 		if username != "" && login != username {
-			return nil, &NotLoggedInError{Host: t.name, Login: username, Command: cmd,
+			return nil, &NotLoggedInError{Host: t.Name, Login: username, Command: cmd,
 				Why: fmt.Sprintf("this repository needs the account %q but the login was for %q", username, login)}
 		}
 		file, err := h.Store.Config()
 		if err != nil {
 			return nil, err
 		}
-		choice, err := session.Resolve(h.Store, file, t.name, session.Query{User: login})
+		choice, err := pick.Resolve(h.Store, file, t.Name, pick.Query{User: login})
 		if err != nil {
 			return nil, err
 		}
@@ -428,14 +356,14 @@ func (h *Helper) login(ctx context.Context, t target, username string, cause err
 	if cause != nil {
 		return nil, cause
 	}
-	return nil, &NotLoggedInError{Host: t.name, Login: username, Command: cmd}
+	return nil, &NotLoggedInError{Host: t.Name, Login: username, Command: cmd}
 }
 
-func (h *Helper) canPrompt(t target) bool {
+func (h *Helper) canPrompt(t fast.Target) bool {
 	if h.Prompt == nil || h.getenv("GIT_TERMINAL_PROMPT") == "0" {
 		return false
 	}
-	if t.cfg != nil && t.cfg.GitPrompt != nil && !*t.cfg.GitPrompt {
+	if t.Host != nil && t.Host.GitPrompt != nil && !*t.Host.GitPrompt {
 		return false
 	}
 	if h.TerminalAvailable != nil {
@@ -461,10 +389,10 @@ func (h *Helper) Erase(ctx context.Context, req Request) error {
 		return nil
 	}
 	t, file, ok, err := h.checkTarget(req)
-	if err != nil || !ok || t.cfg == nil {
+	if err != nil || !ok || t.Host == nil {
 		return err
 	}
-	choice, err := session.Resolve(h.Store, file, t.name, h.query(req, t))
+	choice, err := pick.Resolve(h.Store, file, t.Name, fast.QueryFor(req, t, h.Getwd))
 	if err != nil {
 		return nil // no such account: nothing of ours to erase
 	}
@@ -487,7 +415,7 @@ func (h *Helper) Erase(ctx context.Context, req Request) error {
 	}
 	cctx, cancel := context.WithTimeout(ctx, CheckTimeout)
 	defer cancel()
-	err = h.Check(cctx, t.name, sec.Token)
+	err = h.Check(cctx, t.Name, sec.Token)
 	switch {
 	case err == nil:
 		return nil // the token works: git was refused for another reason
@@ -497,33 +425,13 @@ func (h *Helper) Erase(ctx context.Context, req Request) error {
 		var ue *githubapi.UnauthorizedError
 		errors.As(err, &ue)
 		if err := h.Store.Invalidate(ctx, acct.Host, acct.Login, ue.Error()); err != nil {
-			return fmt.Errorf("the token for %s@%s was rejected by %s, but removing it failed: %w", acct.Login, acct.Host, t.name, err)
+			return fmt.Errorf("the token for %s@%s was rejected by %s, but removing it failed: %w", acct.Login, acct.Host, t.Name, err)
 		}
-		h.say("the token for %s@%s was revoked or has expired and has been removed; to log in again, run: ghlogin login --host %s", acct.Login, acct.Host, t.url)
+		h.say("the token for %s@%s was revoked or has expired and has been removed; to log in again, run: ghlogin login --host %s", acct.Login, acct.Host, t.URL)
 		return nil
 	default:
 		return fmt.Errorf("git reported the token for %s@%s as rejected, but checking it failed (%s); the token was kept", acct.Login, acct.Host, h.explain(err))
 	}
-}
-
-// writeCredential prints c as git expects, refusing any value that could
-// inject another attribute.
-func writeCredential(out io.Writer, c *Credential) error {
-	if !safeValue(c.Username) || !safeValue(c.Password) {
-		return nil
-	}
-	w := bufio.NewWriter(out)
-	w.WriteString("username=" + c.Username + "\n")
-	w.WriteString("password=" + c.Password + "\n")
-	if !c.Expiry.IsZero() {
-		w.WriteString("password_expiry_utc=" + strconv.FormatInt(c.Expiry.Unix(), 10) + "\n")
-	}
-	return w.Flush()
-}
-
-// safeValue reports whether v can be written as one attribute value.
-func safeValue(v string) bool {
-	return v != "" && len(v) < MaxLineBytes-64 && !strings.ContainsAny(v, "\r\n\x00")
 }
 
 // explain is Explain, or hint.Explain.

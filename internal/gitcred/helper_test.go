@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/gitcred/fast"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
 	"github.com/ghlogin/ghlogin/internal/refresh"
 	"github.com/ghlogin/ghlogin/oauth"
@@ -241,7 +242,7 @@ func TestNeverPrintsControlCharacters(t *testing.T) {
 		{Username: "", Password: "t"},
 		{Username: "x", Password: ""},
 	} {
-		if err := writeCredential(&out, c); err != nil || out.Len() != 0 {
+		if err := fast.WriteCredential(&out, c); err != nil || out.Len() != 0 {
 			t.Fatalf("%v printed %q", c, out.String())
 		}
 	}

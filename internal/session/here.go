@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/ghlogin/ghlogin/internal/gitrepo"
+	"github.com/ghlogin/ghlogin/internal/session/pick"
 )
 
 // Place is where a command runs, as far as choosing an account goes: the
@@ -85,9 +86,8 @@ func (s *Session) Here(ctx context.Context, t *Target, user, repo string) (Query
 }
 
 // EnvTokenUser is the user name git sends with a token from the
-// environment (GH_TOKEN and friends), as the GitHub CLI does; GitHub accepts
-// any user name with a token, so it names no account.
-const EnvTokenUser = "x-access-token"
+// environment (pick.EnvTokenUser).
+const EnvTokenUser = pick.EnvTokenUser
 
 // RepoHost returns the host a --repo value names ("" for OWNER/NAME or a
 // value that names no repository), for a command given --repo without

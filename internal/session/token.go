@@ -7,43 +7,12 @@ import (
 	"github.com/ghlogin/ghlogin/internal/agent"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/refresh"
+	"github.com/ghlogin/ghlogin/internal/session/pick"
 	"github.com/ghlogin/ghlogin/store"
 )
 
-// Token is the token a command uses. Never log it.
-type Token struct {
-	// Secret holds the token in Secret.Token (and, for a stored account,
-	// what the store keeps with it).
-	Secret *store.Secret
-	// Env names the environment variable the token came from; "" for a
-	// stored token.
-	Env string
-	// Account is the stored account the token belongs to (zero for a
-	// token from the environment); for a forwarded token, the account the
-	// agent lent (Reason ReasonForwarded).
-	Account Choice
-	// Forwarded is set for a token a forwarded agent lent (ghlogin ssh);
-	// Agent names the machine it came from, as the agent calls itself.
-	Forwarded bool
-	Agent     string
-}
-
-// String never shows the token.
-func (t *Token) String() string {
-	if t == nil {
-		return "<nil token>"
-	}
-	if t.Env != "" {
-		return "session.Token{env=" + t.Env + "}"
-	}
-	if t.Forwarded {
-		return "session.Token{forwarded=" + t.Account.Login + "@" + t.Account.Host + " from " + t.Agent + "}"
-	}
-	return "session.Token{account=" + t.Account.Login + "@" + t.Account.Host + "}"
-}
-
-// GoString hides the token from %#v too.
-func (t *Token) GoString() string { return t.String() }
+// Token is the token a command uses (pick.Token). Never log it.
+type Token = pick.Token
 
 // Token returns the token for t as Find decides: a forwarded agent's, else
 // the environment's (EnvToken) unless q names an account, else the stored

@@ -25,6 +25,11 @@ const (
 	OriginConfig
 )
 
+// EnvTokenUser is the user name sent with a token from the environment
+// (GH_TOKEN and friends), as the GitHub CLI does; GitHub accepts any user
+// name with a token, so it names no account.
+const EnvTokenUser = "x-access-token"
+
 // The environment variables that hold tokens, in the order they are read,
 // as the GitHub CLI reads them.
 var (

@@ -1,4 +1,4 @@
-package gitcred
+package fast
 
 import (
 	"errors"

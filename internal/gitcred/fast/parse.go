@@ -1,13 +1,4 @@
-// Package gitcred is ghlogin's git credential helper: a strict reader of the
-// protocol git speaks to helpers (`git help credential`) and the logic that
-// answers get, store, erase and capability from the token store.
-//
-// The helper hands a token only to a host that has an account, only over
-// https (or http to a loopback host registered with an http URL, such as the
-// emulator), never for a request missing its protocol or host
-// (CVE-2020-11008), and never prints a value holding CR, LF or NUL. Malformed
-// input gets no answer at all.
-package gitcred
+package fast
 
 import (
 	"bufio"
