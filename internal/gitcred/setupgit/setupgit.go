@@ -4,9 +4,13 @@
 //
 //	[credential "https://github.com"]
 //		helper =
-//		helper = !ghlogin git-credential
-//
+//		helper = ghlogin
 //		useHttpPath = true
+//
+// The helper "ghlogin" makes git run the lean helper git-credential-ghlogin
+// from PATH, written when it is installed beside ghlogin or on PATH (or its
+// absolute path, when it is beside ghlogin but not on PATH); otherwise the
+// entry runs the full binary: "!ghlogin git-credential".
 //
 // The empty entry first resets the list of helpers for that URL, so other
 // helpers (credential.helper=store, a keychain) neither answer for the host
@@ -40,6 +44,14 @@ import (
 // Command is the helper subcommand git runs.
 const Command = "git-credential"
 
+// LeanName is the lean helper binary (cmd/git-credential-ghlogin): git runs
+// it for the helper value LeanHelper, finding it on PATH.
+const LeanName = "git-credential-ghlogin"
+
+// LeanHelper is the helper value that makes git run git-credential-ghlogin
+// (git prepends "git-credential-" to a helper name that is not a path).
+const LeanHelper = "ghlogin"
+
 // DefaultTimeout bounds each git invocation.
 const DefaultTimeout = 30 * time.Second
 
@@ -59,6 +71,9 @@ type Options struct {
 	SelfPath func() (string, error)
 	// LookPath finds a program on PATH; nil means exec.LookPath.
 	LookPath func(string) (string, error)
+	// NoLean writes the full binary's helper even where the lean one is
+	// installed.
+	NoLean bool
 	// Timeout bounds each git invocation; zero means DefaultTimeout.
 	Timeout time.Duration
 }
@@ -139,13 +154,15 @@ func ShellQuote(s string) string {
 // (ghlogin starts once per git credential request).
 var safeShell = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_./:@%+=,-]+$`) })
 
-// ours matches helper values ghlogin writes, for any path to the binary.
+// ours matches helper values ghlogin writes, for any path to the binary:
+// the full binary's command, or the lean helper by name or by path.
 var ours = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^!(ghlogin|'(?:[^']|'\\'')*/ghlogin[^/']*'|/[^\s']*/ghlogin[^/\s']*) ` + Command + `$`)
+	return regexp.MustCompile(`^!(ghlogin|'(?:[^']|'\\'')*/ghlogin[^/']*'|/[^\s']*/ghlogin[^/\s']*) ` + Command + `$` +
+		`|^(` + LeanHelper + `|'(?:[^']|'\\'')*/` + LeanName + `'|/[^\s']*/` + LeanName + `)$`)
 })
 
 // IsOurs reports whether a helper value is one ghlogin wrote (for this or
-// another location of the binary).
+// another location of the binary, full or lean).
 func IsOurs(v string, self string) bool {
 	if ours().MatchString(v) {
 		return true
@@ -179,6 +196,9 @@ func Setup(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Key: Key(proto, name), Helper: HelperValue(self, onPath), PathKey: PathKey(proto, name)}
+	if lean, ok := leanHelper(self, opts); ok {
+		res.Helper = lean
+	}
 	cur, err := g.getAll(ctx, res.Key)
 	if err != nil {
 		return nil, err
@@ -299,6 +319,33 @@ func locateSelf(opts Options) (string, bool, error) {
 		onPath = err1 == nil && err2 == nil && os.SameFile(a, b)
 	}
 	return self, onPath, nil
+}
+
+// leanHelper returns the helper value for the lean helper when it is
+// installed: LeanHelper when git-credential-ghlogin is on PATH (and is the
+// one next to ghlogin, if there is one there), else the quoted absolute
+// path of the one next to ghlogin, which git runs as it is.
+func leanHelper(self string, opts Options) (string, bool) {
+	if opts.NoLean {
+		return "", false
+	}
+	look := opts.LookPath
+	if look == nil {
+		look = exec.LookPath
+	}
+	next := filepath.Join(filepath.Dir(self), LeanName)
+	nextFI, err := os.Stat(next)
+	nextOK := err == nil && nextFI.Mode().IsRegular() && nextFI.Mode().Perm()&0o111 != 0
+	if p, err := look(LeanName); err == nil && filepath.Base(p) == LeanName {
+		fi, err := os.Stat(p)
+		if err == nil && (!nextOK || os.SameFile(fi, nextFI)) {
+			return LeanHelper, true
+		}
+	}
+	if nextOK {
+		return ShellQuote(next), true
+	}
+	return "", false
 }
 
 func findGit(opts Options) (string, error) {

@@ -339,3 +339,72 @@ func TestSetupUseHTTPPathWithRealGit(t *testing.T) {
 		t.Fatalf("useHttpPath = %q, want the person's false kept", got)
 	}
 }
+
+// With git-credential-ghlogin installed beside ghlogin, setup-git writes
+// the lean helper: by name when it is on PATH, by absolute path when it is
+// not; --unset removes either, and the full binary's entry is replaced.
+func TestSetupLeanHelper(t *testing.T) {
+	gitBin, env, _ := gitEnv(t)
+	dir := t.TempDir()
+	self := filepath.Join(dir, "ghlogin")
+	lean := filepath.Join(dir, LeanName)
+	for _, p := range []string{self, lean} {
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := opts(gitBin, env, self)
+	key := Key("https", "github.com")
+
+	// Not on PATH: the absolute path, which git runs as it is.
+	if _, err := Setup(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if got := getAll(t, gitBin, env, key); !slices.Equal(got, []string{"", lean}) {
+		t.Fatalf("values %q, want the lean helper's path", got)
+	}
+	// On PATH: the helper name, replacing the path.
+	o.LookPath = func(name string) (string, error) {
+		if name == LeanName {
+			return lean, nil
+		}
+		return "", exec.ErrNotFound
+	}
+	res, err := Setup(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := getAll(t, gitBin, env, key); !slices.Equal(got, []string{"", LeanHelper}) || res.Helper != LeanHelper {
+		t.Fatalf("values %q (helper %q), want [\"\" %q]", got, res.Helper, LeanHelper)
+	}
+	// Without the lean helper, the full binary's entry replaces it.
+	o.NoLean = true
+	if _, err := Setup(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if got := getAll(t, gitBin, env, key); !slices.Equal(got, []string{"", "!" + self + " git-credential"}) {
+		t.Fatalf("values %q", got)
+	}
+	// --unset removes the lean entry as well as the full one.
+	o.NoLean = false
+	if _, err := Setup(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	o.Unset = true
+	if _, err := Setup(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if got := getAll(t, gitBin, env, key); len(got) != 0 {
+		t.Fatalf("values after --unset %q", got)
+	}
+	for _, v := range []string{LeanHelper, lean, "'/a b/" + LeanName + "'"} {
+		if !IsOurs(v, self) {
+			t.Errorf("IsOurs(%q) = false", v)
+		}
+	}
+	for _, v := range []string{"store", "/usr/bin/git-credential-other", "ghlogin-x"} {
+		if IsOurs(v, self) {
+			t.Errorf("IsOurs(%q) = true", v)
+		}
+	}
+}
