@@ -29,36 +29,19 @@ const MaxBodyBytes = 1 << 20
 // DefaultTimeout bounds one request when Client.Timeout is zero.
 const DefaultTimeout = 30 * time.Second
 
-// AuthStyle says how the client authenticates to the token endpoint.
-type AuthStyle int
+// AuthStyle says how the client authenticates to the token endpoint
+// (grammar.AuthStyle).
+type AuthStyle = grammar.AuthStyle
 
+// The client authentication styles (see grammar.AuthStyle).
 const (
-	// AuthInBody sends client_id (and client_secret, if any) as form fields.
-	// GitHub expects this.
-	AuthInBody AuthStyle = iota
-	// AuthBasic sends them with HTTP Basic authentication (RFC 6749 §2.3.1),
-	// and client_id in the body too only when there is no secret.
-	AuthBasic
+	AuthInBody = grammar.AuthInBody
+	AuthBasic  = grammar.AuthBasic
 )
 
-// ParseAuthStyle reads "body" or "basic" (empty means body).
-func ParseAuthStyle(s string) (AuthStyle, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "body", "params", "post":
-		return AuthInBody, nil
-	case "basic", "header":
-		return AuthBasic, nil
-	}
-	return AuthInBody, fmt.Errorf("client auth %q: use \"body\" or \"basic\"", s)
-}
-
-// String returns "body" or "basic".
-func (a AuthStyle) String() string {
-	if a == AuthBasic {
-		return "basic"
-	}
-	return "body"
-}
+// ParseAuthStyle reads "body" or "basic" (empty means body); see
+// grammar.ParseAuthStyle.
+func ParseAuthStyle(s string) (AuthStyle, error) { return grammar.ParseAuthStyle(s) }
 
 // Credentials identify the OAuth client (the app), never the user.
 type Credentials struct {

@@ -157,13 +157,13 @@ var settings = []setting{
 		func(h *Host) *string { return &h.LoginField }, checkLoginField,
 		func(s scope) string { return s.host.Endpoints(s.name).LoginField }),
 	{
-		// The values --client-auth takes (oauth.ParseAuthStyle), kept in
+		// The values --client-auth takes (grammar.ParseAuthStyle), kept in
 		// their canonical spelling: "post" is stored as "body".
 		Key: Key{Name: "client_auth", Example: "basic",
 			Help: "how the client authenticates at the token endpoint: body (default; also post) or basic (also header)"},
 		get: func(s scope) string { return s.host.ClientAuth },
 		set: func(s scope, v string) error {
-			style, err := oauth.ParseAuthStyle(v)
+			style, err := grammar.ParseAuthStyle(v)
 			if err != nil {
 				return errors.New("use body (client_id in the request body, as GitHub wants) or basic (HTTP Basic authentication)")
 			}
@@ -171,7 +171,7 @@ var settings = []setting{
 			return nil
 		},
 		unset: func(s scope) { s.host.ClientAuth = "" },
-		def:   func(scope) string { return oauth.AuthInBody.String() },
+		def:   func(scope) string { return grammar.AuthInBody.String() },
 	},
 	boolKey(Key{Name: "pkce", Example: "false",
 		Help: "use PKCE (S256) in the web flow: true (default) or false"},

@@ -1,10 +1,16 @@
 // Package grammar holds the syntax rules of RFC 6749 Appendix A that other
 // packages check values against (scope-tokens and error codes), and the
-// comparison of scope lists (RFC 6749 §3.3: order does not matter). It needs
+// comparison of scope lists (RFC 6749 §3.3: order does not matter), and
+// the spellings of client authentication styles (RFC 6749 §2.3.1). It needs
 // nothing beyond the standard library's strings, so that a program which
 // only reads ghlogin's configuration (the lean git credential helper) can
 // apply the same rules as package oauth without linking its HTTP client.
 package grammar
+
+import (
+	"fmt"
+	"strings"
+)
 
 // MaxErrorCode bounds an error code; real ones are a few words.
 const MaxErrorCode = 100
@@ -64,4 +70,35 @@ func SameScopes(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// AuthStyle says how the client authenticates to the token endpoint.
+type AuthStyle int
+
+const (
+	// AuthInBody sends client_id (and client_secret, if any) as form fields.
+	// GitHub expects this.
+	AuthInBody AuthStyle = iota
+	// AuthBasic sends them with HTTP Basic authentication (RFC 6749 §2.3.1),
+	// and client_id in the body too only when there is no secret.
+	AuthBasic
+)
+
+// ParseAuthStyle reads "body" or "basic" (empty means body).
+func ParseAuthStyle(s string) (AuthStyle, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "body", "params", "post":
+		return AuthInBody, nil
+	case "basic", "header":
+		return AuthBasic, nil
+	}
+	return AuthInBody, fmt.Errorf("client auth %q: use \"body\" or \"basic\"", s)
+}
+
+// String returns "body" or "basic".
+func (a AuthStyle) String() string {
+	if a == AuthBasic {
+		return "basic"
+	}
+	return "body"
 }
