@@ -22,7 +22,7 @@ type bindEnv struct {
 	octo, hubot string
 }
 
-func newBindEnv(t *testing.T) *bindEnv {
+func newBindEnv(t *testing.T, k helperKind) *bindEnv {
 	t.Helper()
 	requireGit(t)
 	repos := t.TempDir()
@@ -32,7 +32,7 @@ func newBindEnv(t *testing.T) *bindEnv {
 		}
 	}
 	srv := startEmulator(t, emulator.Config{GitRepos: repos, PrivateRepos: true, Orgs: map[string][]string{"my-org": {"hubot"}}})
-	g := newGitEnv(t, true)
+	g := newGitEnv(t, true, k)
 	b := &bindEnv{gitEnv: g, srv: srv, hubot: issueToken(t, srv, "hubot", "repo"), octo: issueToken(t, srv, "octocat", "repo")}
 	g.loginTok(srv.URL(), b.hubot)
 	g.loginTok(srv.URL(), b.octo) // the last login is the active account
@@ -55,7 +55,7 @@ func (b *bindEnv) ghlogin(dir string, args ...string) run {
 // fails the test unless it exits 0.
 func (b *bindEnv) token(dir string, args ...string) run {
 	b.t.Helper()
-	r := runCommand(b.t, dir, b.env, "", bin, args...)
+	r := runCommand(b.t, dir, b.env, "", b.bin, args...)
 	if r.code != 0 {
 		b.t.Fatalf("ghlogin %v: exit %d\n%s", args, r.code, r.stderr)
 	}
@@ -98,139 +98,147 @@ func (r run) checkNoToken(t *testing.T, toks ...string) {
 }
 
 func TestBindOwnerWithGit(t *testing.T) {
-	b := newBindEnv(t)
-	base := b.srv.URL()
-	// "my-org/*", as people write it, binds the owner my-org.
-	b.ghlogin("", "bind", "--host", base, "--user", "hubot", "--owner", "my-org/*")
+	forHelpers(t, func(t *testing.T, k helperKind) {
+		b := newBindEnv(t, k)
+		base := b.srv.URL()
+		// "my-org/*", as people write it, binds the owner my-org.
+		b.ghlogin("", "bind", "--host", base, "--user", "hubot", "--owner", "my-org/*")
 
-	logins, ok, r := b.clone(b.dir, base+"/my-org/x.git", filepath.Join(b.dir, "x"))
-	if !ok || !only(logins, "hubot") {
-		t.Fatalf("clone of my-org/x: ok=%v, tokens of %v reached it (want hubot's only)\n%s", ok, logins, r.stderr)
-	}
-	logins, ok, r = b.clone(b.dir, base+"/octocat/y.git", filepath.Join(b.dir, "y"))
-	if !ok || !only(logins, "octocat") {
-		t.Fatalf("clone of octocat/y: ok=%v, tokens of %v reached it (want octocat's only)\n%s", ok, logins, r.stderr)
-	}
-	// A fetch in the clone uses the same account.
-	before := len(b.srv.GitLog())
-	b.mustGit(filepath.Join(b.dir, "x"), "fetch", "-q", "origin")
-	for _, a := range b.srv.GitLog()[before:] {
-		if a.Login != "hubot" {
-			t.Errorf("fetch in my-org/x used %s's token", a.Login)
+		logins, ok, r := b.clone(b.dir, base+"/my-org/x.git", filepath.Join(b.dir, "x"))
+		if !ok || !only(logins, "hubot") {
+			t.Fatalf("clone of my-org/x: ok=%v, tokens of %v reached it (want hubot's only)\n%s", ok, logins, r.stderr)
 		}
-	}
+		logins, ok, r = b.clone(b.dir, base+"/octocat/y.git", filepath.Join(b.dir, "y"))
+		if !ok || !only(logins, "octocat") {
+			t.Fatalf("clone of octocat/y: ok=%v, tokens of %v reached it (want octocat's only)\n%s", ok, logins, r.stderr)
+		}
+		// A fetch in the clone uses the same account.
+		before := len(b.srv.GitLog())
+		b.mustGit(filepath.Join(b.dir, "x"), "fetch", "-q", "origin")
+		for _, a := range b.srv.GitLog()[before:] {
+			if a.Login != "hubot" {
+				t.Errorf("fetch in my-org/x used %s's token", a.Login)
+			}
+		}
 
-	// token and status in the work tree take the owner from origin.
-	x := filepath.Join(b.dir, "x")
-	if got := strings.TrimSpace(b.token(x, "token", "--host", base).stdout); got != b.hubot {
-		t.Error("ghlogin token in the my-org/x work tree is not hubot's")
-	}
-	if got := strings.TrimSpace(b.token(filepath.Join(b.dir, "y"), "token", "--host", base).stdout); got != b.octo {
-		t.Error("ghlogin token in the octocat/y work tree is not octocat's")
-	}
-	st := b.ghlogin(x, "status", "--host", base, "--offline")
-	if !strings.Contains(st.stdout, "here: hubot (owner my-org)") {
-		t.Errorf("status in my-org/x:\n%s", st.stdout)
-	}
+		// token and status in the work tree take the owner from origin.
+		x := filepath.Join(b.dir, "x")
+		if got := strings.TrimSpace(b.token(x, "token", "--host", base).stdout); got != b.hubot {
+			t.Error("ghlogin token in the my-org/x work tree is not hubot's")
+		}
+		if got := strings.TrimSpace(b.token(filepath.Join(b.dir, "y"), "token", "--host", base).stdout); got != b.octo {
+			t.Error("ghlogin token in the octocat/y work tree is not octocat's")
+		}
+		st := b.ghlogin(x, "status", "--host", base, "--offline")
+		if !strings.Contains(st.stdout, "here: hubot (owner my-org)") {
+			t.Errorf("status in my-org/x:\n%s", st.stdout)
+		}
 
-	// username= in the remote URL wins over the binding: bind my-org to
-	// octocat (who cannot read it) and name hubot in the URL.
-	b.ghlogin("", "bind", "--host", base, "--user", "octocat", "--owner", "my-org")
-	named := strings.Replace(base, "http://", "http://hubot@", 1) + "/my-org/x.git"
-	logins, ok, r = b.clone(b.dir, named, filepath.Join(b.dir, "x-named"))
-	if !ok || !only(logins, "hubot") {
-		t.Fatalf("clone of %s: ok=%v, tokens of %v (want hubot's: username= wins)\n%s", named, ok, logins, r.stderr)
-	}
-	// And without a user name, the (wrong) binding is followed: octocat's
-	// token, which the private repository refuses.
-	logins, ok, _ = b.clone(b.dir, base+"/my-org/x.git", filepath.Join(b.dir, "x-wrong"))
-	if ok || !only(logins, "octocat") {
-		t.Errorf("clone with my-org bound to octocat: ok=%v, tokens of %v", ok, logins)
-	}
+		// username= in the remote URL wins over the binding: bind my-org to
+		// octocat (who cannot read it) and name hubot in the URL.
+		b.ghlogin("", "bind", "--host", base, "--user", "octocat", "--owner", "my-org")
+		named := strings.Replace(base, "http://", "http://hubot@", 1) + "/my-org/x.git"
+		logins, ok, r = b.clone(b.dir, named, filepath.Join(b.dir, "x-named"))
+		if !ok || !only(logins, "hubot") {
+			t.Fatalf("clone of %s: ok=%v, tokens of %v (want hubot's: username= wins)\n%s", named, ok, logins, r.stderr)
+		}
+		// And without a user name, the (wrong) binding is followed: octocat's
+		// token, which the private repository refuses.
+		logins, ok, _ = b.clone(b.dir, base+"/my-org/x.git", filepath.Join(b.dir, "x-wrong"))
+		if ok || !only(logins, "octocat") {
+			t.Errorf("clone with my-org bound to octocat: ok=%v, tokens of %v", ok, logins)
+		}
+	})
 }
 
 func TestBindDirWithGit(t *testing.T) {
-	b := newBindEnv(t)
-	base := b.srv.URL()
-	work := filepath.Join(b.dir, "work")
-	if err := os.MkdirAll(filepath.Join(work, "deep"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	link := filepath.Join(b.dir, "w")
-	if err := os.Symlink(work, link); err != nil {
-		t.Skipf("symbolic links are not available here: %v", err)
-	}
-	b.ghlogin("", "bind", "--host", base, "--user", "hubot", "--dir", link)
-
-	// In the bound directory, below it, and through the link: hubot.
-	for i, dir := range []string{work, filepath.Join(work, "deep"), link} {
-		dest := filepath.Join(dir, "x"+string(rune('a'+i)))
-		logins, ok, r := b.clone(dir, base+"/my-org/x.git", dest)
-		if !ok || !only(logins, "hubot") {
-			t.Fatalf("clone of my-org/x in %s: ok=%v, tokens of %v (want hubot's)\n%s", dir, ok, logins, r.stderr)
+	forHelpers(t, func(t *testing.T, k helperKind) {
+		b := newBindEnv(t, k)
+		base := b.srv.URL()
+		work := filepath.Join(b.dir, "work")
+		if err := os.MkdirAll(filepath.Join(work, "deep"), 0o755); err != nil {
+			t.Fatal(err)
 		}
-	}
-	// Outside it: the active account, octocat.
-	logins, ok, r := b.clone(b.dir, base+"/octocat/y.git", filepath.Join(b.dir, "y"))
-	if !ok || !only(logins, "octocat") {
-		t.Fatalf("clone of octocat/y outside: ok=%v, tokens of %v\n%s", ok, logins, r.stderr)
-	}
-	if logins, ok, _ := b.clone(b.dir, base+"/my-org/x.git", filepath.Join(b.dir, "x")); ok || !only(logins, "octocat") {
-		t.Errorf("clone of my-org/x outside the bound directory: ok=%v, tokens of %v (want octocat's, refused)", ok, logins)
-	}
-	// An owner binding beats the directory: octocat/y in the bound
-	// directory with octocat bound as its owner.
-	b.ghlogin("", "bind", "--host", base, "--user", "octocat", "--owner", "octocat")
-	if logins, ok, r := b.clone(work, base+"/octocat/y.git", filepath.Join(work, "y")); !ok || !only(logins, "octocat") {
-		t.Errorf("clone of octocat/y in the bound directory with an owner binding: ok=%v, tokens of %v\n%s", ok, logins, r.stderr)
-	}
-	st := b.ghlogin(filepath.Join(work, "deep"), "status", "--host", base, "--offline")
-	if !strings.Contains(st.stdout, "here: hubot (directory "+mustReal(t, work)+")") {
-		t.Errorf("status in the bound directory:\n%s", st.stdout)
-	}
+		link := filepath.Join(b.dir, "w")
+		if err := os.Symlink(work, link); err != nil {
+			t.Skipf("symbolic links are not available here: %v", err)
+		}
+		b.ghlogin("", "bind", "--host", base, "--user", "hubot", "--dir", link)
+
+		// In the bound directory, below it, and through the link: hubot.
+		for i, dir := range []string{work, filepath.Join(work, "deep"), link} {
+			dest := filepath.Join(dir, "x"+string(rune('a'+i)))
+			logins, ok, r := b.clone(dir, base+"/my-org/x.git", dest)
+			if !ok || !only(logins, "hubot") {
+				t.Fatalf("clone of my-org/x in %s: ok=%v, tokens of %v (want hubot's)\n%s", dir, ok, logins, r.stderr)
+			}
+		}
+		// Outside it: the active account, octocat.
+		logins, ok, r := b.clone(b.dir, base+"/octocat/y.git", filepath.Join(b.dir, "y"))
+		if !ok || !only(logins, "octocat") {
+			t.Fatalf("clone of octocat/y outside: ok=%v, tokens of %v\n%s", ok, logins, r.stderr)
+		}
+		if logins, ok, _ := b.clone(b.dir, base+"/my-org/x.git", filepath.Join(b.dir, "x")); ok || !only(logins, "octocat") {
+			t.Errorf("clone of my-org/x outside the bound directory: ok=%v, tokens of %v (want octocat's, refused)", ok, logins)
+		}
+		// An owner binding beats the directory: octocat/y in the bound
+		// directory with octocat bound as its owner.
+		b.ghlogin("", "bind", "--host", base, "--user", "octocat", "--owner", "octocat")
+		if logins, ok, r := b.clone(work, base+"/octocat/y.git", filepath.Join(work, "y")); !ok || !only(logins, "octocat") {
+			t.Errorf("clone of octocat/y in the bound directory with an owner binding: ok=%v, tokens of %v\n%s", ok, logins, r.stderr)
+		}
+		st := b.ghlogin(filepath.Join(work, "deep"), "status", "--host", base, "--offline")
+		if !strings.Contains(st.stdout, "here: hubot (directory "+mustReal(t, work)+")") {
+			t.Errorf("status in the bound directory:\n%s", st.stdout)
+		}
+	})
 }
 
 // Setups made before owner bindings (no useHttpPath) keep working: git
 // sends no path, so the directory binding and then the active account
 // apply.
 func TestBindWithoutUseHTTPPath(t *testing.T) {
-	b := newBindEnv(t)
-	base := b.srv.URL()
-	b.mustGit(b.dir, "config", "--global", "--unset", "credential."+base+".useHttpPath")
-	b.ghlogin("", "bind", "--host", base, "--user", "hubot", "--owner", "my-org")
-	if logins, ok, r := b.clone(b.dir, base+"/octocat/y.git", filepath.Join(b.dir, "y")); !ok || !only(logins, "octocat") {
-		t.Fatalf("clone of octocat/y: ok=%v, tokens of %v\n%s", ok, logins, r.stderr)
-	}
-	// The owner is unknown to the helper: the active account goes, and
-	// the private repository refuses it.
-	if logins, ok, _ := b.clone(b.dir, base+"/my-org/x.git", filepath.Join(b.dir, "x")); ok || !only(logins, "octocat") {
-		t.Errorf("clone of my-org/x without useHttpPath: ok=%v, tokens of %v", ok, logins)
-	}
-	work := filepath.Join(b.dir, "work")
-	if err := os.Mkdir(work, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	b.ghlogin("", "bind", "--host", base, "--user", "hubot", "--dir", work)
-	if logins, ok, r := b.clone(work, base+"/my-org/x.git", filepath.Join(work, "x")); !ok || !only(logins, "hubot") {
-		t.Errorf("clone of my-org/x in the bound directory: ok=%v, tokens of %v\n%s", ok, logins, r.stderr)
-	}
+	forHelpers(t, func(t *testing.T, k helperKind) {
+		b := newBindEnv(t, k)
+		base := b.srv.URL()
+		b.mustGit(b.dir, "config", "--global", "--unset", "credential."+base+".useHttpPath")
+		b.ghlogin("", "bind", "--host", base, "--user", "hubot", "--owner", "my-org")
+		if logins, ok, r := b.clone(b.dir, base+"/octocat/y.git", filepath.Join(b.dir, "y")); !ok || !only(logins, "octocat") {
+			t.Fatalf("clone of octocat/y: ok=%v, tokens of %v\n%s", ok, logins, r.stderr)
+		}
+		// The owner is unknown to the helper: the active account goes, and
+		// the private repository refuses it.
+		if logins, ok, _ := b.clone(b.dir, base+"/my-org/x.git", filepath.Join(b.dir, "x")); ok || !only(logins, "octocat") {
+			t.Errorf("clone of my-org/x without useHttpPath: ok=%v, tokens of %v", ok, logins)
+		}
+		work := filepath.Join(b.dir, "work")
+		if err := os.Mkdir(work, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		b.ghlogin("", "bind", "--host", base, "--user", "hubot", "--dir", work)
+		if logins, ok, r := b.clone(work, base+"/my-org/x.git", filepath.Join(work, "x")); !ok || !only(logins, "hubot") {
+			t.Errorf("clone of my-org/x in the bound directory: ok=%v, tokens of %v\n%s", ok, logins, r.stderr)
+		}
+	})
 }
 
 // A binding to an account that was logged out is reported by git's helper
 // instead of answering with another account.
 func TestBindRemovedAccountWithGit(t *testing.T) {
-	b := newBindEnv(t)
-	base := b.srv.URL()
-	b.ghlogin("", "bind", "--host", base, "--user", "hubot", "--owner", "my-org")
-	b.ghlogin("", "logout", "--host", base, "--user", "hubot")
-	logins, ok, r := b.clone(b.dir, base+"/my-org/x.git", filepath.Join(b.dir, "x"))
-	if ok || len(logins) != 0 {
-		t.Fatalf("clone with the bound account gone: ok=%v, tokens of %v reached the server", ok, logins)
-	}
-	if !strings.Contains(r.stderr, "owner my-org is bound to hubot, which has no account on "+hostOf(b.srv)) ||
-		!strings.Contains(r.stderr, "ghlogin bind --remove --owner my-org") {
-		t.Errorf("git's output does not report the binding:\n%s", r.stderr)
-	}
+	forHelpers(t, func(t *testing.T, k helperKind) {
+		b := newBindEnv(t, k)
+		base := b.srv.URL()
+		b.ghlogin("", "bind", "--host", base, "--user", "hubot", "--owner", "my-org")
+		b.ghlogin("", "logout", "--host", base, "--user", "hubot")
+		logins, ok, r := b.clone(b.dir, base+"/my-org/x.git", filepath.Join(b.dir, "x"))
+		if ok || len(logins) != 0 {
+			t.Fatalf("clone with the bound account gone: ok=%v, tokens of %v reached the server", ok, logins)
+		}
+		if !strings.Contains(r.stderr, "owner my-org is bound to hubot, which has no account on "+hostOf(b.srv)) ||
+			!strings.Contains(r.stderr, "ghlogin bind --remove --owner my-org") {
+			t.Errorf("git's output does not report the binding:\n%s", r.stderr)
+		}
+	})
 }
 
 func mustReal(t *testing.T, p string) string {

@@ -18,8 +18,10 @@ import (
 	"time"
 )
 
-// bin is the ghlogin binary built once for the package.
-var bin string
+// bin is the ghlogin binary built once for the package. leanDir holds
+// another ghlogin with the lean helper git-credential-ghlogin beside it,
+// as the packages install them.
+var bin, leanDir string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "ghlogin-e2e-bin-")
@@ -28,11 +30,18 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bin = filepath.Join(dir, "ghlogin")
-	build := exec.Command("go", "build", "-o", bin, "../..")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building ghlogin:", err)
-		os.Exit(1)
+	leanDir = filepath.Join(dir, "lean")
+	for _, b := range [][]string{
+		{"-o", bin, "../.."},
+		{"-o", filepath.Join(leanDir, "ghlogin"), "../.."},
+		{"-o", filepath.Join(leanDir, "git-credential-ghlogin"), "../../cmd/git-credential-ghlogin"},
+	} {
+		build := exec.Command("go", append([]string{"build"}, b...)...)
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building ghlogin:", err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -50,6 +59,8 @@ type sandbox struct {
 	t   *testing.T
 	dir string
 	env []string
+	// bin is the ghlogin binary the sandbox runs (the package's bin).
+	bin string
 }
 
 func newSandbox(t *testing.T) *sandbox {
@@ -70,7 +81,7 @@ func newSandbox(t *testing.T) *sandbox {
 		// a dbus-daemon that outlives the test.
 		"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/ghlogin-e2e-bus",
 	}
-	return &sandbox{t: t, dir: dir, env: env}
+	return &sandbox{t: t, dir: dir, env: env, bin: bin}
 }
 
 // with returns a copy of the sandbox's environment plus extra variables.
@@ -86,7 +97,7 @@ func (s *sandbox) run(stdin string, args ...string) run {
 
 func (s *sandbox) runEnv(env []string, stdin string, args ...string) run {
 	s.t.Helper()
-	return runCommand(s.t, "", env, stdin, bin, args...)
+	return runCommand(s.t, "", env, stdin, s.bin, args...)
 }
 
 // runCommand runs name with args in dir (empty: the current directory) to
@@ -160,7 +171,7 @@ func (s *sandbox) startWithStdin(env []string, args ...string) *started {
 
 func (s *sandbox) startEnv(env []string, withStdin bool, args ...string) *started {
 	s.t.Helper()
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(s.bin, args...)
 	cmd.Env = env
 	var stdin io.WriteCloser
 	if withStdin {
