@@ -41,8 +41,9 @@ import (
 	"github.com/ghlogin/ghlogin/store/oskeyring"
 )
 
-// compare is the -compare binary, if any; gofloor the -gofloor one.
-var compare, gofloor string
+// compare is the -compare binary, if any; gofloor the -gofloor one; lean
+// the lean helper git-credential-ghlogin.
+var compare, gofloor, lean string
 
 // request is what git writes to a helper for `git clone https://github.com/octocat/hello`.
 const request = "protocol=https\nhost=github.com\n\n"
@@ -82,6 +83,7 @@ func main() {
 	warmup := flag.Int("warmup", 10, "unmeasured runs of each command first")
 	keyring := flag.String("keyring", "auto", "measure the keyring store: auto (when GHLOGIN_TEST_KEYRING_SESSION=1), yes, no")
 	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
+	flag.StringVar(&lean, "lean", "", "path to the lean helper git-credential-ghlogin (cmd/git-credential-ghlogin)")
 	flag.StringVar(&compare, "compare", "", "another ghlogin binary (an older build) to measure on the file store too")
 	flag.Parse()
 	if err := run(*ghlogin, *runs, *warmup, *keyring, *jsonOut); err != nil {
@@ -167,7 +169,7 @@ func run(ghlogin string, runs, warmup int, keyringMode, jsonOut string) error {
 type fixture struct {
 	tmp, ghlogin, token string
 	env                 []string
-	keyring             bool
+	keyring, kernel     bool
 	cacheSocket         string
 	versions            map[string]string
 }
@@ -202,6 +204,12 @@ func setup(tmp, ghlogin string, withKeyring bool) (*fixture, error) {
 	// ghlogin on PATH under its own name, as setup-git configures it.
 	if err := os.Symlink(ghlogin, filepath.Join(bindir, "ghlogin")); err != nil {
 		return nil, err
+	}
+	if lean != "" {
+		// git runs it for the helper "ghlogin", from PATH.
+		if err := os.Symlink(lean, filepath.Join(bindir, "git-credential-ghlogin")); err != nil {
+			return nil, err
+		}
 	}
 	fx.env = []string{
 		"PATH=" + bindir + string(os.PathListSeparator) + os.Getenv("PATH"),
@@ -240,6 +248,10 @@ func setup(tmp, ghlogin string, withKeyring bool) (*fixture, error) {
 	if withKeyring {
 		backends = append(backends, store.BackendKeyring)
 	}
+	if kst, err := store.Open(store.Options{Dir: filepath.Join(tmp, "probe-kernel")}); err == nil && kst.Probe(ctx, store.BackendKernel) == nil {
+		backends = append(backends, store.BackendKernel)
+		fx.kernel = true
+	}
 	for _, be := range backends {
 		st, err := store.Open(store.Options{Dir: filepath.Join(tmp, "ghlogin-"+be), Keyring: oskeyring.Keyring{}})
 		if err != nil {
@@ -270,9 +282,16 @@ func setup(tmp, ghlogin string, withKeyring bool) (*fixture, error) {
 	// Global git configs, one per helper setup, written by each tool's own
 	// setup command where it has one.
 	cfgs := map[string][][]string{
-		"ghlogin-file": {{"ghlogin", "setup-git", "--host", "github.com"}},
-		"gh":           {{"gh", "auth", "setup-git", "--hostname", "github.com"}},
-		"store":        {{"git", "config", "--global", "credential.helper", "store --file " + credFile}},
+		"ghlogin-file": {
+			{"git", "config", "--global", "--add", "credential.https://github.com.helper", ""},
+			{"git", "config", "--global", "--add", "credential.https://github.com.helper", "!ghlogin git-credential"},
+		},
+		"lean-file": {
+			{"git", "config", "--global", "--add", "credential.https://github.com.helper", ""},
+			{"git", "config", "--global", "--add", "credential.https://github.com.helper", "ghlogin"},
+		},
+		"gh":    {{"gh", "auth", "setup-git", "--hostname", "github.com"}},
+		"store": {{"git", "config", "--global", "credential.helper", "store --file " + credFile}},
 		"store+oauth": {
 			{"git", "config", "--global", "--add", "credential.helper", ""},
 			{"git", "config", "--global", "--add", "credential.helper", "store --file " + credFile},
@@ -323,8 +342,11 @@ func (fx *fixture) gitConfig(name string) string {
 }
 
 func (fx *fixture) ghloginDir(name string) string {
-	if name == "ghlogin-keyring" {
+	switch name {
+	case "ghlogin-keyring", "keyring":
 		return filepath.Join(fx.tmp, "ghlogin-keyring")
+	case "kernel":
+		return filepath.Join(fx.tmp, "ghlogin-kernel")
 	}
 	return filepath.Join(fx.tmp, "ghlogin-file")
 }
@@ -382,6 +404,23 @@ func (fx *fixture) benches() []*bench {
 		add(&bench{Group: "helper", Name: "ghlogin git-credential get (keyring store)", Argv: []string{fx.ghlogin, "git-credential", "get"},
 			Env: []string{"GHLOGIN_CONFIG_DIR=" + fx.ghloginDir("ghlogin-keyring")}, Want: want})
 	}
+	if lean != "" {
+		stores := []string{"file"}
+		if fx.kernel {
+			stores = append(stores, "kernel")
+		}
+		if fx.keyring {
+			stores = append(stores, "keyring")
+		}
+		for _, st := range stores {
+			name := "git-credential-ghlogin get (" + st + " store)"
+			if st == "keyring" {
+				name += ", handed to ghlogin"
+			}
+			add(&bench{Group: "helper", Name: name, Argv: []string{lean, "get"},
+				Env: []string{"GHLOGIN_CONFIG_DIR=" + fx.ghloginDir(st)}, Want: want})
+		}
+	}
 	if gofloor != "" {
 		floorFile := filepath.Join(fx.tmp, "gofloor-answer")
 		if err := os.WriteFile(floorFile, []byte("username=octocat\n"+want), 0o600); err == nil {
@@ -405,6 +444,10 @@ func (fx *fixture) benches() []*bench {
 	if fx.keyring {
 		add(&bench{Group: "git", Name: "git credential fill → ghlogin (keyring store)", Argv: fill,
 			Env: []string{"GIT_CONFIG_GLOBAL=" + fx.gitConfig("ghlogin-keyring"), "GHLOGIN_CONFIG_DIR=" + fx.ghloginDir("ghlogin-keyring")}, Want: want})
+	}
+	if lean != "" {
+		add(&bench{Group: "git", Name: "git credential fill → git-credential-ghlogin (file store)", Argv: fill,
+			Env: []string{"GIT_CONFIG_GLOBAL=" + fx.gitConfig("lean-file"), "GHLOGIN_CONFIG_DIR=" + fx.ghloginDir("ghlogin-file")}, Want: want})
 	}
 	add(&bench{Group: "git", Name: "git credential fill → store", Argv: fill, Env: []string{"GIT_CONFIG_GLOBAL=" + fx.gitConfig("store")}, Want: want})
 	add(&bench{Group: "git", Name: "git credential fill → store, oauth", Argv: fill, Env: []string{"GIT_CONFIG_GLOBAL=" + fx.gitConfig("store+oauth")}, Want: want})

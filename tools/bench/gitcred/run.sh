@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measures `get` latency of git credential helpers with a stored token, side
-# by side in one run: ghlogin (file store and keyring store), git
+# by side in one run: ghlogin and the lean git-credential-ghlogin (file,
+# kernel and keyring stores), git
 # credential-store (the floor), git credential-cache, gh auth git-credential
 # and git-credential-oauth as its README configures it.
 #
@@ -22,10 +23,12 @@ trap 'rm -rf "$work"' EXIT
 CGO_ENABLED=0 go build -trimpath -o "$work/ghlogin" .
 go build -o "$work/gitcred-bench" ./tools/bench/gitcred
 CGO_ENABLED=0 go build -trimpath -o "$work/gofloor" ./tools/bench/gitcred/gofloor
+# The lean helper as it ships: static, without symbol tables.
+CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$work/git-credential-ghlogin" ./cmd/git-credential-ghlogin
 
 if [ "${GHLOGIN_BENCH_NO_KEYRING:-}" != 1 ] && command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
-  .ci/with-keyring "$work/gitcred-bench" -ghlogin "$work/ghlogin" -gofloor "$work/gofloor" "$@"
+  .ci/with-keyring "$work/gitcred-bench" -ghlogin "$work/ghlogin" -gofloor "$work/gofloor" -lean "$work/git-credential-ghlogin" "$@"
 else
   echo "(no dbus-run-session/gnome-keyring-daemon, or GHLOGIN_BENCH_NO_KEYRING=1: the keyring store is not measured)" >&2
-  "$work/gitcred-bench" -ghlogin "$work/ghlogin" -gofloor "$work/gofloor" -keyring no "$@"
+  "$work/gitcred-bench" -ghlogin "$work/ghlogin" -gofloor "$work/gofloor" -lean "$work/git-credential-ghlogin" -keyring no "$@"
 fi
