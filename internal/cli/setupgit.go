@@ -26,7 +26,7 @@ func newSetupGitCmd(a *app, runF func(*setupGitOptions) error) *cobra.Command {
 		Use:   "setup-git",
 		Short: "Configure git to use ghlogin as the credential helper for a host",
 		Long: "Write credential.https://HOST.helper in the global git config: an empty entry first\n" +
-			"(so other helpers do not also store ghlogin's tokens), then 'ghlogin' when the lean helper\n" +
+			"(so other helpers do not also store ghlogin's tokens), then the lean helper's path when\n" +
 			"git-credential-ghlogin is installed beside ghlogin or on PATH, else '!ghlogin git-credential';\n" +
 			"and credential.https://HOST.useHttpPath = true, so git sends the repository's path and\n" +
 			"owner bindings apply (see ghlogin bind). --unset removes exactly those entries.\n" +

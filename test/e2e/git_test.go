@@ -64,8 +64,6 @@ func forHelpers(t *testing.T, fn func(t *testing.T, k helperKind)) {
 // helperValue is the helper entry setup-git writes for kind k.
 func (k helperKind) helperValue(onPath bool) string {
 	switch {
-	case k.lean && onPath:
-		return "ghlogin"
 	case k.lean:
 		return filepath.Join(leanDir, "git-credential-ghlogin")
 	case onPath:

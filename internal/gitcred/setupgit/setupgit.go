@@ -4,13 +4,13 @@
 //
 //	[credential "https://github.com"]
 //		helper =
-//		helper = ghlogin
+//		helper = /usr/bin/git-credential-ghlogin
 //		useHttpPath = true
 //
-// The helper "ghlogin" makes git run the lean helper git-credential-ghlogin
-// from PATH, written when it is installed beside ghlogin or on PATH (or its
-// absolute path, when it is beside ghlogin but not on PATH); otherwise the
-// entry runs the full binary: "!ghlogin git-credential".
+// The helper entry is the lean helper git-credential-ghlogin, by its
+// absolute path, when it is installed beside ghlogin or on PATH; otherwise
+// it runs the full binary: "!ghlogin git-credential". (The entry "ghlogin"
+// would run the lean helper too, through an extra git process.)
 //
 // The empty entry first resets the list of helpers for that URL, so other
 // helpers (credential.helper=store, a keychain) neither answer for the host
@@ -322,9 +322,12 @@ func locateSelf(opts Options) (string, bool, error) {
 }
 
 // leanHelper returns the helper value for the lean helper when it is
-// installed: LeanHelper when git-credential-ghlogin is on PATH (and is the
-// one next to ghlogin, if there is one there), else the quoted absolute
-// path of the one next to ghlogin, which git runs as it is.
+// installed beside ghlogin or on PATH: its absolute path (quoted for the
+// shell), which git runs as it is. The name form LeanHelper works too but
+// costs a whole extra git process on every request (git runs "git
+// credential-ghlogin", which looks the binary up on PATH): about 1.8 ms of
+// the 6 ms `git credential fill` takes (tools/bench/gitcred), so setup-git
+// writes the path; Unset removes either form.
 func leanHelper(self string, opts Options) (string, bool) {
 	if opts.NoLean {
 		return "", false
@@ -334,16 +337,16 @@ func leanHelper(self string, opts Options) (string, bool) {
 		look = exec.LookPath
 	}
 	next := filepath.Join(filepath.Dir(self), LeanName)
-	nextFI, err := os.Stat(next)
-	nextOK := err == nil && nextFI.Mode().IsRegular() && nextFI.Mode().Perm()&0o111 != 0
-	if p, err := look(LeanName); err == nil && filepath.Base(p) == LeanName {
-		fi, err := os.Stat(p)
-		if err == nil && (!nextOK || os.SameFile(fi, nextFI)) {
-			return LeanHelper, true
-		}
-	}
-	if nextOK {
+	if fi, err := os.Stat(next); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
 		return ShellQuote(next), true
+	}
+	if p, err := look(LeanName); err == nil && filepath.Base(p) == LeanName {
+		if abs, err := filepath.Abs(p); err == nil {
+			if r, err := filepath.EvalSymlinks(abs); err == nil {
+				abs = r
+			}
+			return ShellQuote(abs), true
+		}
 	}
 	return "", false
 }

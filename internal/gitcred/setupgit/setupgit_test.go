@@ -340,9 +340,9 @@ func TestSetupUseHTTPPathWithRealGit(t *testing.T) {
 	}
 }
 
-// With git-credential-ghlogin installed beside ghlogin, setup-git writes
-// the lean helper: by name when it is on PATH, by absolute path when it is
-// not; --unset removes either, and the full binary's entry is replaced.
+// With git-credential-ghlogin installed beside ghlogin (or on PATH),
+// setup-git writes the lean helper's absolute path; --unset removes it, and
+// the name form "ghlogin", and the full binary's entry is replaced.
 func TestSetupLeanHelper(t *testing.T) {
 	gitBin, env, _ := gitEnv(t)
 	dir := t.TempDir()
@@ -355,27 +355,27 @@ func TestSetupLeanHelper(t *testing.T) {
 	}
 	o := opts(gitBin, env, self)
 	key := Key("https", "github.com")
-
-	// Not on PATH: the absolute path, which git runs as it is.
 	if _, err := Setup(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
 	if got := getAll(t, gitBin, env, key); !slices.Equal(got, []string{"", lean}) {
 		t.Fatalf("values %q, want the lean helper's path", got)
 	}
-	// On PATH: the helper name, replacing the path.
+	// Only on PATH (not beside this ghlogin): its path too.
+	other := filepath.Join(t.TempDir(), LeanName)
+	os.WriteFile(other, []byte("#!/bin/sh\n"), 0o755)
+	os.Remove(lean)
 	o.LookPath = func(name string) (string, error) {
 		if name == LeanName {
-			return lean, nil
+			return other, nil
 		}
 		return "", exec.ErrNotFound
 	}
-	res, err := Setup(context.Background(), o)
-	if err != nil {
+	if _, err := Setup(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
-	if got := getAll(t, gitBin, env, key); !slices.Equal(got, []string{"", LeanHelper}) || res.Helper != LeanHelper {
-		t.Fatalf("values %q (helper %q), want [\"\" %q]", got, res.Helper, LeanHelper)
+	if got := getAll(t, gitBin, env, key); !slices.Equal(got, []string{"", other}) {
+		t.Fatalf("values %q, want [\"\" %q]", got, other)
 	}
 	// Without the lean helper, the full binary's entry replaces it.
 	o.NoLean = true
@@ -385,11 +385,8 @@ func TestSetupLeanHelper(t *testing.T) {
 	if got := getAll(t, gitBin, env, key); !slices.Equal(got, []string{"", "!" + self + " git-credential"}) {
 		t.Fatalf("values %q", got)
 	}
-	// --unset removes the lean entry as well as the full one.
-	o.NoLean = false
-	if _, err := Setup(context.Background(), o); err != nil {
-		t.Fatal(err)
-	}
+	// --unset removes the name form as well.
+	gitConfig(t, gitBin, env, "--add", key, LeanHelper)
 	o.Unset = true
 	if _, err := Setup(context.Background(), o); err != nil {
 		t.Fatal(err)

@@ -288,7 +288,7 @@ func setup(tmp, ghlogin string, withKeyring bool) (*fixture, error) {
 		},
 		"lean-file": {
 			{"git", "config", "--global", "--add", "credential.https://github.com.helper", ""},
-			{"git", "config", "--global", "--add", "credential.https://github.com.helper", "ghlogin"},
+			{"git", "config", "--global", "--add", "credential.https://github.com.helper", lean},
 		},
 		"gh":    {{"gh", "auth", "setup-git", "--hostname", "github.com"}},
 		"store": {{"git", "config", "--global", "credential.helper", "store --file " + credFile}},
