@@ -1,14 +1,16 @@
 // Command git-credential-ghlogin is ghlogin's lean git credential helper:
-// git runs it for the helper value "ghlogin" (ghlogin setup-git writes it
-// when this binary is installed beside ghlogin). It answers get from the
-// environment or the token store (the file store and the kernel keyring)
-// with only what that needs linked in, so that answering git costs little
-// more than starting a process. Everything rarer — a token due for
-// refresh, an interactive login, erase's check with the API, the OS
-// keyring, a sentence explaining a refusal — it hands to the full ghlogin
-// binary (`ghlogin git-credential ACTION`, found beside this one, else on
-// PATH) with git's request, and that answers exactly as it does when git
-// runs it directly.
+// setup-git configures it when it is installed beside ghlogin. It answers
+// get from a forwarded agent (ghlogin ssh), the environment or the token
+// store (the file store and the kernel keyring), by the same rule and in
+// the same order as ghlogin itself (pick.Find), with only what that needs
+// linked in, so that answering git costs little more than starting a
+// process. An agent's failure, or its refusal of a host this machine has
+// nothing for either, it explains itself, in the words ghlogin uses.
+// Everything rarer — a token due for refresh, an interactive login,
+// erase's check with the API, the OS keyring, a sentence explaining any
+// other refusal — it hands to the full ghlogin binary (`ghlogin
+// git-credential ACTION`, found beside this one, else on PATH) with git's
+// request, and that answers exactly as it does when git runs it directly.
 //
 // The OS keyring is handed off rather than read here: go-keyring and its
 // D-Bus client add about 1.1 MB to this binary and about 0.1 ms to every
@@ -30,6 +32,7 @@ import (
 	"syscall"
 
 	"github.com/ghlogin/ghlogin/internal/gitcred/fast"
+	"github.com/ghlogin/ghlogin/internal/hint/core"
 	"github.com/ghlogin/ghlogin/store"
 )
 
@@ -78,6 +81,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 0
 	case fast.Nothing:
+		return 0
+	case fast.Failed:
+		// A forwarded agent failed, or refused the host and nothing here
+		// answers either: the full binary would say the same after asking
+		// the agent again, which the agent would count and log twice.
+		fmt.Fprintf(stderr, "ghlogin: %s\n", core.Explain(r.Err, core.Agent))
 		return 0
 	}
 	return handOff(args, seen.Bytes(), stdin, stdout, stderr)

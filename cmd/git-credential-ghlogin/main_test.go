@@ -6,10 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ghlogin/ghlogin/internal/agent"
+	"github.com/ghlogin/ghlogin/internal/agent/agenttest"
 	"github.com/ghlogin/ghlogin/store"
 )
 
@@ -101,9 +104,11 @@ func newFixture(t *testing.T, sec *store.Secret) *fixture {
 	return &fixture{dir: dir}
 }
 
-// runLean runs the helper in this process with the environment set.
+// runLean runs the helper in this process with the environment set. No
+// agent of the machine the test runs on is asked unless env names one.
 func runLean(t *testing.T, env map[string]string, stdin string, args ...string) (int, string, string) {
 	t.Helper()
+	t.Setenv(agent.EnvSock, "none")
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
@@ -209,5 +214,107 @@ func TestCapabilityAndStore(t *testing.T) {
 	}
 	if _, err := os.Stat(record); err == nil {
 		t.Fatal("store ran the full binary")
+	}
+}
+
+// lender lends octocat's token for github.com (the hosts the agent
+// serves are its business) and has no account on any other host.
+type lender struct{}
+
+func (lender) Token(_ context.Context, q agent.Query) (*agent.Grant, error) {
+	if q.Host != "github.com" {
+		return nil, &store.NotLoggedInError{Host: q.Host}
+	}
+	return &agent.Grant{Host: q.Host, Login: "octocat", Token: "ghu_lent", ExpiresAt: time.Unix(1900000000, 0)}, nil
+}
+
+func (lender) Accounts(context.Context, string) ([]agent.Account, error) { return nil, nil }
+
+// The lean helper follows pick.Find's rule itself: the forwarded agent's
+// token first (before GH_TOKEN and the store), the store when the agent
+// does not serve the host, and the agent's failure or refusal explained on
+// stderr as ghlogin explains it; the full binary is never run, so the
+// agent is asked once per request (it counts and logs each).
+func TestAgent(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "config") // nobody logged in here
+	for _, tc := range []struct {
+		name    string
+		allowed []string
+		dir     func(t *testing.T) string
+		sock    func(t *testing.T, srv *agent.Server) string
+		ghToken string
+		req     string
+		out     string
+		stderr  string
+		counts  []agent.Count
+	}{
+		{name: "lent", allowed: []string{"github.com"},
+			dir:    func(t *testing.T) string { return newFixture(t, &store.Secret{Token: "gho_stored"}).dir },
+			req:    "protocol=https\nhost=github.com\npath=octo-org/hello.git\n\n",
+			out:    "username=octocat\npassword=ghu_lent\npassword_expiry_utc=1900000000\n",
+			counts: []agent.Count{{Host: "github.com", Purpose: agent.PurposeGit, Served: 1}}},
+		{name: "not served, environment", allowed: []string{"ghe.example.com"},
+			dir:     func(t *testing.T) string { return newFixture(t, &store.Secret{Token: "gho_stored"}).dir },
+			ghToken: "gho_env",
+			req:     "protocol=https\nhost=github.com\n\n",
+			out:     "username=x-access-token\npassword=gho_env\n",
+			counts:  []agent.Count{{Host: "github.com", Purpose: agent.PurposeGit, Refused: 1}}},
+		{name: "not served, stored here", allowed: []string{"ghe.example.com"},
+			dir:    func(t *testing.T) string { return newFixture(t, &store.Secret{Token: "gho_stored"}).dir },
+			req:    "protocol=https\nhost=github.com\n\n",
+			out:    "username=octocat\npassword=gho_stored\n",
+			counts: []agent.Count{{Host: "github.com", Purpose: agent.PurposeGit, Refused: 1}}},
+		{name: "not served, nothing here", allowed: []string{"ghe.example.com"},
+			dir:    func(*testing.T) string { return empty },
+			req:    "protocol=https\nhost=github.com\n\n",
+			stderr: "ghlogin: the agent on laptop does not serve github.com; reconnect with ghlogin ssh --allow github.com …\n",
+			counts: []agent.Count{{Host: "github.com", Purpose: agent.PurposeGit, Refused: 1}}},
+		{name: "unknown host", allowed: []string{"github.com"},
+			dir:    func(*testing.T) string { return empty },
+			req:    "protocol=https\nhost=example.org\n\n",
+			stderr: "ghlogin: the agent on laptop does not serve example.org; reconnect with ghlogin ssh --allow example.org …\n",
+			counts: []agent.Count{{Host: "example.org", Purpose: agent.PurposeGit, Refused: 1}}},
+		{name: "gone", allowed: []string{"github.com"},
+			dir:    func(t *testing.T) string { return newFixture(t, &store.Secret{Token: "gho_stored"}).dir },
+			sock:   func(t *testing.T, _ *agent.Server) string { return filepath.Join(t.TempDir(), "gone.sock") },
+			req:    "protocol=https\nhost=github.com\n\n",
+			stderr: "ghlogin: no ghlogin agent at {sock}; reconnect with ghlogin ssh, or log in here and unset GHLOGIN_AGENT_SOCK\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := &agent.Server{Name: "laptop", Allowed: tc.allowed, Source: lender{}}
+			sock := ""
+			if tc.sock != nil {
+				sock = tc.sock(t, srv)
+			} else {
+				sock = agenttest.Serve(t, srv)
+			}
+			record := fakeFull(t)
+			code, out, errs := runLean(t, map[string]string{"GHLOGIN_CONFIG_DIR": tc.dir(t), "GH_TOKEN": tc.ghToken, agent.EnvSock: sock}, tc.req, "get")
+			if want := strings.ReplaceAll(tc.stderr, "{sock}", sock); code != 0 || out != tc.out || errs != want {
+				t.Fatalf("exit %d\nanswer %q, want %q\nstderr %q, want %q", code, out, tc.out, errs, want)
+			}
+			if _, err := os.Stat(record); err == nil {
+				t.Fatal("the full binary was run")
+			}
+			if got := srv.Counts(); !slices.Equal(got, tc.counts) {
+				t.Fatalf("the agent counted %+v, want %+v", got, tc.counts)
+			}
+		})
+	}
+}
+
+// A refusal with a stored token due for refresh goes to the full binary,
+// which refreshes it (and asks the agent again: a rare case, kept simple).
+func TestAgentRefusedDueHandsOff(t *testing.T) {
+	due := &store.Secret{Token: "ghu_due", ExpiresAt: time.Now().Add(time.Minute), RefreshToken: "ghr_x"}
+	fx := newFixture(t, due)
+	sock := agenttest.Serve(t, &agent.Server{Name: "laptop", Allowed: []string{"ghe.example.com"}, Source: lender{}})
+	record := fakeFull(t)
+	code, out, _ := runLean(t, map[string]string{"GHLOGIN_CONFIG_DIR": fx.dir, "GH_TOKEN": "", agent.EnvSock: sock}, "protocol=https\nhost=github.com\n\n", "get")
+	if code != 7 || out != "username=from-full\npassword=gho_full\n" {
+		t.Fatalf("exit %d, answer %q; want the full binary's", code, out)
+	}
+	if _, err := os.Stat(record); err != nil {
+		t.Fatal("the full binary was not run")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/agent"
+	"github.com/ghlogin/ghlogin/internal/agent/agenttest"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/emulator"
 	"github.com/ghlogin/ghlogin/store"
@@ -255,16 +256,7 @@ func (lender) Accounts(_ context.Context, host string) ([]agent.Account, error) 
 // serveLender runs an agent over lender until the test ends.
 func serveLender(t *testing.T) string {
 	t.Helper()
-	sock, err := agent.Listen(filepath.Join(t.TempDir(), "run"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &agent.Server{Name: "laptop", Allowed: []string{"github.com", "ghe.example.com"}, Source: lender{}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, sock); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return sock.Path
+	return agenttest.Serve(t, &agent.Server{Name: "laptop", Allowed: []string{"github.com", "ghe.example.com"}, Source: lender{}})
 }
 
 // On the remote: token and status use the forwarded agent; its refusals

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/agent"
+	"github.com/ghlogin/ghlogin/internal/agent/agenttest"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/store"
 )
@@ -51,16 +52,7 @@ func (l *lender) count() int {
 // startLender serves l for github.com and emuHost until the test ends.
 func startLender(t *testing.T, l *lender) string {
 	t.Helper()
-	sock, err := agent.Listen(filepath.Join(t.TempDir(), "run"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &agent.Server{Name: "laptop", Allowed: []string{"github.com", emuHost}, Source: l}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, sock); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return sock.Path
+	return agenttest.Serve(t, &agent.Server{Name: "laptop", Allowed: []string{"github.com", emuHost}, Source: l})
 }
 
 // files lists what dir holds.

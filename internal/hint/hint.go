@@ -7,7 +7,9 @@
 // Explain finds the typed errors in an error's chain (and in joined
 // errors) and puts each one's next step right after that error's own text,
 // wherever a wrapper quoted it ("storing the token: …", "(… )"), so a
-// message reads as one sentence.
+// message reads as one sentence. The walk itself and the steps for a
+// forwarded agent's errors live in the light sub-package core, which the
+// lean git-credential-ghlogin shares.
 package hint
 
 import (
@@ -18,9 +20,9 @@ import (
 	"strings"
 
 	"github.com/ghlogin/ghlogin/deviceflow"
-	"github.com/ghlogin/ghlogin/internal/agent"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
+	"github.com/ghlogin/ghlogin/internal/hint/core"
 	"github.com/ghlogin/ghlogin/internal/identity"
 	"github.com/ghlogin/ghlogin/internal/oidcdisc"
 	"github.com/ghlogin/ghlogin/internal/refresh"
@@ -50,24 +52,17 @@ const Gone = "the login was kept in memory and is gone (the machine restarted or
 // server text that reached an error (a TLS certificate's name in a network
 // error, say) can carry an escape sequence to the screen.
 func Explain(err error) string {
-	if err == nil {
-		return ""
-	}
-	lines := strings.Split(explain(err.Error(), err), "\n")
-	for i, l := range lines {
-		lines[i] = safe.Text(l)
-	}
-	return strings.Join(lines, "\n")
+	return core.Explain(err, sentence)
 }
 
 // Wrap returns err with Error() replaced by Explain(err); errors.Is and
 // errors.As see err as before. Wrap(nil) is nil, and wrapping twice changes
 // nothing.
 func Wrap(err error) error {
-	if _, ok := err.(*explained); ok || err == nil {
+	if core.IsExplained(err) || err == nil {
 		return err
 	}
-	return &explained{err: err, msg: Explain(err)}
+	return core.WithMessage(err, Explain(err))
 }
 
 // WithMessage returns err with Error() replaced by msg, a message already
@@ -75,59 +70,13 @@ func Wrap(err error) error {
 // and Wrap leave it as it is, however it is wrapped. errors.Is and errors.As
 // see err.
 func WithMessage(err error, msg string) error {
-	if err == nil {
-		return nil
-	}
-	return &explained{err: err, msg: msg}
+	return core.WithMessage(err, msg)
 }
 
 // IsExplained reports whether err itself (not its chain) is already
 // explained, by Wrap or WithMessage.
 func IsExplained(err error) bool {
-	_, ok := err.(*explained)
-	return ok
-}
-
-// explained is an error whose message is already explained.
-type explained struct {
-	err error
-	msg string
-}
-
-// Error returns the explained message.
-func (e *explained) Error() string { return e.msg }
-
-// Unwrap returns the original error.
-func (e *explained) Unwrap() error { return e.err }
-
-// explain walks err's tree. A node with a next step has its own text in msg
-// replaced by the text followed by the step, and its subtree is left alone
-// (its message already covers it); other nodes pass the walk on.
-func explain(msg string, err error) string {
-	if _, ok := err.(*explained); ok {
-		return msg
-	}
-	if full, ok := sentence(err); ok {
-		own := err.Error()
-		if i := strings.Index(msg, own); i >= 0 {
-			return msg[:i] + full + msg[i+len(own):]
-		}
-		// A wrapper that did not quote the error chose its own words.
-		return msg
-	}
-	switch u := err.(type) {
-	case interface{ Unwrap() error }:
-		if next := u.Unwrap(); next != nil {
-			return explain(msg, next)
-		}
-	case interface{ Unwrap() []error }:
-		for _, next := range u.Unwrap() {
-			if next != nil {
-				msg = explain(msg, next)
-			}
-		}
-	}
-	return msg
+	return core.IsExplained(err)
 }
 
 // sentence returns err's own text with its next step, and whether it has
@@ -231,27 +180,6 @@ func sentence(err error) (string, bool) {
 		if h := e.LoginHost(); h != "" {
 			step += " --host " + h
 		}
-	case *agent.GoneError:
-		step = "; reconnect or log in here"
-	case *agent.NoAgentError:
-		step = "; reconnect with ghlogin ssh, or log in here and unset " + agent.EnvSock
-	case *agent.TimeoutError:
-		step = "; the connection to the machine that lends the login may have stalled: reconnect, or log in here"
-	case *agent.RefusedError:
-		step = agentRefusal(e)
-	case *agent.ProtocolError:
-		step = "; use the same ghlogin version on both machines"
-	case *agent.DirError:
-		switch e.Problem {
-		case agent.DirOpen:
-			step = "; fix it with: chmod 700 " + e.Path
-		case agent.DirNotOwned, agent.DirSymlink, agent.DirNotDir:
-			step = "; remove it, or set XDG_RUNTIME_DIR to a directory of your own"
-		case agent.DirCreate:
-			step = "; set XDG_RUNTIME_DIR to a directory of your own"
-		}
-	case *agent.SocketPathError:
-		step = "; set XDG_RUNTIME_DIR to a directory with a shorter path"
 	case *githubapi.LoginFieldError:
 		step = " (check the host's userinfo_url and login_field settings)"
 	case *config.ParseError:
@@ -325,44 +253,19 @@ func sentence(err error) (string, bool) {
 		}
 	case *revoke.FailedError:
 		// The cause's own step (check the client secret) comes first.
-		own = explain(own, e.Err)
+		own = core.Walk(own, e.Err, sentence)
 		if e.Page != "" {
 			step = "; revoke it at " + e.Page
 		}
 	default:
-		return "", false
+		// The forwarded agent's errors (package core, which the lean
+		// git helper shares).
+		return core.Agent(err)
 	}
 	if step == "" {
 		return "", false
 	}
 	return own + step, true
-}
-
-// agentRefusal is the next step after an agent's refusal.
-func agentRefusal(e *agent.RefusedError) string {
-	where := "on the agent's machine"
-	if e.Agent != "" {
-		where = "on " + e.Agent
-	}
-	switch e.Code {
-	case agent.CodeNotAllowed:
-		if e.Host != "" {
-			return "; reconnect with ghlogin ssh --allow " + e.Host + " …"
-		}
-	case agent.CodeNotLoggedIn:
-		if e.Host != "" {
-			return "; log in " + where + " with ghlogin login --host " + e.Host + ", or log in here"
-		}
-	case agent.CodeNeedsLogin:
-		if e.Host != "" {
-			return "; log in again " + where + ": ghlogin login --host " + e.Host
-		}
-	case agent.CodeInternal:
-		return "; try again, and if it keeps failing look at the ghlogin ssh session " + where
-	case agent.CodeBadRequest:
-		return "; use the same ghlogin version on both machines"
-	}
-	return ""
 }
 
 // OAuth says what a person can do about an OAuth error code (RFC 6749 §5.2,

@@ -18,6 +18,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/agent"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
+	"github.com/ghlogin/ghlogin/internal/hint/core"
 	"github.com/ghlogin/ghlogin/internal/refresh"
 	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/oauth"
@@ -161,6 +162,13 @@ func TestSentences(t *testing.T) {
 	} {
 		if got := Explain(tc.err); got != tc.want {
 			t.Errorf("Explain(%#v):\n got %q\nwant %q", tc.err, got, tc.want)
+		}
+		if _, isAgent := core.Agent(tc.err); isAgent {
+			// The lean git helper explains an agent's errors with core
+			// alone: the same words.
+			if got := core.Explain(tc.err, core.Agent); got != tc.want {
+				t.Errorf("core.Explain(%#v, core.Agent):\n got %q\nwant %q", tc.err, got, tc.want)
+			}
 		}
 	}
 }

@@ -3,13 +3,13 @@ package session
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/agent"
+	"github.com/ghlogin/ghlogin/internal/agent/agenttest"
 	"github.com/ghlogin/ghlogin/internal/emulator"
 	"github.com/ghlogin/ghlogin/internal/refresh"
 	"github.com/ghlogin/ghlogin/store"
@@ -19,21 +19,8 @@ import (
 // own until the test ends, and returns a client for it.
 func serveAgent(t *testing.T, src agent.Source, allowed ...string) (*agent.Client, *agent.Server) {
 	t.Helper()
-	sock, err := agent.Listen(filepath.Join(t.TempDir(), "run"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	srv := &agent.Server{Name: "laptop", Allowed: allowed, Source: src}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, sock) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return &agent.Client{Path: sock.Path}, srv
+	return &agent.Client{Path: agenttest.Serve(t, srv)}, srv
 }
 
 // appAccount stores octocat's GitHub App token from the emulator in the

@@ -61,6 +61,15 @@ func forHelpers(t *testing.T, fn func(t *testing.T, k helperKind)) {
 	}
 }
 
+// binDir is the directory holding the ghlogin binary of kind k (and, for
+// the lean kind, git-credential-ghlogin beside it).
+func (k helperKind) binDir() string {
+	if k.lean {
+		return leanDir
+	}
+	return filepath.Dir(bin)
+}
+
 // helperValue is the helper entry setup-git writes for kind k.
 func (k helperKind) helperValue(onPath bool) string {
 	switch {

@@ -19,12 +19,16 @@ import (
 // that code is approved every one of them gets the token: the clones
 // succeed and each login reports the same success event.
 func TestEightProcessesOneDeviceFlow(t *testing.T) {
+	forHelpers(t, testEightProcessesOneDeviceFlow)
+}
+
+func testEightProcessesOneDeviceFlow(t *testing.T, k helperKind) {
 	repos := t.TempDir()
 	if err := emulator.InitRepo(repos, "octocat", "hello"); err != nil {
 		t.Fatal(err)
 	}
 	srv := startEmulator(t, emulator.Config{Interval: time.Second, GitRepos: repos})
-	g := newGitEnv(t, true)
+	g := newGitEnv(t, true, k)
 	// git may ask: its helpers have terminals.
 	var env []string
 	for _, kv := range g.env {

@@ -5,7 +5,10 @@ package e2e
 // and configuration). The laptop is a sandbox logged in to the emulator;
 // the remote is a second HOME and runtime directory on the same machine,
 // reached over ssh, where the same built ghlogin is found on PATH and git
-// is set up with `ghlogin setup-git` but nobody ever logs in.
+// is set up with `ghlogin setup-git` but nobody ever logs in. Each test
+// runs twice: with the full helper on the remote, and with the lean
+// git-credential-ghlogin installed beside ghlogin there, which answers git
+// from the forwarded agent itself.
 
 import (
 	"context"
@@ -32,9 +35,9 @@ type remoteBox struct {
 }
 
 // newRemoteBox starts sshd with sessions that get a throwaway HOME and
-// XDG_RUNTIME_DIR, ghlogin on PATH, and git without system configuration
-// or prompts.
-func newRemoteBox(t *testing.T) *remoteBox {
+// XDG_RUNTIME_DIR, ghlogin on PATH (with the lean helper beside it for the
+// lean kind), and git without system configuration or prompts.
+func newRemoteBox(t *testing.T, k helperKind) *remoteBox {
 	t.Helper()
 	base := t.TempDir()
 	r := &remoteBox{home: filepath.Join(base, "home"), run: filepath.Join(base, "run")}
@@ -46,7 +49,7 @@ func newRemoteBox(t *testing.T) *remoteBox {
 	r.sshd = sshtest.Start(t, sshtest.Options{Env: map[string]string{
 		"HOME":                r.home,
 		"XDG_RUNTIME_DIR":     r.run,
-		"PATH":                filepath.Dir(bin) + ":" + os.Getenv("PATH"),
+		"PATH":                k.binDir() + ":" + os.Getenv("PATH"),
 		"GIT_CONFIG_NOSYSTEM": "1",
 		"GIT_TERMINAL_PROMPT": "0",
 		"GHLOGIN_BROWSER":     "none",
@@ -117,12 +120,16 @@ func sha(s string) string {
 // to do; and once the session is over a new git fetch fails at once,
 // saying so.
 func TestSSHLendsLogin(t *testing.T) {
+	forHelpers(t, testSSHLendsLogin)
+}
+
+func testSSHLendsLogin(t *testing.T, k helperKind) {
 	srv := gitEmulator(t, nil)
 	host := hostOf(srv)
-	laptop := newGitEnv(t, true)
+	laptop := newGitEnv(t, true, k)
 	laptop.loginAndSetup(srv, emulator.DefaultClientID)
 	acct, sec := laptop.storedSecret(host)
-	box := newRemoteBox(t)
+	box := newRemoteBox(t, k)
 	remoteConfig := filepath.Join(box.home, ".config", "ghlogin")
 
 	// The remote names the emulator's plain-http loopback address as the
@@ -132,6 +139,7 @@ func TestSSHLendsLogin(t *testing.T) {
 		`echo "sock=$GHLOGIN_AGENT_SOCK"`,
 		`ghlogin config set --host ` + srv.URL() + ` protocol http`,
 		`ghlogin setup-git --host ` + srv.URL() + ` 2>&1`,
+		`echo "helper=$(git config --global --get-all credential.` + srv.URL() + `.helper | tail -n1)"`,
 		`ghlogin status --offline`,
 		`git clone -q ` + srv.URL() + `/octocat/hello.git work`,
 		`cd work`,
@@ -159,6 +167,9 @@ func TestSSHLendsLogin(t *testing.T) {
 		t.Fatal("the remote shell had no GHLOGIN_AGENT_SOCK")
 	}
 	sock := m[1]
+	if want := "\nhelper=" + k.helperValue(true) + "\n"; !strings.Contains(r.stdout, want) {
+		t.Errorf("the remote's git helper is not %q", want)
+	}
 	for _, want := range []string{
 		"⇄ " + acct.Login + " (forwarded from ",
 		"\npushed\n",
@@ -214,17 +225,21 @@ func TestSSHLendsLogin(t *testing.T) {
 // emulator's host with the sentence naming --allow, ghlogin token exits 1,
 // and the account printed at the end says so.
 func TestSSHRefusesHostNotLent(t *testing.T) {
+	forHelpers(t, testSSHRefusesHostNotLent)
+}
+
+func testSSHRefusesHostNotLent(t *testing.T, k helperKind) {
 	srv := gitEmulator(t, nil)
 	host := hostOf(srv)
 	other := strings.Replace(srv.URL(), "127.0.0.1", "localhost", 1)
-	laptop := newGitEnv(t, true)
+	laptop := newGitEnv(t, true, k)
 	for _, u := range []string{srv.URL(), other} {
 		if r := laptop.run("", "login", "--host", u, "--client-id", emulator.DefaultClientID); r.code != 0 {
 			t.Fatalf("login %s: exit %d\n%s", u, r.code, r.stderr)
 		}
 	}
 	_, sec := laptop.storedSecret(host)
-	box := newRemoteBox(t)
+	box := newRemoteBox(t, k)
 	// Clone first with a session that lends the host...
 	r := laptop.run("", box.sshArgs([]string{"--allow", host}, `ghlogin setup-git --host `+srv.URL()+` >/dev/null 2>&1 && ghlogin config set --host `+srv.URL()+` protocol http && git clone -q `+srv.URL()+`/octocat/hello.git work`)...)
 	if r.code != 0 {
