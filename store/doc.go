@@ -28,8 +28,11 @@
 //   - Offers lists the backends usable on this machine, in the order to
 //     offer them, each with what it protects against and how long a token
 //     lives there (Describe gives that for one backend).
-//   - CheckSecretService tells, without starting anything, whether an OS
-//     keyring service is there (*NoKeyringServiceError otherwise).
+//   - The OS keyring is package oskeyring's (passed as Options.Keyring),
+//     with the check that tells, without starting anything, whether an OS
+//     keyring service is there (oskeyring.CheckSecretService;
+//     *NoKeyringServiceError otherwise), so that a program reading only
+//     the file store and the kernel keyring links no D-Bus client.
 //   - BeginLogin makes one login run at a time per host across processes;
 //     the others wait and get its LoginResult.
 //

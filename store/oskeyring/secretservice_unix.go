@@ -1,6 +1,6 @@
 //go:build linux || freebsd || openbsd || netbsd || dragonfly
 
-package store
+package oskeyring
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ghlogin/ghlogin/store"
 	"github.com/godbus/dbus/v5"
 )
 
@@ -43,14 +44,14 @@ func checkSecretService(ctx context.Context, env busEnv) error {
 	if addr == "" || addr == "autolaunch:" {
 		path, tried := env.busSocket()
 		if path == "" {
-			return &NoKeyringServiceError{Reason: fmt.Sprintf("no D-Bus session bus (%s is not set and there is no socket at %s)",
+			return &store.NoKeyringServiceError{Reason: fmt.Sprintf("no D-Bus session bus (%s is not set and there is no socket at %s)",
 				sessionBusEnv, strings.Join(tried, " or "))}
 		}
 		addr, discovered = "unix:path="+dbus.EscapeBusAddressValue(path), true
 	}
 	usable, why := reachable(addr)
 	if usable == "" {
-		return &NoKeyringServiceError{Reason: why}
+		return &store.NoKeyringServiceError{Reason: why}
 	}
 	if err := askBus(ctx, usable, env.getenv); err != nil {
 		return err
@@ -152,7 +153,7 @@ func askBus(ctx context.Context, addr string, getenv func(string) string) error 
 	case a := <-done:
 		return a.err
 	case <-ctx.Done():
-		return &NoKeyringServiceError{Reason: "the D-Bus session bus did not answer in time", Err: ctx.Err()}
+		return &store.NoKeyringServiceError{Reason: "the D-Bus session bus did not answer in time", Err: ctx.Err()}
 	}
 }
 
@@ -160,15 +161,15 @@ func askBusNow(ctx context.Context, addr string, getenv func(string) string) err
 	conn, err := dbus.Connect(addr, dbus.WithContext(ctx))
 	if err != nil {
 		if errors.Is(err, syscall.ECONNREFUSED) {
-			return &NoKeyringServiceError{Reason: "the D-Bus session bus is gone (its socket refuses connections)", Err: err}
+			return &store.NoKeyringServiceError{Reason: "the D-Bus session bus is gone (its socket refuses connections)", Err: err}
 		}
-		return &NoKeyringServiceError{Reason: "cannot connect to the D-Bus session bus: " + err.Error(), Err: err}
+		return &store.NoKeyringServiceError{Reason: "cannot connect to the D-Bus session bus: " + err.Error(), Err: err}
 	}
 	defer conn.Close()
 	bus := conn.BusObject()
 	var owned bool
 	if err := bus.CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, SecretServiceName).Store(&owned); err != nil {
-		return &NoKeyringServiceError{Reason: "the D-Bus session bus does not answer: " + err.Error(), Err: err}
+		return &store.NoKeyringServiceError{Reason: "the D-Bus session bus does not answer: " + err.Error(), Err: err}
 	}
 	if owned {
 		return nil
@@ -176,10 +177,10 @@ func askBusNow(ctx context.Context, addr string, getenv func(string) string) err
 	var names []string
 	_ = bus.CallWithContext(ctx, "org.freedesktop.DBus.ListActivatableNames", 0).Store(&names)
 	if !slices.Contains(names, SecretServiceName) {
-		return &NoKeyringServiceError{Reason: "nothing on the D-Bus session bus provides the Secret Service (" + SecretServiceName + ")"}
+		return &store.NoKeyringServiceError{Reason: "nothing on the D-Bus session bus provides the Secret Service (" + SecretServiceName + ")"}
 	}
 	if getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != "" {
 		return nil
 	}
-	return &NoKeyringServiceError{Reason: "the Secret Service (" + SecretServiceName + ") is installed but not running, and without a desktop session it could not be unlocked"}
+	return &store.NoKeyringServiceError{Reason: "the Secret Service (" + SecretServiceName + ") is installed but not running, and without a desktop session it could not be unlocked"}
 }

@@ -1,4 +1,4 @@
-package store
+package oskeyring
 
 import (
 	"context"
@@ -13,36 +13,14 @@ const SecretServiceName = "org.freedesktop.secrets"
 // gives no deadline.
 const secretServiceTimeout = 5 * time.Second
 
-// NoKeyringServiceError means there is no keyring service on this machine:
-// no D-Bus session bus (a server, an SSH session, a container), a bus that
-// is gone, or a bus on which nothing provides the Secret Service. It is
-// known before anything is asked of the keyring, and nothing was started to
-// find out. The keyring backend returns it inside a *KeyringUnavailableError.
-type NoKeyringServiceError struct {
-	// Reason says what is missing, e.g. "no D-Bus session bus
-	// (DBUS_SESSION_BUS_ADDRESS is not set and there is no socket at
-	// /run/user/1000/bus)".
-	Reason string
-	// Err is the cause, when there is one (a connection error).
-	Err error
-}
-
-// Error says that there is no keyring service, and why.
-func (e *NoKeyringServiceError) Error() string {
-	return "no keyring service on this machine: " + e.Reason
-}
-
-// Unwrap returns the cause.
-func (e *NoKeyringServiceError) Unwrap() error { return e.Err }
-
 // CheckSecretService reports whether the OS keyring can answer here, without
 // side effects. On Linux and the BSDs it finds the D-Bus session bus the way
 // libdbus and godbus do (DBUS_SESSION_BUS_ADDRESS, else the socket
 // $XDG_RUNTIME_DIR/bus or /run/user/UID/bus), connects to it and asks
 // whether org.freedesktop.secrets has an owner; it never runs dbus-launch or
 // any other program, and never asks the bus to start a service. It returns
-// nil, or a *NoKeyringServiceError that says what is missing. On macOS and
-// Windows, whose keyrings are always there, it returns nil.
+// nil, or a *store.NoKeyringServiceError that says what is missing. On
+// macOS and Windows, whose keyrings are always there, it returns nil.
 //
 // When it finds a bus socket that DBUS_SESSION_BUS_ADDRESS does not name,
 // it sets DBUS_SESSION_BUS_ADDRESS to it (as godbus itself does), so the
