@@ -125,15 +125,26 @@ func (a *app) newRoot() *cobra.Command {
 	return root
 }
 
-// rootFor returns the command tree for args. git starts "ghlogin
-// git-credential" for every fetch and push, so that command gets a root
-// holding only itself: building every other command and its flags costs
-// more than answering git (see tools/bench/README.md).
+// alone are the commands that get a root holding only themselves (see
+// rootFor): git starts "ghlogin git-credential" for every fetch and push,
+// and scripts run "ghlogin token" (GH_TOKEN=$(ghlogin token)) as often.
+var alone = map[string]func(a *app) *cobra.Command{
+	"git-credential": func(a *app) *cobra.Command { return newGitCredentialCmd(a, nil) },
+	"token":          func(a *app) *cobra.Command { return newTokenCmd(a, nil) },
+}
+
+// rootFor returns the command tree for args. A command in alone gets a
+// root holding only itself: building every other command and its flags
+// costs a good part of answering (see tools/bench/README.md). Its flags,
+// help and errors are the same, since it is the same command on the same
+// root.
 func (a *app) rootFor(args []string) *cobra.Command {
-	if len(args) > 0 && args[0] == "git-credential" {
-		root := a.bareRoot()
-		root.AddCommand(newGitCredentialCmd(a, nil))
-		return root
+	if len(args) > 0 {
+		if cmd, ok := alone[args[0]]; ok {
+			root := a.bareRoot()
+			root.AddCommand(cmd(a))
+			return root
+		}
 	}
 	return a.newRoot()
 }
