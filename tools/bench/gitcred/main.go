@@ -1,10 +1,14 @@
 // Command gitcred measures how long git credential helpers take to answer
-// `get` with a stored token, side by side in one run: ghlogin (file store
-// and OS keyring), git's own credential-store (the floor) and
-// credential-cache, the GitHub CLI (`gh auth git-credential`) and
-// git-credential-oauth as its README configures it. Each helper is run
-// directly, as git runs it, and through `git credential fill` with the
-// helper configured in a private global git config.
+// `get` with a stored token, side by side in one run: the lean helper
+// git-credential-ghlogin (file store, kernel keyring, OS keyring) and
+// `ghlogin git-credential` (file store and OS keyring), git's own
+// credential-store (the floor) and credential-cache, the GitHub CLI (`gh
+// auth git-credential`), git-credential-oauth as its README configures it
+// and a minimal Go program (gofloor). Each helper is run directly, as git
+// runs it, and through `git credential fill` with the helper configured in
+// a private global git config (the lean helper both by its path and by the
+// name "ghlogin"). It also times `ghlogin token` beside `gh auth token` and
+// the binary's bare start-up (`ghlogin version`).
 //
 // Runs are interleaved (one of each command per round) so that a busy
 // machine slows every command alike. Every answer is checked: a helper that
@@ -42,8 +46,32 @@ import (
 )
 
 // compare is the -compare binary, if any; gofloor the -gofloor one; lean
-// the lean helper git-credential-ghlogin.
-var compare, gofloor, lean string
+// the lean helper git-credential-ghlogin; leanVariants other builds of it
+// (-lean-variant), measured on the file store beside it.
+var (
+	compare, gofloor, lean string
+	leanVariants           variants
+)
+
+// variants is a repeatable flag of LABEL=PATH pairs.
+type variants []variant
+
+type variant struct{ Label, Path string }
+
+func (v *variants) String() string { return fmt.Sprint(*v) }
+
+func (v *variants) Set(s string) error {
+	label, path, ok := strings.Cut(s, "=")
+	if !ok || label == "" || path == "" {
+		return errors.New("want LABEL=PATH")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	*v = append(*v, variant{label, abs})
+	return nil
+}
 
 // request is what git writes to a helper for `git clone https://github.com/octocat/hello`.
 const request = "protocol=https\nhost=github.com\n\n"
@@ -85,6 +113,7 @@ func main() {
 	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
 	flag.StringVar(&lean, "lean", "", "path to the lean helper git-credential-ghlogin (cmd/git-credential-ghlogin)")
 	flag.StringVar(&compare, "compare", "", "another ghlogin binary (an older build) to measure on the file store too")
+	flag.Var(&leanVariants, "lean-variant", "LABEL=PATH: another build of the lean helper to measure on the file store (repeatable)")
 	flag.Parse()
 	if err := run(*ghlogin, *runs, *warmup, *keyring, *jsonOut); err != nil {
 		fmt.Fprintln(os.Stderr, "gitcred bench:", err)
@@ -290,6 +319,12 @@ func setup(tmp, ghlogin string, withKeyring bool) (*fixture, error) {
 			{"git", "config", "--global", "--add", "credential.https://github.com.helper", ""},
 			{"git", "config", "--global", "--add", "credential.https://github.com.helper", lean},
 		},
+		// The name form: git runs "git credential-ghlogin", which finds
+		// git-credential-ghlogin on PATH.
+		"lean-name": {
+			{"git", "config", "--global", "--add", "credential.https://github.com.helper", ""},
+			{"git", "config", "--global", "--add", "credential.https://github.com.helper", "ghlogin"},
+		},
 		"gh":    {{"gh", "auth", "setup-git", "--hostname", "github.com"}},
 		"store": {{"git", "config", "--global", "credential.helper", "store --file " + credFile}},
 		"store+oauth": {
@@ -421,6 +456,10 @@ func (fx *fixture) benches() []*bench {
 				Env: []string{"GHLOGIN_CONFIG_DIR=" + fx.ghloginDir(st)}, Want: want})
 		}
 	}
+	for _, v := range leanVariants {
+		add(&bench{Group: "helper", Name: "git-credential-ghlogin get (file store, " + v.Label + ")", Argv: []string{v.Path, "get"},
+			Env: []string{"GHLOGIN_CONFIG_DIR=" + fx.ghloginDir("file")}, Want: want})
+	}
 	if gofloor != "" {
 		floorFile := filepath.Join(fx.tmp, "gofloor-answer")
 		if err := os.WriteFile(floorFile, []byte("username=octocat\n"+want), 0o600); err == nil {
@@ -446,21 +485,38 @@ func (fx *fixture) benches() []*bench {
 			Env: []string{"GIT_CONFIG_GLOBAL=" + fx.gitConfig("ghlogin-keyring"), "GHLOGIN_CONFIG_DIR=" + fx.ghloginDir("ghlogin-keyring")}, Want: want})
 	}
 	if lean != "" {
-		add(&bench{Group: "git", Name: "git credential fill → git-credential-ghlogin (file store)", Argv: fill,
+		add(&bench{Group: "git", Name: "git credential fill → git-credential-ghlogin by path (file store)", Argv: fill,
 			Env: []string{"GIT_CONFIG_GLOBAL=" + fx.gitConfig("lean-file"), "GHLOGIN_CONFIG_DIR=" + fx.ghloginDir("ghlogin-file")}, Want: want})
+		add(&bench{Group: "git", Name: "git credential fill → git-credential-ghlogin by name, helper = ghlogin (file store)", Argv: fill,
+			Env: []string{"GIT_CONFIG_GLOBAL=" + fx.gitConfig("lean-name"), "GHLOGIN_CONFIG_DIR=" + fx.ghloginDir("ghlogin-file")}, Want: want})
 	}
 	add(&bench{Group: "git", Name: "git credential fill → store", Argv: fill, Env: []string{"GIT_CONFIG_GLOBAL=" + fx.gitConfig("store")}, Want: want})
 	add(&bench{Group: "git", Name: "git credential fill → store, oauth", Argv: fill, Env: []string{"GIT_CONFIG_GLOBAL=" + fx.gitConfig("store+oauth")}, Want: want})
 	add(&bench{Group: "git", Name: "git credential fill → cache, oauth", Argv: fill, Env: []string{"GIT_CONFIG_GLOBAL=" + fx.gitConfig("cache+oauth")}, Want: want})
 	add(&bench{Group: "git", Name: "git credential fill → gh", Argv: fill, Env: []string{"GIT_CONFIG_GLOBAL=" + fx.gitConfig("gh")}, Want: want})
 
+	// ghlogin token, as scripts run it (GH_TOKEN=$(ghlogin token)), beside
+	// the start-up of the same binary and gh's own command.
+	add(&bench{Group: "token", Name: "ghlogin version (start-up alone)", Argv: []string{fx.ghlogin, "version"}, Want: "ghlogin version "})
+	add(&bench{Group: "token", Name: "ghlogin token (file store)", Argv: []string{fx.ghlogin, "token"},
+		Env: []string{"GHLOGIN_CONFIG_DIR=" + fx.ghloginDir("ghlogin-file")}, Want: fx.token + "\n"})
+	if compare != "" {
+		add(&bench{Group: "token", Name: "ghlogin token (file store, -compare build)", Argv: []string{compare, "token"},
+			Env: []string{"GHLOGIN_CONFIG_DIR=" + fx.ghloginDir("ghlogin-file")}, Want: fx.token + "\n"})
+	}
+	add(&bench{Group: "token", Name: "gh auth token", Argv: []string{"gh", "auth", "token"}, Want: fx.token + "\n"})
+
 	for _, b := range bs {
-		if b.Stdin == "" {
+		if b.Stdin == "" && b.Group != "token" {
 			b.Stdin = request
 		}
-		b.Floor = "git credential-store get"
-		if b.Group == "git" {
+		switch b.Group {
+		case "git":
 			b.Floor = "git credential fill → store"
+		case "token":
+			b.Floor = "ghlogin version (start-up alone)"
+		default:
+			b.Floor = "git credential-store get"
 		}
 		b.Env = fx.with(b.Env...)
 	}
@@ -534,6 +590,7 @@ func report(bs []*bench, fx *fixture, runs int, withKeyring bool, mode string) {
 	for _, g := range []struct{ group, title string }{
 		{"helper", "The helper alone, as git runs it (ratio: to git credential-store get)"},
 		{"git", "What git sees: git credential fill with the helper configured (ratio: to credential.helper=store)"},
+		{"token", "ghlogin token as scripts run it (ratio: to the same binary's start-up, ghlogin version)"},
 	} {
 		fmt.Printf("\n%s\n\n", g.title)
 		w := tabwriter.NewWriter(os.Stdout, 0, 0, 1, ' ', 0)
