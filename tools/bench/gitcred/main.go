@@ -35,6 +35,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -51,6 +52,8 @@ import (
 var (
 	compare, gofloor, lean string
 	leanVariants           variants
+	// only, when set, keeps the commands whose name it matches (-only).
+	only *regexp.Regexp
 )
 
 // variants is a repeatable flag of LABEL=PATH pairs.
@@ -61,8 +64,10 @@ type variant struct{ Label, Path string }
 func (v *variants) String() string { return fmt.Sprint(*v) }
 
 func (v *variants) Set(s string) error {
-	label, path, ok := strings.Cut(s, "=")
-	if !ok || label == "" || path == "" {
+	// The path is after the last "=": a label may hold one.
+	i := strings.LastIndex(s, "=")
+	label, path := s[:max(i, 0)], s[i+1:]
+	if i < 0 || label == "" || path == "" {
 		return errors.New("want LABEL=PATH")
 	}
 	abs, err := filepath.Abs(path)
@@ -113,8 +118,17 @@ func main() {
 	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
 	flag.StringVar(&lean, "lean", "", "path to the lean helper git-credential-ghlogin (cmd/git-credential-ghlogin)")
 	flag.StringVar(&compare, "compare", "", "another ghlogin binary (an older build) to measure on the file store too")
+	onlyExpr := flag.String("only", "", "measure only the commands whose name matches this regular expression, with their group's floor")
 	flag.Var(&leanVariants, "lean-variant", "LABEL=PATH: another build of the lean helper to measure on the file store (repeatable)")
 	flag.Parse()
+	if *onlyExpr != "" {
+		re, err := regexp.Compile(*onlyExpr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gitcred bench: -only:", err)
+			os.Exit(2)
+		}
+		only = re
+	}
 	if err := run(*ghlogin, *runs, *warmup, *keyring, *jsonOut); err != nil {
 		fmt.Fprintln(os.Stderr, "gitcred bench:", err)
 		os.Exit(1)
@@ -423,6 +437,10 @@ func (fx *fixture) exec(env []string, stdin string, argv ...string) (string, err
 	return out.String(), nil
 }
 
+// floors are what the ratios are taken against: for the helper alone, for
+// git credential fill, and for ghlogin token.
+var floors = []string{"git credential-store get", "git credential fill → store", "ghlogin version (start-up alone)"}
+
 func (fx *fixture) benches() []*bench {
 	want := "password=" + fx.token + "\n"
 	storeFile := filepath.Join(fx.tmp, "git-credentials")
@@ -506,17 +524,29 @@ func (fx *fixture) benches() []*bench {
 	}
 	add(&bench{Group: "token", Name: "gh auth token", Argv: []string{"gh", "auth", "token"}, Want: fx.token + "\n"})
 
+	if only != nil {
+		// Keep the matching commands, and the floor of each group that
+		// still has one.
+		groups := map[string]bool{}
+		for _, b := range bs {
+			if only.MatchString(b.Name) {
+				groups[b.Group] = true
+			}
+		}
+		bs = slices.DeleteFunc(bs, func(b *bench) bool {
+			return !only.MatchString(b.Name) && !(slices.Contains(floors, b.Name) && groups[b.Group])
+		})
+	}
 	for _, b := range bs {
 		if b.Stdin == "" && b.Group != "token" {
 			b.Stdin = request
 		}
+		b.Floor = floors[0]
 		switch b.Group {
 		case "git":
-			b.Floor = "git credential fill → store"
+			b.Floor = floors[1]
 		case "token":
-			b.Floor = "ghlogin version (start-up alone)"
-		default:
-			b.Floor = "git credential-store get"
+			b.Floor = floors[2]
 		}
 		b.Env = fx.with(b.Env...)
 	}
