@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -210,9 +213,36 @@ func TestNewRootCmd(t *testing.T) {
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("commands %v", names)
 	}
-	fast := newApp(&Env{}).rootFor([]string{"git-credential", "get"})
-	if cs := fast.Commands(); len(cs) != 1 || cs[0].Name() != "git-credential" {
-		t.Errorf("fast path %v", cs)
+	for name := range alone {
+		fast := newApp(&Env{}).rootFor([]string{name})
+		if cs := fast.Commands(); len(cs) != 1 || cs[0].Name() != name {
+			t.Errorf("%s: fast path %v", name, cs)
+		}
+	}
+}
+
+// A command built alone (rootFor) says the same as in the whole tree: its
+// help, and the errors of a command line it does not take.
+func TestAloneSameAsWhole(t *testing.T) {
+	for name := range alone {
+		for _, args := range [][]string{{"--help"}, {"-h"}, {"--bogus"}, {"extra", "args"}, {"--host"}} {
+			argv := append([]string{name}, args...)
+			var outs [2]string
+			var codes [2]int
+			for i, whole := range []bool{true, false} {
+				var out, errb bytes.Buffer
+				a := newApp(&Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb})
+				root := a.rootFor(argv)
+				if whole {
+					root = a.newRoot()
+				}
+				codes[i] = a.execute(context.Background(), root, argv)
+				outs[i] = out.String() + "\n--- stderr:\n" + errb.String()
+			}
+			if codes[0] != codes[1] || outs[0] != outs[1] {
+				t.Errorf("%v: alone exit %d:\n%s\nwhole tree exit %d:\n%s", argv, codes[1], outs[1], codes[0], outs[0])
+			}
+		}
 	}
 }
 
