@@ -622,6 +622,9 @@ func report(bs []*bench, fx *fixture, runs int, withKeyring bool, mode string) {
 		{"git", "What git sees: git credential fill with the helper configured (ratio: to credential.helper=store)"},
 		{"token", "ghlogin token as scripts run it (ratio: to the same binary's start-up, ghlogin version)"},
 	} {
+		if !slices.ContainsFunc(bs, func(b *bench) bool { return b.Group == g.group }) {
+			continue // left out by -only
+		}
 		fmt.Printf("\n%s\n\n", g.title)
 		w := tabwriter.NewWriter(os.Stdout, 0, 0, 1, ' ', 0)
 		fmt.Fprintln(w, "| command\t median ms\t ratio\t mean ms\t min ms\t p90 ms\t CPU ms\t|")
