@@ -76,7 +76,9 @@ func (s *Seconds) UnmarshalJSON(b []byte) error {
 	}
 	f, err := strconv.ParseFloat(str, 64)
 	if err != nil || f < 0 || f > 1<<40 {
-		return fmt.Errorf("not a number of seconds: %.40q", str)
+		// The value is not repeated: a server could put anything there,
+		// a secret it echoes included.
+		return errors.New("not a number of seconds")
 	}
 	*s = Seconds(f)
 	return nil
@@ -307,10 +309,21 @@ func (c *Client) timeout() time.Duration {
 // fields accept form-encoded numbers). An "error" field gives *Error whatever
 // the HTTP status. endpoint must be an https URL, or http on a loopback
 // address (RFC 8252 §8.3), without user info: else *safe.URLError.
+//
+// Whatever the server echoes, no secret the request carried (a code, a
+// PKCE verifier, a device code, a refresh token, a token being revoked, a
+// client secret: every form value but the public ones, and the Basic
+// credentials) nor one ctx names (WithSecrets) appears in the error
+// returned: every text the server chose in it goes through RedactError.
 func (c *Client) Post(ctx context.Context, endpoint string, creds Credentials, form url.Values, out any) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	return RedactError(c.post(ctx, endpoint, creds, form, out), requestSecrets(ctx, creds, form)...)
+}
+
+// post is Post before redaction.
+func (c *Client) post(ctx context.Context, endpoint string, creds Credentials, form url.Values, out any) error {
 	u, err := safe.CheckURL(endpoint)
 	if err != nil {
 		return err
@@ -389,8 +402,8 @@ func (c *Client) Post(ctx context.Context, endpoint string, creds Credentials, f
 			if !IsErrorCode(e.Code) {
 				e.Code = InvalidErrorCode
 			}
-			e.Description = safe.Short(e.Description, 300)
-			e.URI = safe.Short(e.URI, 300)
+			// Post cuts them to 300 bytes (RedactError), once the
+			// secrets are out: a cut could leave part of one.
 			return e
 		}
 	}
@@ -467,7 +480,7 @@ func decodeFields(contentType string, raw []byte) (map[string]any, error) {
 		}
 		return m, nil
 	}
-	return nil, fmt.Errorf("the reply has an unexpected content type %q", safe.Short(mt, 60))
+	return nil, fmt.Errorf("the reply has an unexpected content type %q", safe.Text(mt))
 }
 
 // looksHTML reports whether a reply is an HTML page, by its content type or
