@@ -24,11 +24,20 @@ type secretsKey struct{}
 // WithSecrets returns a context under which Post (and so Exchange and
 // Revoke) also removes secrets from the errors it returns, besides those
 // the request itself carries: the tokens the server issued earlier and may
-// echo, such as the access token a refresh replaces.
+// echo, such as the access token a refresh replaces. Other clients that
+// send a secret read them with SecretsFrom.
 func WithSecrets(ctx context.Context, secrets ...string) context.Context {
-	prev, _ := ctx.Value(secretsKey{}).([]string)
-	all := append(append([]string(nil), prev...), secrets...)
+	all := append(SecretsFrom(ctx), secrets...)
 	return context.WithValue(ctx, secretsKey{}, all)
+}
+
+// SecretsFrom returns the secrets ctx names (WithSecrets), nil when none.
+func SecretsFrom(ctx context.Context) []string {
+	if ctx == nil {
+		return nil
+	}
+	prev, _ := ctx.Value(secretsKey{}).([]string)
+	return append([]string(nil), prev...)
 }
 
 // requestSecrets lists what a Post carries that must never reach an error:
@@ -48,10 +57,7 @@ func requestSecrets(ctx context.Context, creds Credentials, form url.Values) []s
 			out = append(out, base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(creds.ClientID)+":"+url.QueryEscape(creds.ClientSecret))))
 		}
 	}
-	if extra, ok := ctx.Value(secretsKey{}).([]string); ok {
-		out = append(out, extra...)
-	}
-	return out
+	return append(out, SecretsFrom(ctx)...)
 }
 
 // RedactError returns err with secrets removed from every text a server

@@ -518,11 +518,11 @@ func (f *flow) complete(q url.Values, pasted bool) (*oauth.Token, int, error) {
 		if !oauth.IsErrorCode(code) {
 			code = oauth.InvalidErrorCode
 		}
-		return nil, http.StatusBadRequest, &oauth.Error{
-			Code:        f.redact(code),
-			Description: f.redact(safe.Short(q.Get("error_description"), 300)),
-			URI:         f.redact(safe.Short(q.Get("error_uri"), 300)),
-		}
+		return nil, http.StatusBadRequest, f.redactErr(&oauth.Error{
+			Code:        code,
+			Description: q.Get("error_description"),
+			URI:         q.Get("error_uri"),
+		})
 	}
 	codes := q["code"]
 	if len(codes) == 0 || codes[0] == "" {
@@ -562,34 +562,31 @@ func (f *flow) pageMessage(err error) string {
 	return f.redact(err.Error())
 }
 
-// redact removes the flow's secrets from a server-provided string.
-func (f *flow) redact(s string) string {
+// secrets are the flow's secrets, which no error, page or event may show:
+// the state, the PKCE verifier and the code being exchanged.
+func (f *flow) secrets() []string {
 	f.mu.Lock()
-	code := f.code
-	f.mu.Unlock()
-	for _, secret := range []string{f.state, f.verifier, code} {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
-		}
-	}
-	return s
+	defer f.mu.Unlock()
+	return []string{f.state, f.verifier, f.code}
 }
 
-// redactErr removes the flow's secrets from the server-provided fields of an
-// OAuth error (a server could echo the code back in its description).
+// redact removes the flow's secrets from a server-provided string
+// (safe.Redact).
+func (f *flow) redact(s string) string { return safe.Redact(s, f.secrets()...) }
+
+// redactErr removes the flow's secrets from the server-provided fields of
+// an error (oauth.RedactError): a server could echo the code back in its
+// description. The exchange's own secrets are gone already (oauth.Post
+// removes what the request carried); the state is not among them.
 func (f *flow) redactErr(err error) error {
 	var oe *oauth.Error
-	if errors.As(err, &oe) {
-		c := *oe
-		c.Code = f.redact(c.Code)
-		c.Description = f.redact(c.Description)
-		c.URI = f.redact(c.URI)
-		if oe == err {
-			return &c
-		}
-		*oe = c
+	if errors.As(err, &oe) && oe != err {
+		// Wrapped: redact the *oauth.Error in place, which this flow made
+		// or received and no one else holds.
+		*oe = *oauth.RedactError(oe, f.secrets()...).(*oauth.Error)
+		return err
 	}
-	return err
+	return oauth.RedactError(err, f.secrets()...)
 }
 
 func printableASCII(s string) bool {

@@ -88,12 +88,15 @@ func (c *Client) GetUser(ctx context.Context, userURL, loginField, token string)
 	if err != nil {
 		return nil, err
 	}
+	// A login or name that holds the token is the server echoing it: not
+	// a name to store or show.
+	usable := func(v string) bool { return UsableLogin(v) && !safe.HasSecret(v, token) }
 	user := &User{LoginField: loginField}
-	if v, ok := body[loginField].(string); ok && UsableLogin(v) {
+	if v, ok := body[loginField].(string); ok && usable(v) {
 		user.Login = v
 	} else {
 		for _, f := range LoginFallbacks {
-			if v, ok := body[f].(string); ok && f != loginField && UsableLogin(v) {
+			if v, ok := body[f].(string); ok && f != loginField && usable(v) {
 				user.Login, user.LoginField = v, f
 				break
 			}
@@ -103,12 +106,12 @@ func (c *Client) GetUser(ctx context.Context, userURL, loginField, token string)
 				Detail: fmt.Sprintf("the user info reply has no usable %q field", safe.Short(loginField, 100))}}
 		}
 		if v, ok := body[loginField].(string); ok {
-			user.Name = safe.Short(v, 200)
+			user.Name = safe.Short(safe.Redact(v, token), 200)
 		}
 	}
 	if user.Name == "" {
 		if v, ok := body["name"].(string); ok && v != user.Login {
-			user.Name = safe.Short(v, 200)
+			user.Name = safe.Short(safe.Redact(v, token), 200)
 		}
 	}
 	if v, present := header["X-Oauth-Scopes"]; present {
@@ -134,8 +137,30 @@ func (c *Client) UserInfo(ctx context.Context, userinfoURL, token string) (map[s
 
 // getJSON GETs rawURL with the token and returns the reply's JSON object,
 // its header and status. A 401, or a 403 that says invalid_token, is a
-// *UnauthorizedError; GitHub's SAML 403 a *SSORequiredError.
+// *UnauthorizedError; GitHub's SAML 403 a *SSORequiredError. Whatever the
+// server echoes, neither the token nor a secret ctx names
+// (oauth.WithSecrets: the refresh and ID tokens that go with it) is in the
+// error (redact).
 func (c *Client) getJSON(ctx context.Context, rawURL, token string) (map[string]any, http.Header, int, error) {
+	body, header, status, err := c.get(ctx, rawURL, token)
+	return body, header, status, redact(err, append(oauth.SecretsFrom(ctx), token)...)
+}
+
+// redact removes secrets from the server's text in an error of this
+// package's requests: the one place where what the API answers meets the
+// token (or the app's credentials) the request carried.
+func redact(err error, secrets ...string) error {
+	var ue *UnauthorizedError
+	if errors.As(err, &ue) && ue == err {
+		c := *ue
+		c.Description = safe.Short(safe.Redact(c.Description, secrets...), 200)
+		return &c
+	}
+	return oauth.RedactError(err, secrets...)
+}
+
+// get is getJSON before redaction.
+func (c *Client) get(ctx context.Context, rawURL, token string) (map[string]any, http.Header, int, error) {
 	u, err := safe.CheckURL(rawURL)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("invalid user info URL: %w", err)

@@ -3,6 +3,7 @@ package githubapi
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,7 +57,15 @@ func AppTokenURL(apiURL, clientID string) string {
 // request carries secrets, so it follows no redirect. nil means revoked.
 // Errors: *AppTokenError, *oauth.HTTPError (5xx and the like),
 // *oauth.NetworkError, *safe.URLError; an error without a client secret.
+// Whatever the server echoes, neither the token nor the client secret is
+// in the error.
 func (c *Client) DeleteAppToken(ctx context.Context, apiURL string, creds oauth.Credentials, token string) error {
+	basic := base64.StdEncoding.EncodeToString([]byte(creds.ClientID + ":" + creds.ClientSecret))
+	return redact(c.deleteAppToken(ctx, apiURL, creds, token), append(oauth.SecretsFrom(ctx), token, creds.ClientSecret, basic)...)
+}
+
+// deleteAppToken is DeleteAppToken before redaction.
+func (c *Client) deleteAppToken(ctx context.Context, apiURL string, creds oauth.Credentials, token string) error {
 	if creds.ClientID == "" || creds.ClientSecret == "" {
 		return errors.New("revoking a token through the API needs the app's client ID and client secret")
 	}

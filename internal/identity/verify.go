@@ -176,7 +176,8 @@ func (v *Verifier) Verify(ctx context.Context, rawIDToken, nonce, accessToken st
 // words go-oidc uses (it has no other way to tell them apart).
 func classify(err error, iss, raw string) error {
 	ve := &VerifyError{Issuer: iss, Err: redact(err, raw)}
-	msg := err.Error()
+	// The token is out of the text before any of it is cut.
+	msg := safe.Redact(err.Error(), raw)
 	var expired *oidc.TokenExpiredError
 	switch {
 	case errors.As(err, &expired):
@@ -194,28 +195,15 @@ func classify(err error, iss, raw string) error {
 	default:
 		ve.Reason, ve.Detail = ReasonMalformed, safe.Short(msg, 200)
 	}
-	ve.Detail = scrub(ve.Detail, raw)
 	return ve
 }
 
-// redact keeps err's type but never the tokens' text.
+// redact keeps err's type but never the tokens' text (safe.Redact).
 func redact(err error, secrets ...string) error {
-	msg := err.Error()
-	for _, s := range secrets {
-		if s != "" && strings.Contains(msg, s) {
-			return errors.New(scrub(msg, secrets...))
-		}
+	if msg := err.Error(); safe.HasSecret(msg, secrets...) {
+		return errors.New(safe.Redact(msg, secrets...))
 	}
 	return err
-}
-
-func scrub(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "[token]")
-		}
-	}
-	return s
 }
 
 // NewNonce returns a fresh nonce for an authorization request (OpenID

@@ -346,7 +346,11 @@ func post(ctx context.Context, a store.Account, cur *store.Secret, opts Options,
 		"grant_type":    {GrantType},
 		"refresh_token": {cur.RefreshToken},
 	}
-	tok, err := client.Exchange(ctx, opts.TokenURL, opts.Credentials, form)
+	// The server issued the access and ID tokens this refresh replaces and
+	// may echo them with the refresh token: none may reach the error
+	// (oauth.Post removes the refresh token and the client secret, which
+	// the request carries, and these).
+	tok, err := client.Exchange(oauth.WithSecrets(ctx, cur.Token, cur.IDToken), opts.TokenURL, opts.Credentials, form)
 	if err != nil {
 		var oe *oauth.Error
 		if errors.As(err, &oe) {

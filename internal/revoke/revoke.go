@@ -61,6 +61,9 @@ type Request struct {
 	Credentials oauth.Credentials
 	// AccessToken and RefreshToken are the tokens to end ("" when none).
 	AccessToken, RefreshToken string
+	// IDToken is never sent; like the tokens, it is removed from whatever
+	// the server answers before that reaches an error.
+	IDToken string
 }
 
 // RequestFor builds the Request that revokes sec, a secret of a host whose
@@ -68,7 +71,7 @@ type Request struct {
 func RequestFor(e *oidcdisc.Endpoints, creds oauth.Credentials, sec *store.Secret) Request {
 	r := Request{Host: e.Host, Kind: e.Kind, APIURL: e.APIURL, RevocationURL: e.RevocationURL, Credentials: creds}
 	if sec != nil {
-		r.AccessToken, r.RefreshToken = sec.Token, sec.RefreshToken
+		r.AccessToken, r.RefreshToken, r.IDToken = sec.Token, sec.RefreshToken, sec.IDToken
 	}
 	return r
 }
@@ -191,6 +194,9 @@ func (r *Revoker) rfc7009(ctx context.Context, req Request, page string) (*Resul
 		c = &oauth.Client{}
 	}
 	res := &Result{Method: MethodRFC7009, Endpoint: req.RevocationURL}
+	// Each request carries one token, but the server knows them all and
+	// may echo any: oauth.Post removes them all from its errors.
+	ctx = oauth.WithSecrets(ctx, req.AccessToken, req.RefreshToken, req.IDToken)
 	var errs []error
 	for _, t := range []struct{ token, hint string }{
 		{req.RefreshToken, oauth.HintRefreshToken},

@@ -9,6 +9,9 @@ import (
 // Redacted stands in for a secret that Redact removed.
 const Redacted = "[redacted]"
 
+// MinSecretLen is the length under which Redact leaves a secret alone.
+const MinSecretLen = 8
+
 // Redact is Text(s) with every occurrence of each secret replaced by
 // Redacted: for text a server chose (an error description, an error page, a
 // header) that is about to become part of an error, a log line or an event,
@@ -21,13 +24,17 @@ const Redacted = "[redacted]"
 // sanitised first, so that control characters slipped inside an echoed
 // secret cannot split it past the search and be removed afterwards; cut the
 // result (Short) only after redacting, so that a secret cut in half is
-// still found whole. Empty secrets are ignored.
+// still found whole.
+//
+// Secrets shorter than MinSecretLen are not searched for: a value that
+// short cannot be told apart from ordinary text (hiding every "s" of a
+// message would hide the message), and no server issues one.
 func Redact(s string, secrets ...string) string {
 	s = Text(s)
 	var forms []string
 	seen := map[string]bool{}
 	for _, sec := range secrets {
-		if sec == "" {
+		if len(sec) < MinSecretLen {
 			continue
 		}
 		for _, f := range []string{sec, url.QueryEscape(sec), url.PathEscape(sec), strings.ReplaceAll(sec, "/", `\/`)} {

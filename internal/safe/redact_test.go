@@ -27,17 +27,21 @@ func TestRedact(t *testing.T) {
 		})
 	}
 	// A secret that holds another is replaced whole.
-	if got := Redact("abcdef", "cd", "abcdef"); got != Redacted {
+	if got := Redact("abcdefghij", "cdefghij", "abcdefghij"); got != Redacted {
 		t.Errorf("nested secrets: %q", got)
 	}
 	// What Redact writes is not searched again.
-	if got := Redact("x", "x", "red"); got != Redacted {
+	if got := Redact("xxxxxxxx", "xxxxxxxx", "redacted"); got != Redacted {
 		t.Errorf("replacement searched again: %q", got)
 	}
 	// Cutting after redacting leaves no prefix of the secret.
 	long := strings.Repeat("a", 10) + tok
 	if got := Short(Redact(long, tok), 20); strings.Contains(got, "ghu_") {
 		t.Errorf("Short(Redact) = %q", got)
+	}
+	// Values too short to tell from text are left alone.
+	if got := Redact("unsupported_token_type", "s"); got != "unsupported_token_type" {
+		t.Errorf("a one-letter secret: %q", got)
 	}
 	if !HasSecret("x "+tok, tok) || HasSecret("x", tok) || HasSecret("x", "") {
 		t.Error("HasSecret")

@@ -78,6 +78,9 @@ type who struct {
 // login comes from its claims, with userinfo's where they lack one
 // (identity.Identifier); elsewhere the user info endpoint says.
 func (s *Session) identifyLogin(ctx context.Context, t *Target, tok *oauth.Token, nonce string) (*who, error) {
+	// The server just issued the refresh and ID tokens: whatever its user
+	// info endpoint echoes of them stays out of the error.
+	ctx = oauth.WithSecrets(ctx, tok.RefreshToken, tok.IDToken)
 	if t.Kind() != config.KindOIDC {
 		u, err := s.Identify(ctx, t, tok.AccessToken)
 		if err != nil {

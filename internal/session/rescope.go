@@ -190,7 +190,7 @@ func (s *Session) SaveRescope(ctx context.Context, t *Target, r *Rescope, tok *o
 		// Revoking a refresh token may end every token of its grant (RFC
 		// 7009 §2.1), and a server may have issued the new token under the
 		// same grant: make sure it still works.
-		if err := s.check(ctx, t, sec.Token, CheckTimeout); githubapi.IsUnauthorized(err) {
+		if err := s.check(oauth.WithSecrets(ctx, sec.RefreshToken, sec.IDToken), t, sec.Token, CheckTimeout); githubapi.IsUnauthorized(err) {
 			return out, &EndedTogetherError{Host: a.Host, Login: a.Login}
 		}
 	}

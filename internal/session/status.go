@@ -366,7 +366,9 @@ func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config
 		}
 		return StateInvalid, fmt.Sprintf("the token expired and cannot be refreshed; run: ghlogin login --host %s", ac.Host), ""
 	}
-	err = s.checkIn(ctx, cfg, ac.Host, sec.Token, CheckTimeout)
+	// The server knows the refresh and ID tokens too: whatever it echoes
+	// of them stays out of the error.
+	err = s.checkIn(oauth.WithSecrets(ctx, sec.RefreshToken, sec.IDToken), cfg, ac.Host, sec.Token, CheckTimeout)
 	var (
 		ue *githubapi.UnauthorizedError
 		nc *NoCheckError

@@ -142,12 +142,12 @@ func fetchProvider(ctx context.Context, hc *http.Client, base, name, bearer stri
 			}
 			return nil, &FetchError{URL: where, StatusCode: re.Status, Location: safe.Short(loc, 200)}
 		}
-		return nil, &FetchError{URL: where, Message: redact(safe.Short(oauth.StripURL(err).Error(), 300), bearer)}
+		return nil, &FetchError{URL: where, Message: safe.Short(safe.Redact(oauth.StripURL(err).Error(), bearer), 300)}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxProviderBytes+1))
 	if err != nil {
-		return nil, &FetchError{URL: where, Message: redact(safe.Short(err.Error(), 300), bearer)}
+		return nil, &FetchError{URL: where, Message: safe.Short(safe.Redact(err.Error(), bearer), 300)}
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		return nil, &FetchError{URL: where, StatusCode: resp.StatusCode, Location: "(no Location)"}
@@ -165,7 +165,7 @@ func fetchProvider(ctx context.Context, hc *http.Client, base, name, bearer stri
 		}
 		if json.Unmarshal(body, &ge) == nil && ge.Error != nil {
 			fe.Status = safe.Short(ge.Error.Status, 60)
-			fe.Message = safe.Short(redact(ge.Error.Message, bearer), 300)
+			fe.Message = safe.Short(safe.Redact(ge.Error.Message, bearer), 300)
 		}
 		return nil, fe
 	}
@@ -177,13 +177,6 @@ func fetchProvider(ctx context.Context, hc *http.Client, base, name, bearer stri
 		return nil, &FetchError{URL: where, StatusCode: resp.StatusCode, Message: "the reply " + err.Error()}
 	}
 	return p, nil
-}
-
-func redact(s, secret string) string {
-	if secret == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, "[redacted]")
 }
 
 var (

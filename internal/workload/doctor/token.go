@@ -199,7 +199,7 @@ func (d *doctor) checkSignature(ctx context.Context) {
 		prov, err := oidc.NewProvider(cctx, s.IssuerURI)
 		if err != nil {
 			d.add(CheckSignature, Fail, "STS cannot fetch the issuer's keys (\"Error connecting to the given credential's issuer\")",
-				"discovery at "+strings.TrimSuffix(s.IssuerURI, "/")+"/.well-known/openid-configuration failed: "+safe.Short(redact(err.Error(), d.opts.SubjectToken), 300))
+				"discovery at "+strings.TrimSuffix(s.IssuerURI, "/")+"/.well-known/openid-configuration failed: "+safe.Short(safe.Redact(err.Error(), d.opts.SubjectToken), 300))
 			return
 		}
 		var disc struct {
@@ -219,7 +219,7 @@ func (d *doctor) checkSignature(ctx context.Context) {
 	vctx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
 	defer cancel()
 	if _, err := keys.VerifySignature(vctx, d.opts.SubjectToken); err != nil {
-		msg := safe.Short(redact(err.Error(), d.opts.SubjectToken), 300)
+		msg := safe.Short(safe.Redact(err.Error(), d.opts.SubjectToken), 300)
 		summary := "the signature does not verify with " + where
 		if strings.Contains(msg, "fetching keys") {
 			summary = "STS cannot fetch the issuer's keys"

@@ -320,13 +320,13 @@ func stsError(err error, secret string) error {
 	var oe *oauth.Error
 	if errors.As(err, &oe) {
 		// The wrapped error is ours alone: scrub it too, for errors.As users.
-		oe.Description = redact(oe.Description, secret)
-		oe.URI = redact(oe.URI, secret)
+		oe.Description = safe.Redact(oe.Description, secret)
+		oe.URI = safe.Redact(oe.URI, secret)
 		return &STSError{Code: oe.Code, Description: oe.Description, StatusCode: oe.StatusCode, RetryAfter: oe.RetryAfter, err: err}
 	}
 	var he *oauth.HTTPError
 	if errors.As(err, &he) {
-		return &STSError{StatusCode: he.StatusCode, Description: redact(he.Detail, secret), RetryAfter: he.RetryAfter, err: err}
+		return &STSError{StatusCode: he.StatusCode, Description: safe.Redact(he.Detail, secret), RetryAfter: he.RetryAfter, err: err}
 	}
 	return err
 }
@@ -437,10 +437,19 @@ type googleError struct {
 	} `json:"error"`
 }
 
+// iamPost posts body to an IAM Credentials method with the bearer token;
+// whatever the server echoes, the token is not in the error (the redirect's
+// location and a network error's cause go through oauth.RedactError; an
+// API error's message is redacted where it is read).
 func (c *Config) iamPost(ctx context.Context, call iamCall, bearer string, body, out any) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	return oauth.RedactError(c.iamPostRaw(ctx, call, bearer, body, out), bearer)
+}
+
+// iamPostRaw is iamPost before redaction.
+func (c *Config) iamPostRaw(ctx context.Context, call iamCall, bearer string, body, out any) error {
 	base := c.IAMCredentialsEndpoint()
 	if err := CheckEndpoint("IAM Credentials URL", base); err != nil {
 		return err
@@ -492,7 +501,7 @@ func (c *Config) iamPost(ctx context.Context, call iamCall, bearer string, body,
 		var ge googleError
 		if json.Unmarshal(raw, &ge) == nil && ge.Error != nil {
 			e.Status = safe.Short(ge.Error.Status, 60)
-			e.Message = safe.Short(redact(safe.Text(ge.Error.Message), bearer), 300)
+			e.Message = safe.Short(safe.Redact(ge.Error.Message, bearer), 300)
 			e.Reason = errorInfoReason(ge.Error.Details)
 		} else {
 			e.unexpected = true
@@ -628,12 +637,4 @@ func jwtExpiry(tok string) (time.Time, error) {
 		return time.Time{}, errors.New("its exp claim is not a time")
 	}
 	return time.Unix(int64(f), 0), nil
-}
-
-// redact removes secret from s.
-func redact(s, secret string) string {
-	if secret == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, "[redacted]")
 }

@@ -147,7 +147,7 @@ func (g *GitHubActions) Token(ctx context.Context, req Request) (string, error) 
 	hreq.Header.Set("User-Agent", userAgent)
 	resp, err := httpClient(g.HTTPClient).Do(hreq)
 	if err != nil {
-		if re := redirectRefused(SourceGitHubActions, err); re != nil {
+		if re := redirectRefused(SourceGitHubActions, err, g.RequestToken); re != nil {
 			return "", re
 		}
 		return "", &NetworkError{Source: SourceGitHubActions, Host: hreq.URL.Host, Err: redactErr(oauth.StripURL(err), g.RequestToken)}

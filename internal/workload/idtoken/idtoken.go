@@ -25,6 +25,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
+	"github.com/ghlogin/ghlogin/oauth"
 )
 
 // Source names accepted by Detect and returned by Source.Name.
@@ -228,11 +229,12 @@ func httpClient(hc *http.Client) *http.Client {
 
 // redirectRefused returns err's *safehttp.RedirectError, labelled with the
 // source, when the policy refused a redirect; else nil. The error names the
-// endpoint (without its query) and the Location's host, never a token.
-func redirectRefused(source string, err error) error {
+// endpoint (without its query) and the Location's host, never a token: the
+// secrets the request carried are removed from both (oauth.RedactError).
+func redirectRefused(source string, err error, secrets ...string) error {
 	var re *safehttp.RedirectError
 	if errors.As(err, &re) {
-		return fmt.Errorf("%s: %w", source, re)
+		return fmt.Errorf("%s: %w", source, oauth.RedactError(re, secrets...))
 	}
 	return nil
 }
@@ -287,13 +289,10 @@ func snippet(body []byte, secrets ...string) string {
 // control character separates words as a space does) and makes the result
 // safe to print with safe.Short, cut to 200 bytes.
 func sanitize(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-		}
-	}
-	s = jwtLike().ReplaceAllString(s, "[redacted]")
-	// safe.Text removes whole escape sequences (ESC c resets a terminal, so
-	// its "c" goes too); what is left is collapsed to single spaces.
-	return safe.Short(strings.Join(strings.Fields(safe.Text(s)), " "), 200)
+	// safe.Redact sanitises first (safe.Text removes whole escape
+	// sequences; ESC c resets a terminal, so its "c" goes too), so that a
+	// control character inside an echoed secret cannot hide it; what is
+	// left is collapsed to single spaces, then cut.
+	s = jwtLike().ReplaceAllString(safe.Redact(s, secrets...), safe.Redacted)
+	return safe.Short(strings.Join(strings.Fields(s), " "), 200)
 }
