@@ -556,3 +556,42 @@ func TestGetUserScopesGrammar(t *testing.T) {
 		t.Errorf("Scopes = %q, want only the valid scope-tokens", u.Scopes)
 	}
 }
+
+// TestEchoedTokenNeverInErrors: a server that echoes the bearer token (and
+// the refresh token the caller names with oauth.WithSecrets) in its
+// challenge, its redirect or as the login gets none of them into an error
+// or a User.
+func TestEchoedTokenNeverInErrors(t *testing.T) {
+	const refresh = "ghr_CANARYrefresh0123456789abcdef"
+	ctx := oauth.WithSecrets(context.Background(), refresh)
+	for name, h := range map[string]http.HandlerFunc{
+		"challenge": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+canary+` and `+refresh+`"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		},
+		"redirect": func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://"+strings.ToLower(canary)+".localhost:1/", http.StatusFound)
+		},
+		"login": func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte(`{"login":"` + canary + `","name":"` + refresh + `"}`))
+		},
+	} {
+		srv := newServer(t, h)
+		u, err := (&Client{}).GetUser(ctx, srv.URL+"/user", "", canary)
+		if err == nil {
+			t.Fatalf("%s: GetUser = %+v", name, u)
+		}
+		msg := strings.ToLower(err.Error())
+		var ue *UnauthorizedError
+		if errors.As(err, &ue) {
+			msg += strings.ToLower(ue.Description)
+		}
+		var re *safehttp.RedirectError
+		if errors.As(err, &re) {
+			msg += re.LocationHost
+		}
+		if strings.Contains(msg, strings.ToLower(canary)) || strings.Contains(msg, strings.ToLower(refresh)) {
+			t.Errorf("%s: the error holds a token: %v", name, err)
+		}
+	}
+}
