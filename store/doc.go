@@ -71,9 +71,11 @@
 // refused with *InsecureFileError until its mode is fixed, as ssh does with
 // private keys: its tokens may have been exposed, which the user should know
 // rather than have the store quietly repair. Like ssh's StrictModes, the
-// directory, config.toml and credentials.json must also belong to the user
-// and not be writable by others (*config.UntrustedError, which names the
-// chmod or chown to run).
+// directory, config.toml, credentials.json, ghlogin.lock, locks/ and every
+// file in it must also belong to the user and not be writable by others
+// (*config.UntrustedError, which names the chmod or chown to run): whoever
+// can write a lock can hold it, and a forged result would make a waiting
+// process report a login that never happened.
 //
 // # Defaults
 //

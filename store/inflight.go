@@ -26,7 +26,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -214,7 +213,9 @@ func (s *Store) loginPaths(h string) loginPaths {
 // the error is a *LoginWaitError. opts.OnWait hears whose login is awaited.
 //
 // A lease from a process that died, or was released without a result, is
-// taken over: the next caller to get the lock runs the login.
+// taken over: the next caller to get the lock runs the login. A locks
+// directory, lock file, owner record or result that another user owns or
+// could write is refused with a *config.UntrustedError naming the fix.
 func (s *Store) BeginLogin(ctx context.Context, host string, opts LoginWaitOptions) (*LoginLease, *LoginResult, error) {
 	h, err := hostName(host)
 	if err != nil {
@@ -228,10 +229,16 @@ func (s *Store) BeginLogin(ctx context.Context, host string, opts LoginWaitOptio
 		clk = s.opts.Clock
 	}
 	p := s.loginPaths(h)
-	if err := os.MkdirAll(filepath.Dir(p.lock), 0o700); err != nil {
-		return nil, nil, &LockError{Path: p.lock, Err: err}
+	if err := s.ensureLockDir(); err != nil {
+		return nil, nil, err
 	}
-	prev := readLoginResult(p.result, h)
+	if err := checkLock(p.lock); err != nil {
+		return nil, nil, err
+	}
+	prev, err := readLoginResult(p.result, h)
+	if err != nil {
+		return nil, nil, err
+	}
 	recent := func(r *LoginResult) bool {
 		return r != nil && !opts.Since.IsZero() && !r.Finished.Before(opts.Since)
 	}
@@ -248,7 +255,12 @@ func (s *Store) BeginLogin(ctx context.Context, host string, opts LoginWaitOptio
 			return nil, nil, &LockError{Path: p.lock, Err: err}
 		}
 		if ok {
-			if r := readLoginResult(p.result, h); r != nil && (recent(r) || waited && (prev == nil || r.Flight != prev.Flight)) {
+			r, err := readLoginResult(p.result, h)
+			if err != nil {
+				_ = fl.Unlock()
+				return nil, nil, err
+			}
+			if r != nil && (recent(r) || waited && (prev == nil || r.Flight != prev.Flight)) {
 				// A login finished while we waited: its outcome is ours.
 				_ = fl.Unlock()
 				return nil, r, nil
@@ -261,7 +273,11 @@ func (s *Store) BeginLogin(ctx context.Context, host string, opts LoginWaitOptio
 			return lease, nil, nil
 		}
 		waited = true
-		if o, ok := readLoginOwner(p.owner, h); ok && o.Flight != owner.Flight && (prev == nil || o.Flight != prev.Flight) && processAlive(o.PID, o.ProcessStart) {
+		o, ok, err := readLoginOwner(p.owner, h)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok && o.Flight != owner.Flight && (prev == nil || o.Flight != prev.Flight) && processAlive(o.PID, o.ProcessStart) {
 			owner = o
 			if opts.OnWait != nil {
 				opts.OnWait(o)
@@ -298,27 +314,43 @@ func (s *Store) lead(fl *flock.Flock, p loginPaths, h string, clk clock.Clock) (
 	return &LoginLease{owner: o, paths: p, clk: clk, fl: fl}, nil
 }
 
+// maxRecordBytes bounds an owner or result file.
+const maxRecordBytes = 64 << 10
+
 // readLoginOwner reads an owner record; ok is false when there is none
-// usable (missing, being replaced, or for another host).
-func readLoginOwner(path, h string) (LoginOwner, bool) {
+// usable (missing, being replaced, or for another host). A record another
+// user owns or could write is refused (*config.UntrustedError): it could
+// name any process as the one to wait for.
+func readLoginOwner(path, h string) (LoginOwner, bool, error) {
 	var o LoginOwner
-	data, err := os.ReadFile(path)
+	data, err := config.ReadInside(path, false, maxRecordBytes)
+	var ue *config.UntrustedError
+	if errors.As(err, &ue) {
+		return LoginOwner{}, false, err
+	}
 	if err != nil || json.Unmarshal(data, &o) != nil || o.PID <= 0 || o.Flight == "" || o.Host != h {
-		return LoginOwner{}, false
+		return LoginOwner{}, false, nil
 	}
 	o.Command = safe.Short(o.Command, 200)
-	return o, true
+	return o, true, nil
 }
 
-// readLoginResult reads the last result for h; nil when there is none.
-func readLoginResult(path, h string) *LoginResult {
-	data, err := os.ReadFile(path)
+// readLoginResult reads the last result for h; nil when there is none. A
+// result another user owns or could write is refused
+// (*config.UntrustedError): it could make the caller report a login that
+// never happened.
+func readLoginResult(path, h string) (*LoginResult, error) {
+	data, err := config.ReadInside(path, false, maxRecordBytes)
+	var ue *config.UntrustedError
+	if errors.As(err, &ue) {
+		return nil, err
+	}
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	var r LoginResult
 	if json.Unmarshal(data, &r) != nil || r.Flight == "" || r.Host != h {
-		return nil
+		return nil, nil
 	}
-	return &r
+	return &r, nil
 }

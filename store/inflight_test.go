@@ -296,7 +296,7 @@ func helperLoginFlight(dir string) error {
 			return err
 		}
 		lease.Release()
-		rep.Result = readLoginResult(s.loginPaths(lease.Owner().Host).result, lease.Owner().Host)
+		rep.Result, _ = readLoginResult(s.loginPaths(lease.Owner().Host).result, lease.Owner().Host)
 	default:
 		rep.Role, rep.Result = "wait", res
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"encoding/hex"
 	"math/rand/v2"
 	"os"
@@ -24,8 +25,13 @@ const storeLockFile = "ghlogin.lock"
 
 // lockFile takes an exclusive advisory lock on path (created 0600 when
 // missing), polling with a short, growing, jittered backoff until ctx is
-// done. It returns the function that releases it.
+// done. It returns the function that releases it. A lock file that
+// another user owns or could write is refused (*config.UntrustedError,
+// checkLock): whoever can open it can hold the lock.
 func lockFile(ctx context.Context, path string) (func(), error) {
+	if err := checkLock(path); err != nil {
+		return nil, err
+	}
 	fl := flock.New(path, flock.SetPermissions(0o600))
 	delay := time.Millisecond
 	for {
@@ -50,6 +56,13 @@ func lockFile(ctx context.Context, path string) (func(), error) {
 		}
 	}
 }
+
+// checkLock refuses a lock file, when there is one, that another user owns
+// or could write (config.CheckInside).
+func checkLock(path string) error { return config.CheckInside(path, false) }
+
+// lockDir is the directory of the named locks (WithLock, BeginLogin).
+func (s *Store) lockDir() string { return filepath.Join(s.opts.Dir, "locks") }
 
 // lockName turns a caller's lock name into a safe file name: letters,
 // digits, '.', '_' and '-' are kept, anything else becomes '_'; when the
@@ -83,16 +96,17 @@ func lockName(name string) string {
 
 // LockPath returns the file that WithLock(name) locks.
 func (s *Store) LockPath(name string) string {
-	return filepath.Join(s.opts.Dir, "locks", lockName(name)+".lock")
+	return filepath.Join(s.lockDir(), lockName(name)+".lock")
 }
 
 // WithLock runs fn holding the cross-process lock named name (for example
 // "refresh-HOST-LOGIN"; any characters, sanitized into a file name under
 // DIR/locks), waiting until ctx is done to get it. Waiting ends with a
-// *LockError wrapping ctx's error.
+// *LockError wrapping ctx's error. A locks directory or lock file that
+// another user owns or could write is refused with a *config.UntrustedError.
 func (s *Store) WithLock(ctx context.Context, name string, fn func() error) error {
-	if err := os.MkdirAll(filepath.Join(s.opts.Dir, "locks"), 0o700); err != nil {
-		return &LockError{Path: s.LockPath(name), Err: err}
+	if err := s.ensureLockDir(); err != nil {
+		return err
 	}
 	unlock, err := lockFile(ctx, s.LockPath(name))
 	if err != nil {
@@ -100,6 +114,18 @@ func (s *Store) WithLock(ctx context.Context, name string, fn func() error) erro
 	}
 	defer unlock()
 	return fn()
+}
+
+// ensureLockDir creates the locks directory (mode 0700) or checks the one
+// there (config.EnsureInside): *config.UntrustedError when another user
+// owns it or could write it, a *LockError when it cannot be made.
+func (s *Store) ensureLockDir() error {
+	err := config.EnsureInside(s.lockDir())
+	var ue *config.UntrustedError
+	if err != nil && !errors.As(err, &ue) {
+		return &LockError{Path: s.lockDir(), Err: err}
+	}
+	return err
 }
 
 // lockStore takes the store lock: first within the process (so goroutines

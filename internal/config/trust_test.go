@@ -175,3 +175,79 @@ func TestLoadRefusesBadSettings(t *testing.T) {
 		t.Errorf("a loopback http host: %v", err)
 	}
 }
+
+// TestTrustInside: directories and files that ghlogin keeps inside the
+// config directory obey its rules, and their errors name them as such.
+func TestTrustInside(t *testing.T) {
+	dir := trustDir(t)
+	sub := filepath.Join(dir, "locks")
+	if err := CheckInside(sub, false); err != nil {
+		t.Fatalf("a missing directory: %v", err)
+	}
+	if err := EnsureInside(sub); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(sub); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("EnsureInside made %v (%v), want mode 0700", fi.Mode(), err)
+	}
+	if err := os.Chmod(sub, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{CheckInside(sub, false), EnsureInside(sub)} {
+		wantUntrusted(t, err, sub, OthersCanWrite, "chmod go-w "+sub)
+		if !strings.HasPrefix(err.Error(), "ghlogin will not use the directory "+sub+":") {
+			t.Errorf("message %q", err)
+		}
+	}
+	os.Chmod(sub, 0o700)
+
+	file := filepath.Join(sub, "x.result")
+	if _, err := ReadInside(file, false, 100); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a missing file: %v", err)
+	}
+	if err := os.WriteFile(file, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := ReadInside(file, false, 100); err != nil || string(b) != "hello" {
+		t.Errorf("ReadInside = %q, %v", b, err)
+	}
+	if _, err := ReadInside(file, false, 3); err == nil {
+		t.Error("a file over the limit was read")
+	}
+	os.Chmod(file, 0o646)
+	_, err := ReadInside(file, false, 100)
+	wantUntrusted(t, err, file, OthersCanWrite, "chmod go-w "+file)
+	if !strings.HasPrefix(err.Error(), "ghlogin will not use the file "+file+":") {
+		t.Errorf("message %q", err)
+	}
+	wantUntrusted(t, CheckInside(file, false), file, OthersCanWrite, "chmod go-w "+file)
+	os.Chmod(file, 0o644)
+	if _, err := ReadInside(file, false, 100); err != nil {
+		t.Errorf("a 0644 file: %v", err)
+	}
+	_, err = ReadInside(file, true, 100)
+	wantUntrusted(t, err, file, OthersCanRead, "chmod 600 "+file)
+	if _, err := ReadInside(sub, false, 100); err == nil {
+		t.Error("a directory was read as a file")
+	}
+}
+
+func TestTrustInsideOtherOwner(t *testing.T) {
+	asRoot(t)
+	uid := nobody(t)
+	me, _ := user.Current()
+	dir := trustDir(t)
+	sub := filepath.Join(dir, "discovery")
+	file := filepath.Join(sub, "h.json")
+	if err := EnsureInside(sub); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Chown(file, uid, -1)
+	_, err := ReadInside(file, false, 100)
+	wantUntrusted(t, err, file, OtherOwner, "chown "+me.Username+" "+file)
+	os.Chown(sub, uid, -1)
+	wantUntrusted(t, EnsureInside(sub), sub, OtherOwner, "chown "+me.Username+" "+sub)
+}

@@ -58,15 +58,50 @@ func fileName(h hosts.Host) string {
 	return strings.NewReplacer(":", "_").Replace(h.Name) + ".json"
 }
 
+// The cache obeys the config directory's rules (config.CheckInside): a
+// discovery/ directory that another user owns or could write is refused,
+// with the command that fixes it, since nothing read from or written to it
+// could be trusted; a cache file there that another user owns or could
+// write is discarded like one that no longer validates — the document is
+// fetched again and the new copy, written with mode 0600, replaces it.
+// Either way, what a cached document says is validated again on every read
+// (Parse: the issuer must be the one asked for, every endpoint must pass
+// safe.CheckURL), exactly as a document the server sends.
+
+// cacheDir is the cache's directory, "" when there is no cache.
+func (f *Fetcher) cacheDir() string {
+	if f.Dir == "" {
+		return ""
+	}
+	return filepath.Join(f.Dir, CacheDir)
+}
+
+// checkCache refuses a config directory or cache directory that another
+// user owns or could write (*config.UntrustedError).
+func (f *Fetcher) checkCache() error {
+	if f.Dir == "" {
+		return nil
+	}
+	if err := config.CheckDir(f.Dir); err != nil {
+		return err
+	}
+	return config.CheckInside(f.cacheDir(), false)
+}
+
+// maxEntryBytes bounds a cache file: a document and a few dates.
+const maxEntryBytes = 2 * MaxDocumentBytes
+
 // load reads issuer's cached document: nil when there is none, when it is
-// for another issuer, or when it no longer passes validation (then the
-// error says why).
+// for another issuer, or when it may not be used (then the error says why:
+// it no longer passes validation, or another user owns or could write it,
+// a *config.UntrustedError). The caller has checked the directory
+// (checkCache).
 func (f *Fetcher) load(issuer string) (*entry, error) {
 	path := CachePath(f.Dir, issuer)
 	if path == "" {
 		return nil, nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := config.ReadInside(path, false, maxEntryBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -99,7 +134,7 @@ func (f *Fetcher) save(issuer string, e *entry) {
 	if err != nil {
 		return
 	}
-	if err := config.EnsureDir(filepath.Dir(path)); err != nil {
+	if config.EnsureDir(f.Dir) != nil || config.EnsureInside(f.cacheDir()) != nil {
 		return
 	}
 	_ = config.WriteFileAtomic(path, data)

@@ -29,6 +29,14 @@
 // The fetch is a GET that carries no secret, so it follows redirects to the
 // same scheme, host and port only (safehttp.HTTPClient).
 //
+// The cache (discovery/HOST.json in the config directory) is checked as the
+// config directory is (config.CheckInside): a discovery/ directory that
+// another user owns or could write is refused with the chmod or chown to
+// run; a cache file there that another user owns or could write is
+// discarded and fetched again, like one that no longer validates, since a
+// cache can always be rebuilt. A cached document is validated again on
+// every read, by the same rules as a fetched one.
+//
 // # Errors
 //
 // *config.URLError or *config.IssuerError for an issuer that breaks the

@@ -81,12 +81,17 @@ func (e *FetchError) Transient() bool { return oauth.IsTransient(e.Err) }
 // with Result.Stale set. A document the server sends is validated before it
 // replaces the cached one, and is not cached when the server says no-store.
 // Errors: *config.URLError or *config.IssuerError (the issuer),
-// *DocumentError, *FetchError.
+// *DocumentError, *FetchError, and *config.UntrustedError for a cache
+// directory another user owns or could write.
 func (f *Fetcher) Discover(ctx context.Context, issuer string) (*Result, error) {
 	if _, err := config.CheckIssuer(issuer); err != nil {
 		return nil, err
 	}
+	if err := f.checkCache(); err != nil {
+		return nil, err
+	}
 	now := f.now()
+	// A cached copy that may not be used (see load) is fetched again.
 	cached, _ := f.load(issuer)
 	if cached != nil && now.Before(cached.FreshUntil) {
 		return cached.result(true), nil
@@ -106,8 +111,13 @@ func (f *Fetcher) Discover(ctx context.Context, issuer string) (*Result, error) 
 
 // Cached returns the cached document of issuer without any request, fresh
 // or not (Result.Stale reports a copy no longer fresh, with a nil
-// StaleErr). It returns *NotDiscoveredError when there is none.
+// StaleErr). It returns *NotDiscoveredError when there is none, or none it
+// may use (Err says why), and *config.UntrustedError for a cache directory
+// another user owns or could write.
 func (f *Fetcher) Cached(issuer string) (*Result, error) {
+	if err := f.checkCache(); err != nil {
+		return nil, err
+	}
 	e, err := f.load(issuer)
 	if e == nil {
 		return nil, &NotDiscoveredError{Issuer: issuer, Err: err}

@@ -553,3 +553,122 @@ func TestResolveHostAndLookup(t *testing.T) {
 		t.Errorf("github.com: %v %+v", err, e)
 	}
 }
+
+// TestCacheTrust: a cache file another user could have written (the token
+// endpoint in it changed to theirs) is not used: it is fetched again and
+// replaced; a cache directory another user could write is refused with
+// the fix, by Discover, Cached and Lookup alike.
+func TestCacheTrust(t *testing.T) {
+	s := newServer(t)
+	dir := t.TempDir()
+	f := &Fetcher{Dir: dir, Clock: clock.NewFake(t0)}
+	s.set(serveDoc(t, s.URL, "Cache-Control", "max-age=600"))
+	if _, err := f.Discover(context.Background(), s.URL); err != nil {
+		t.Fatal(err)
+	}
+	path := CachePath(dir, s.URL)
+	// Another user's token endpoint, on loopback so that it passes the URL
+	// rules: only the file's mode tells it apart.
+	data, _ := os.ReadFile(path)
+	forged := strings.ReplaceAll(string(data), s.URL+"/token", "http://127.0.0.1:1/collect")
+	if err := os.WriteFile(path, []byte(forged), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	var nd *NotDiscoveredError
+	var ue *config.UntrustedError
+	if _, err := f.Cached(s.URL); !errors.As(err, &nd) || !errors.As(err, &ue) || ue.Fix != "chmod go-w "+path {
+		t.Errorf("Cached(a world-writable cache file) = %v", err)
+	}
+	n := s.count()
+	res, err := f.Discover(context.Background(), s.URL)
+	if err != nil || res.FromCache || s.count() != n+1 || res.Document.TokenEndpoint != s.URL+"/token" {
+		t.Fatalf("Discover over a world-writable cache file: %v %+v", err, res)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the cache file was not replaced: %v %v", fi.Mode(), err)
+	}
+	if res, err := f.Cached(s.URL); err != nil || res.Document.TokenEndpoint != s.URL+"/token" {
+		t.Errorf("Cached after the refetch: %v %+v", err, res)
+	}
+
+	// A cache directory others can write: refused, nothing fetched.
+	cache := filepath.Join(dir, CacheDir)
+	if err := os.Chmod(cache, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	n = s.count()
+	for name, call := range map[string]func() error{
+		"Discover": func() error { _, err := f.Discover(context.Background(), s.URL); return err },
+		"Cached":   func() error { _, err := f.Cached(s.URL); return err },
+		"Lookup": func() error {
+			file := config.New()
+			file.Hosts[strings.TrimPrefix(s.URL, "http://")] = &config.Host{Protocol: "http", Issuer: s.URL}
+			cfgDir := dir
+			if err := file.Save(cfgDir); err != nil {
+				return err
+			}
+			loaded, err := config.Load(cfgDir)
+			if err != nil {
+				return err
+			}
+			_, err = Lookup(loaded, strings.TrimPrefix(s.URL, "http://"))
+			return err
+		},
+	} {
+		err := call()
+		if !errors.As(err, &ue) || !ue.Inside || ue.Path != cache || !strings.HasSuffix(err.Error(), "run: chmod go-w "+cache) {
+			t.Errorf("%s with a world-writable cache directory: %v", name, err)
+		}
+	}
+	if s.count() != n {
+		t.Errorf("the server was asked %d times through an untrusted cache directory", s.count()-n)
+	}
+}
+
+// TestCacheRevalidatedOnRead: a cached document is validated again when
+// read, as one the server sends: an endpoint that breaks the URL rules or
+// a document of another issuer is not used, and is fetched again.
+func TestCacheRevalidatedOnRead(t *testing.T) {
+	s := newServer(t)
+	dir := t.TempDir()
+	f := &Fetcher{Dir: dir, Clock: clock.NewFake(t0)}
+	s.set(serveDoc(t, s.URL, "Cache-Control", "max-age=600"))
+	if _, err := f.Discover(context.Background(), s.URL); err != nil {
+		t.Fatal(err)
+	}
+	path := CachePath(dir, s.URL)
+	good, _ := os.ReadFile(path)
+	for name, edit := range map[string]func(string) string{
+		"plain-http token endpoint": func(c string) string {
+			return strings.ReplaceAll(c, s.URL+"/token", "http://collector.example/token")
+		},
+		"another issuer in the document": func(c string) string {
+			return strings.Replace(c, `"issuer": "`+s.URL+`"`, `"issuer": "`+s.URL+`/other"`, 1)
+		},
+	} {
+		var entry map[string]json.RawMessage
+		if err := json.Unmarshal(good, &entry); err != nil {
+			t.Fatal(err)
+		}
+		entry["document"] = json.RawMessage(edit(string(entry["document"])))
+		b, _ := json.Marshal(entry)
+		if string(b) == string(good) {
+			t.Fatalf("%s: the edit changed nothing", name)
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var nd *NotDiscoveredError
+		var de *DocumentError
+		if _, err := f.Cached(s.URL); !errors.As(err, &nd) || !errors.As(err, &de) {
+			t.Errorf("%s: Cached = %v", name, err)
+		}
+		n := s.count()
+		if res, err := f.Discover(context.Background(), s.URL); err != nil || res.FromCache || s.count() != n+1 || res.Document.TokenEndpoint != s.URL+"/token" {
+			t.Errorf("%s: Discover = %v %+v", name, err, res)
+		}
+	}
+}

@@ -190,8 +190,10 @@ func (f *Fetcher) ResolveHost(ctx context.Context, h hosts.Host, settings, flags
 // of file.Hosts, as config.File.Lookup takes it) without any request: an
 // OpenID Connect host's come from the discovery cache in file.Dir(),
 // however old; Endpoints.NeedsDiscovery reports a host whose document was
-// never read. It suits what must not wait for the network (the git
-// credential helper, refreshing a token). Errors are config.File.Lookup's.
+// never read (or whose cached copy may not be used). It suits what must
+// not wait for the network (the git credential helper, refreshing a
+// token). Errors are config.File.Lookup's, and *config.UntrustedError for
+// a cache directory another user owns or could write.
 func Lookup(file *config.File, name string) (*Endpoints, error) {
 	h, hc, _, err := file.Lookup(name)
 	if err != nil {
@@ -199,7 +201,11 @@ func Lookup(file *config.File, name string) (*Endpoints, error) {
 	}
 	var doc *Document
 	if hc.Kind() == config.KindOIDC {
-		if res, err := (&Fetcher{Dir: file.Dir()}).Cached(hc.Issuer); err == nil {
+		f := &Fetcher{Dir: file.Dir()}
+		if err := f.checkCache(); err != nil {
+			return nil, err
+		}
+		if res, err := f.Cached(hc.Issuer); err == nil {
 			doc = res.Document
 		}
 	}
