@@ -56,7 +56,8 @@
 //
 // Layout of the config directory (0700 when the store creates it):
 //
-//	config.toml       settings and the account index (no secrets), 0600
+//	config.toml       settings and the account index (no tokens; a host's
+//	                  client_secret when set), 0600
 //	credentials.json  the file backend: host → login → Secret, 0600
 //	ghlogin.lock      the lock every mutation takes
 //	locks/NAME.lock   named locks (WithLock), e.g. one per token refresh

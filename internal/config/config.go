@@ -1,8 +1,11 @@
 // Package config reads and writes ghlogin's configuration file (config.toml in
-// the config directory). It holds no secrets: per-host settings (OAuth app,
+// the config directory). It holds no token: per-host settings (OAuth app,
 // scopes, endpoint overrides, store), the index of accounts, which says
 // which backend keeps each account's secret, since a keyring cannot be listed,
 // and the bindings that choose an account by repository owner or directory.
+// The one secret it may hold is an OAuth app's client_secret, set with
+// `ghlogin config set ... client_secret -`: the file is written mode 0600,
+// and one that holds a client secret is refused when others can read it.
 package config
 
 import (

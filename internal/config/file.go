@@ -72,7 +72,8 @@ func (e *ParseError) Unwrap() error { return e.Err }
 func New() *File { return &File{Hosts: map[string]*Host{}} }
 
 // Load reads dir's config file. The directory and the file must be
-// trusted (CheckDir, CheckFile: the user's, not writable by others), else a
+// trusted (CheckDir, CheckFile: the user's, not writable by others; not
+// readable by them either when the file holds a client_secret), else a
 // *UntrustedError. A missing file gives an empty configuration; a file that
 // is not valid TOML, holds unknown keys, names the same host twice or holds
 // a value its setting refuses (an http endpoint off loopback, say) gives a
@@ -111,6 +112,13 @@ func Load(dir string) (*File, error) {
 	f, err := Parse(path, data)
 	if err != nil {
 		return nil, err
+	}
+	// A client secret is a secret: a file holding one is held to
+	// credentials.json's rule (others may not read it either).
+	if f.HoldsSecret() {
+		if err := CheckFile(path, fi, true); err != nil {
+			return nil, err
+		}
 	}
 	f.dir = dir
 	return f, nil
@@ -304,10 +312,29 @@ func (h *Host) Account(login string) *Account {
 	return h.Accounts[login]
 }
 
+// Header opens every config file ghlogin writes. The file holds no token,
+// but it does hold an OAuth app's client secret when one is set
+// (client_secret), which is why it is written mode 0600 and refused when
+// others can read it (Load).
+const Header = "# ghlogin configuration and account index: no tokens, but an OAuth app's\n" +
+	"# client_secret when one is set, so keep this file private (mode 0600).\n" +
+	"# Edit with `ghlogin config set`; see `ghlogin config list`.\n\n"
+
+// HoldsSecret reports whether f holds a client secret (a host's
+// client_secret): then only its owner may read the file.
+func (f *File) HoldsSecret() bool {
+	for _, h := range f.Hosts {
+		if h != nil && h.ClientSecret != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // Encode returns f as TOML.
 func (f *File) Encode() ([]byte, error) {
 	var buf bytes.Buffer
-	buf.WriteString("# ghlogin configuration and account index (no secrets).\n# Edit with `ghlogin config set`; see `ghlogin config list`.\n\n")
+	buf.WriteString(Header)
 	enc := toml.NewEncoder(&buf)
 	enc.Indent = ""
 	if err := enc.Encode(f); err != nil {

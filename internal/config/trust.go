@@ -18,8 +18,9 @@ const (
 	// OthersCanWrite is one that the group or other users can write: they
 	// could replace what it holds (a token endpoint of theirs, say).
 	OthersCanWrite
-	// OthersCanRead is a file holding secrets that the group or other
-	// users can read.
+	// OthersCanRead is a file holding secrets (credentials.json, or a
+	// config.toml with a client_secret) that the group or other users can
+	// read.
 	OthersCanRead
 )
 

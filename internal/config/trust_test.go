@@ -251,3 +251,36 @@ func TestTrustInsideOtherOwner(t *testing.T) {
 	os.Chown(sub, uid, -1)
 	wantUntrusted(t, EnsureInside(sub), sub, OtherOwner, "chown "+me.Username+" "+sub)
 }
+
+// A config.toml that holds a client_secret is held to credentials.json's
+// rule: others may not read it. Without one, reading is fine.
+func TestTrustReadableClientSecret(t *testing.T) {
+	dir := trustDir(t)
+	f, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.HoldsSecret() {
+		t.Fatal("HoldsSecret without a client_secret")
+	}
+	f.Hosts["github.com"].ClientSecret = "0123456789abcdef0123456789abcdef01234567"
+	if err := f.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(Path(dir))
+	if !strings.HasPrefix(string(data), Header) || !strings.Contains(Header, "client_secret") || strings.Contains(Header, "no secrets") {
+		t.Errorf("the file does not say what it holds:\n%s", data)
+	}
+	if fi, _ := os.Stat(Path(dir)); fi.Mode().Perm() != 0o600 {
+		t.Errorf("Save wrote mode %v", fi.Mode())
+	}
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604} {
+		os.Chmod(Path(dir), mode)
+		_, err := Load(dir)
+		wantUntrusted(t, err, Path(dir), OthersCanRead, "chmod 600 "+Path(dir))
+	}
+	os.Chmod(Path(dir), 0o600)
+	if _, err := Load(dir); err != nil {
+		t.Errorf("mode 0600: %v", err)
+	}
+}

@@ -205,3 +205,41 @@ func TestClientSecretHiddenOnATerminal(t *testing.T) {
 		t.Errorf("config get client_secret = %q", g.stdout)
 	}
 }
+
+// TestClientSecretFileIsPrivate: config.toml says that it holds a client
+// secret, is written 0600, and is refused with the chmod to run when others
+// can read it while it holds one (as credentials.json is).
+func TestClientSecretFileIsPrivate(t *testing.T) {
+	const secret = "CLIENTSECRETCANARY0123456789abcdef012345"
+	s := newSandbox(t)
+	if r := s.run(s.env, secret+"\n", "config", "set", "client_secret", "-"); r.code != 0 {
+		t.Fatalf("config set client_secret -: exit %d, stderr %q", r.code, r.stderr)
+	}
+	path := filepath.Join(s.configDir(), "config.toml")
+	data, _ := os.ReadFile(path)
+	if strings.Contains(string(data), "no secrets") || !strings.Contains(strings.SplitN(string(data), "\n[", 2)[0], "client_secret") {
+		t.Errorf("the header does not say the file holds a client_secret:\n%s", data)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("config.toml mode %v (%v), want 0600", fi.Mode(), err)
+	}
+	os.Chmod(path, 0o644)
+	for _, args := range [][]string{{"status", "--offline"}, {"token"}, {"config", "list"}, {"config", "get", "client_secret"}} {
+		r := s.run(s.env, "", args...)
+		if r.code == 0 || !strings.Contains(r.stderr, "other users can read it (mode 0644)") || !strings.Contains(r.stderr, "run: chmod 600 "+path) {
+			t.Errorf("%v with a readable config.toml holding a client_secret: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+		if strings.Contains(r.stdout+r.stderr, secret) {
+			t.Errorf("%v shows the secret", args)
+		}
+	}
+	// Without a client_secret, a readable config.toml is fine.
+	os.Chmod(path, 0o600)
+	if r := s.run(s.env, "", "config", "set", "client_secret", ""); r.code != 0 {
+		t.Fatalf("unset: exit %d, stderr %q", r.code, r.stderr)
+	}
+	os.Chmod(path, 0o644)
+	if r := s.run(s.env, "", "config", "list"); r.code != 0 {
+		t.Errorf("config list with a readable config.toml and no secret: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
