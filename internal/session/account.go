@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/internal/revoke"
+	"github.com/ghlogin/ghlogin/internal/session/pick"
 	"github.com/ghlogin/ghlogin/store"
 )
 
@@ -118,9 +119,9 @@ func (s *Session) revokeSecret(ctx context.Context, t *Target, sec *store.Secret
 // Switch makes t's account named user the active one; with user "" the
 // next account in login order (store.Store.Switch).
 func (s *Session) Switch(t *Target, user string) (store.Account, error) {
-	st, err := s.Store()
+	st, cfg, err := s.Config()
 	if err != nil {
 		return store.Account{}, err
 	}
-	return st.Switch(t.Host.Name, user)
+	return st.Switch(t.Host.Name, pick.Login(cfg, t.Host.Name, user))
 }

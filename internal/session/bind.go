@@ -60,8 +60,10 @@ func BindPattern(kind, pattern string) (string, error) {
 // Bind makes t's account login the one used for pattern (an owner glob for
 // kind config.BindOwner, a directory for config.BindDir), in one write of
 // the configuration under the store's lock. The account must exist on the
-// host (*store.NotLoggedInError otherwise). It returns the binding as kept
-// and the login the pattern was bound to before ("" when it was not).
+// host (*store.NotLoggedInError otherwise); on a GitHub host it is found in
+// any case (pick.Login) and the binding keeps the stored spelling. It
+// returns the binding as kept and the login the pattern was bound to before
+// ("" when it was not).
 func (s *Session) Bind(t *Target, kind, pattern, login string) (b config.Binding, previous string, err error) {
 	p, err := BindPattern(kind, s.dirArg(kind, pattern))
 	if err != nil {
@@ -74,6 +76,7 @@ func (s *Session) Bind(t *Target, kind, pattern, login string) (b config.Binding
 	name := t.Host.Name
 	err = st.UpdateConfig(func(f *config.File) error {
 		hc := f.Hosts[name]
+		login = pick.Login(f, name, login)
 		if hc.Account(login) == nil {
 			return &store.NotLoggedInError{Host: name, Login: login}
 		}

@@ -146,10 +146,40 @@ type AccountIndex interface {
 	ResolveIn(cfg *config.File, host, login string) (store.Account, error)
 }
 
+// Login returns the stored spelling of the account that login names on
+// host (a configuration key). GitHub logins are case-insensitive, so on a
+// GitHub host (github.com, GitHub Enterprise Server, the emulator:
+// config.KindGitHub) "OCTOCAT" and git's "username=OctoCat" find the
+// account stored as "octocat". On an OpenID Connect or other OAuth server
+// the login is a subject or user name that may be case-sensitive, and must
+// match exactly. An exact match wins; when no account matches, or several
+// differ only in case, login is returned as given (and then names no
+// account, or the one spelled exactly so).
+func Login(cfg *config.File, host, login string) string {
+	hc := cfg.Host(host)
+	if hc == nil || login == "" || hc.Kind() != config.KindGitHub || hc.Accounts[login] != nil {
+		return login
+	}
+	found := ""
+	for stored := range hc.Accounts {
+		if strings.EqualFold(stored, login) {
+			if found != "" {
+				return login
+			}
+			found = stored
+		}
+	}
+	if found == "" {
+		return login
+	}
+	return found
+}
+
 // Resolve is the one rule that picks the stored account a request about
 // host (a configuration key) uses, in this order:
 //
-//  1. the account q.User names (--user, or git's username=);
+//  1. the account q.User names (--user, or git's username=), in any case
+//     on a GitHub host (Login);
 //  2. an owner binding matching q.Owner, ignoring case: a glob without
 //     wildcards before one with, then the longest glob;
 //  3. a directory binding holding q.Dir (symbolic links resolved): the
@@ -161,7 +191,7 @@ type AccountIndex interface {
 // *store.NotLoggedInError. Commands, the git helper and exec all choose here.
 func Resolve(idx AccountIndex, cfg *config.File, host string, q Query) (Choice, error) {
 	if q.User != "" {
-		a, err := idx.ResolveIn(cfg, host, q.User)
+		a, err := idx.ResolveIn(cfg, host, Login(cfg, host, q.User))
 		if err != nil {
 			return Choice{}, err
 		}
@@ -185,7 +215,7 @@ func Resolve(idx AccountIndex, cfg *config.File, host string, q Query) (Choice, 
 
 // bound resolves the account a binding names.
 func bound(idx AccountIndex, cfg *config.File, host string, c Choice) (Choice, error) {
-	a, err := idx.ResolveIn(cfg, host, c.Binding.Login)
+	a, err := idx.ResolveIn(cfg, host, Login(cfg, host, c.Binding.Login))
 	var nl *store.NotLoggedInError
 	if errors.As(err, &nl) {
 		return Choice{}, &BindingError{Binding: c.Binding, Owner: c.Owner, Err: err}
