@@ -86,7 +86,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// A forwarded agent failed, or refused the host and nothing here
 		// answers either: the full binary would say the same after asking
 		// the agent again, which the agent would count and log twice.
-		fmt.Fprintf(stderr, "ghlogin: %s\n", core.Explain(r.Err, core.Agent))
+		// A step names the host as the request did (http:// for a
+		// plain-http loopback host), as ghlogin's own steps do.
+		c := core.Context{HostArg: func(name string) string {
+			if name == r.Target.Name && r.Target.URL != "" {
+				return r.Target.URL
+			}
+			return name
+		}}
+		fmt.Fprintf(stderr, "ghlogin: %s\n", core.Explain(r.Err, c.Agent))
 		return 0
 	}
 	return handOff(args, seen.Bytes(), stdin, stdout, stderr)

@@ -72,7 +72,7 @@ func TestStatus(t *testing.T) {
 	// A revoked token is invalid: exit 1, and the fix is named.
 	h.emu.Revoke(octo)
 	r = h.run("", "status", "--host", h.srv.URL)
-	if r.code != ExitFailure || !strings.Contains(r.stdout, "✗ octocat") || !strings.Contains(r.stdout, h.host+" rejected the token (HTTP 401): it was revoked or has expired; run: ghlogin login --host "+h.host) {
+	if r.code != ExitFailure || !strings.Contains(r.stdout, "✗ octocat") || !strings.Contains(r.stdout, h.host+" rejected the token (HTTP 401): it was revoked or has expired; run: ghlogin login --host http://"+h.host) {
 		t.Errorf("revoked: exit %d\n%s", r.code, r.stdout)
 	}
 	// Only the named host; a host with nothing is "not logged in".
@@ -466,7 +466,7 @@ func TestKernelStoreStatusAndGone(t *testing.T) {
 	}
 	h.kernel.forget()
 	r = h.run("", "token", "--host", h.srv.URL)
-	if r.code != ExitAuth || !strings.Contains(r.stderr, "was kept in memory and is gone (the machine restarted or it expired); log in again: ghlogin login --host "+h.host) {
+	if r.code != ExitAuth || !strings.Contains(r.stderr, "was kept in memory and is gone (the machine restarted or it expired); log in again: ghlogin login --host http://"+h.host) {
 		t.Fatalf("token after a restart: exit %d\n%s", r.code, r.stderr)
 	}
 	r = h.run("", "status")

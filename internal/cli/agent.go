@@ -37,7 +37,7 @@ type agentOptions struct {
 func newAgentCmd(a *app, runF func(*agentOptions) error) *cobra.Command {
 	o := &agentOptions{IO: a.env, Session: a.sess}
 	cmd := &cobra.Command{
-		Use:   "agent [--allow HOST[,HOST...]] [--user L] [--socket PATH] [--print-socket]",
+		Use:   "agent [--allow HOST[,HOST...]] [-u/--user L] [--socket PATH] [--print-socket]",
 		Short: "Lend this machine's logins to other processes on a socket, until stopped",
 		Long: "Serve this machine's accounts on a Unix-domain socket, the way ssh-agent serves SSH keys,\n" +
 			"until interrupted (Ctrl-C, SIGTERM). It runs in the foreground and never forks itself:\n" +
@@ -64,7 +64,7 @@ func newAgentCmd(a *app, runF func(*agentOptions) error) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringSliceVar(&o.Allow, "allow", nil, "hosts to serve, comma separated (default: the default host)")
-	cmd.Flags().StringVar(&o.User, "user", "", "account lent to requests that name none (default: each host's active account)")
+	a.addUserFlag(cmd, &o.User, new(string), "account lent to requests that name none (default: each host's active account)")
 	cmd.Flags().StringVar(&o.Socket, "socket", "", "listen on this path (its directory must be yours and closed to others; created 0700 when missing)")
 	cmd.Flags().BoolVar(&o.PrintSocket, "print-socket", false, "print the socket's path on stdout once it listens, for scripts")
 	cmd.Flags().StringVar(&o.Name, "name", "", "how the clients' messages name this machine (default: its host name)")
@@ -95,7 +95,7 @@ func runAgent(ctx context.Context, o *agentOptions) error {
 	if name == "" {
 		name = machineName()
 	}
-	log := &agentLog{w: o.IO.Stderr, verbose: o.Verbose}
+	log := &agentLog{w: o.IO.Stderr, verbose: o.Verbose, explain: o.IO.explain}
 	srv := &agent.Server{
 		Name:    safe.Short(name, 64),
 		Allowed: lentHosts(lent),
@@ -122,6 +122,8 @@ type agentLog struct {
 	mu      sync.Mutex
 	w       io.Writer
 	verbose bool
+	// explain turns an error into its message (Env.explain).
+	explain func(error) string
 	// seen keeps each failure from being said twice.
 	seen map[string]bool
 	// quiet collects failures instead of writing them (ghlogin ssh, whose
@@ -140,7 +142,7 @@ func (l *agentLog) event(e agent.Event) {
 		if e.Host != "" {
 			what = "could not serve " + e.Host
 		}
-		msg := what + ": " + explain(e.Err)
+		msg := what + ": " + l.explain(e.Err)
 		if l.seen == nil {
 			l.seen = map[string]bool{}
 		}

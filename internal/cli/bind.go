@@ -7,6 +7,7 @@ import (
 
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/gitcred/setupgit"
+	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/session"
@@ -170,12 +171,12 @@ func bindingWhat(b config.Binding) string {
 	return "owner " + safe.Text(b.Pattern)
 }
 
-// removeArgs are the flags of the bind --remove that removes b.
-func removeArgs(b config.Binding) string {
-	h, err := hosts.Parse(b.Host)
+// removeArgs are the flags of the bind --remove that removes b, its host
+// named as c names it (hint.Context.HostValue).
+func removeArgs(b config.Binding, c hint.Context) string {
 	flag := ""
-	if err == nil {
-		flag = hostFlagFor(h)
+	if b.Host != hosts.GitHub {
+		flag = " --host " + c.HostValue(b.Host)
 	}
 	if b.Kind == config.BindDir {
 		return "--dir " + setupgit.ShellQuote(b.Pattern) + flag
@@ -188,5 +189,5 @@ func hostFlagFor(h hosts.Host) string {
 	if h.Name == hosts.GitHub {
 		return ""
 	}
-	return " --host " + h.Name
+	return " --host " + h.Arg()
 }

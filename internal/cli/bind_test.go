@@ -113,7 +113,7 @@ func TestBindCommand(t *testing.T) {
 	// --list marks them.
 	r = h.run("", "logout", "--host", host, "--user", "octocat")
 	if r.code != 0 || !strings.Contains(r.stderr, "these bindings still name octocat") ||
-		!strings.Contains(r.stderr, "(ghlogin bind --remove --owner my-org --host "+h.host+")") {
+		!strings.Contains(r.stderr, "(ghlogin bind --remove --owner my-org --host http://"+h.host+")") {
 		t.Errorf("logout: exit %d %q", r.code, r.stderr)
 	}
 	if r := h.run("", "bind", "--list"); !strings.Contains(r.stdout, "owner my-org → octocat (not logged in: log in as octocat or remove the binding)") {

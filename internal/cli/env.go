@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ghlogin/ghlogin/internal/clock"
+	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/opener"
 	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/store"
@@ -55,6 +56,11 @@ type Env struct {
 	// Environ is the environment exec passes on to its command; nil means
 	// os.Environ.
 	Environ func() []string
+
+	// hints is what the next steps in error messages may name for the
+	// command at hand: its flags, and hosts by their --host values. The
+	// root command sets it once the command line is parsed (hintsFor).
+	hints hint.Context
 }
 
 // SystemEnv returns the real environment of the process.

@@ -121,20 +121,25 @@ func exitStatus(err error) int {
 	return ExitFailure
 }
 
-// explain returns the message a person reads for err: internal/hint's
+// explain returns the message a person reads for err, for the command at
+// hand (Env.hints; see explainIn).
+func (e *Env) explain(err error) string { return explainIn(err, e.hints) }
+
+// explainIn returns the message a person reads for err: internal/hint's
 // next steps for the library packages' errors, and here the steps for the
 // application layer's own (session imports refresh, whose tests use hint,
 // so hint cannot import session). Each step follows its error's own text,
-// wherever a wrapper quoted it.
-func explain(err error) string {
+// wherever a wrapper quoted it, and names only flags the command at hand
+// (c) has, and hosts by their --host values. The message is one line.
+func explainIn(err error, c hint.Context) string {
 	if err == nil {
 		return ""
 	}
 	var su *session.StoreUnavailableError
 	if errors.As(err, &su) {
-		return storeUnavailable(su)
+		return storeUnavailable(su, c)
 	}
-	msg := hint.Explain(err)
+	msg := hint.ExplainIn(err, c)
 	var (
 		nc *session.NoClientIDError
 		se *session.SettingError
@@ -147,22 +152,27 @@ func explain(err error) string {
 		}
 	}
 	if errors.As(err, &nc) {
-		msg = strings.Replace(msg, nc.Error(), fmt.Sprintf("no OAuth client ID for %s: register an OAuth app (or GitHub App) with Device Flow enabled, then run\n"+
-			"  ghlogin config set --host %s client_id YOUR_CLIENT_ID\n"+
-			"or pass --client-id, or set GHLOGIN_CLIENT_ID. To try ghlogin without one, run: ghlogin demo", nc.Host, nc.Host), 1)
+		give := "GHLOGIN_CLIENT_ID or ghlogin config set --host " + c.HostValue(nc.Host) + " client_id ID"
+		if c.Has("client-id") {
+			give = "--client-id, " + give
+		}
+		msg = strings.Replace(msg, nc.Error(), fmt.Sprintf("no OAuth client ID for %s: register an OAuth app (or GitHub App) with Device Flow enabled and give its client ID with %s (to try ghlogin without one: ghlogin demo)", nc.Host, give), 1)
 	}
 	var et *session.EndedTogetherError
 	if errors.As(err, &et) {
-		msg = strings.Replace(msg, et.Error(), et.Error()+"; log in again: ghlogin login --host "+et.Host, 1)
+		msg = strings.Replace(msg, et.Error(), et.Error()+"; log in again: "+c.Login(et.Host), 1)
 	}
 	var ns *session.NoClientSecretError
 	if errors.As(err, &ns) {
-		msg = strings.Replace(msg, ns.Error(), fmt.Sprintf("no OAuth client secret for %s: GitHub's web flow needs the OAuth app's client secret. Set it with\n"+
-			"  ghlogin config set --host %s client_secret -\n"+
-			"(then paste it; it is not shown), or set GHLOGIN_CLIENT_SECRET. The device flow needs no secret: ghlogin login --device", ns.Host, hostArg(ns.Host, ns.Scheme)), 1)
+		device := "ghlogin login --device"
+		if c.Has("device") {
+			device = "--device"
+		}
+		msg = strings.Replace(msg, ns.Error(), fmt.Sprintf("no OAuth client secret for %s: GitHub's web flow needs the OAuth app's client secret; set it with ghlogin config set --host %s client_secret - (which reads it from standard input and does not show it) or with GHLOGIN_CLIENT_SECRET, or use the device flow, which needs none (%s)",
+			ns.Host, hosts.Arg(ns.Host, ns.Scheme), device), 1)
 	}
 	if errors.As(err, &se) && se.Key == "client_auth" {
-		msg = strings.Replace(msg, se.Error(), se.Error()+" (fix it with ghlogin config set --host "+se.Host+" client_auth body)", 1)
+		msg = strings.Replace(msg, se.Error(), se.Error()+" (fix it with ghlogin config set --host "+c.HostValue(se.Host)+" client_auth body)", 1)
 	}
 	var (
 		be *session.BindingError
@@ -171,11 +181,11 @@ func explain(err error) string {
 	if errors.As(err, &be) {
 		b := be.Binding
 		login := "ghlogin login"
-		if h, perr := hosts.Parse(b.Host); perr == nil {
-			login += hostFlagFor(h)
+		if b.Host != hosts.GitHub {
+			login = c.Login(b.Host)
 		}
 		msg = strings.Replace(msg, be.Error(), fmt.Sprintf("%s; log in as %s (%s) or remove the binding (ghlogin bind --remove %s)",
-			be.Error(), b.Login, login, removeArgs(b)), 1)
+			be.Error(), b.Login, login, removeArgs(b, c)), 1)
 	}
 	if errors.As(err, &nb) {
 		msg = strings.Replace(msg, nb.Error(), nb.Error()+"; see ghlogin bind --list", 1)
@@ -200,30 +210,46 @@ func inputName(field string) string {
 // error screen, plain line or JSON event), marked so that the UI's own
 // explaining (hint.Explain) does not add the steps again. wrap(nil) is nil;
 // wrapping twice changes nothing.
-func wrap(err error) error {
+func (e *Env) wrap(err error) error {
 	if err == nil || hint.IsExplained(err) {
 		return err
 	}
-	return hint.WithMessage(err, explain(err))
+	return hint.WithMessage(err, e.explain(err))
 }
 
 // storeUnavailable is the message for a login whose store cannot be used,
-// with nobody to ask for another: the stores that can be used instead,
-// each with its --store value and what it protects against, and how to
-// choose one for good.
-func storeUnavailable(e *session.StoreUnavailableError) string {
+// with nobody to ask for another, on one line: the stores that can be used
+// instead, each with the --store value (or GHLOGIN_STORE, for a command
+// without --store) that chooses it and what it protects against, and how
+// to choose one for good.
+func storeUnavailable(e *session.StoreUnavailableError, c hint.Context) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "cannot keep the token for %s in %s: %s", e.Host, e.Unavailable.Place, e.Err)
 	if len(e.Offers) == 0 {
 		b.WriteString("; no other store can be used here either")
-		return safeLines(b.String())
+		return safe.Text(b.String())
 	}
-	b.WriteString("\nThere is no terminal to ask where to keep it instead (ghlogin never picks another store by itself); choose one with --store or GHLOGIN_STORE:")
-	for _, o := range e.Offers {
-		fmt.Fprintf(&b, "\n  --store %s (or GHLOGIN_STORE=%s): %s", o.Name, o.Name, o.StoreInfo)
+	b.WriteString("; there is no terminal to ask where to keep it instead, and ghlogin never picks another store by itself: choose ")
+	for i, o := range e.Offers {
+		switch {
+		case i == 0:
+		case i == len(e.Offers)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		if c.Has("store") {
+			fmt.Fprintf(&b, "--store %s", o.Name)
+		} else {
+			fmt.Fprintf(&b, "GHLOGIN_STORE=%s", o.Name)
+		}
+		fmt.Fprintf(&b, " (%s)", o.StoreInfo)
 	}
-	fmt.Fprintf(&b, "\nTo use one for %s from now on: ghlogin config set --host %s store %s", e.Host, e.Host, e.Offers[0].Name)
-	return safeLines(b.String())
+	if c.Has("store") {
+		b.WriteString(", or set GHLOGIN_STORE")
+	}
+	fmt.Fprintf(&b, "; to use one for %s from now on: ghlogin config set --host %s store %s", e.Host, c.HostValue(e.Host), e.Offers[0].Name)
+	return safe.Text(b.String())
 }
 
 // safeLines applies safe.Text to each line of s.

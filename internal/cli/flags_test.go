@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/ghlogin/ghlogin/internal/config"
 )
@@ -264,6 +265,11 @@ func TestRefreshFlags(t *testing.T) {
 		{"add and remove", []string{"--add-scopes", "repo", "--remove-scopes", "gist"}, nil},
 		{"device and web", []string{"--device", "--web"}, nil},
 		{"an argument", []string{"alice"}, nil},
+		// The flags every account command has, as in the GitHub CLI.
+		{"-u and --hostname", []string{"-u", "octocat", "--hostname", "127.0.0.1:18787", "--scopes", "repo"},
+			&refreshOptions{User: "octocat", Host: "127.0.0.1:18787", Scopes: []string{"repo"}, Timeout: web}},
+		{"-w", []string{"-w"}, &refreshOptions{Web: true, Timeout: web}},
+		{"host and hostname", []string{"--host", "a.example.com", "--hostname", "b.example.com"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, emuDefaults)
@@ -311,5 +317,102 @@ func TestLogoutAndTokenFlags(t *testing.T) {
 	var li *loginOptions
 	if code := runCmd(t, a, newLoginCmd(a, func(o *loginOptions) error { li = o; return nil }), "--issuer", "https://sso.example.com/dex"); code != 0 || li.Overrides.Issuer != "https://sso.example.com/dex" {
 		t.Errorf("login --issuer: exit %d, %+v", code, li)
+	}
+}
+
+// Every command that acts on a host takes --host and its GitHub CLI alias
+// --hostname (hidden, excluding each other), and every command that acts
+// on an account takes -u/--user, the same everywhere. A command left out
+// of either says why here; a new command must be placed in one list or
+// the other.
+func TestHostAndUserFlagsEverywhere(t *testing.T) {
+	noHost := map[string]string{
+		"ghlogin":                  "the root runs no command",
+		"ghlogin git-credential":   "git names the host in its request",
+		"ghlogin agent":            "--allow lists the hosts it serves",
+		"ghlogin ssh":              "--allow lists the hosts it lends",
+		"ghlogin emulator":         "it is a server (--addr)",
+		"ghlogin demo":             "it runs its own emulator",
+		"ghlogin completion":       "no host",
+		"ghlogin version":          "no host",
+		"ghlogin oidc":             "workload identity has no login host",
+		"ghlogin oidc token":       "workload identity has no login host",
+		"ghlogin oidc exchange":    "workload identity has no login host",
+		"ghlogin oidc cred-config": "workload identity has no login host",
+		"ghlogin oidc doctor":      "workload identity has no login host",
+	}
+	withUser := map[string]bool{
+		"ghlogin token": true, "ghlogin exec": true, "ghlogin refresh": true, "ghlogin logout": true,
+		"ghlogin switch": true, "ghlogin bind": true, "ghlogin agent": true, "ghlogin ssh": true,
+	}
+	seen := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		path := c.CommandPath()
+		seen[path] = true
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		lookup := func(name string) *pflag.Flag {
+			if f := c.LocalFlags().Lookup(name); f != nil {
+				return f
+			}
+			return c.InheritedFlags().Lookup(name)
+		}
+		host, hostname := lookup("host"), lookup("hostname")
+		_, exempt := noHost[path]
+		switch {
+		case exempt && (host != nil || hostname != nil):
+			t.Errorf("%s has --host but is listed as having none (%s)", path, noHost[path])
+		case !exempt && host == nil:
+			t.Errorf("%s has no --host", path)
+		case !exempt && hostname == nil:
+			t.Errorf("%s has --host but not its alias --hostname", path)
+		case !exempt && !hostname.Hidden:
+			t.Errorf("%s shows --hostname in its help; it is a hidden alias of --host", path)
+		case !exempt && host.Shorthand != "":
+			t.Errorf("%s: --host has the shorthand -%s; it has none anywhere", path, host.Shorthand)
+		}
+		if !exempt && host != nil && hostname != nil {
+			// The alias sets the same value, and the two exclude each
+			// other (each on a tree of its own: subcommands share their
+			// parent's persistent flags).
+			fresh := func(args ...string) (*cobra.Command, error) {
+				cmd, _, err := NewRootCmd(nil).Find(strings.Fields(path)[1:])
+				if err != nil {
+					t.Fatalf("%s: %v", path, err)
+				}
+				if err := cmd.ParseFlags(args); err != nil {
+					return cmd, err
+				}
+				return cmd, cmd.ValidateFlagGroups()
+			}
+			if cmd, err := fresh("--hostname", "ghe.example.com"); err != nil || cmd.Flag("host").Value.String() != "ghe.example.com" {
+				t.Errorf("%s: --hostname does not set --host (%v)", path, err)
+			}
+			if _, err := fresh("--host", "a.example.com", "--hostname", "b.example.com"); err == nil {
+				t.Errorf("%s accepts --host together with --hostname", path)
+			}
+		}
+		user := lookup("user")
+		switch {
+		case withUser[path] && user == nil:
+			t.Errorf("%s acts on an account but has no --user", path)
+		case withUser[path] && user.Shorthand != "u":
+			t.Errorf("%s: --user has shorthand %q, want -u as everywhere else", path, user.Shorthand)
+		case !withUser[path] && user != nil:
+			t.Errorf("%s has --user but is not listed as acting on an account", path)
+		}
+	}
+	walk(NewRootCmd(nil))
+	for path := range noHost {
+		if !seen[path] {
+			t.Errorf("%s is listed but is not a command", path)
+		}
+	}
+	for path := range withUser {
+		if !seen[path] {
+			t.Errorf("%s is listed but is not a command", path)
+		}
 	}
 }

@@ -50,7 +50,7 @@ func runGitCredential(ctx context.Context, o *gitCredentialOptions) error {
 	st, err := o.Session.Store()
 	if err != nil {
 		// git expects exit 0 and no answer when a helper cannot help.
-		fmt.Fprintf(e.Stderr, "ghlogin: %s\n", explain(err))
+		fmt.Fprintf(e.Stderr, "ghlogin: %s\n", e.explain(err))
 		return nil
 	}
 	h := &gitcred.Helper{
@@ -62,7 +62,7 @@ func runGitCredential(ctx context.Context, o *gitCredentialOptions) error {
 		Stderr:  e.Stderr,
 		Clock:   e.Clock,
 		Getwd:   e.getwd,
-		Explain: explain,
+		Explain: e.explain,
 	}
 	if e.OpenTTY == nil {
 		h.TerminalAvailable = func() bool { return false }

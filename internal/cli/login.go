@@ -237,7 +237,7 @@ func runFlow(ctx context.Context, o *loginOptions, t *session.Target) (*ui.Resul
 		case err != nil:
 			return nil, failEarly(ctx, o, t, err)
 		case waited != nil:
-			res := resultOf(waited, e.now())
+			res := resultOf(waited, t.Host.Arg(), e.now())
 			return res, o.report(ctx, uo, res, nil)
 		}
 		if err := o.Session.CheckStore(ctx, t, o.chooser()); err != nil {
@@ -342,7 +342,7 @@ func (o *loginOptions) report(ctx context.Context, uo ui.Options, res *ui.Result
 	if uo.Mode == ui.TUI {
 		uo.Mode = ui.Plain
 	}
-	err = wrap(err)
+	err = o.IO.wrap(err)
 	_, err = ui.Run(ctx, uo, func(context.Context, func(any)) (*ui.Result, error) { return res, err })
 	if err != nil {
 		code := ExitFailure
@@ -355,9 +355,10 @@ func (o *loginOptions) report(ctx context.Context, uo ui.Options, res *ui.Result
 	return nil
 }
 
-// resultOf is what the UI reports for a login saved by the session.
-func resultOf(l *session.Login, now time.Time) *ui.Result {
-	r := &ui.Result{Host: l.Host, Login: l.Login, Store: l.Store, Scopes: l.Scopes, Kept: keptText(l, now)}
+// resultOf is what the UI reports for a login saved by the session; host
+// is the --host value that logs in to it again (hosts.Host.Arg).
+func resultOf(l *session.Login, host string, now time.Time) *ui.Result {
+	r := &ui.Result{Host: l.Host, Login: l.Login, Store: l.Store, Scopes: l.Scopes, Kept: keptText(l, host, now)}
 	if l.Kept.PlaintextAtRest {
 		r.StorePath = l.Kept.Place
 	}
@@ -366,17 +367,21 @@ func resultOf(l *session.Login, now time.Time) *ui.Result {
 
 // keptText is the sentence that ends a login whose token lives somewhere
 // other than a desktop keyring, or expires: where it is kept, what
-// protects it, and for how long it works there (store.Describe). It is ""
-// for a token that does not expire, in the OS keyring.
-func keptText(l *session.Login, now time.Time) string {
+// protects it, for how long it works there (store.Describe), and what
+// happens when it expires: a refresh when it is used, or, when the server
+// gave no refresh token, a new login. It is "" for a token that does not
+// expire, in the OS keyring. host is the --host value of the login command
+// it names.
+func keptText(l *session.Login, host string, now time.Time) string {
 	k := l.Kept
 	if k.Place == "" {
 		return ""
 	}
+	again := "ghlogin login --host " + host
 	var b strings.Builder
 	switch {
 	case k.Volatile:
-		fmt.Fprintf(&b, "The token is kept in %s %s: %s. Then log in again: ghlogin login --host %s.", k.Place, k.Lifetime, k.Protection, l.Host)
+		fmt.Fprintf(&b, "The token is kept in %s %s: %s. Then log in again: %s.", k.Place, k.Lifetime, k.Protection, again)
 	case k.PlaintextAtRest:
 		fmt.Fprintf(&b, "The token is kept in %s %s: %s.", k.Place, k.Lifetime, k.Protection)
 	case l.ExpiresAt.IsZero():
@@ -384,12 +389,15 @@ func keptText(l *session.Login, now time.Time) string {
 	default:
 		fmt.Fprintf(&b, "The token is kept in %s.", k.Place)
 	}
-	if !l.ExpiresAt.IsZero() {
-		left := l.ExpiresAt.Sub(now)
+	if left := l.ExpiresAt.Sub(now); !l.ExpiresAt.IsZero() && left > 0 {
 		switch {
-		case l.RefreshExpiresAt.IsZero() && left > 0:
+		case !l.Refreshable && k.Volatile:
+			fmt.Fprintf(&b, " It expires in %s and cannot be refreshed (the server gave no refresh token), so log in again then too.", roughly(left))
+		case !l.Refreshable:
+			fmt.Fprintf(&b, " It expires in %s and cannot be refreshed (the server gave no refresh token); then log in again: %s.", roughly(left), again)
+		case l.RefreshExpiresAt.IsZero():
 			fmt.Fprintf(&b, " It expires in %s and is refreshed when used.", roughly(left))
-		case left > 0:
+		default:
 			fmt.Fprintf(&b, " It expires in %s and is refreshed when used, until %s (when its refresh token expires).", roughly(left), l.RefreshExpiresAt.Local().Format("2 January 2006"))
 		}
 	}
@@ -434,7 +442,7 @@ func failEarly(ctx context.Context, o *loginOptions, t *session.Target, err erro
 	if !o.JSON {
 		return err
 	}
-	err = wrap(err)
+	err = o.IO.wrap(err)
 	_, _ = ui.Run(ctx, ui.Options{Mode: ui.JSON, Host: t.Host.Name, Out: o.IO.Stdout, Err: o.IO.Stderr},
 		func(context.Context, func(any)) (*ui.Result, error) { return nil, err })
 	return &reportedError{code: exitStatus(err), err: err}
@@ -452,16 +460,16 @@ func deviceTask(o *loginOptions, t *session.Target) ui.Task {
 			Scopes:        t.Scopes,
 			Clock:         o.IO.Clock,
 			OnEvent: func(e deviceflow.Event) {
-				e.Err = wrap(e.Err)
+				e.Err = o.IO.wrap(e.Err)
 				emit(e)
 			},
 		}
 		tok, err := df.Login(ctx)
 		if err != nil {
-			return nil, wrap(explainClientError(t, err))
+			return nil, o.IO.wrap(explainClientError(t, err))
 		}
 		res, err := saveLogin(ctx, o, t, tok, emit)
-		return res, wrap(err)
+		return res, o.IO.wrap(err)
 	}
 }
 
@@ -478,7 +486,7 @@ func webTask(o *loginOptions, t *session.Target, op opener.Opener, paste webflow
 			Opener:       op,
 			Paste:        paste,
 			OnEvent: func(e webflow.Event) {
-				e.Err = wrap(e.Err)
+				e.Err = o.IO.wrap(e.Err)
 				emit(e)
 			},
 		}
@@ -488,15 +496,15 @@ func webTask(o *loginOptions, t *session.Target, op opener.Opener, paste webflow
 		}
 		params, err := o.Session.WebParams(t)
 		if err != nil {
-			return nil, wrap(err)
+			return nil, o.IO.wrap(err)
 		}
 		wf.ExtraParams = params
 		tok, err := wf.Login(ctx)
 		if err != nil {
-			return nil, wrap(explainClientError(t, err))
+			return nil, o.IO.wrap(explainClientError(t, err))
 		}
 		res, err := saveLogin(ctx, o, t, tok, emit)
-		return res, wrap(err)
+		return res, o.IO.wrap(err)
 	}
 }
 
@@ -534,7 +542,7 @@ func saveLogin(ctx context.Context, o *loginOptions, t *session.Target, tok *oau
 			return nil, err
 		}
 	}
-	return resultOf(l, o.IO.now()), nil
+	return resultOf(l, t.Host.Arg(), o.IO.now()), nil
 }
 
 // maxTokenBytes bounds a token read by --with-token.
@@ -571,7 +579,7 @@ func loginWithToken(ctx context.Context, o *loginOptions, t *session.Target) err
 	if err != nil {
 		return err
 	}
-	if kept := keptText(l, e.now()); kept != "" {
+	if kept := keptText(l, t.Host.Arg(), e.now()); kept != "" {
 		fmt.Fprintf(e.Stderr, "Logged in to %s as %s.\n", safe.Text(l.Host), safe.Text(l.Login))
 		return ui.PrintWrapped(e.Stderr, safe.Text(kept))
 	}

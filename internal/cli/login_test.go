@@ -5,9 +5,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/emulator"
+	"github.com/ghlogin/ghlogin/internal/session"
 	"github.com/ghlogin/ghlogin/store"
 )
 
@@ -200,11 +202,14 @@ func TestLoginKeyringUnavailable(t *testing.T) {
 			out = ev[0]["message"].(string)
 		}
 		for _, want := range []string{"cannot keep the token for " + h.host + " in the OS keyring", "no keyring service on this machine",
-			"--store kernel (or GHLOGIN_STORE=kernel): kernel keyring: in memory only", "--store file (or GHLOGIN_STORE=file): ", "plaintext at rest",
-			"ghlogin config set --host " + h.host + " store kernel"} {
+			"choose --store kernel (kernel keyring: in memory only", " or --store file (", "plaintext at rest", ", or set GHLOGIN_STORE",
+			"ghlogin config set --host http://" + h.host + " store kernel"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%v: message lacks %q:\n%s", extra, want, out)
 			}
+		}
+		if strings.Count(strings.TrimSpace(out), "\n") != 0 {
+			t.Errorf("%v: the message is more than one line:\n%s", extra, out)
 		}
 	}
 	if n := h.emu.Stats().Requests["POST /login/device/code"]; n != 0 {
@@ -276,9 +281,9 @@ func TestWebWithoutClientSecretFailsFirst(t *testing.T) {
 	h.vars["DISPLAY"] = ":0"
 	h.browse = browser(t)
 	r := h.run("", "login", "-w", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file")
-	want := "no OAuth client secret for " + h.host + ": GitHub's web flow needs the OAuth app's client secret. Set it with\n" +
-		"  ghlogin config set --host http://" + h.host + " client_secret -\n"
-	if r.code != ExitUsage || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "GHLOGIN_CLIENT_SECRET") || !strings.Contains(r.stderr, "ghlogin login --device") {
+	want := "error: no OAuth client secret for " + h.host + ": GitHub's web flow needs the OAuth app's client secret; set it with " +
+		"ghlogin config set --host http://" + h.host + " client_secret - (which reads it from standard input and does not show it) or with GHLOGIN_CLIENT_SECRET, or use the device flow, which needs none (--device)\n"
+	if r.code != ExitUsage || r.stderr != want {
 		t.Errorf("exit %d %q", r.code, r.stderr)
 	}
 	r = h.run("", "login", "--web", "--json", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file")
@@ -335,7 +340,7 @@ func TestLoginSuccessSaysWhereAndHowLong(t *testing.T) {
 	for _, want := range []string{
 		"Logged in to " + h.host + " as octocat.",
 		"The token is kept in the kernel keyring until the machine restarts, or ",
-		"unused: in memory only, never written to disk; only you can read it. Then log in again: ghlogin login --host " + h.host + ".",
+		"unused: in memory only, never written to disk; only you can read it. Then log in again: ghlogin login --host http://" + h.host + ".",
 		"It expires in 8 hours and is refreshed when used, until " + refreshUntil + " (when its refresh token expires).",
 	} {
 		if !strings.Contains(flat, want) {
@@ -348,5 +353,44 @@ func TestLoginSuccessSaysWhereAndHowLong(t *testing.T) {
 	evs := jsonLines(t, r.stdout)
 	if last := evs[len(evs)-1]; r.code != 0 || len(last) != 4 || last["store"] != "kernel" {
 		t.Errorf("exit %d, success event %v", r.code, last)
+	}
+}
+
+// The sentence that ends a login says what happens when the token expires:
+// refreshed when used when the server gave a refresh token, and otherwise
+// that it cannot be refreshed and a new login is needed then, with the
+// login command for the host as --host names it (http:// for a plain-http
+// loopback host).
+func TestKeptTextSaysWhatHappensAtExpiry(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	keyring := store.StoreInfo{Name: "keyring", Place: "the OS keyring"}
+	kernel := store.StoreInfo{Name: "kernel", Place: "the kernel keyring", Protection: "in memory only", Lifetime: "until the machine restarts", Volatile: true}
+	file := store.StoreInfo{Name: "file", Place: "/c/credentials.json", Protection: "plaintext at rest", Lifetime: "until you log out", PlaintextAtRest: true}
+	in8h := now.Add(8 * time.Hour)
+	const host = "http://127.0.0.1:8787"
+	for _, tc := range []struct {
+		name string
+		l    session.Login
+		want string
+	}{
+		{"keyring, no expiry", session.Login{Kept: keyring}, ""},
+		{"keyring, refreshable", session.Login{Kept: keyring, ExpiresAt: in8h, Refreshable: true},
+			"The token is kept in the OS keyring. It expires in 8 hours and is refreshed when used."},
+		{"keyring, no refresh token", session.Login{Kept: keyring, ExpiresAt: in8h},
+			"The token is kept in the OS keyring. It expires in 8 hours and cannot be refreshed (the server gave no refresh token); then log in again: ghlogin login --host " + host + "."},
+		{"file, no refresh token", session.Login{Kept: file, ExpiresAt: in8h},
+			"The token is kept in /c/credentials.json until you log out: plaintext at rest. It expires in 8 hours and cannot be refreshed (the server gave no refresh token); then log in again: ghlogin login --host " + host + "."},
+		{"kernel, no refresh token", session.Login{Kept: kernel, ExpiresAt: in8h},
+			"The token is kept in the kernel keyring until the machine restarts: in memory only. Then log in again: ghlogin login --host " + host + ". It expires in 8 hours and cannot be refreshed (the server gave no refresh token), so log in again then too."},
+		{"kernel, refreshable", session.Login{Kept: kernel, ExpiresAt: in8h, Refreshable: true},
+			"The token is kept in the kernel keyring until the machine restarts: in memory only. Then log in again: ghlogin login --host " + host + ". It expires in 8 hours and is refreshed when used."},
+	} {
+		got := keptText(&tc.l, host, now)
+		if got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
+		}
+		if !tc.l.Refreshable && strings.Contains(got, "refreshed when used") {
+			t.Errorf("%s: promises a refresh without a refresh token: %q", tc.name, got)
+		}
 	}
 }

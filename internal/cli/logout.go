@@ -60,7 +60,7 @@ func runLogout(ctx context.Context, o *logoutOptions) error {
 	}
 	w := o.IO.Stderr
 	ac := res.Removed
-	printRevocation(w, res.Revocation, o.Local)
+	printRevocation(w, o.IO.explain, res.Revocation, o.Local)
 	fmt.Fprintf(w, "Logged out of %s as %s\n", ac.Host, ac.Login)
 	if res.NowActive != "" && ac.Active {
 		fmt.Fprintf(w, "The active account for %s is now %s\n", ac.Host, res.NowActive)
@@ -68,7 +68,7 @@ func runLogout(ctx context.Context, o *logoutOptions) error {
 	if bs, err := o.Session.BindingsTo(ac.Host, ac.Login); err == nil && len(bs) > 0 {
 		fmt.Fprintf(w, "note: these bindings still name %s and now fail until you log in as %s again or remove them:\n", ac.Login, ac.Login)
 		for _, b := range bs {
-			fmt.Fprintf(w, "  %s   (ghlogin bind --remove %s)\n", bindingLine(session.BindingInfo{Binding: b}), removeArgs(b))
+			fmt.Fprintf(w, "  %s   (ghlogin bind --remove %s)\n", bindingLine(session.BindingInfo{Binding: b}), removeArgs(b, o.IO.hints))
 		}
 	}
 	if _, name := o.Session.EnvToken(t); name != "" {
@@ -80,7 +80,7 @@ func runLogout(ctx context.Context, o *logoutOptions) error {
 // printRevocation says what happened to a token on its server (logout, and
 // refresh for the token it replaced). local: the person asked not to
 // revoke it.
-func printRevocation(w io.Writer, r session.Revocation, local bool) {
+func printRevocation(w io.Writer, explain func(error) string, r session.Revocation, local bool) {
 	switch {
 	case local:
 		fmt.Fprintln(w, "The token was not revoked (--local): it stays valid on the server until it expires or is revoked.")

@@ -47,13 +47,13 @@ func newRefreshCmd(a *app, runF func(*refreshOptions) error) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Host, "host", "", hostFlagHelp)
-	f.StringVar(&o.User, "user", "", "account login (default: the active account)")
+	a.addHostFlag(cmd, f, &o.Host, hostFlagHelp)
+	a.addUserFlag(cmd, &o.User, &o.Host, "account login (default: the active account)")
 	f.StringSliceVar(&o.Scopes, "scopes", nil, "the account's new scopes, replacing its current ones")
 	f.StringSliceVar(&o.AddScopes, "add-scopes", nil, "scopes to add to the account's current ones")
 	f.StringSliceVar(&o.RemoveScopes, "remove-scopes", nil, "scopes to remove from the account's current ones")
 	f.BoolVar(&o.Device, "device", false, "use the device flow (default)")
-	f.BoolVar(&o.Web, "web", false, "use the loopback web flow in a local browser")
+	f.BoolVarP(&o.Web, "web", "w", false, "use the loopback web flow in a browser on this machine")
 	f.BoolVar(&o.NoBrowser, "no-browser", false, "never open a browser; only show the URL")
 	f.BoolVar(&o.JSON, "json", false, "write JSON events to standard output")
 	f.DurationVar(&o.Timeout, "timeout", webflow.DefaultTimeout, "web flow: how long to wait for the browser")
@@ -85,7 +85,7 @@ func runRefresh(ctx context.Context, o *refreshOptions) error {
 		NoBrowser: o.NoBrowser, JSON: o.JSON, Timeout: o.Timeout, rescope: r}
 	_, err = runFlow(ctx, lo, t)
 	if rs := lo.rescoped; rs != nil {
-		printRevocation(w, rs.Revocation, false)
+		printRevocation(w, o.IO.explain, rs.Revocation, false)
 	}
 	return err
 }

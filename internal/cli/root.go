@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ghlogin/ghlogin/internal/hint"
+	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/internal/session"
 )
@@ -42,7 +44,7 @@ func (a *app) execute(ctx context.Context, root *cobra.Command, args []string) i
 	code := exitStatus(err)
 	var re *reportedError
 	if err != nil && !errors.As(err, &re) {
-		msg := explain(err)
+		msg := env.explain(err)
 		if code == ExitCancelled {
 			msg = "cancelled"
 		}
@@ -94,7 +96,7 @@ func newSession(env *Env, getenv func(string) string) *session.Session {
 		UserAgent:  "ghlogin/" + currentBuild().Version,
 		Keyring:    env.Keyring,
 		Backends:   env.Backends,
-		Describe:   explain,
+		Describe:   env.explain,
 		Getwd:      env.getwd,
 	}
 	return s
@@ -170,6 +172,7 @@ func (a *app) bareRoot() *cobra.Command {
 			if err := checkFlags(cmd); err != nil {
 				return err
 			}
+			a.env.hints = a.hintsFor(cmd)
 			a.ran = true
 			return nil
 		},
@@ -179,6 +182,28 @@ func (a *app) bareRoot() *cobra.Command {
 	})
 	setVersion(root)
 	return root
+}
+
+// hintsFor is what the next steps in error messages may name while cmd
+// runs: cmd's flags, and hosts by their --host values as the session
+// knows them (Session.HostArg), the --host cmd was given first.
+func (a *app) hintsFor(cmd *cobra.Command) hint.Context {
+	given := ""
+	if f := cmd.Flags().Lookup("host"); f != nil {
+		given = f.Value.String()
+	}
+	c := hint.Context{
+		Flags: func(name string) bool {
+			return cmd.Flags().Lookup(name) != nil || cmd.InheritedFlags().Lookup(name) != nil
+		},
+		HostArg: func(name string) string { return a.sess.HostArg(name, given) },
+	}
+	if given != "" {
+		if h, err := hosts.Parse(given); err == nil {
+			c.Host = a.sess.HostArg(h.Name, given)
+		}
+	}
+	return c
 }
 
 // getenv reads the environment through Env.

@@ -78,18 +78,9 @@ func runSetupGit(ctx context.Context, o *setupGitOptions) error {
 			if from, login, ok := o.Session.Lends(ctx, h.Name); ok {
 				fmt.Fprintf(w, "The agent on %s lends %s for %s while this ghlogin ssh session lasts; nothing is stored here\n", safe.Text(from), safe.Text(login), h.Name)
 			} else {
-				fmt.Fprintf(w, "You are not logged in to %s yet: run ghlogin login --host %s\n", h.Name, hostArg(h.Name, h.Scheme))
+				fmt.Fprintf(w, "You are not logged in to %s yet: run ghlogin login --host %s\n", h.Name, h.Arg())
 			}
 		}
 	}
 	return nil
-}
-
-// hostArg is the --host value that names a host: its name, or its URL when
-// it speaks http.
-func hostArg(name, scheme string) string {
-	if scheme == "http" {
-		return "http://" + name
-	}
-	return name
 }

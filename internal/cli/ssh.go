@@ -32,7 +32,7 @@ type sshOptions struct {
 func newSSHCmd(a *app, runF func(*sshOptions) error) *cobra.Command {
 	o := &sshOptions{IO: a.env, Session: a.sess}
 	cmd := &cobra.Command{
-		Use:   "ssh [--allow HOST[,HOST...]] [--user L] [ssh options] DESTINATION [COMMAND...]",
+		Use:   "ssh [--allow HOST[,HOST...]] [-u/--user L] [ssh options] DESTINATION [COMMAND...]",
 		Short: "SSH to a machine and lend it your login for that session, writing no token there",
 		Long: "Run the system's ssh with your arguments and lend the remote machine your login for as\n" +
 			"long as the session lasts, the way ssh -A lends SSH keys: git, ghlogin token and ghlogin\n" +
@@ -64,7 +64,7 @@ func newSSHCmd(a *app, runF func(*sshOptions) error) *cobra.Command {
 				return cmd.Help()
 			}
 			if len(rest) == 0 {
-				return syntaxf("ssh needs a destination: ghlogin ssh [--allow HOST] [--user L] [ssh options] DESTINATION [COMMAND...]")
+				return syntaxf("ssh needs a destination: ghlogin ssh [--allow HOST] [-u/--user L] [ssh options] DESTINATION [COMMAND...]")
 			}
 			o.Args = rest
 			if runF != nil {
@@ -74,7 +74,7 @@ func newSSHCmd(a *app, runF func(*sshOptions) error) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringSliceVar(&o.Allow, "allow", nil, "hosts to lend, comma separated (default: the default host)")
-	cmd.Flags().StringVar(&o.User, "user", "", "account lent to requests that name none (default: each host's active account)")
+	a.addUserFlag(cmd, &o.User, new(string), "account lent to requests that name none (default: each host's active account)")
 	cmd.Flags().BoolP("help", "h", false, "help for ssh")
 	return cmd
 }
@@ -87,13 +87,14 @@ func splitSSHArgs(args []string) (own, rest []string) {
 		switch {
 		case a == "--":
 			return own, args[i+1:]
-		case a == "--allow" || a == "--user":
+		case a == "--allow" || a == "--user" || a == "-u":
 			own = append(own, a)
 			if i+1 < len(args) {
 				own = append(own, args[i+1])
 				i++
 			}
-		case strings.HasPrefix(a, "--allow=") || strings.HasPrefix(a, "--user=") || a == "--help" || a == "-h":
+		case strings.HasPrefix(a, "--allow=") || strings.HasPrefix(a, "--user=") || strings.HasPrefix(a, "-u") && !strings.HasPrefix(a, "--") || a == "--help" || a == "-h":
+			// ssh has no -u option, so -uL and -u=L are ghlogin's.
 			own = append(own, a)
 		default:
 			return own, args[i:]
@@ -108,7 +109,7 @@ func runSSH(ctx context.Context, o *sshOptions) error {
 	if err := agent.CheckSSHArgs(o.Args); err != nil {
 		var ae *agent.SSHArgsError
 		if errors.As(err, &ae) {
-			if name, _, _ := strings.Cut(ae.Arg, "="); name == "--allow" || name == "--user" {
+			if name, _, _ := strings.Cut(ae.Arg, "="); name == "--allow" || name == "--user" || name == "-u" {
 				return syntaxf("%s must come before ssh's options and the destination: ghlogin ssh %s ... [ssh options] DESTINATION [COMMAND...]", name, name)
 			}
 		}
@@ -135,7 +136,7 @@ func runSSH(ctx context.Context, o *sshOptions) error {
 		}
 		return err
 	}
-	log := &agentLog{w: o.IO.Stderr, quiet: true}
+	log := &agentLog{w: o.IO.Stderr, quiet: true, explain: o.IO.explain}
 	srv := &agent.Server{
 		Name:    machineName(),
 		Allowed: lentHosts(lent),
@@ -168,7 +169,7 @@ func runSSH(ctx context.Context, o *sshOptions) error {
 		fmt.Fprintf(o.IO.Stderr, "warning: the agent %s\n", p)
 	}
 	if serveErr != nil {
-		fmt.Fprintf(o.IO.Stderr, "warning: the agent stopped early: %s\n", explain(serveErr))
+		fmt.Fprintf(o.IO.Stderr, "warning: the agent stopped early: %s\n", o.IO.explain(serveErr))
 	}
 	if code != 0 {
 		return &reportedError{code: code, err: fmt.Errorf("ssh exited with status %d", code)}

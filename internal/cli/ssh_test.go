@@ -45,6 +45,9 @@ func TestSSHFlags(t *testing.T) {
 			[]string{"github.com", "ghe.example.com"}, "alice", []string{"-p", "2222", "me@build-1", "git", "pull"}},
 		{[]string{"--allow=github.com", "--", "--user", "x"}, []string{"github.com"}, "", []string{"--user", "x"}},
 		{[]string{"-A", "build-1", "--allow", "x"}, nil, "", []string{"-A", "build-1", "--allow", "x"}},
+		// -u is --user, as everywhere else (ssh has no -u).
+		{[]string{"-u", "alice", "-p", "2222", "build-1"}, nil, "alice", []string{"-p", "2222", "build-1"}},
+		{[]string{"-ualice", "build-1"}, nil, "alice", []string{"build-1"}},
 	} {
 		var got *sshOptions
 		if code := runCmd(t, a, newSSHCmd(a, func(o *sshOptions) error { got = o; return nil }), tc.args...); code != 0 {

@@ -59,7 +59,7 @@ func runSwitch(ctx context.Context, o *switchOptions) error {
 	case ac.Login != before.Login:
 		fmt.Fprintf(w, "Switched the active account for %s from %s to %s\n", ac.Host, before.Login, ac.Login)
 	case o.User == "":
-		fmt.Fprintf(w, "%s is the only account for %s, and it is active; log in to another with: ghlogin login --host %s\n", ac.Login, ac.Host, hostArg(t.Host.Name, t.Host.Scheme))
+		fmt.Fprintf(w, "%s is the only account for %s, and it is active; log in to another with: ghlogin login --host %s\n", ac.Login, ac.Host, t.Host.Arg())
 	default:
 		fmt.Fprintf(w, "%s is already the active account for %s; nothing changed\n", ac.Login, ac.Host)
 	}
@@ -71,7 +71,7 @@ func runSwitch(ctx context.Context, o *switchOptions) error {
 	var be *session.BindingError
 	switch {
 	case errors.As(err, &be):
-		fmt.Fprintf(w, "note: here, %s\n", explain(err))
+		fmt.Fprintf(w, "note: here, %s\n", o.IO.explain(err))
 	case err == nil && c.Reason != session.ReasonActive && c.Login != ac.Login:
 		fmt.Fprintf(w, "note: here, %s, so %s is still used in this directory (ghlogin bind --list)\n", c.Why(), c.Login)
 	}

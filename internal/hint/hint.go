@@ -34,13 +34,6 @@ import (
 	"github.com/ghlogin/ghlogin/webflow"
 )
 
-// useFile is the next step when the OS keyring cannot take a token.
-const useFile = "use --store file or set GHLOGIN_STORE=file"
-
-// useKernelOrFile is the next step on a Linux machine with no keyring
-// service: the kernel keyring first (nothing on disk), the file second.
-const useKernelOrFile = "to keep the token in the kernel keyring instead (in memory, until the machine restarts), use --store kernel or set GHLOGIN_STORE=kernel; to keep it in a file readable only by you (plaintext at rest), " + useFile
-
 // Gone is the sentence for an account whose token was kept in memory (the
 // kernel keyring) and is no longer there; the exit status is 4, as for any
 // *store.NotLoggedInError.
@@ -52,17 +45,36 @@ const Gone = "the login was kept in memory and is gone (the machine restarted or
 // server text that reached an error (a TLS certificate's name in a network
 // error, say) can carry an escape sequence to the screen.
 func Explain(err error) string {
-	return core.Explain(err, sentence)
+	return ExplainIn(err, Context{})
+}
+
+// Context is what a next step may name for the command at hand: its flags
+// and hosts' --host values (see core.Context). The zero Context names
+// whole command lines only.
+type Context = core.Context
+
+// ExplainIn is Explain for the command at hand that c describes: a step
+// names a bare flag (--store kernel) only when that command has it, and
+// otherwise the whole command line that does (ghlogin login --store
+// kernel); a host is named by its --host value (http://127.0.0.1:8787 for a
+// plain-http loopback host).
+func ExplainIn(err error, c Context) string {
+	return core.Explain(err, sentenceIn(c))
 }
 
 // Wrap returns err with Error() replaced by Explain(err); errors.Is and
 // errors.As see err as before. Wrap(nil) is nil, and wrapping twice changes
 // nothing.
 func Wrap(err error) error {
+	return WrapIn(err, Context{})
+}
+
+// WrapIn is Wrap with ExplainIn's message.
+func WrapIn(err error, c Context) error {
 	if core.IsExplained(err) || err == nil {
 		return err
 	}
-	return core.WithMessage(err, Explain(err))
+	return core.WithMessage(err, ExplainIn(err, c))
 }
 
 // WithMessage returns err with Error() replaced by msg, a message already
@@ -79,21 +91,76 @@ func IsExplained(err error) bool {
 	return core.IsExplained(err)
 }
 
-// sentence returns err's own text with its next step, and whether it has
-// one. It looks at err itself, not its chain.
-func sentence(err error) (string, bool) {
+// sentenceIn returns the SentenceFunc for the command at hand c.
+func sentenceIn(c Context) core.SentenceFunc {
+	return func(err error) (string, bool) { return sentence(c, err) }
+}
+
+// useStore says how to choose the store name: with --store where the
+// command at hand has it, else with a new login.
+func useStore(c Context, name string) string {
+	if c.Has("store") {
+		return "use --store " + name + " or set GHLOGIN_STORE=" + name
+	}
+	return "log in with " + c.Login("", "--store "+name)
+}
+
+// storeStep says how to keep a token in the kernel keyring (kernel set,
+// on Linux) or in a file instead.
+func storeStep(c Context, kernel bool) string {
+	if !kernel {
+		return "to keep the token in a file readable only by you instead, " + useStore(c, "file")
+	}
+	return "to keep the token in the kernel keyring instead (in memory, until the machine restarts), " + useStore(c, "kernel") +
+		"; to keep it in a file readable only by you (plaintext at rest), " + useStore(c, "file")
+}
+
+// clientIDStep names where a client ID is given: --client-id where the
+// command at hand has it, the variable, and the host's setting.
+func clientIDStep(c Context) string {
+	if c.Has("client-id") {
+		return "--client-id, GHLOGIN_CLIENT_ID or the host's client_id setting"
+	}
+	return "GHLOGIN_CLIENT_ID or the host's client_id setting"
+}
+
+// issuerStep names where an issuer is given: --issuer where the command
+// at hand has it, and the host's setting.
+func issuerStep(c Context) string {
+	if c.Has("issuer") {
+		return "--issuer or the host's issuer setting"
+	}
+	return "the host's issuer setting"
+}
+
+// scopesStep names where scopes are asked for.
+func scopesStep(c Context) string {
+	if c.Has("scopes") {
+		return "--scopes"
+	}
+	return "ghlogin login --scopes, or the host's scopes setting"
+}
+
+// sentence returns err's own text with its next step for the command at
+// hand c, and whether it has one. It looks at err itself, not its chain.
+func sentence(c Context, err error) (string, bool) {
 	own := err.Error()
 	step := ""
 	switch e := err.(type) {
 	case *oauth.Error:
-		if h := OAuth(e.Code); h != "" {
+		if h := OAuthIn(e.Code, c); h != "" {
 			step = " (" + h + ")"
 		}
 	case *oauth.NetworkError:
 		switch {
 		case e.NotTLS():
 			if u, err := url.Parse(e.Endpoint); err == nil && safe.IsLoopback(u.Host) {
-				step = "; a server on this machine that speaks plain http is named with http://, as in --host http://" + u.Host
+				step = "; a server on this machine that speaks plain http is named with http://"
+				if c.Has("host") {
+					step += ", as in --host http://" + u.Host
+				} else {
+					step += " (http://" + u.Host + ")"
+				}
 			} else {
 				step = "; check the host name and port"
 			}
@@ -108,19 +175,18 @@ func sentence(err error) (string, bool) {
 			step = "; run login again (or use the device flow: ghlogin login --device)"
 		}
 	case *store.NotLoggedInError:
-		if e.Gone {
-			// The store's message already says it was kept in memory and
+		switch {
+		case e.Gone, e.Invalid != "", e.Store != "":
+			// A Gone message already says it was kept in memory and
 			// is gone; the step is Gone's last words, with the command.
-			step = "; log in again: ghlogin login --host " + e.Host
-		} else if e.Invalid != "" || e.Store != "" {
-			step = "; log in again: ghlogin login --host " + e.Host
-		} else {
-			step = "; run: ghlogin login --host " + e.Host
+			step = "; log in again: " + c.Login(e.Host)
+		default:
+			step = "; run: " + c.Login(e.Host)
 		}
 	case *store.CorruptSecretError:
-		step = "; log in again: ghlogin login --host " + e.Host
+		step = "; log in again: " + c.Login(e.Host)
 	case *store.UnknownBackendError:
-		step = "; log in again: ghlogin login --host " + e.Host
+		step = "; log in again: " + c.Login(e.Host)
 	case *store.KeyringUnavailableError:
 		var ns *store.NoKeyringServiceError
 		switch {
@@ -128,31 +194,29 @@ func sentence(err error) (string, bool) {
 			// Its own text says what to do; nothing inside it (a missing
 			// keyring service) should add a step about storing tokens.
 			return own, true
-		case errors.As(e.Err, &ns) && runtime.GOOS == "linux":
-			step = "; " + useKernelOrFile
+		case e.Op == "read":
+			// The token is in the keyring: another store cannot read it,
+			// only a new login can put one there.
+			step = "; run this where the keyring can be reached (your desktop session), or " + storeStep(c, errors.As(e.Err, &ns) && runtime.GOOS == "linux")
 		default:
-			step = "; to keep the token in a file readable only by you instead, " + useFile
+			step = "; " + storeStep(c, errors.As(e.Err, &ns) && runtime.GOOS == "linux")
 		}
 	case *store.NoKeyringServiceError:
-		if runtime.GOOS == "linux" {
-			step = "; " + useKernelOrFile
-		} else {
-			step = "; to keep the token in a file readable only by you instead, " + useFile
-		}
+		step = "; " + storeStep(c, runtime.GOOS == "linux")
 	case *store.KernelKeyringUnavailableError:
 		if e.Op != "delete" {
-			step = "; to keep the token in a file readable only by you instead, " + useFile
+			step = "; " + storeStep(c, false)
 		}
 	case *store.SecretTooLargeError:
 		// The step goes before the keyring's own complaint.
 		if cause := fmt.Sprint(e.Err); strings.HasSuffix(own, ": "+cause) {
-			return strings.TrimSuffix(own, ": "+cause) + "; " + useFile + ": " + cause, true
+			return strings.TrimSuffix(own, ": "+cause) + "; " + useStore(c, "file") + ": " + cause, true
 		}
-		step = "; " + useFile
+		step = "; " + useStore(c, "file")
 	case *deviceflow.ConfigError:
 		switch e.Field {
 		case deviceflow.FieldClientID:
-			step = "; pass --client-id, set GHLOGIN_CLIENT_ID, or set the host's client_id in the config file"
+			step = "; give one with " + clientIDStep(c)
 		case deviceflow.FieldDeviceCodeURL:
 			step = "; set the host's device_code_url in the config file"
 		case deviceflow.FieldTokenURL:
@@ -163,7 +227,7 @@ func sentence(err error) (string, bool) {
 	case *webflow.ConfigError:
 		switch e.Field {
 		case webflow.FieldClientID:
-			step = "; set --client-id, GHLOGIN_CLIENT_ID or the host's client_id"
+			step = "; give one with " + clientIDStep(c)
 		case webflow.FieldAuthorizeURL:
 			step = "; check the host's authorize_url"
 		case webflow.FieldTokenURL:
@@ -176,10 +240,7 @@ func sentence(err error) (string, bool) {
 	case *webflow.CallbackError:
 		step = "; run login again, and if it keeps happening check the host's authorize_url setting or use the device flow (ghlogin login --device)"
 	case *githubapi.UnauthorizedError:
-		step = "; log in again with: ghlogin login"
-		if h := e.LoginHost(); h != "" {
-			step += " --host " + h
-		}
+		step = "; log in again with: " + c.Login(e.LoginHost())
 	case *githubapi.LoginFieldError:
 		step = " (check the host's userinfo_url and login_field settings)"
 	case *config.ParseError:
@@ -194,7 +255,7 @@ func sentence(err error) (string, bool) {
 			}
 			where := ""
 			if e.Host != "" {
-				where = "--host " + e.Host + " "
+				where = "--host " + c.HostValue(e.Host) + " "
 			}
 			step = "; to change the setting, run: ghlogin config set " + where + e.Key + " " + value
 		}
@@ -224,16 +285,16 @@ func sentence(err error) (string, bool) {
 			return own, true
 		}
 	case *refresh.NoIDTokenError:
-		step = "; ID tokens come from OpenID Connect servers: log in with --issuer and the openid scope"
+		step = "; ID tokens come from OpenID Connect servers: log in with ghlogin login --issuer URL (the openid scope is asked for by default)"
 	case *oidcdisc.DocumentError:
 		switch e.Problem {
 		case oidcdisc.IssuerMismatch:
-			step = "; check the issuer URL (--issuer or the host's issuer setting)"
+			step = "; check the issuer URL (" + issuerStep(c) + ")"
 		default:
 			step = " (check the issuer URL, or set the host's endpoints by hand: device_code_url, authorize_url, token_url)"
 		}
 	case *oidcdisc.FetchError:
-		step = " (check the issuer URL, --issuer or the host's issuer setting, and your network)"
+		step = " (check the issuer URL, " + issuerStep(c) + ", and your network)"
 	case *oidcdisc.NotDiscoveredError:
 		step = "; log in again to read it: ghlogin login --issuer " + e.Issuer
 	case *identity.VerifyError:
@@ -246,21 +307,21 @@ func sentence(err error) (string, bool) {
 			step = "; the token was not kept: check the host's issuer and client_id settings"
 		}
 	case *identity.NoIdentityError:
-		step = "; request the openid scope (--scopes) or set the host's userinfo_url"
+		step = "; request the openid scope (" + scopesStep(c) + ") or set the host's userinfo_url"
 	case *revoke.CannotRevokeError:
 		if e.Page != "" {
 			step = ": revoke it at " + e.Page
 		}
 	case *revoke.FailedError:
 		// The cause's own step (check the client secret) comes first.
-		own = core.Walk(own, e.Err, sentence)
+		own = core.Walk(own, e.Err, sentenceIn(c))
 		if e.Page != "" {
 			step = "; revoke it at " + e.Page
 		}
 	default:
 		// The forwarded agent's errors (package core, which the lean
 		// git helper shares).
-		return core.Agent(err)
+		return c.Agent(err)
 	}
 	if step == "" {
 		return "", false
@@ -269,13 +330,22 @@ func sentence(err error) (string, bool) {
 }
 
 // OAuth says what a person can do about an OAuth error code (RFC 6749 §5.2,
-// RFC 8628 §3.5, GitHub's own codes), or "" when there is nothing to add.
-func OAuth(code string) string {
+// RFC 8628 §3.5, GitHub's own codes), or "" when there is nothing to add;
+// with no command at hand (OAuthIn for one).
+func OAuth(code string) string { return OAuthIn(code, Context{}) }
+
+// OAuthIn is OAuth for the command at hand c: it names a flag only when
+// that command has it.
+func OAuthIn(code string, c Context) string {
 	switch code {
 	case "device_flow_disabled":
-		return "enable Device Flow in the OAuth app's settings on GitHub, or use login --web"
+		web := "ghlogin login --web"
+		if c.Has("web") {
+			web = "--web"
+		}
+		return "enable Device Flow in the OAuth app's settings on GitHub, or use the web flow (" + web + ")"
 	case "incorrect_client_credentials", "invalid_client", "unauthorized_client":
-		return "check the client ID (--client-id, GHLOGIN_CLIENT_ID or the host's client_id setting) and client secret"
+		return "check the client ID (" + clientIDStep(c) + ") and client secret"
 	case "expired_token":
 		return "the code expired; run login again"
 	case "access_denied":
@@ -291,7 +361,7 @@ func OAuth(code string) string {
 	case "redirect_uri_mismatch":
 		return "the OAuth app's callback URL must allow http://127.0.0.1/callback"
 	case "invalid_scope":
-		return "check the requested scopes (--scopes)"
+		return "check the requested scopes (" + scopesStep(c) + ")"
 	case "invalid_request":
 		return "the server rejected the request; check the host's endpoint settings and client ID"
 	case "server_error", "temporarily_unavailable":

@@ -26,6 +26,16 @@ import (
 	"github.com/ghlogin/ghlogin/webflow"
 )
 
+// loginCtx is the login command's context: it has every flag the steps
+// name.
+var loginCtx = Context{Flags: func(name string) bool {
+	switch name {
+	case "host", "store", "client-id", "scopes", "issuer", "web", "device":
+		return true
+	}
+	return false
+}}
+
 // TestSentences: each typed error, alone, gives the sentence people have
 // always seen for it.
 func TestSentences(t *testing.T) {
@@ -67,9 +77,9 @@ func TestSentences(t *testing.T) {
 		{&store.KeyringUnavailableError{Op: "write", Err: dbus},
 			"the OS keyring is not available (write): " + dbus.Error() + "; to keep the token in a file readable only by you instead, use --store file or set GHLOGIN_STORE=file"},
 		{&store.KeyringUnavailableError{Op: "read", Err: errors.New("the keyring is locked")},
-			"the OS keyring is not available (read): the keyring is locked; to keep the token in a file readable only by you instead, use --store file or set GHLOGIN_STORE=file"},
+			"the OS keyring is not available (read): the keyring is locked; run this where the keyring can be reached (your desktop session), or to keep the token in a file readable only by you instead, use --store file or set GHLOGIN_STORE=file"},
 		{&store.KeyringUnavailableError{Op: "read", Timeout: true, Err: context.DeadlineExceeded},
-			"the OS keyring is not available (read): the keyring did not answer in time; to keep the token in a file readable only by you instead, use --store file or set GHLOGIN_STORE=file"},
+			"the OS keyring is not available (read): the keyring did not answer in time; run this where the keyring can be reached (your desktop session), or to keep the token in a file readable only by you instead, use --store file or set GHLOGIN_STORE=file"},
 		{&store.KeyringUnavailableError{Op: "delete", Err: dbus},
 			"the OS keyring is not available (delete): " + dbus.Error() + "; nothing was removed: unlock or start the keyring, then try again"},
 		{&store.SecretTooLargeError{Store: store.BackendKeyring, Err: keyring.ErrSetDataTooBig},
@@ -87,7 +97,7 @@ func TestSentences(t *testing.T) {
 
 		// deviceflow
 		{&deviceflow.ConfigError{Field: deviceflow.FieldClientID, Reason: "none is configured"},
-			"device flow: client ID: none is configured; pass --client-id, set GHLOGIN_CLIENT_ID, or set the host's client_id in the config file"},
+			"device flow: client ID: none is configured; give one with --client-id, GHLOGIN_CLIENT_ID or the host's client_id setting"},
 		{&deviceflow.ConfigError{Field: deviceflow.FieldDeviceCodeURL, Reason: "none is set"},
 			"device flow: device code URL: none is set; set the host's device_code_url in the config file"},
 		{&deviceflow.ConfigError{Field: deviceflow.FieldTokenURL, Reason: "none is set"},
@@ -97,7 +107,7 @@ func TestSentences(t *testing.T) {
 
 		// webflow
 		{&webflow.ConfigError{Field: webflow.FieldClientID, Reason: "none is configured"},
-			"web flow: client ID: none is configured; set --client-id, GHLOGIN_CLIENT_ID or the host's client_id"},
+			"web flow: client ID: none is configured; give one with --client-id, GHLOGIN_CLIENT_ID or the host's client_id setting"},
 		{&webflow.ConfigError{Field: webflow.FieldAuthorizeURL, Reason: "bad"}, "web flow: authorization URL: bad; check the host's authorize_url"},
 		{&webflow.ConfigError{Field: webflow.FieldTokenURL, Reason: "bad"}, "web flow: token URL: bad; check the host's token_url"},
 		{&webflow.ListenError{Addr: "127.0.0.1:8765", Err: syscall.EADDRINUSE},
@@ -160,7 +170,7 @@ func TestSentences(t *testing.T) {
 
 		{errors.New("plain"), "plain"},
 	} {
-		if got := Explain(tc.err); got != tc.want {
+		if got := ExplainIn(tc.err, loginCtx); got != tc.want {
 			t.Errorf("Explain(%#v):\n got %q\nwant %q", tc.err, got, tc.want)
 		}
 		if _, isAgent := core.Agent(tc.err); isAgent {
@@ -178,7 +188,7 @@ func TestSentences(t *testing.T) {
 func TestNoKeyringService(t *testing.T) {
 	ns := &store.NoKeyringServiceError{Reason: "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set and there is no socket at /run/user/1000/bus)"}
 	for _, err := range []error{ns, &store.KeyringUnavailableError{Op: "write", Err: ns}} {
-		got := Explain(err)
+		got := ExplainIn(err, loginCtx)
 		if !strings.Contains(got, "no keyring service on this machine: no D-Bus session bus") || strings.Contains(got, "unlock") {
 			t.Errorf("Explain(%v) = %q", err, got)
 		}
@@ -202,7 +212,7 @@ func TestNoKeyringService(t *testing.T) {
 // without one add nothing.
 func TestOAuthCodes(t *testing.T) {
 	for code, says := range map[string]string{
-		"device_flow_disabled":         "enable Device Flow in the OAuth app's settings on GitHub, or use login --web",
+		"device_flow_disabled":         "enable Device Flow in the OAuth app's settings on GitHub, or use the web flow (--web)",
 		"incorrect_client_credentials": "check the client ID",
 		"invalid_client":               "check the client ID",
 		"unauthorized_client":          "check the client ID",
@@ -219,7 +229,7 @@ func TestOAuthCodes(t *testing.T) {
 		"server_error":                 "try again later",
 		"temporarily_unavailable":      "try again later",
 	} {
-		if h := OAuth(code); !strings.Contains(h, says) {
+		if h := OAuthIn(code, loginCtx); !strings.Contains(h, says) {
 			t.Errorf("OAuth(%q) = %q, want it to say %q", code, h, says)
 		}
 	}
@@ -250,9 +260,9 @@ func TestWrapped(t *testing.T) {
 		{"joined", errors.Join(&store.NotLoggedInError{Host: "a.example"}, &githubapi.UnauthorizedError{Host: "b.example"}),
 			"not logged in to a.example; run: ghlogin login --host a.example\nb.example rejected the token (HTTP 401): it was revoked or has expired; log in again with: ghlogin login --host b.example"},
 		{"a typed error wrapping another", &store.KeyringUnavailableError{Op: "read", Err: &oauth.Error{Code: "access_denied"}},
-			"the OS keyring is not available (read): the server answered access_denied; to keep the token in a file readable only by you instead, use --store file or set GHLOGIN_STORE=file"},
+			"the OS keyring is not available (read): the server answered access_denied; run this where the keyring can be reached (your desktop session), or to keep the token in a file readable only by you instead, use --store file or set GHLOGIN_STORE=file"},
 	} {
-		if got := Explain(tc.err); got != tc.want {
+		if got := ExplainIn(tc.err, loginCtx); got != tc.want {
 			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
 		}
 	}

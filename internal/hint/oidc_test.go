@@ -41,7 +41,7 @@ func TestLifecycleSentences(t *testing.T) {
 			&refresh.NeedsLoginError{Host: "h", Login: "l", Reason: client.Error(), Err: client},
 			"the token for l@h expired and could not be refreshed (the server answered invalid_client (check the client ID (--client-id, GHLOGIN_CLIENT_ID or the host's client_id setting) and client secret)); run ghlogin login --host h"},
 		{"no ID token", &refresh.NoIDTokenError{Host: "github.com", Login: "octocat"},
-			"the account octocat@github.com has no ID token; ID tokens come from OpenID Connect servers: log in with --issuer and the openid scope"},
+			"the account octocat@github.com has no ID token; ID tokens come from OpenID Connect servers: log in with ghlogin login --issuer URL (the openid scope is asked for by default)"},
 		{"issuer mismatch", &oidcdisc.DocumentError{Issuer: "https://sso.example.com", Problem: oidcdisc.IssuerMismatch, Field: "issuer", Discovered: "https://sso.example.com/"},
 			`the discovery document of https://sso.example.com names the issuer "https://sso.example.com/"; an issuer must match its discovery document exactly; check the issuer URL (--issuer or the host's issuer setting)`},
 		{"missing endpoint", &oidcdisc.DocumentError{Issuer: "https://sso.example.com", Problem: oidcdisc.MissingField, Field: "token_endpoint"},
@@ -66,7 +66,7 @@ func TestLifecycleSentences(t *testing.T) {
 		{"joined revocation failures", errors.Join(&revoke.FailedError{Endpoint: "https://sso/r", Token: "refresh_token", Err: client}),
 			"revoking the refresh token at https://sso/r failed: the server answered invalid_client (check the client ID (--client-id, GHLOGIN_CLIENT_ID or the host's client_id setting) and client secret)"},
 	} {
-		if got := Explain(tc.err); got != tc.want {
+		if got := ExplainIn(tc.err, loginCtx); got != tc.want {
 			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
 		}
 	}

@@ -181,6 +181,19 @@ func (h Host) URL() string { return h.Scheme + "://" + h.Name }
 // String returns the host's name.
 func (h Host) String() string { return h.Name }
 
+// Arg returns the --host value that names h on a command line: its name,
+// or its URL when it speaks plain http (a loopback server), since a bare
+// name means https. Every step ghlogin suggests names a host this way.
+func (h Host) Arg() string { return Arg(h.Name, h.Scheme) }
+
+// Arg is Host.Arg for a host name and scheme.
+func Arg(name, scheme string) string {
+	if strings.EqualFold(scheme, "http") {
+		return "http://" + name
+	}
+	return name
+}
+
 // IsGitHub reports whether h is github.com.
 func (h Host) IsGitHub() bool { return h.Name == GitHub }
 

@@ -452,3 +452,25 @@ func TestEndpointsOverrides(t *testing.T) {
 		t.Errorf("github.com with api_url override = %+v", gh)
 	}
 }
+
+// A host's --host value keeps http:// for a plain-http host, and the bare
+// name (https implied) for every other: parsing the value gives the host
+// back.
+func TestArgRoundTrips(t *testing.T) {
+	for _, in := range []string{"github.com", "ghe.example.com:8443", "http://127.0.0.1:8787", "http://localhost:9000", "https://127.0.0.1:8443", "http://[::1]:8787"} {
+		h, err := Parse(in)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", in, err)
+		}
+		back, err := Parse(h.Arg())
+		if err != nil || back != h {
+			t.Errorf("Parse(%q).Arg() = %q, which parses to %+v (%v); want %+v", in, h.Arg(), back, err, h)
+		}
+	}
+	if got := Arg("127.0.0.1:8787", "http"); got != "http://127.0.0.1:8787" {
+		t.Errorf("Arg(http) = %q", got)
+	}
+	if got := Arg("127.0.0.1:8787", "https"); got != "127.0.0.1:8787" {
+		t.Errorf("Arg(https) = %q", got)
+	}
+}

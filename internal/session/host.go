@@ -225,6 +225,29 @@ func (s *Session) ParseHost(value string, cfg *config.File) (hosts.Host, Origin,
 	return h, origin, nil
 }
 
+// HostArg returns the --host value that names the host called name on a
+// command line (hosts.Arg): its URL when it speaks plain http, and its name
+// otherwise. The scheme is the one given names it with (the command line's
+// --host value, "" when none), else the one the default host is named with
+// (GHLOGIN_HOST, GH_HOST), else the one the configuration records for it.
+// Every next step that names a host (run: ghlogin login --host …) uses it.
+func (s *Session) HostArg(name, given string) string {
+	var cfg *config.File
+	if _, c, err := s.Config(); err == nil {
+		cfg = c
+	}
+	values := []string{"", name}
+	if strings.TrimSpace(given) != "" {
+		values = []string{given, "", name}
+	}
+	for _, v := range values {
+		if h, _, err := s.ParseHost(v, cfg); err == nil && h.Name == name {
+			return h.Arg()
+		}
+	}
+	return name
+}
+
 // ResolveHost resolves req against the configuration file (read once) and
 // the environment. See Target for each field's precedence. Errors: an
 // *InputError for a value given in req, a *SettingError for a setting in

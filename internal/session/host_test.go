@@ -253,3 +253,32 @@ func hostsName(v string) string {
 	}
 	return h.Name
 }
+
+// HostArg names a plain-http loopback host by its URL wherever ghlogin
+// learnt that it speaks http: the command line's --host, the default
+// host's variable, or the configuration; every other host by its name.
+func TestHostArg(t *testing.T) {
+	f := newFixture(t)
+	const lo = "127.0.0.1:8787"
+	for _, tc := range []struct{ name, given, want string }{
+		{"github.com", "", "github.com"},
+		{lo, "", lo}, // nothing says http: https is implied
+		{lo, "http://" + lo, "http://" + lo},
+		{lo, "https://" + lo, lo},
+		{lo, "github.com", lo},
+		{"ghe.example.com", "http://" + lo, "ghe.example.com"},
+	} {
+		if got := f.sess.HostArg(tc.name, tc.given); got != tc.want {
+			t.Errorf("HostArg(%q, %q) = %q, want %q", tc.name, tc.given, got, tc.want)
+		}
+	}
+	f.env[EnvGhloginHost] = "http://" + lo
+	if got := f.sess.HostArg(lo, ""); got != "http://"+lo {
+		t.Errorf("HostArg with GHLOGIN_HOST=http://%s: %q", lo, got)
+	}
+	delete(f.env, EnvGhloginHost)
+	f.configure(func(c *config.File) { c.Hosts = map[string]*config.Host{lo: {Protocol: "http"}} })
+	if got := f.sess.HostArg(lo, ""); got != "http://"+lo {
+		t.Errorf("HostArg with protocol http in the config: %q", got)
+	}
+}

@@ -33,6 +33,10 @@ type Login struct {
 	// RefreshExpiresAt when its refresh token does (zero: none, or it
 	// does not expire): an expiring token is refreshed until then.
 	ExpiresAt, RefreshExpiresAt time.Time
+	// Refreshable reports that the server handed out a refresh token, so
+	// the token is refreshed when it is due; without one an expiring token
+	// needs a new login once it expires.
+	Refreshable bool
 }
 
 // Identify asks t's API (its user info endpoint) who token belongs to.
@@ -161,7 +165,7 @@ func (s *Session) save(ctx context.Context, t *Target, login string, sec *store.
 		return nil, fmt.Errorf("storing the token: %w", err)
 	}
 	return &Login{Host: t.Host.Name, Login: login, DisplayName: sec.DisplayName, Store: t.Store, Scopes: sec.Scopes, RequestedScopes: sec.RequestedScopes,
-		Kept: st.Describe(t.Store), ExpiresAt: sec.ExpiresAt, RefreshExpiresAt: sec.RefreshTokenExpiresAt}, nil
+		Kept: st.Describe(t.Store), ExpiresAt: sec.ExpiresAt, RefreshExpiresAt: sec.RefreshTokenExpiresAt, Refreshable: sec.RefreshToken != ""}, nil
 }
 
 // Remember updates hc, the host's settings, with what a login to t relied

@@ -364,7 +364,7 @@ func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config
 		if sec.RefreshToken != "" && (sec.RefreshTokenExpiresAt.IsZero() || now.Before(sec.RefreshTokenExpiresAt)) {
 			return StateExpired, "the token expired; it will be refreshed when next used", ""
 		}
-		return StateInvalid, fmt.Sprintf("the token expired and cannot be refreshed; run: ghlogin login --host %s", ac.Host), ""
+		return StateInvalid, fmt.Sprintf("the token expired and cannot be refreshed; run: ghlogin login --host %s", s.HostArg(ac.Host, "")), ""
 	}
 	// The server knows the refresh and ID tokens too: whatever it echoes
 	// of them stays out of the error.
@@ -378,7 +378,7 @@ func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config
 		return StateValid, "", ""
 	case errors.As(err, &ue):
 		// Say what the server said: 401, or 403 with invalid_token.
-		return StateInvalid, fmt.Sprintf("%s; run: ghlogin login --host %s", ue.Error(), ac.Host), ""
+		return StateInvalid, fmt.Sprintf("%s; run: ghlogin login --host %s", ue.Error(), s.HostArg(ac.Host, "")), ""
 	case githubapi.IsSSORequired(err):
 		return StateSSORequired, s.describe(err), ""
 	case errors.As(err, &nc):

@@ -93,10 +93,63 @@ func (e *explained) Error() string { return e.msg }
 // Unwrap returns the original error.
 func (e *explained) Unwrap() error { return e.err }
 
+// Context is what a next step may name for the command at hand: its flags
+// and the --host value of a host. The zero Context is no command at hand:
+// steps then name whole command lines ("ghlogin login --store kernel"),
+// environment variables and settings, never a bare flag, and hosts by
+// their names.
+type Context struct {
+	// Flags reports whether the command at hand has the long flag called
+	// name (without dashes); nil means no command is at hand.
+	Flags func(name string) bool
+	// Host is the --host value the command at hand was given ("" when it
+	// was given none): a command line a step suggests for the same host
+	// carries it.
+	Host string
+	// HostArg returns the --host value that names the host called name
+	// (hosts.Arg: its URL for a plain-http loopback host, whose bare name
+	// would mean https); nil means the name itself.
+	HostArg func(name string) string
+}
+
+// Has reports whether the command at hand has the flag --name.
+func (c Context) Has(name string) bool { return c.Flags != nil && c.Flags(name) }
+
+// HostValue is the --host value naming the host called name.
+func (c Context) HostValue(name string) string {
+	if c.HostArg != nil {
+		if v := c.HostArg(name); v != "" {
+			return v
+		}
+	}
+	return name
+}
+
+// Login is the login command line for the host called name ("" for the
+// host of the command at hand), with args after it: "ghlogin login --host
+// http://127.0.0.1:8787 --store kernel".
+func (c Context) Login(name string, args ...string) string {
+	cmd := "ghlogin login"
+	switch {
+	case name != "":
+		cmd += " --host " + c.HostValue(name)
+	case c.Host != "":
+		cmd += " --host " + c.Host
+	}
+	for _, a := range args {
+		cmd += " " + a
+	}
+	return cmd
+}
+
+// Agent is the SentenceFunc for a forwarded agent's errors with the zero
+// Context (see Context.Agent).
+func Agent(err error) (string, bool) { return Context{}.Agent(err) }
+
 // Agent is the SentenceFunc for a forwarded agent's errors (package agent):
 // what to do when the agent is gone, stalled, refused the request or its
 // socket's directory is not safe.
-func Agent(err error) (string, bool) {
+func (c Context) Agent(err error) (string, bool) {
 	step := ""
 	switch e := err.(type) {
 	case *agent.GoneError:
@@ -106,7 +159,7 @@ func Agent(err error) (string, bool) {
 	case *agent.TimeoutError:
 		step = "; the connection to the machine that lends the login may have stalled: reconnect, or log in here"
 	case *agent.RefusedError:
-		step = agentRefusal(e)
+		step = c.agentRefusal(e)
 	case *agent.ProtocolError:
 		step = "; use the same ghlogin version on both machines"
 	case *agent.DirError:
@@ -128,7 +181,7 @@ func Agent(err error) (string, bool) {
 }
 
 // agentRefusal is the next step after an agent's refusal.
-func agentRefusal(e *agent.RefusedError) string {
+func (c Context) agentRefusal(e *agent.RefusedError) string {
 	where := "on the agent's machine"
 	if e.Agent != "" {
 		where = "on " + e.Agent
@@ -140,11 +193,11 @@ func agentRefusal(e *agent.RefusedError) string {
 		}
 	case agent.CodeNotLoggedIn:
 		if e.Host != "" {
-			return "; log in " + where + " with ghlogin login --host " + e.Host + ", or log in here"
+			return "; log in " + where + " with " + c.Login(e.Host) + ", or log in here"
 		}
 	case agent.CodeNeedsLogin:
 		if e.Host != "" {
-			return "; log in again " + where + ": ghlogin login --host " + e.Host
+			return "; log in again " + where + ": " + c.Login(e.Host)
 		}
 	case agent.CodeInternal:
 		return "; try again, and if it keeps failing look at the ghlogin ssh session " + where
