@@ -45,7 +45,9 @@ type Config struct {
 	// unapproved, Login requests a new one (a new KindCode event) as long
 	// as Wait has not passed since Login began, and failures to get a code
 	// that are worth retrying (network, 5xx, 429) are retried until then.
-	// A code requested before the deadline is polled to its own expiry.
+	// The deadline wins: a code is polled until it expires or the deadline
+	// passes, whichever comes first, and no code is requested that could
+	// not be shown before the deadline (MinCodeGap).
 	// Zero means one code, as RFC 8628 describes.
 	Wait time.Duration
 }

@@ -52,15 +52,17 @@
 // code that expires unapproved is replaced by a new one — a new KindCode
 // event — until Wait has passed since Login began; code requests are at
 // least MinCodeGap (1 min) apart, and failed ones that are worth retrying
-// are retried until then. MinCodeGap's comment lists GitHub's rate limits
-// that apply.
+// are retried until then. The end of Wait wins over everything: a code is
+// polled no longer than until then, and when the next code request could
+// not go out before then the login ends at once. MinCodeGap's comment
+// lists GitHub's rate limits that apply.
 //
 // # Errors
 //
 // Login and Poll end with the token, an *oauth.Error (the server's final
 // answer, such as access_denied or expired_token), an *oauth.TimeoutError
 // with Flow oauth.FlowDevice when the code expires (under Wait, when the
-// last code expired after the wait: "no code was approved within 2h"),
+// wait ends with no code approved: "no code was approved within 2h"),
 // ctx.Err(), or a
 // *ConfigError or *CodeError. Errors carry data (fields, codes); what a
 // person should do about them is for the program to say.

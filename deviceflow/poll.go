@@ -57,7 +57,7 @@ func (c *Config) Login(ctx context.Context) (*oauth.Token, error) {
 // approved, and one bad reply must not lose that. Each retry is a KindRetry
 // event; at expiry the *oauth.TimeoutError says what the last failure was.
 func (c *Config) Poll(ctx context.Context, code *Code) (*oauth.Token, error) {
-	tok, err := c.poll(ctx, code)
+	tok, err := c.poll(ctx, code, time.Time{})
 	if err != nil {
 		c.emit(Event{Kind: KindError, Err: err})
 		return nil, err
@@ -66,7 +66,10 @@ func (c *Config) Poll(ctx context.Context, code *Code) (*oauth.Token, error) {
 	return tok, nil
 }
 
-func (c *Config) poll(ctx context.Context, code *Code) (*oauth.Token, error) {
+// poll is Poll without its events. A non-zero deadline (Config.Wait's end)
+// ends polling then, before the code expires, with the wait's
+// *oauth.TimeoutError.
+func (c *Config) poll(ctx context.Context, code *Code, deadline time.Time) (*oauth.Token, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -92,6 +95,12 @@ func (c *Config) poll(ctx context.Context, code *Code) (*oauth.Token, error) {
 	if expires.IsZero() {
 		expires = last.Add(DefaultExpiry)
 	}
+	// stop is when polling ends: the code's expiry, or the end of the
+	// wait when that comes first.
+	stop, timeout := expires, expiredError
+	if !deadline.IsZero() && deadline.Before(expires) {
+		stop, timeout = deadline, c.waitTimeout
+	}
 	form := url.Values{
 		"grant_type":  {GrantType},
 		"device_code": {code.DeviceCode},
@@ -100,16 +109,18 @@ func (c *Config) poll(ctx context.Context, code *Code) (*oauth.Token, error) {
 	failures := 0     // consecutive transient failures
 	lastFailure := "" // the reason of the latest transient failure, for the expiry message
 	for {
-		if err := waitFor(ctx, clk, last.Add(wait+margin(wait)), expires); err != nil {
-			if lastFailure != "" {
-				var te *oauth.TimeoutError
-				if errors.As(err, &te) {
-					return nil, expiredAfter(lastFailure)
-				}
+		if err := waitFor(ctx, clk, last.Add(wait+margin(wait)), stop); err != nil {
+			var te *oauth.TimeoutError
+			switch {
+			case !errors.As(err, &te):
+			case stop.Before(expires):
+				return nil, c.waitTimeout()
+			case lastFailure != "":
+				return nil, expiredAfter(lastFailure)
 			}
 			return nil, err
 		}
-		tok, err := c.exchange(ctx, clk, form, expires)
+		tok, err := c.exchange(ctx, clk, form, stop)
 		last = clk.Now()
 		if err == nil {
 			return tok, nil
@@ -123,23 +134,26 @@ func (c *Config) poll(ctx context.Context, code *Code) (*oauth.Token, error) {
 		case isOAuth && oe.Code == "authorization_pending":
 			failures, lastFailure = 0, ""
 			wait = interval
-			if expired(last, expires) {
-				return nil, expiredError()
+			if expired(last, stop) {
+				return nil, timeout()
 			}
 			c.emit(Event{Kind: KindPending})
 		case isOAuth && oe.Code == "slow_down":
 			failures, lastFailure = 0, ""
 			interval = max(interval+SlowDownStep, min(oe.Interval.Duration(), maxExpiry))
 			wait = interval
-			if expired(last, expires) {
-				return nil, expiredError()
+			if expired(last, stop) {
+				return nil, timeout()
 			}
 			c.emit(Event{Kind: KindSlowDown, Interval: interval})
 		case transient(err):
 			failures++
 			lastFailure = reason(err)
 			wait = backoff(interval, failures, oauth.RetryAfter(err))
-			if expired(last, expires) {
+			if expired(last, stop) {
+				if stop.Before(expires) {
+					return nil, c.waitTimeout()
+				}
 				return nil, expiredAfter(lastFailure)
 			}
 			c.emit(Event{Kind: KindRetry, Reason: lastFailure, RetryIn: wait})
@@ -149,10 +163,11 @@ func (c *Config) poll(ctx context.Context, code *Code) (*oauth.Token, error) {
 	}
 }
 
-// exchange sends one poll, bounded by the code's expiry as well as the
-// client's own timeout, so a hanging server cannot keep us past it.
-func (c *Config) exchange(ctx context.Context, clk clock.Clock, form url.Values, expires time.Time) (*oauth.Token, error) {
-	rctx, cancel := context.WithTimeout(ctx, max(expires.Sub(clk.Now()), minRequestTimeout))
+// exchange sends one poll, bounded by stop (the code's expiry, or the end
+// of Config.Wait) as well as the client's own timeout, so a hanging server
+// cannot keep us past it.
+func (c *Config) exchange(ctx context.Context, clk clock.Clock, form url.Values, stop time.Time) (*oauth.Token, error) {
+	rctx, cancel := context.WithTimeout(ctx, max(stop.Sub(clk.Now()), minRequestTimeout))
 	defer cancel()
 	return c.client().Exchange(rctx, c.TokenURL, c.Credentials, form)
 }

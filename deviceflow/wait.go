@@ -37,7 +37,11 @@ const MinCodeGap = time.Minute
 const maxCodeBackoff = 10 * time.Minute
 
 // loginWaiting is Login under Config.Wait: codes are requested until one
-// is approved or denied, or the deadline passes with a code expiring.
+// is approved or denied, or the wait ends. The deadline wins over
+// everything else: a code is polled no longer than until then, and a new
+// code is asked for only when the request can go out before then (after
+// MinCodeGap, and after a failed request's backoff); when it cannot, the
+// login ends at once rather than sit idle until the deadline.
 func (c *Config) loginWaiting(ctx context.Context) (*oauth.Token, error) {
 	clk := c.clock()
 	deadline := clk.Now().Add(c.Wait)
@@ -45,7 +49,11 @@ func (c *Config) loginWaiting(ctx context.Context) (*oauth.Token, error) {
 	failures := 0
 	for {
 		if !last.IsZero() {
-			if err := sleepUntil(ctx, clk, last.Add(MinCodeGap)); err != nil {
+			next := last.Add(MinCodeGap)
+			if !next.Before(deadline) {
+				return nil, c.fail(c.waitTimeoutNoCode())
+			}
+			if err := sleepUntil(ctx, clk, next); err != nil {
 				return nil, c.fail(err)
 			}
 		}
@@ -70,7 +78,7 @@ func (c *Config) loginWaiting(ctx context.Context) (*oauth.Token, error) {
 		}
 		failures = 0
 		c.emit(Event{Kind: KindCode, Code: code.public()})
-		tok, err := c.poll(ctx, code)
+		tok, err := c.poll(ctx, code, deadline)
 		if err == nil {
 			c.emit(Event{Kind: KindSuccess})
 			return tok, nil
@@ -79,8 +87,23 @@ func (c *Config) loginWaiting(ctx context.Context) (*oauth.Token, error) {
 			return nil, c.fail(err)
 		}
 		if !clk.Now().Before(deadline) {
-			return nil, c.fail(&oauth.TimeoutError{Message: "no code was approved within " + waitText(c.Wait), Flow: oauth.FlowDevice, After: c.Wait})
+			return nil, c.fail(c.waitTimeout())
 		}
+	}
+}
+
+// waitTimeout is the error when Config.Wait has passed with no code
+// approved.
+func (c *Config) waitTimeout() error {
+	return &oauth.TimeoutError{Message: "no code was approved within " + waitText(c.Wait), Flow: oauth.FlowDevice, After: c.Wait}
+}
+
+// waitTimeoutNoCode is the error when the last code expired and no new
+// one may be asked for before Config.Wait ends (MinCodeGap).
+func (c *Config) waitTimeoutNoCode() error {
+	return &oauth.TimeoutError{
+		Message: "no code was approved within " + waitText(c.Wait) + ": the last code expired, and a new one may not be asked for before then (at most one a minute)",
+		Flow:    oauth.FlowDevice, After: c.Wait,
 	}
 }
 

@@ -130,7 +130,8 @@ func TestWaitRenewsExpiredCodes(t *testing.T) {
 		t.Fatalf("err = %#v", err)
 	}
 	// Codes at 0, 15 and 30 minutes; the third, asked for before the
-	// deadline, lives its whole 15 minutes.
+	// deadline, is polled until the deadline and no longer: the wait
+	// wins over the code's lifetime.
 	if got := strings.Join(userCodes(rec), " "); got != "CODE-0001 CODE-0002 CODE-0003" {
 		t.Fatalf("codes %s", got)
 	}
@@ -138,8 +139,8 @@ func TestWaitRenewsExpiredCodes(t *testing.T) {
 	if g[0] != 0 || g[1] != 15*time.Minute || g[2] != 15*time.Minute {
 		t.Errorf("code requests at %v", g)
 	}
-	if now := clk.Now().Sub(t0); now != 45*time.Minute {
-		t.Errorf("ended after %v, want 45m (the last code's expiry)", now)
+	if now := clk.Now().Sub(t0); now != 40*time.Minute {
+		t.Errorf("ended after %v, want 40m (the wait's end, before the last code's expiry)", now)
 	}
 	kinds := rec.kinds()
 	if kinds[len(kinds)-1] != KindError || len(rec.of(KindError)) != 1 || len(rec.of(KindSuccess)) != 0 {
@@ -219,6 +220,53 @@ func TestWaitMinimumGap(t *testing.T) {
 		if g < MinCodeGap {
 			t.Errorf("gap %d is %v", i+1, g)
 		}
+	}
+}
+
+// Codes that expire long before the next may be asked for (one a minute):
+// with a wait of 10 s and codes living 4 s, the one code is polled until it
+// expires and the login ends then, with the wait's timeout; no second code
+// is asked for at 60 s, past the wait.
+func TestWaitEndsWhenNoNewCodeFitsBeforeTheDeadline(t *testing.T) {
+	clk := clock.NewFake(t0)
+	s := newRenewServer(t, clk)
+	s.expiresIn = 4
+	rec := &recorder{}
+	_, err := s.config(rec, 10*time.Second).Login(context.Background())
+	var te *oauth.TimeoutError
+	if !errors.As(err, &te) || te.Flow != oauth.FlowDevice || te.After != 10*time.Second || !strings.HasPrefix(te.Message, "no code was approved within 10s") {
+		t.Fatalf("err = %#v", err)
+	}
+	if n := len(s.codeRequestTimes()); n != 1 {
+		t.Errorf("%d code requests, want 1", n)
+	}
+	if now := clk.Now().Sub(t0); now > 10*time.Second {
+		t.Errorf("ended after %v, past the 10s wait", now)
+	}
+	if got := len(rec.of(KindCode)); got != 1 {
+		t.Errorf("%d code events", got)
+	}
+}
+
+// A wait shorter than the code's life ends the login at the deadline, while
+// the code would still be valid, with the wait's timeout.
+func TestWaitDeadlineCutsThePoll(t *testing.T) {
+	clk := clock.NewFake(t0)
+	s := newRenewServer(t, clk)
+	rec := &recorder{}
+	_, err := s.config(rec, 5*time.Minute).Login(context.Background())
+	var te *oauth.TimeoutError
+	if !errors.As(err, &te) || te.Message != "no code was approved within 5m" || te.After != 5*time.Minute {
+		t.Fatalf("err = %#v", err)
+	}
+	if now := clk.Now().Sub(t0); now != 5*time.Minute {
+		t.Errorf("ended after %v, want 5m", now)
+	}
+	if n := len(s.codeRequestTimes()); n != 1 {
+		t.Errorf("%d code requests", n)
+	}
+	if kinds := rec.kinds(); kinds[len(kinds)-1] != KindError || len(rec.of(KindError)) != 1 {
+		t.Errorf("events end with %v", kinds[len(kinds)-2:])
 	}
 }
 

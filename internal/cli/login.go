@@ -42,8 +42,9 @@ type loginOptions struct {
 	// git over https only.
 	GitProtocol string
 	// Wait keeps the device flow asking for new codes until it has passed
-	// (--wait).
-	Wait time.Duration
+	// (--wait); waitSet says --wait was given.
+	Wait    time.Duration
+	waitSet bool
 	// Overrides are the endpoint flags (--issuer, --token-url and the
 	// like).
 	Overrides config.Host
@@ -98,6 +99,7 @@ func newLoginCmd(a *app, runF func(*loginOptions) error) *cobra.Command {
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Scopes = splitScopes(o.Scopes)
+			o.waitSet = cmd.Flags().Changed("wait")
 			if err := o.check(); err != nil {
 				return err
 			}
@@ -142,6 +144,9 @@ func newLoginCmd(a *app, runF func(*loginOptions) error) *cobra.Command {
 func (o *loginOptions) check() error {
 	if o.Timeout <= 0 {
 		return usagef("--timeout %s: give a duration above zero, such as 90s or 5m", o.Timeout)
+	}
+	if o.waitSet && o.Wait <= 0 {
+		return usagef("--wait %s: give a duration above zero, such as 30m or 2h", o.Wait)
 	}
 	if o.InsecureStorage {
 		o.Store = store.BackendFile
