@@ -290,7 +290,7 @@ func TestConfirm(t *testing.T) {
 	}
 	for _, c := range cases {
 		var out bytes.Buffer
-		got, err := Confirm(strings.NewReader(c.in), &out, "Keep the token in the file store at /x/credentials.json?")
+		got, err := Confirm(context.Background(), strings.NewReader(c.in), &out, "Keep the token in the file store at /x/credentials.json?")
 		if err != nil || got != c.want {
 			t.Errorf("Confirm(%q) = %v, %v; want %v", c.in, got, err, c.want)
 		}
@@ -300,13 +300,13 @@ func TestConfirm(t *testing.T) {
 	}
 	// Only the answer's line is read: the rest stays for whoever reads next.
 	r := strings.NewReader("y\nprotocol=https\n")
-	if ok, _ := Confirm(r, io.Discard, "Use the device flow instead?"); !ok {
+	if ok, _ := Confirm(context.Background(), r, io.Discard, "Use the device flow instead?"); !ok {
 		t.Fatal("not confirmed")
 	}
 	if rest, _ := io.ReadAll(r); string(rest) != "protocol=https\n" {
 		t.Errorf("Confirm consumed more than its line; left %q", rest)
 	}
-	if _, err := Confirm(iotestErrReader{}, io.Discard, "?"); err == nil {
+	if _, err := Confirm(context.Background(), iotestErrReader{}, io.Discard, "?"); err == nil {
 		t.Error("a read error was not reported")
 	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 
@@ -53,7 +54,7 @@ func TestTerminalWidthOfANonTerminal(t *testing.T) {
 func TestConfirmWidth(t *testing.T) {
 	var out bytes.Buffer
 	q := "The OS keyring is not available (no keyring service on this machine).\nKeep the token in /x/credentials.json instead (a file readable only by you)?"
-	ok, err := ConfirmWidth(strings.NewReader("y\n"), &out, q, 40)
+	ok, err := ConfirmWidth(context.Background(), strings.NewReader("y\n"), &out, q, 40)
 	if err != nil || !ok {
 		t.Fatalf("ConfirmWidth = %v, %v", ok, err)
 	}
@@ -63,7 +64,7 @@ func TestConfirmWidth(t *testing.T) {
 	}
 	// Server-chosen text in a question cannot move the cursor.
 	out.Reset()
-	if _, err := ConfirmWidth(strings.NewReader("n\n"), &out, "Use \x1b[2Jthis?", 40); err != nil || strings.Contains(out.String(), "\x1b") {
+	if _, err := ConfirmWidth(context.Background(), strings.NewReader("n\n"), &out, "Use \x1b[2Jthis?", 40); err != nil || strings.Contains(out.String(), "\x1b") {
 		t.Errorf("escape sequence in the prompt: %q (%v)", out.String(), err)
 	}
 }

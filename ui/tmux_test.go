@@ -42,7 +42,7 @@ func runTestPrompt() int {
 	if err := PrintWrapped(os.Stderr, testBanner); err != nil {
 		return 1
 	}
-	ok, err := Confirm(os.Stdin, os.Stderr, testQuestion)
+	ok, err := Confirm(context.Background(), os.Stdin, os.Stderr, testQuestion)
 	if err != nil {
 		return 1
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,10 +10,10 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/session"
+	"github.com/ghlogin/ghlogin/ui"
 )
 
 // configOptions are the config commands' dependencies, flags and arguments.
@@ -40,7 +41,7 @@ func newConfigCmd(a *app, runF func(*configOptions) error) *cobra.Command {
 			if runF != nil {
 				return runF(o)
 			}
-			return runConfig(o)
+			return runConfig(cmd.Context(), o)
 		}
 	}
 	cmd := &cobra.Command{
@@ -91,7 +92,7 @@ func newConfigCmd(a *app, runF func(*configOptions) error) *cobra.Command {
 }
 
 // runConfig reads or changes a setting through the session.
-func runConfig(o *configOptions) error {
+func runConfig(ctx context.Context, o *configOptions) error {
 	if o.Action == "set" {
 		if k, err := config.LookupKey(o.Key); err == nil && k.Secret && o.Value != "" {
 			if o.Value != "-" {
@@ -101,7 +102,7 @@ func runConfig(o *configOptions) error {
 				}
 				return usagef("%s is not taken on the command line (shell history and ps would keep it); run: ghlogin config set %s%s - and type it, or pipe it in", k.Name, host, k.Name)
 			}
-			v, err := readSecret(o.IO, k.Name)
+			v, err := readSecret(ctx, o.IO, k.Name)
 			if err != nil {
 				return err
 			}
@@ -186,16 +187,17 @@ const maxSecretBytes = 4 << 10
 
 // readSecret reads the value of the secret setting key from standard input:
 // without echo on a terminal (golang.org/x/term), else its first line.
-func readSecret(e *Env, key string) (string, error) {
+func readSecret(ctx context.Context, e *Env, key string) (string, error) {
 	var v string
 	if f, ok := e.Stdin.(*os.File); ok && e.StdinTTY {
-		fmt.Fprintf(e.Stderr, "Paste the %s and press Enter (it is not shown): ", key)
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(e.Stderr)
-		if err != nil {
+		line, err := ui.ReadHidden(ctx, int(f.Fd()), e.Stderr, fmt.Sprintf("Paste the %s and press Enter (it is not shown): ", key))
+		switch {
+		case ctx.Err() != nil:
+			return "", ctx.Err()
+		case err != nil:
 			return "", fmt.Errorf("reading the %s from the terminal: %w", key, err)
 		}
-		v = string(b)
+		v = line
 	} else {
 		line, err := bufio.NewReader(io.LimitReader(e.Stdin, maxSecretBytes)).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {

@@ -245,7 +245,7 @@ func runFlow(ctx context.Context, o *loginOptions, t *session.Target) (*ui.Resul
 			res := resultOf(waited, t.Host.Arg(), e.now())
 			return res, o.report(ctx, uo, res, nil)
 		}
-		if err := o.Session.CheckStore(ctx, t, o.chooser()); err != nil {
+		if err := o.Session.CheckStore(ctx, t, o.chooser(ctx)); err != nil {
 			// Nothing is published: a waiter asks for itself (it may have
 			// a terminal where this process had none).
 			o.Session.EndLogin(lease, nil, nil, 0)
@@ -411,15 +411,16 @@ func keptText(l *session.Login, host string, now time.Time) string {
 
 // chooser returns how to ask where to keep the token when the store in
 // force is unavailable: on the git helper's terminal, or on stdin and
-// stderr when both are terminals; nil (nobody to ask) with --json.
-func (o *loginOptions) chooser() session.Chooser {
+// stderr when both are terminals; nil (nobody to ask) with --json. The
+// question ends when ctx does (Ctrl-C).
+func (o *loginOptions) chooser(ctx context.Context) session.Chooser {
 	switch {
 	case o.JSON:
 		return nil
 	case o.TTYIn != nil:
-		return storeChooser(o.TTYIn, o.TTYOut)
+		return storeChooser(ctx, o.TTYIn, o.TTYOut)
 	case o.IO.StdinTTY && o.IO.StderrTTY:
-		return storeChooser(o.IO.Stdin, o.IO.Stderr)
+		return storeChooser(ctx, o.IO.Stdin, o.IO.Stderr)
 	}
 	return nil
 }
@@ -427,8 +428,9 @@ func (o *loginOptions) chooser() session.Chooser {
 // storeChooser asks on a terminal which store to keep a token in, when the
 // one in force cannot be used: the stores usable here in the session's
 // order, each with what it protects against and how long it keeps the
-// token, then cancel.
-func storeChooser(in io.Reader, out io.Writer) session.Chooser {
+// token, then cancel. Ctrl-C (ctx ending) stops the question with
+// ctx.Err().
+func storeChooser(ctx context.Context, in io.Reader, out io.Writer) session.Chooser {
 	return func(q session.StoreQuestion) (int, error) {
 		question := fmt.Sprintf("Cannot keep the token for %s in %s: %v\nWhere should ghlogin keep it instead? (remembered for %s; change it with: ghlogin config set --host %s store NAME)",
 			q.Host, q.Unavailable.Place, q.Err, q.Host, q.Host)
@@ -437,7 +439,7 @@ func storeChooser(in io.Reader, out io.Writer) session.Chooser {
 			options = append(options, o.StoreInfo.String())
 		}
 		options = append(options, "cancel")
-		return ui.Choose(in, out, question, options, true)
+		return ui.Choose(ctx, in, out, question, options, true)
 	}
 }
 
@@ -570,7 +572,7 @@ func loginWithToken(ctx context.Context, o *loginOptions, t *session.Target) err
 	}
 	var choose session.Chooser
 	if e.StdinTTY && e.StderrTTY {
-		choose = storeChooser(e.Stdin, e.Stderr)
+		choose = storeChooser(ctx, e.Stdin, e.Stderr)
 	}
 	if err := o.Session.CheckStore(ctx, t, choose); err != nil {
 		return err
@@ -603,36 +605,17 @@ func terminalFd(r io.Reader) (int, bool) {
 }
 
 // readHiddenToken asks for a token on the terminal fd and reads it with
-// echo off, as the GitHub CLI does, so it never shows on the screen (or in
-// a recording of it). Ctrl-C still interrupts: ctx ends, the terminal's
-// state is restored, and the read is abandoned.
+// echo off (ui.ReadHidden), so it never shows on the screen; Ctrl-C ends
+// it with ctx.Err() and the terminal restored.
 func readHiddenToken(ctx context.Context, fd int, prompt io.Writer) (string, error) {
-	state, err := term.GetState(fd)
-	if err != nil {
+	line, err := ui.ReadHidden(ctx, fd, prompt, "Paste your token and press Enter (it is not shown): ")
+	switch {
+	case ctx.Err() != nil:
+		return "", ctx.Err()
+	case err != nil:
 		return "", fmt.Errorf("reading the token from the terminal: %w", err)
 	}
-	fmt.Fprint(prompt, "Paste your token and press Enter (it is not shown): ")
-	type read struct {
-		b   []byte
-		err error
-	}
-	done := make(chan read, 1)
-	go func() {
-		b, err := term.ReadPassword(fd)
-		done <- read{b, err}
-	}()
-	select {
-	case r := <-done:
-		fmt.Fprintln(prompt)
-		if r.err != nil {
-			return "", fmt.Errorf("reading the token from the terminal: %w", r.err)
-		}
-		return checkToken(string(r.b))
-	case <-ctx.Done():
-		_ = term.Restore(fd, state)
-		fmt.Fprintln(prompt)
-		return "", ctx.Err()
-	}
+	return checkToken(line)
 }
 
 // readToken reads one token, the first line of r.

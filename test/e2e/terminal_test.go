@@ -199,3 +199,62 @@ func TestDumbTerminalGetsLines(t *testing.T) {
 		t.Errorf("xterm: no terminal UI was drawn:\n%q", p.output())
 	}
 }
+
+// terminalSane checks that the terminal is back in its ordinary line mode:
+// echo on and lines edited by the terminal (canonical mode).
+func (p *onPTY) terminalSane(t *testing.T) {
+	t.Helper()
+	tio, err := unix.IoctlGetTermios(int(p.master.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatalf("reading the terminal's settings: %v", err)
+	}
+	if tio.Lflag&unix.ECHO == 0 || tio.Lflag&unix.ICANON == 0 {
+		t.Errorf("the terminal was left with echo or line mode off (lflag %#x)", tio.Lflag)
+	}
+}
+
+// Ctrl-C at every question ghlogin asks on a terminal ends ghlogin at once
+// with exit 130 and "error: cancelled", and leaves the terminal as it was:
+// the store question (keyring unavailable), and the hidden reads of a
+// token and of a client secret.
+func TestCtrlCAtEveryPrompt(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{Interval: time.Second})
+	for _, tc := range []struct {
+		name   string
+		env    func(s *sandbox) []string
+		args   []string
+		prompt string
+		hidden bool
+	}{
+		{"store question", func(s *sandbox) []string { return noKeyringEnv(s) }, []string{"login", "--host", srv.URL(), "--client-id", emulator.DefaultClientID, "--no-browser"}, "Choose 1-", false},
+		{"token", func(s *sandbox) []string { return s.env }, []string{"login", "--with-token", "--host", srv.URL()}, "(it is not shown)", true},
+		{"client secret", func(s *sandbox) []string { return s.env }, []string{"config", "set", "--host", srv.URL(), "client_secret", "-"}, "(it is not shown)", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSandbox(t)
+			p := startPTY(t, tc.env(s), tc.args...)
+			p.waitFor(t, tc.prompt, 20*time.Second)
+			if tc.hidden {
+				p.echoOff(t, 10*time.Second)
+			}
+			start := time.Now()
+			if _, err := io.WriteString(p.master, "\x03"); err != nil {
+				t.Fatal(err)
+			}
+			code := p.wait(t, 10*time.Second)
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("ghlogin took %v to stop after Ctrl-C", took)
+			}
+			if code != 130 {
+				t.Errorf("exit %d after Ctrl-C, want 130; the terminal shows:\n%q", code, p.output())
+			}
+			if out := p.output(); !strings.Contains(out, "\nerror: cancelled") && !strings.Contains(out, "\r\nerror: cancelled") {
+				t.Errorf("no \"error: cancelled\" on a line of its own:\n%q", out)
+			}
+			p.terminalSane(t)
+			if n := srv.Stats().DeviceCodes; n != 0 {
+				t.Errorf("a device code was requested (%d)", n)
+			}
+		})
+	}
+}
