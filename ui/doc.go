@@ -69,15 +69,17 @@
 //	{"event":"pending"}
 //	{"event":"slow_down","interval":N}
 //	{"event":"retry","error":"…","retry_in":N}
-//	{"event":"authorize","url":"https://…/login/oauth/authorize?…","expires_at":"RFC 3339"}
+//	{"event":"authorize","url":"https://…/login/oauth/authorize?…"}
 //	{"event":"success","host":"…","login":"…","store":"keyring"|"kernel"|"file"}
 //	{"event":"error","code":"…","message":"…"}
 //
 // Intervals are whole seconds. authorize is the web flow's: open url in a
-// browser on this machine before expires_at. An error's code is the OAuth
-// error code (RFC 6749 §5.2, RFC 8628 §3.5), or timeout, network, cancelled
-// or error. Status and Warning, a browser that could not be opened, what
-// copying the code did (Options.CopyCode), the QR code (Options.QR), and
-// the paste-back question and why a paste was rejected (Options.Paste; the
-// pasted line itself comes on stdin) go to stderr as plain lines.
+// browser on this machine. An error's code is the one an error in its
+// chain carries (an ErrorCode method: the command line gives every error
+// one, docs/json-events.md), else the OAuth error code (RFC 6749 §5.2, RFC
+// 8628 §3.5), or timeout, network, cancelled or error. Status and Warning,
+// a browser that could not be opened, what copying the code did
+// (Options.CopyCode), the QR code (Options.QR), and the paste-back question
+// and why a paste was rejected (Options.Paste; the pasted line itself comes
+// on stdin) go to stderr as plain lines.
 package ui

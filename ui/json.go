@@ -45,11 +45,10 @@ type jsonRetry struct {
 	RetryIn int64  `json:"retry_in"`
 }
 
-// jsonAuthorize is {"event":"authorize","url":"…","expires_at":"…"} (web flow).
+// jsonAuthorize is {"event":"authorize","url":"…"} (web flow).
 type jsonAuthorize struct {
-	Event     string `json:"event"`
-	URL       string `json:"url"`
-	ExpiresAt string `json:"expires_at,omitempty"`
+	Event string `json:"event"`
+	URL   string `json:"url"`
 }
 
 // jsonSuccess is {"event":"success","host":…,"login":…,"store":…}.
@@ -61,7 +60,9 @@ type jsonSuccess struct {
 }
 
 // jsonError is {"event":"error","code":…,"message":…}; code is the OAuth
-// error code, or timeout, network, cancelled, error.
+// error code, or timeout, network, cancelled, or the code the error
+// carries (an ErrorCode method; the command line's codes are listed in
+// docs/json-events.md).
 type jsonError struct {
 	Event   string `json:"event"`
 	Code    string `json:"code"`
@@ -167,7 +168,7 @@ func (j *jsonOut) onRetry(e Retry) {
 }
 
 func (j *jsonOut) onAuthorize(e Authorize) {
-	j.write(jsonAuthorize{Event: "authorize", URL: e.URL, ExpiresAt: rfc3339(e.ExpiresAt)})
+	j.write(jsonAuthorize{Event: "authorize", URL: e.URL})
 	j.qr.print(e.URL)
 	if j.paste {
 		fmt.Fprintln(j.err, pastePrompt+", as one line on standard input.")

@@ -208,13 +208,21 @@ func inputName(field string) string {
 
 // wrap returns err with its message explained, for the UI to show (its
 // error screen, plain line or JSON event), marked so that the UI's own
-// explaining (hint.Explain) does not add the steps again. wrap(nil) is nil;
-// wrapping twice changes nothing.
+// explaining (hint.Explain) does not add the steps again, and with the
+// code of its JSON error event (eventCode). wrap(nil) is nil; wrapping
+// twice changes nothing.
 func (e *Env) wrap(err error) error {
-	if err == nil || hint.IsExplained(err) {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(*codedError); ok {
 		return err
 	}
-	return hint.WithMessage(err, e.explain(err))
+	code := eventCode(err)
+	if !hint.IsExplained(err) {
+		err = hint.WithMessage(err, e.explain(err))
+	}
+	return &codedError{err: err, code: code}
 }
 
 // storeUnavailable is the message for a login whose store cannot be used,

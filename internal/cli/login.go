@@ -15,6 +15,7 @@ import (
 	"github.com/ghlogin/ghlogin/deviceflow"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/githubapi"
+	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/opener"
 	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/session"
@@ -185,10 +186,10 @@ func runLogin(ctx context.Context, o *loginOptions) (*ui.Result, error) {
 		Host: o.Host, ClientID: o.ClientID, Scopes: o.Scopes, Store: o.Store, Overrides: o.Overrides,
 	})
 	if err != nil {
-		return nil, err
+		return nil, failEarly(ctx, o, o.Host, err)
 	}
 	if err := o.Session.Discover(ctx, t); err != nil {
-		return nil, failEarly(ctx, o, t, err)
+		return nil, failEarly(ctx, o, t.Host.Name, err)
 	}
 	if _, name := o.Session.EnvToken(t); name != "" {
 		fmt.Fprintf(e.Stderr, "warning: %s is set; it takes precedence over the token this login stores for %s\n", name, t.Host.Name)
@@ -207,11 +208,11 @@ func runLogin(ctx context.Context, o *loginOptions) (*ui.Result, error) {
 func runFlow(ctx context.Context, o *loginOptions, t *session.Target) (*ui.Result, error) {
 	e := o.IO
 	if err := t.RequireClientID(); err != nil {
-		return nil, failEarly(ctx, o, t, err)
+		return nil, failEarly(ctx, o, t.Host.Name, err)
 	}
 	if o.Web {
 		if err := t.RequireClientSecret(); err != nil {
-			return nil, failEarly(ctx, o, t, err)
+			return nil, failEarly(ctx, o, t.Host.Name, err)
 		}
 	}
 	uo := o.uiOptions(t)
@@ -240,7 +241,7 @@ func runFlow(ctx context.Context, o *loginOptions, t *session.Target) (*ui.Resul
 		case errors.As(err, &we):
 			return nil, o.report(ctx, uo, nil, err)
 		case err != nil:
-			return nil, failEarly(ctx, o, t, err)
+			return nil, failEarly(ctx, o, t.Host.Name, err)
 		case waited != nil:
 			res := resultOf(waited, t.Host.Arg(), e.now())
 			return res, o.report(ctx, uo, res, nil)
@@ -249,7 +250,7 @@ func runFlow(ctx context.Context, o *loginOptions, t *session.Target) (*ui.Resul
 			// Nothing is published: a waiter asks for itself (it may have
 			// a terminal where this process had none).
 			o.Session.EndLogin(lease, nil, nil, 0)
-			return nil, failEarly(ctx, o, t, err)
+			return nil, failEarly(ctx, o, t.Host.Name, err)
 		}
 	}
 
@@ -443,14 +444,15 @@ func storeChooser(ctx context.Context, in io.Reader, out io.Writer) session.Choo
 	}
 }
 
-// failEarly reports an error found before the flow started: with --json as
-// an error event on stdout (scripts read only that), otherwise as usual.
-func failEarly(ctx context.Context, o *loginOptions, t *session.Target, err error) error {
+// failEarly reports an error found before the flow started (host is the
+// host it was for, as far as it is known): with --json as an error event
+// on stdout (scripts read only that), otherwise as usual.
+func failEarly(ctx context.Context, o *loginOptions, host string, err error) error {
 	if !o.JSON {
 		return err
 	}
 	err = o.IO.wrap(err)
-	_, _ = ui.Run(ctx, ui.Options{Mode: ui.JSON, Host: t.Host.Name, Out: o.IO.Stdout, Err: o.IO.Stderr},
+	_, _ = ui.Run(ctx, ui.Options{Mode: ui.JSON, Host: host, Out: o.IO.Stdout, Err: o.IO.Stderr},
 		func(context.Context, func(any)) (*ui.Result, error) { return nil, err })
 	return &reportedError{code: exitStatus(err), err: err}
 }
@@ -555,8 +557,41 @@ func saveLogin(ctx context.Context, o *loginOptions, t *session.Target, tok *oau
 // maxTokenBytes bounds a token read by --with-token.
 const maxTokenBytes = 4096
 
-// loginWithToken reads a token from stdin and has the session check and save it.
+// loginWithToken reads a token from stdin and has the session check and
+// save it, then says who logged in: on stderr, or with --json as the
+// success event (or the error event) on stdout and nothing else there.
 func loginWithToken(ctx context.Context, o *loginOptions, t *session.Target) error {
+	e := o.IO
+	if o.JSON {
+		uo := ui.Options{Mode: ui.JSON, Host: t.Host.Name, Out: e.Stdout, Err: e.Stderr, Clock: e.Clock}
+		_, err := ui.Run(ctx, uo, func(ctx context.Context, _ func(any)) (*ui.Result, error) {
+			l, err := saveGivenToken(ctx, o, t)
+			if err != nil {
+				return nil, e.wrap(err)
+			}
+			return resultOf(l, t.Host.Arg(), e.now()), nil
+		})
+		if err != nil {
+			return &reportedError{code: exitStatus(err), err: err}
+		}
+		return nil
+	}
+	l, err := saveGivenToken(ctx, o, t)
+	if err != nil {
+		return err
+	}
+	if kept := keptText(l, t.Host.Arg(), e.now()); kept != "" {
+		fmt.Fprintf(e.Stderr, "Logged in to %s as %s.\n", safe.Text(l.Host), safe.Text(l.Login))
+		return ui.PrintWrapped(e.Stderr, safe.Text(kept))
+	}
+	fmt.Fprintf(e.Stderr, "Logged in to %s as %s (token kept in the %s store)\n", safe.Text(l.Host), safe.Text(l.Login), l.Store)
+	return nil
+}
+
+// saveGivenToken reads the token of login --with-token (hidden on a
+// terminal), asks where to keep it when the store in force cannot be used
+// and a person can answer, and has the session check and save it.
+func saveGivenToken(ctx context.Context, o *loginOptions, t *session.Target) (*session.Login, error) {
 	e := o.IO
 	var (
 		tok string
@@ -568,30 +603,18 @@ func loginWithToken(ctx context.Context, o *loginOptions, t *session.Target) err
 		tok, err = readToken(e.Stdin)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var choose session.Chooser
-	if e.StdinTTY && e.StderrTTY {
-		choose = storeChooser(ctx, e.Stdin, e.Stderr)
-	}
-	if err := o.Session.CheckStore(ctx, t, choose); err != nil {
-		return err
+	if err := o.Session.CheckStore(ctx, t, o.chooser(ctx)); err != nil {
+		return nil, err
 	}
 	l, err := o.Session.SaveToken(ctx, t, tok)
 	if githubapi.IsUnauthorized(err) {
 		// A token just pasted was most likely cut short, mistyped or made
 		// for another host, rather than revoked.
-		return fmt.Errorf("%s did not accept the token (HTTP 401); nothing was stored. Check that it was copied whole and that it is a token for %s", t.Host.Name, t.Host.Name)
+		return nil, hint.WithMessage(err, fmt.Sprintf("%s did not accept the token (HTTP 401); nothing was stored. Check that it was copied whole and that it is a token for %s", t.Host.Name, t.Host.Name))
 	}
-	if err != nil {
-		return err
-	}
-	if kept := keptText(l, t.Host.Arg(), e.now()); kept != "" {
-		fmt.Fprintf(e.Stderr, "Logged in to %s as %s.\n", safe.Text(l.Host), safe.Text(l.Login))
-		return ui.PrintWrapped(e.Stderr, safe.Text(kept))
-	}
-	fmt.Fprintf(e.Stderr, "Logged in to %s as %s (token kept in the %s store)\n", safe.Text(l.Host), safe.Text(l.Login), l.Store)
-	return nil
+	return l, err
 }
 
 // terminalFd returns r's file descriptor when r is a terminal.

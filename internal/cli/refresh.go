@@ -65,24 +65,26 @@ func newRefreshCmd(a *app, runF func(*refreshOptions) error) *cobra.Command {
 // runRefresh plans the new scopes (session.PlanRescope), runs the login
 // flow for them, and reports the scopes and what happened to the old token.
 func runRefresh(ctx context.Context, o *refreshOptions) error {
+	lo := &loginOptions{IO: o.IO, Session: o.Session, Host: o.Host, Device: o.Device, Web: o.Web,
+		NoBrowser: o.NoBrowser, JSON: o.JSON, Timeout: o.Timeout}
+	// With --json every failure is an error event, as login's are.
 	t, err := o.Session.ResolveHost(session.Request{Host: o.Host})
 	if err != nil {
-		return err
+		return failEarly(ctx, lo, o.Host, err)
 	}
 	if err := o.Session.Discover(ctx, t); err != nil {
-		return err
+		return failEarly(ctx, lo, t.Host.Name, err)
 	}
 	r, err := o.Session.PlanRescope(ctx, t, o.User, session.ScopeChange{Set: o.Scopes, Add: o.AddScopes, Remove: o.RemoveScopes})
 	if err != nil {
-		return err
+		return failEarly(ctx, lo, t.Host.Name, err)
 	}
 	w := o.IO.Stderr
 	if !o.JSON {
 		fmt.Fprintf(w, "Logging in again as %s on %s with the scopes %s (now %s)\n",
 			safe.Text(r.Account.Login), r.Account.Host, scopeList(r.To), scopeList(r.From))
 	}
-	lo := &loginOptions{IO: o.IO, Session: o.Session, Host: o.Host, Device: o.Device, Web: o.Web,
-		NoBrowser: o.NoBrowser, JSON: o.JSON, Timeout: o.Timeout, rescope: r}
+	lo.rescope = r
 	_, err = runFlow(ctx, lo, t)
 	if rs := lo.rescoped; rs != nil {
 		printRevocation(w, o.IO.explain, rs.Revocation, false)
