@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/internal/emulator"
 )
 
 func TestGitCredential(t *testing.T) {
@@ -132,5 +135,54 @@ func TestSetupGit(t *testing.T) {
 	if r := h.run("", "setup-git"); r.code != 0 || !strings.Contains(r.stderr, "credential.https://github.com.helper") ||
 		!strings.Contains(r.stderr, "run ghlogin login --host github.com") {
 		t.Fatalf("GH_HOST: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// setup-git --host http://127.0.0.1:PORT on a fresh configuration records
+// that the host speaks plain http, as a login there would: git asks for
+// it with protocol=http, and the helper answers only for a host recorded
+// so. A machine that borrows its login (ghlogin ssh, ghlogin agent) never
+// logs in, so setup-git alone must be enough there.
+func TestSetupGitRecordsPlainHTTP(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("git is required in CI")
+		}
+		t.Skip("git is not installed")
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(home, ".gitconfig"))
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	h := newHarness(t, emuDefaults)
+	r := h.run("", "setup-git", "--host", h.srv.URL)
+	if r.code != 0 || !strings.Contains(r.stderr, "Recorded that "+h.host+" speaks plain http") {
+		t.Fatalf("setup-git: exit %d %q", r.code, r.stderr)
+	}
+	if got := strings.TrimSpace(h.run("", "config", "get", "--host", h.host, "protocol").stdout); got != "http" {
+		t.Fatalf("protocol after setup-git = %q, want http", got)
+	}
+	// An account stored by other means (as an agent lends one) is found
+	// for git's protocol=http request.
+	tok := h.token(emulator.DefaultClientID, "octocat", "repo").AccessToken
+	h.saveAccount(h.host, "octocat", tok)
+	if r := h.run("protocol=http\nhost="+h.host+"\n\n", "git-credential", "get"); r.stdout != "username=octocat\npassword="+tok+"\n" {
+		t.Errorf("git-credential get after setup-git: %q %q", r.stdout, r.stderr)
+	}
+	// Again: nothing more to record. An https host records nothing, and
+	// a protocol already set is kept.
+	if r := h.run("", "setup-git", "--host", h.srv.URL); r.code != 0 || strings.Contains(r.stderr, "Recorded") {
+		t.Errorf("again: exit %d %q", r.code, r.stderr)
+	}
+	if r := h.run("", "setup-git", "--host", "ghe.example.com"); r.code != 0 || strings.Contains(r.stderr, "Recorded") {
+		t.Errorf("https host: exit %d %q", r.code, r.stderr)
+	}
+	if got := strings.TrimSpace(h.run("", "config", "get", "--host", "ghe.example.com", "protocol").stdout); got == "http" {
+		t.Errorf("an https host was recorded as http")
+	}
+	h2 := newHarness(t, emuDefaults)
+	h2.setHost(func(c *config.Host) { c.Protocol = "https" })
+	if r := h2.run("", "setup-git", "--host", h2.srv.URL); r.code != 0 || strings.Contains(r.stderr, "Recorded") {
+		t.Errorf("protocol already set: exit %d %q", r.code, r.stderr)
 	}
 }

@@ -30,7 +30,9 @@ func newSetupGitCmd(a *app, runF func(*setupGitOptions) error) *cobra.Command {
 			"git-credential-ghlogin is installed beside ghlogin or on PATH, else '!ghlogin git-credential';\n" +
 			"and credential.https://HOST.useHttpPath = true, so git sends the repository's path and\n" +
 			"owner bindings apply (see ghlogin bind). --unset removes exactly those entries.\n" +
-			"Running it twice changes nothing.",
+			"For a plain-http loopback host (--host http://127.0.0.1:8787) it also records the host's\n" +
+			"protocol setting as http, as a login there does, so git's http requests are answered on a\n" +
+			"machine that borrows its login and never logs in. Running it twice changes nothing.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -58,10 +60,20 @@ func runSetupGit(ctx context.Context, o *setupGitOptions) error {
 	if err != nil {
 		return err
 	}
+	recorded := false
+	if !o.Unset {
+		// git asks for an http:// host with protocol=http, which the
+		// helper answers only for a host recorded as http.
+		if recorded, err = o.Session.RecordScheme(o.Host); err != nil {
+			return err
+		}
+	}
 	w := o.IO.Stderr
 	switch {
 	case !res.Changed && o.Unset:
 		fmt.Fprintf(w, "git was not set up to use ghlogin for %s; nothing to remove\n", h.Name)
+	case !res.Changed && recorded:
+		fmt.Fprintf(w, "git already uses ghlogin for %s (%s); recorded that %s speaks plain http (protocol http)\n", h.Name, res.Key, h.Name)
 	case !res.Changed:
 		fmt.Fprintf(w, "git already uses ghlogin for %s (%s)\n", h.Name, res.Key)
 	case o.Unset:
@@ -73,6 +85,9 @@ func runSetupGit(ctx context.Context, o *setupGitOptions) error {
 		fmt.Fprintf(w, "git now asks ghlogin for %s credentials (%s = %s)\n", h.Name, res.Key, res.Helper)
 		if res.PathChanged {
 			fmt.Fprintf(w, "git now sends the repository's path, so owner bindings apply (%s = true)\n", res.PathKey)
+		}
+		if recorded {
+			fmt.Fprintf(w, "Recorded that %s speaks plain http (protocol http), so ghlogin answers git's requests for %s\n", h.Name, h.URL())
 		}
 		if _, err := o.Session.Account(h.Name, session.Query{}); err != nil {
 			if from, login, ok := o.Session.Lends(ctx, h.Name); ok {

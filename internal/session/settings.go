@@ -174,3 +174,39 @@ func (s *Session) SetSetting(host, key, value string) error {
 	}
 	return err
 }
+
+// RecordScheme records that the host value names (a --host value; "" for
+// the default host) speaks plain http, when it is given as an http:// URL
+// and its protocol is not set yet: what a login there and SetSetting record
+// too. The git helper answers git's protocol=http requests only for a host
+// recorded so, so setup-git records it (a machine that borrows a login
+// through an agent never logs in). It reports whether it wrote anything;
+// an https host changes nothing.
+func (s *Session) RecordScheme(value string) (bool, error) {
+	st, cfg, err := s.Config()
+	if err != nil {
+		return false, err
+	}
+	h, _, err := s.ParseHost(value, cfg)
+	if err != nil {
+		return false, err
+	}
+	if h.Scheme != "http" {
+		return false, nil
+	}
+	if hc := cfg.Host(h.Name); hc != nil && hc.Protocol != "" {
+		return false, nil
+	}
+	changed := false
+	err = st.UpdateConfig(func(f *config.File) error {
+		hc, err := f.EnsureHost(h.Name)
+		if err != nil {
+			return err
+		}
+		if hc.Protocol == "" {
+			hc.Protocol, changed = "http", true
+		}
+		return nil
+	})
+	return changed, err
+}

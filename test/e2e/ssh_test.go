@@ -134,10 +134,11 @@ func testSSHLendsLogin(t *testing.T, k helperKind) {
 
 	// The remote names the emulator's plain-http loopback address as the
 	// laptop does: the git helper answers http only for a loopback host
-	// the configuration records as http, whatever lends the token.
+	// the configuration records as http, whatever lends the token, and
+	// setup-git --host http://… records it, so setup-git is the one step
+	// the remote needs (README: "ghlogin setup-git # once").
 	script := strings.Join([]string{
 		`echo "sock=$GHLOGIN_AGENT_SOCK"`,
-		`ghlogin config set --host ` + srv.URL() + ` protocol http`,
 		`ghlogin setup-git --host ` + srv.URL() + ` 2>&1`,
 		`echo "helper=$(git config --global --get-all credential.` + srv.URL() + `.helper | tail -n1)"`,
 		`ghlogin status --offline`,
@@ -241,7 +242,7 @@ func testSSHRefusesHostNotLent(t *testing.T, k helperKind) {
 	_, sec := laptop.storedSecret(host)
 	box := newRemoteBox(t, k)
 	// Clone first with a session that lends the host...
-	r := laptop.run("", box.sshArgs([]string{"--allow", host}, `ghlogin setup-git --host `+srv.URL()+` >/dev/null 2>&1 && ghlogin config set --host `+srv.URL()+` protocol http && git clone -q `+srv.URL()+`/octocat/hello.git work`)...)
+	r := laptop.run("", box.sshArgs([]string{"--allow", host}, `ghlogin setup-git --host `+srv.URL()+` >/dev/null 2>&1 && git clone -q `+srv.URL()+`/octocat/hello.git work`)...)
 	if r.code != 0 {
 		t.Fatalf("first session: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
