@@ -88,7 +88,7 @@ func runExec(ctx context.Context, o *execOptions) error {
 		// The environment's token wins over stored accounts; say so when
 		// a binding would have chosen one here.
 		if c, err := o.Session.Account(t.Host.Name, q); err == nil && (c.Reason == session.ReasonOwner || c.Reason == session.ReasonDir) {
-			fmt.Fprintf(o.IO.Stderr, "ghlogin: exec: %s is set, so its token is used, not %s's (%s); pass --user %s to use that account\n",
+			fmt.Fprintf(o.IO.Stderr, "warning: %s is set, so its token is used, not %s's (%s); pass --user %s to use that account\n",
 				tok.Env, c.Login, c.Why(), c.Login)
 		}
 	}
@@ -100,7 +100,7 @@ func runExec(ctx context.Context, o *execOptions) error {
 		if errors.Is(err, fs.ErrPermission) || errors.Is(err, exec.ErrDot) {
 			code, msg = ExitCannotExecute, err.Error()
 		}
-		fmt.Fprintf(o.IO.Stderr, "ghlogin: exec: %s: %s\n", name, msg)
+		fmt.Fprintf(o.IO.Stderr, "error: %s: %s\n", name, msg)
 		return &reportedError{code: code, err: err}
 	}
 	cmd := exec.Command(path, o.Args[1:]...)
@@ -109,7 +109,7 @@ func runExec(ctx context.Context, o *execOptions) error {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.IO.Stdin, o.IO.Stdout, o.IO.Stderr
 	code, err := runChild(cmd)
 	if err != nil {
-		fmt.Fprintf(o.IO.Stderr, "ghlogin: exec: %s: %v\n", name, err)
+		fmt.Fprintf(o.IO.Stderr, "error: %s: %v\n", name, err)
 		return &reportedError{code: ExitCannotExecute, err: err}
 	}
 	if code != 0 {

@@ -105,7 +105,7 @@ func TestExec(t *testing.T) {
 			t.Errorf("exec %v: exit %d, want %d (%q)", tc.args, r.code, tc.code, r.stderr)
 		}
 	}
-	if r := h.run("", "exec", "--host", host, "ghlogin-no-such-command-anywhere"); !strings.Contains(r.stderr, "ghlogin: exec: ghlogin-no-such-command-anywhere: command not found") {
+	if r := h.run("", "exec", "--host", host, "ghlogin-no-such-command-anywhere"); r.stderr != "error: ghlogin-no-such-command-anywhere: command not found\n" {
 		t.Errorf("not found: %q", r.stderr)
 	}
 	if r := h.run("", "exec", "--host", host); r.code != ExitUsage || !strings.Contains(r.stderr, "exec needs a command") {

@@ -68,7 +68,7 @@ func runToken(ctx context.Context, o *tokenOptions) error {
 		IDToken: o.IDToken,
 		// Standard output holds the token alone; why it is refreshed
 		// goes to standard error.
-		OnRefresh: func(n refresh.Notice) { fmt.Fprintln(o.IO.Stderr, "ghlogin: "+safe.Text(n.String())) },
+		OnRefresh: func(n refresh.Notice) { fmt.Fprintln(o.IO.Stderr, "note: "+safe.Text(n.String())) },
 	})
 	if err != nil {
 		return err

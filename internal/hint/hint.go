@@ -279,11 +279,18 @@ func sentence(c Context, err error) (string, bool) {
 			step = " (check the host's client_id and client_secret settings)"
 		}
 	case *refresh.NeedsLoginError:
-		if e.DeadRefreshToken {
-			// The message already says to log in again; the server's
-			// refusal quoted in it is not about the endpoint settings.
-			return own, true
+		if !e.DeadRefreshToken && e.Err != nil {
+			// The server's refusal gets its own step. A dead refresh
+			// token's does not: the message already says to log in
+			// again, and the refusal is not about the endpoint settings.
+			own = core.Walk(own, e.Err, sentenceIn(c))
 		}
+		// The message ends with the login command; name the host as
+		// --host takes it (http:// for a plain-http loopback host).
+		if tail := "; run ghlogin login --host " + e.Host; e.LoginHost == "" && strings.HasSuffix(own, tail) {
+			own = strings.TrimSuffix(own, tail) + "; run " + c.Login(e.Host)
+		}
+		return own, true
 	case *refresh.NoIDTokenError:
 		step = "; ID tokens come from OpenID Connect servers: log in with ghlogin login --issuer URL (the openid scope is asked for by default)"
 	case *oidcdisc.DocumentError:

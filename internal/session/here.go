@@ -80,7 +80,7 @@ func (s *Session) Here(ctx context.Context, t *Target, user, repo string) (Query
 		return Query{}, err
 	}
 	if p.FromFlag && p.Repo.Host != "" && p.Repo.Host != t.Host.Name {
-		return Query{}, &InputError{Field: "repo", Err: fmt.Errorf("%q is on %s, but the command acts on %s (use --host %s, or leave --host out)", repo, p.Repo.Host, t.Host.Name, p.Repo.Host)}
+		return Query{}, &InputError{Field: "repo", Err: fmt.Errorf("%q is on %s, but the command acts on %s (use --host %s, or leave --host out)", repo, p.Repo.Host, t.Host.Name, s.HostArg(p.Repo.Host, ""))}
 	}
 	return p.Query(t.Host.Name, user), nil
 }
