@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -317,4 +318,37 @@ func TestIntroWrapsAtWords(t *testing.T) {
 	if !strings.HasPrefix(errb.String(), intro+"\n") {
 		t.Errorf("plain mode printed %q", errb.String())
 	}
+}
+
+// At 100 columns (where the review saw "ghlogin login --⏎host …"), the
+// success and error screens wrap at spaces only and keep each ghlogin
+// command line on one line, so it can be copied and pasted as it is.
+func TestTUIKeepsCommandLinesWhole(t *testing.T) {
+	const kept = "The token is kept in the kernel keyring until the machine restarts, or after 3 days unused: in memory only, never written to disk; only you can read it. Then log in again: ghlogin login --host http://127.0.0.1:18788."
+	const failed = "cannot keep the token for 127.0.0.1:18788 in the OS keyring: no keyring service on this machine; there is no terminal to ask where to keep it instead: choose --store kernel or --store file; to use one for 127.0.0.1:18788 from now on: ghlogin config set --host http://127.0.0.1:18788 store kernel"
+	var views []string
+	for _, done := range []doneMsg{
+		{res: &Result{Host: "127.0.0.1:18788", Login: "octocat", Store: "kernel", Kept: kept, Scopes: []string{"repo", "read:org", "gist"}}},
+		{err: errors.New(failed)},
+	} {
+		tm := newTestModel(t, Options{Host: "127.0.0.1:18788", NoColor: true, NoHyperlink: true})
+		tm.send(tea.WindowSizeMsg{Width: 100, Height: 30})
+		tm.emit(deviceflow.Event{Kind: deviceflow.KindCode, Code: testCode(tm.clock.Now(), false)})
+		tm.send(done)
+		v := tm.View()
+		assertFits(t, v, 100, 30)
+		flat := ansi.Strip(v)
+		for _, cmd := range []string{"ghlogin login --host http://127.0.0.1:18788.", "ghlogin config set --host http://127.0.0.1:18788 store kernel"} {
+			if strings.Contains(strings.Join(strings.Fields(flat), " "), cmd) && !strings.Contains(flat, cmd) {
+				t.Errorf("%q is broken over two lines:\n%s", cmd, flat)
+			}
+		}
+		for _, l := range strings.Split(flat, "\n") {
+			if trimmed := strings.TrimSpace(l); strings.HasSuffix(trimmed, "-") || strings.HasPrefix(trimmed, "host ") {
+				t.Errorf("a line breaks inside a flag: %q", l)
+			}
+		}
+		views = append(views, flat)
+	}
+	teatest.RequireEqualOutput(t, []byte(strings.Join(views, "\n----\n")))
 }

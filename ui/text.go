@@ -72,21 +72,16 @@ func TerminalWidth(w io.Writer) int {
 // Wrap word-wraps text to width columns, for text printed outside the
 // terminal UI (banners, prompts): lines break at spaces only, never inside
 // a word, so a flag (--client-id) or a word wider than the terminal (a long
-// URL or path) stays whole, for the terminal to fold. Line breaks in text
-// are kept. Escape sequences and wide characters are measured as the
-// terminal shows them. A width of 0 or less leaves text as it is.
+// URL or path) stays whole, for the terminal to fold; nor inside a ghlogin
+// command line ("ghlogin login --host 127.0.0.1:8787"), so it can be
+// copied as it is (see keepWhole). Line breaks in text are kept. Escape
+// sequences and wide characters are measured as the terminal shows them. A
+// width of 0 or less leaves text as it is.
 func Wrap(text string, width int) string {
 	if width <= 0 {
 		return text
 	}
-	// ansi.Wordwrap also breaks after a hyphen; a non-breaking hyphen
-	// (U+2011, as wide) stands in for each one while it wraps.
-	const nbHyphen = "\u2011"
-	if strings.Contains(text, nbHyphen) {
-		return ansi.Wordwrap(text, width, "")
-	}
-	s := ansi.Wordwrap(strings.ReplaceAll(text, "-", nbHyphen), width, "")
-	return strings.ReplaceAll(s, nbHyphen, "-")
+	return unkeep(ansi.Wordwrap(keepWhole(text), width, ""))
 }
 
 // PrintWrapped writes text and a newline to w, word-wrapped (see Wrap) to
@@ -96,12 +91,90 @@ func PrintWrapped(w io.Writer, text string) error {
 	return err
 }
 
-// wrap word-wraps plain text to width columns (long words are broken).
+// wrap word-wraps text to width columns for the terminal UI, as Wrap does
+// (at spaces only: never after a hyphen, never inside a ghlogin command
+// line), except that a word or command line wider than the window is
+// broken, since no line of the UI may be wider than the window.
 func wrap(s string, width int) []string {
 	if width < 10 {
 		width = 10
 	}
-	return strings.Split(ansi.Wrap(s, width, ""), "\n")
+	return strings.Split(unkeep(ansi.Wrap(keepWhole(s), width, "")), "\n")
+}
+
+// Stand-ins used while wrapping (see keepWhole): a non-breaking hyphen
+// (U+2011) and a no-break space (U+00A0), as wide as what they stand for.
+// The wrapping functions of charmbracelet/x/ansi break after '-' and at
+// spaces, but at neither of these.
+const (
+	nbHyphen = "\u2011"
+	nbSpace  = "\u00a0"
+)
+
+// maxCommandWords bounds how many words after "ghlogin" keepWhole takes for
+// one command line, so that prose after a command that ends without
+// punctuation still wraps.
+const maxCommandWords = 10
+
+// keepWhole prepares text for wrapping: every hyphen becomes nbHyphen, so
+// no line breaks inside a flag (--host) or a hyphenated word, and the
+// spaces of each ghlogin command line become nbSpace, so a command stays on
+// one line. A command line starts at "ghlogin" followed by a command name
+// and ends with the first word that ends in . , ; : or ), before a word
+// that starts with (, at a line break, or after maxCommandWords words.
+// unkeep undoes it.
+func keepWhole(text string) string {
+	if strings.Contains(text, nbHyphen) || strings.Contains(text, nbSpace) {
+		return text // already prepared, or holding the stand-ins itself
+	}
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		words := strings.Split(line, " ")
+		for j := 0; j < len(words); j++ {
+			if words[j] != "ghlogin" && !strings.HasSuffix(words[j], "(ghlogin") || j+1 >= len(words) || !isCommandName(words[j+1]) {
+				continue
+			}
+			end := j + 1
+			for end < len(words)-1 && end-j < maxCommandWords && !endsCommand(words[end]) && !strings.HasPrefix(words[end+1], "(") {
+				end++
+			}
+			joined := strings.Join(words[j:end+1], nbSpace)
+			words = append(append(words[:j], joined), words[end+1:]...)
+		}
+		lines[i] = strings.Join(words, " ")
+	}
+	return strings.ReplaceAll(strings.Join(lines, "\n"), "-", nbHyphen)
+}
+
+// CommandNames are ghlogin's commands, whose command lines ("ghlogin
+// login --host …") Wrap and the terminal UI keep on one line. The command
+// line's tests hold it to its command tree.
+var CommandNames = []string{
+	"agent", "bind", "completion", "config", "demo", "emulator", "exec", "git-credential", "help", "login",
+	"logout", "oidc", "refresh", "setup-git", "ssh", "status", "switch", "token", "version",
+}
+
+// isCommandName reports whether w (with trailing punctuation) is one of
+// CommandNames.
+func isCommandName(w string) bool {
+	w = strings.TrimRight(w, ".,;:)")
+	for _, c := range CommandNames {
+		if w == c {
+			return true
+		}
+	}
+	return false
+}
+
+// endsCommand reports whether w is the last word of a command line.
+func endsCommand(w string) bool {
+	return strings.HasSuffix(w, ".") || strings.HasSuffix(w, ",") || strings.HasSuffix(w, ";") ||
+		strings.HasSuffix(w, ":") || strings.HasSuffix(w, ")")
+}
+
+// unkeep undoes keepWhole.
+func unkeep(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, nbHyphen, "-"), nbSpace, " ")
 }
 
 // chop breaks s into pieces of at most width columns (for URLs, which have

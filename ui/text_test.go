@@ -18,8 +18,18 @@ func TestWrap(t *testing.T) {
 		{"ghlogin demo: a GitHub emulator is running at http://127.0.0.1:37821 (nothing leaves this machine).", 40,
 			"ghlogin demo: a GitHub emulator is\nrunning at http://127.0.0.1:37821\n(nothing leaves this machine)."},
 		// Breaks at spaces only: a flag and a hyphenated word stay whole.
+		{"Use the client ID Iv1.ghlogin-emulator with --client-id or the host's client_id setting", 30,
+			"Use the client ID\nIv1.ghlogin-emulator with\n--client-id or the host's\nclient_id setting"},
+		// A command line stays on one line, wider than the terminal if it
+		// must (the terminal folds it, and copies it whole).
 		{"Log in: ghlogin login --host http://127.0.0.1:8787 --client-id Iv1.ghlogin-emulator", 30,
-			"Log in: ghlogin login --host\nhttp://127.0.0.1:8787\n--client-id\nIv1.ghlogin-emulator"},
+			"Log in:\nghlogin login --host http://127.0.0.1:8787 --client-id Iv1.ghlogin-emulator"},
+		{"Then log in again: ghlogin login --host 127.0.0.1:18788. It expires in 8 hours.", 40,
+			"Then log in again:\nghlogin login --host 127.0.0.1:18788. It\nexpires in 8 hours."},
+		{"log in as alice (ghlogin login) or remove the binding (ghlogin bind --remove --owner my-org)", 40,
+			"log in as alice (ghlogin login) or\nremove the binding\n(ghlogin bind --remove --owner my-org)"},
+		// "ghlogin" in prose starts no command line.
+		{"Authorize ghlogin in your browser on this page", 25, "Authorize ghlogin in your\nbrowser on this page"},
 		// A word wider than the terminal stays whole, for it to fold.
 		{"Keep the token in /home/someone/.config/ghlogin/credentials.json instead?", 20,
 			"Keep the token in\n/home/someone/.config/ghlogin/credentials.json\ninstead?"},
@@ -34,7 +44,7 @@ func TestWrap(t *testing.T) {
 			t.Errorf("Wrap(%q, %d) =\n%s\nwant\n%s", c.text, c.width, got, c.want)
 		}
 		for _, l := range strings.Split(got, "\n") {
-			if c.width > 0 && ansi.StringWidth(l) > c.width && strings.Contains(l, " ") {
+			if c.width > 0 && ansi.StringWidth(l) > c.width && strings.Contains(l, " ") && !strings.HasPrefix(l, "ghlogin ") {
 				t.Errorf("Wrap(%q, %d): line %q is too wide and could have been broken", c.text, c.width, l)
 			}
 		}

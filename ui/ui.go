@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ghlogin/ghlogin/internal/clock"
+	"github.com/ghlogin/ghlogin/internal/hint"
 	"github.com/ghlogin/ghlogin/internal/opener"
 	"github.com/ghlogin/ghlogin/internal/safe"
 )
@@ -129,6 +130,11 @@ type Options struct {
 	// NoHyperlink turns OSC 8 terminal hyperlinks off. They are also off when
 	// TERM is "dumb" or "linux" (the Linux console cannot show them).
 	NoHyperlink bool
+
+	// Hints says which flags the command at hand has, for the next step
+	// the error screen adds to a server's OAuth error (hint.OAuthIn); the
+	// zero value names whole command lines only.
+	Hints hint.Context
 
 	// observe, when set (by this package's tests), sees every event just
 	// before the mode's renderer does.

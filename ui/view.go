@@ -817,7 +817,7 @@ func (m *model) errorRows(w int) []row {
 		title += " to " + h
 	}
 	rs := rowsOf(dropNever, wrapStyled(m.st.bad, title, w)...)
-	msg, next := errorText(m.err)
+	msg, next := errorText(m.err, m.opts.Hints)
 	for _, l := range wrap(msg, w-2) {
 		rs = append(rs, line("  "+l, dropNever))
 	}
@@ -833,8 +833,9 @@ func (m *model) errorRows(w int) []row {
 	return rs
 }
 
-// errorText splits an error into a message and a hint for the error screen.
-func errorText(err error) (msg, next string) {
+// errorText splits an error into a message and a hint for the error
+// screen; c is the command at hand (Options.Hints).
+func errorText(err error, c hint.Context) (msg, next string) {
 	var oe *oauth.Error
 	if errors.As(err, &oe) {
 		code := safe.Text(oe.Code)
@@ -843,7 +844,7 @@ func errorText(err error) (msg, next string) {
 		} else {
 			msg = "The server answered " + code + "."
 		}
-		return msg, capitalize(hint.OAuth(oe.Code))
+		return msg, capitalize(hint.OAuthIn(oe.Code, c))
 	}
 	return capitalize(safe.Text(hint.Explain(err))), ""
 }

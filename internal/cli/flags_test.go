@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ghlogin/ghlogin/internal/config"
+	"github.com/ghlogin/ghlogin/ui"
 )
 
 func TestLoginFlags(t *testing.T) {
@@ -216,6 +217,10 @@ func TestNewRootCmd(t *testing.T) {
 	}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("commands %v", names)
+	}
+	// The terminal UI keeps these commands' command lines whole.
+	if !reflect.DeepEqual(ui.CommandNames, names) {
+		t.Errorf("ui.CommandNames is %v; the commands are %v", ui.CommandNames, names)
 	}
 	for name := range alone {
 		fast := newApp(&Env{}).rootFor([]string{name})

@@ -319,6 +319,7 @@ func (o *loginOptions) uiOptions(t *session.Target) ui.Options {
 		NoQR:           o.NoQR,
 		NoBrowser:      o.NoBrowser,
 		Getenv:         e.getenv,
+		Hints:          e.hints,
 	}
 	if o.TTYIn != nil {
 		uo.In, uo.Out = o.TTYIn, o.TTYOut
