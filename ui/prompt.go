@@ -137,6 +137,16 @@ func endLine(out io.Writer) {
 	}
 }
 
+// ReadLine reads the first line of in (at most max bytes; what follows on
+// a longer line is left unread), without its line ending, and returns
+// ctx.Err() as soon as ctx ends (Ctrl-C), as the prompts do: for a token or
+// secret piped in. Input that ends before a line break gives what was
+// read.
+func ReadLine(ctx context.Context, in io.Reader, max int) (string, error) {
+	line, _, err := readLineContextMax(ctx, in, max)
+	return line, err
+}
+
 // readLineContext is readLine that returns ctx.Err() as soon as ctx ends.
 // On a terminal or pipe (an *os.File) on Linux, macOS and the BSDs the
 // pending read is interrupted (github.com/muesli/cancelreader, which
@@ -144,8 +154,13 @@ func endLine(out io.Writer) {
 // elsewhere the reading goroutine ends with the next line or the end of
 // input.
 func readLineContext(ctx context.Context, in io.Reader) (string, bool, error) {
+	return readLineContextMax(ctx, in, maxLine)
+}
+
+// readLineContextMax is readLineContext for lines of up to max bytes.
+func readLineContextMax(ctx context.Context, in io.Reader, max int) (string, bool, error) {
 	if ctx == nil || ctx.Done() == nil {
-		return readLine(in)
+		return readLineMax(in, max)
 	}
 	if err := ctx.Err(); err != nil {
 		return "", false, err
@@ -153,7 +168,7 @@ func readLineContext(ctx context.Context, in io.Reader) (string, bool, error) {
 	if f, ok := in.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 			// A file never blocks (and epoll refuses one).
-			return readLine(in)
+			return readLineMax(in, max)
 		}
 	}
 	r := in
@@ -169,7 +184,7 @@ func readLineContext(ctx context.Context, in io.Reader) (string, bool, error) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		line, eof, err := readLine(r)
+		line, eof, err := readLineMax(r, max)
 		done <- result{line, eof, err}
 	}()
 	select {
@@ -183,12 +198,20 @@ func readLineContext(ctx context.Context, in io.Reader) (string, bool, error) {
 	}
 }
 
-// readLine reads one line a byte at a time (at most 1024 bytes), without
-// its line ending; eof is set when input ended.
+// maxLine bounds an answer to a prompt.
+const maxLine = 1024
+
+// readLine reads one line a byte at a time (at most maxLine bytes),
+// without its line ending; eof is set when input ended.
 func readLine(in io.Reader) (line string, eof bool, err error) {
+	return readLineMax(in, maxLine)
+}
+
+// readLineMax is readLine for lines of up to max bytes.
+func readLineMax(in io.Reader, max int) (line string, eof bool, err error) {
 	var b []byte
 	buf := make([]byte, 1)
-	for len(b) < 1024 {
+	for len(b) < max {
 		n, err := in.Read(buf)
 		if n == 1 {
 			if buf[0] == '\n' {

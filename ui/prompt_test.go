@@ -51,6 +51,13 @@ func TestPromptsEndWithTheirContext(t *testing.T) {
 			_, err := Confirm(ctx, in, out, "Sure?")
 			return err
 		},
+		// A token or secret piped in (login --with-token, config set
+		// client_secret -).
+		"ReadLine": func(ctx context.Context, in io.Reader, out io.Writer) error {
+			_, err := ReadLine(ctx, in, 4096)
+			io.WriteString(out, "\n")
+			return err
+		},
 	}
 	for name, ask := range prompts {
 		for _, kind := range []string{"io.Pipe", "os.Pipe"} {
@@ -94,6 +101,22 @@ func TestPromptsEndWithTheirContext(t *testing.T) {
 					t.Errorf("%s on %s: after cancelling, the next read got %q, %v", name, kind, line, err)
 				}
 			}
+		}
+	}
+}
+
+func TestReadLine(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		max      int
+	}{
+		{"gho_abc\nrest", "gho_abc", 100}, {"gho_abc\r\n", "gho_abc", 100}, {"no newline", "no newline", 100},
+		{"", "", 100}, {"0123456789", "01234", 5},
+	} {
+		r := strings.NewReader(tc.in)
+		got, err := ReadLine(context.Background(), r, tc.max)
+		if err != nil || got != tc.want {
+			t.Errorf("ReadLine(%q, %d) = %q, %v; want %q", tc.in, tc.max, got, err, tc.want)
 		}
 	}
 }

@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -199,8 +196,11 @@ func readSecret(ctx context.Context, e *Env, key string) (string, error) {
 		}
 		v = line
 	} else {
-		line, err := bufio.NewReader(io.LimitReader(e.Stdin, maxSecretBytes)).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
+		line, err := ui.ReadLine(ctx, e.Stdin, maxSecretBytes)
+		switch {
+		case ctx.Err() != nil:
+			return "", ctx.Err()
+		case err != nil:
 			return "", fmt.Errorf("reading the %s from standard input: %w", key, err)
 		}
 		v = line

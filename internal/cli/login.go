@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -601,7 +600,7 @@ func saveGivenToken(ctx context.Context, o *loginOptions, t *session.Target) (*s
 	if fd, ok := terminalFd(e.Stdin); ok && e.StdinTTY {
 		tok, err = readHiddenToken(ctx, fd, e.Stderr)
 	} else {
-		tok, err = readToken(e.Stdin)
+		tok, err = readToken(ctx, e.Stdin)
 	}
 	if err != nil {
 		return nil, err
@@ -642,10 +641,14 @@ func readHiddenToken(ctx context.Context, fd int, prompt io.Writer) (string, err
 	return checkToken(line)
 }
 
-// readToken reads one token, the first line of r.
-func readToken(r io.Reader) (string, error) {
-	line, err := bufio.NewReader(io.LimitReader(r, 64<<10)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
+// readToken reads one token, the first line of r; Ctrl-C (ctx) ends the
+// wait for it.
+func readToken(ctx context.Context, r io.Reader) (string, error) {
+	line, err := ui.ReadLine(ctx, r, 64<<10)
+	switch {
+	case ctx.Err() != nil:
+		return "", ctx.Err()
+	case err != nil:
 		return "", fmt.Errorf("reading the token from standard input: %w", err)
 	}
 	return checkToken(line)
