@@ -242,19 +242,16 @@ func storeUnavailable(e *session.StoreUnavailableError, c hint.Context) string {
 		switch {
 		case i == 0:
 		case i == len(e.Offers)-1:
-			b.WriteString(" or ")
+			b.WriteString(", or ")
 		default:
 			b.WriteString(", ")
 		}
 		if c.Has("store") {
-			fmt.Fprintf(&b, "--store %s", o.Name)
+			fmt.Fprintf(&b, "--store %s (or GHLOGIN_STORE=%s)", o.Name, o.Name)
 		} else {
 			fmt.Fprintf(&b, "GHLOGIN_STORE=%s", o.Name)
 		}
-		fmt.Fprintf(&b, " (%s)", o.StoreInfo)
-	}
-	if c.Has("store") {
-		b.WriteString(", or set GHLOGIN_STORE")
+		fmt.Fprintf(&b, " for %s [%s; kept %s]", o.Place, o.Protection, o.Lifetime)
 	}
 	fmt.Fprintf(&b, "; to use one for %s from now on: ghlogin config set --host %s store %s", e.Host, c.HostValue(e.Host), e.Offers[0].Name)
 	return safe.Text(b.String())

@@ -202,7 +202,7 @@ func TestLoginKeyringUnavailable(t *testing.T) {
 			out = ev[0]["message"].(string)
 		}
 		for _, want := range []string{"cannot keep the token for " + h.host + " in the OS keyring", "no keyring service on this machine",
-			"choose --store kernel (kernel keyring: in memory only", " or --store file (", "plaintext at rest", ", or set GHLOGIN_STORE",
+			"choose --store kernel (or GHLOGIN_STORE=kernel) for the kernel keyring [in memory only", ", or --store file (or GHLOGIN_STORE=file) for ", "plaintext at rest",
 			"ghlogin config set --host http://" + h.host + " store kernel"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%v: message lacks %q:\n%s", extra, want, out)

@@ -261,7 +261,7 @@ func TestAccountsTwoOnOneHostSwitchAndLogout(t *testing.T) {
 	if r.stdout != "" {
 		t.Errorf("token with no account wrote %q to stdout", r.stdout)
 	}
-	if want := "ghlogin login --host " + host; !strings.Contains(r.stderr, want) {
+	if want := "ghlogin login --host http://" + host; !strings.Contains(r.stderr, want) {
 		t.Errorf("token with no account: stderr %q does not name %q", r.stderr, want)
 	}
 	creds, _ = os.ReadFile(filepath.Join(s.dir, "config", "credentials.json"))
@@ -363,7 +363,7 @@ func TestStatusRevokedTokenIsInvalid(t *testing.T) {
 	if o.State != "invalid" {
 		t.Errorf("revoked token's state = %q, want invalid", o.State)
 	}
-	if !strings.Contains(o.Error, "ghlogin login --host "+host) {
+	if !strings.Contains(o.Error, "ghlogin login --host http://"+host) {
 		t.Errorf("revoked token's error %q does not say how to log in again", o.Error)
 	}
 	if hb := h.account(t, "hubot"); hb.State != "valid" {

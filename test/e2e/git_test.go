@@ -475,7 +475,7 @@ func TestGitRevokedTokenIsErased(t *testing.T) {
 		}
 		// The next git command answers nothing from ghlogin and fails without prompting.
 		r = g.gitRun(work, "", "fetch", "origin")
-		if r.code == 0 || !strings.Contains(r.stderr, "ghlogin login --host "+host) || strings.Contains(r.stdout+r.stderr, sec.Token) {
+		if r.code == 0 || !strings.Contains(r.stderr, "ghlogin login --host "+srv.URL()) || strings.Contains(r.stdout+r.stderr, sec.Token) {
 			t.Errorf("fetch after erase: exit %d, stderr:\n%s\nwant a failure naming the login command", r.code, r.stderr)
 		}
 	})

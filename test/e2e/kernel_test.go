@@ -68,7 +68,7 @@ func TestKernelStoreThroughBinary(t *testing.T) {
 		t.Fatalf("login --store kernel: exit %d\n%s", r.code, r.stderr)
 	}
 	flat := strings.Join(strings.Fields(r.stderr), " ")
-	if !strings.Contains(flat, "The token is kept in the kernel keyring until the machine restarts") || !strings.Contains(flat, "Then log in again: ghlogin login --host "+host) {
+	if !strings.Contains(flat, "The token is kept in the kernel keyring until the machine restarts") || !strings.Contains(flat, "Then log in again: ghlogin login --host "+srv.URL()) {
 		t.Errorf("the success line does not say where the token is kept and for how long:\n%s", r.stderr)
 	}
 	tok := s.mustToken("--host", srv.URL())
@@ -93,7 +93,7 @@ func TestKernelStoreThroughBinary(t *testing.T) {
 	}
 
 	unlinkKernelKey(t, keyctl, host, "octocat")
-	gone := "the login for octocat on " + host + " was kept in memory and is gone (the machine restarted or it expired); log in again: ghlogin login --host " + host
+	gone := "the login for octocat on " + host + " was kept in memory and is gone (the machine restarted or it expired); log in again: ghlogin login --host " + srv.URL()
 	r = s.run("", "token", "--host", srv.URL())
 	if r.code != 4 || strings.TrimSpace(r.stderr) != "error: "+gone || r.stdout != "" {
 		t.Errorf("token after the key is gone: exit %d, stdout %q, stderr %q; want 4 and %q", r.code, r.stdout, r.stderr, gone)
@@ -189,7 +189,7 @@ func TestNoKeyringNoTerminal(t *testing.T) {
 		t.Errorf("exit %d, want 1\n%s", r.code, r.stderr)
 	}
 	wants := []string{"cannot keep the token for " + emuHost(srv) + " in the OS keyring", "no keyring service on this machine", "no D-Bus session bus",
-		"There is no terminal to ask where to keep it instead", "--store file (or GHLOGIN_STORE=file)"}
+		"there is no terminal to ask where to keep it instead", "--store file (or GHLOGIN_STORE=file)"}
 	if kernelKeyringWorks(t) {
 		wants = append(wants, "--store kernel (or GHLOGIN_STORE=kernel)")
 	}

@@ -74,7 +74,7 @@ func TestPasteBackThroughBinary(t *testing.T) {
 				a, _ := url.Parse(authorize)
 				return []string{withQuery(landed, url.Values{"error": {"access_denied"}, "error_description": {"The user has denied your application access."}, "state": {a.Query().Get("state")}})}
 			}},
-		{name: "five refusals", want: "error", code: "error", exit: 1, stderr: []string{"(1 try left)"},
+		{name: "five refusals", want: "error", code: "failed", exit: 1, stderr: []string{"(1 try left)"},
 			pastes: func(t *testing.T, _ string, _ *url.URL) []string {
 				return []string{"x", "y", "z", "http://example.com/", "?code=a&state=b"}
 			}},
