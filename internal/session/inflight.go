@@ -122,7 +122,8 @@ func (s *Session) usable(ctx context.Context, st *store.Store, host, user string
 // EndLogin publishes the outcome of the login run under lease for the
 // processes that waited for it, then releases the lease: a success with
 // the account stored, or the failure with err's message (Describe), its
-// error code (oauth.ErrorCode) and exitCode. A cancelled login publishes
+// error code (the one an error in its chain carries with an ErrorCode
+// method, else oauth.ErrorCode) and exitCode. A cancelled login publishes
 // nothing: a waiter then takes over and runs the login itself, since the
 // person who cancelled may not be the one waiting.
 func (s *Session) EndLogin(lease *store.LoginLease, l *Login, err error, exitCode int) {
@@ -135,10 +136,12 @@ func (s *Session) EndLogin(lease *store.LoginLease, l *Login, err error, exitCod
 		_ = lease.Publish(store.LoginResult{OK: true, Login: l.Login, Store: l.Store})
 	case err == nil, errors.Is(err, context.Canceled):
 	default:
+		// The code an error in the chain carries (the command line's, or
+		// that of a login this one waited for) wins.
 		code := oauth.ErrorCode(err)
-		var we *WaitedLoginError
-		if errors.As(err, &we) {
-			code = we.ErrorCode()
+		var coded interface{ ErrorCode() string }
+		if errors.As(err, &coded) && coded.ErrorCode() != "" {
+			code = coded.ErrorCode()
 		}
 		_ = lease.Publish(store.LoginResult{ErrorCode: code, ErrorMessage: s.describe(err), ExitCode: exitCode})
 	}

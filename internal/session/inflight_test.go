@@ -103,7 +103,31 @@ func TestBeginLoginWaitsForTheOneInFlight(t *testing.T) {
 	if !errors.As(b.err, &we) || we.ErrorCode() != "access_denied" || we.ExitCode() != 1 || we.Error() != (&oauth.Error{Code: "access_denied"}).Error() {
 		t.Fatalf("waiter: %T %v", b.err, b.err)
 	}
+
+	// A failure whose error carries its own code (the command line's
+	// JSON error code, such as server) passes that code on.
+	f.clk.Advance(time.Second)
+	lease, _, err = f.sess.BeginLogin(ctx, tg, LoginWait{})
+	if err != nil || lease == nil {
+		t.Fatal(err)
+	}
+	b = beginAsync(f.other(), tg, LoginWait{Since: f.clk.Now()})
+	<-b.waiting
+	f.sess.EndLogin(lease, nil, codedErr{errors.New("an HTML page instead of a device code"), "server"}, 1)
+	b.wait(t)
+	if !errors.As(b.err, &we) || we.ErrorCode() != "server" {
+		t.Fatalf("waiter: %T %v", b.err, b.err)
+	}
 }
+
+// codedErr is an error that carries its JSON error code, as the command
+// line's do.
+type codedErr struct {
+	error
+	code string
+}
+
+func (e codedErr) ErrorCode() string { return e.code }
 
 // A cancelled login publishes nothing: the waiter runs the login itself.
 func TestBeginLoginCancelledLeaderIsTakenOver(t *testing.T) {
