@@ -81,12 +81,7 @@ func (c *Config) client() *oauth.Client {
 	return &oauth.Client{}
 }
 
-func (c *Config) clock() clock.Clock {
-	if c.Clock != nil {
-		return c.Clock
-	}
-	return clock.Real{}
-}
+func (c *Config) clock() clock.Clock { return clock.Or(c.Clock) }
 
 func (c *Config) emit(ev Event) {
 	if c.OnEvent != nil {

@@ -290,12 +290,7 @@ func (c *Client) httpClient() *http.Client {
 	return safehttp.HTTPClient(c.HTTPClient, c.timeout())
 }
 
-func (c *Client) now() time.Time {
-	if c.Clock != nil {
-		return c.Clock.Now()
-	}
-	return clock.Real{}.Now()
-}
+func (c *Client) now() time.Time { return clock.Or(c.Clock).Now() }
 
 func (c *Client) timeout() time.Duration {
 	if c.Timeout > 0 {

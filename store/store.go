@@ -74,9 +74,7 @@ func Open(opts Options) (*Store, error) {
 	if opts.Keyring == nil {
 		opts.Keyring = noKeyring{}
 	}
-	if opts.Clock == nil {
-		opts.Clock = clock.Real{}
-	}
+	opts.Clock = clock.Or(opts.Clock)
 	s := &Store{
 		opts:       opts,
 		sem:        make(chan struct{}, 1),

@@ -200,9 +200,7 @@ func (o Options) withDefaults() Options {
 	if o.Err == nil {
 		o.Err = os.Stderr
 	}
-	if o.Clock == nil {
-		o.Clock = clock.Real{}
-	}
+	o.Clock = clock.Or(o.Clock)
 	if o.Flow == "" {
 		o.Flow = FlowDevice
 	}

@@ -265,12 +265,7 @@ func (c *Config) login(ctx context.Context, em *emitter) (*oauth.Token, error) {
 	}
 }
 
-func (c *Config) clock() clock.Clock {
-	if c.Clock != nil {
-		return c.Clock
-	}
-	return clock.Real{}
-}
+func (c *Config) clock() clock.Clock { return clock.Or(c.Clock) }
 
 // validate checks the Config and returns the parsed authorization URL. Both
 // endpoints follow safe.CheckURL: https, or http on a loopback address

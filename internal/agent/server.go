@@ -296,12 +296,7 @@ func (s *Server) count(host string, p Purpose, served bool) {
 	}
 }
 
-func (s *Server) clock() clock.Clock {
-	if s.Clock == nil {
-		return clock.Real{}
-	}
-	return s.Clock
-}
+func (s *Server) clock() clock.Clock { return clock.Or(s.Clock) }
 
 func (s *Server) log(e Event) {
 	if s.Log == nil {

@@ -91,12 +91,7 @@ func (e *Env) getenv(k string) string {
 }
 
 // now reads Clock (the system clock when nil).
-func (e *Env) now() time.Time {
-	if e.Clock == nil {
-		return time.Now()
-	}
-	return e.Clock.Now()
-}
+func (e *Env) now() time.Time { return clock.Or(e.Clock).Now() }
 
 // getwd reads the working directory through Getwd (os.Getwd when nil).
 func (e *Env) getwd() (string, error) {

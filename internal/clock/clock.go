@@ -21,6 +21,15 @@ type Clock interface {
 // Real is the system clock.
 type Real struct{}
 
+// Or returns c, or the system clock when c is nil: what every component
+// with an optional Clock field uses.
+func Or(c Clock) Clock {
+	if c == nil {
+		return Real{}
+	}
+	return c
+}
+
 // Now returns time.Now().
 func (Real) Now() time.Time { return time.Now() }
 

@@ -229,3 +229,13 @@ func TestFakeConcurrent(t *testing.T) {
 		t.Errorf("OnSleep called %d times, want %d", n, goroutines*sleeps)
 	}
 }
+
+func TestOr(t *testing.T) {
+	if _, ok := Or(nil).(Real); !ok {
+		t.Fatal("Or(nil) is not the real clock")
+	}
+	f := NewFake(time.Unix(0, 0))
+	if Or(f) != Clock(f) {
+		t.Fatal("Or(f) is not f")
+	}
+}

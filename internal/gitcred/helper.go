@@ -456,9 +456,4 @@ func (h *Helper) getenv(k string) string {
 	return h.Getenv(k)
 }
 
-func (h *Helper) now() time.Time {
-	if h.Clock == nil {
-		return time.Now()
-	}
-	return h.Clock.Now()
-}
+func (h *Helper) now() time.Time { return clock.Or(h.Clock).Now() }

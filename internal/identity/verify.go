@@ -138,10 +138,7 @@ func (v *Verifier) Verify(ctx context.Context, rawIDToken, nonce, accessToken st
 			algs = append(algs, a)
 		}
 	}
-	now := time.Now
-	if v.Clock != nil {
-		now = v.Clock.Now
-	}
+	now := clock.Or(v.Clock).Now
 	verifier := oidc.NewVerifier(iss, oidc.NewRemoteKeySet(ctx, v.Document.JWKSURI), &oidc.Config{
 		ClientID:             v.ClientID,
 		SupportedSigningAlgs: algs,

@@ -220,9 +220,4 @@ func (f *Fetcher) fetch(ctx context.Context, issuer string, cached *entry, now t
 	return e.result(false), nil
 }
 
-func (f *Fetcher) now() time.Time {
-	if f.Clock != nil {
-		return f.Clock.Now()
-	}
-	return clock.Real{}.Now()
-}
+func (f *Fetcher) now() time.Time { return clock.Or(f.Clock).Now() }

@@ -153,12 +153,7 @@ func (s *Session) ConfigDir() (string, error) {
 // Now returns the clock's time.
 func (s *Session) Now() time.Time { return s.clock().Now() }
 
-func (s *Session) clock() clock.Clock {
-	if s.Clock == nil {
-		return clock.Real{}
-	}
-	return s.Clock
-}
+func (s *Session) clock() clock.Clock { return clock.Or(s.Clock) }
 
 // describe is Describe, or err.Error().
 func (s *Session) describe(err error) string {

@@ -148,10 +148,7 @@ type doctor struct {
 // false, not an error.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	d := &doctor{opts: opts, rep: &Report{}}
-	d.now = clock.Real{}.Now()
-	if opts.Clock != nil {
-		d.now = opts.Clock.Now()
-	}
+	d.now = clock.Or(opts.Clock).Now()
 	if d.opts.Timeout <= 0 {
 		d.opts.Timeout = 30 * time.Second
 	}

@@ -59,12 +59,7 @@ type Config struct {
 	Clock clock.Clock
 }
 
-func (c *Config) now() time.Time {
-	if c.Clock != nil {
-		return c.Clock.Now()
-	}
-	return clock.Real{}.Now()
-}
+func (c *Config) now() time.Time { return clock.Or(c.Clock).Now() }
 
 func (c *Config) timeout() time.Duration {
 	if c.Timeout > 0 {
