@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -35,8 +34,8 @@ type Config struct {
 	DeviceCodeURL string
 	TokenURL      string
 	Scopes        []string
-	// Clock is injected for tests; nil means clock.Real.
-	Clock clock.Clock
+	// Clock is injected for tests; nil means the real clock.
+	Clock oauth.Clock
 	// OnEvent receives progress; it may be nil. It is called synchronously
 	// from the polling goroutine and must not block for long.
 	OnEvent func(Event)

@@ -50,6 +50,16 @@ type Credentials struct {
 	Style        AuthStyle
 }
 
+// Clock is what the flows read the time from and wait with: Now, and a
+// Sleep that ends early when its context does. Tests pass a fake to control
+// polling intervals and expiry without waiting; nil fields mean the real clock.
+type Clock = clock.Clock
+
+// URLError is an endpoint or redirect URL that breaks the URL rules (https,
+// or http on a loopback address, without user info). Use errors.As with a
+// *URLError to read which URL and why.
+type URLError = safe.URLError
+
 // Client posts forms to OAuth endpoints. The zero value is ready to use.
 type Client struct {
 	// HTTPClient sends the requests; nil means a client with Timeout.
@@ -60,7 +70,7 @@ type Client struct {
 	// UserAgent is sent on every request when set.
 	UserAgent string
 	// Clock dates a Retry-After given as an HTTP date; nil means the real clock.
-	Clock clock.Clock
+	Clock Clock
 }
 
 // Seconds is a duration in whole seconds as OAuth servers send it: a JSON
@@ -303,7 +313,7 @@ func (c *Client) timeout() time.Duration {
 // successful reply into out (a pointer to a struct with json tags; Seconds
 // fields accept form-encoded numbers). An "error" field gives *Error whatever
 // the HTTP status. endpoint must be an https URL, or http on a loopback
-// address (RFC 8252 §8.3), without user info: else *safe.URLError.
+// address (RFC 8252 §8.3), without user info: else *URLError.
 //
 // Whatever the server echoes, no secret the request carried (a code, a
 // PKCE verifier, a device code, a refresh token, a token being revoked, a

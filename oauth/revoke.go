@@ -24,7 +24,7 @@ const (
 // 7009 §2.2), so nil means the token no longer works. Errors: *Error (for
 // example unsupported_token_type or invalid_client, RFC 7009 §2.2.1),
 // *HTTPError (503 with Retry-After means try later), *NetworkError,
-// *safe.URLError for an endpoint that breaks the URL rules.
+// *URLError for an endpoint that breaks the URL rules.
 func (c *Client) Revoke(ctx context.Context, endpoint string, creds Credentials, token, hint string) error {
 	if token == "" {
 		return errors.New("no token to revoke")

@@ -12,7 +12,7 @@
 //     account; Remove, Invalidate and Switch change one; Accounts, Resolve
 //     and Secret read them; WithLock serialises work across processes.
 //   - Secret is what a backend keeps (the token, its refresh token and
-//     expiries); refresh.NewSecret builds one from an oauth.Token.
+//     expiries), built from a token reply by the program that logged in.
 //   - Account is an index entry, without the secret.
 //   - Backend is one place secrets are kept. The store has "keyring"
 //     (BackendKeyring: macOS Keychain, Windows Credential Manager or the
@@ -74,7 +74,7 @@
 // rather than have the store quietly repair. Like ssh's StrictModes, the
 // directory, config.toml, credentials.json, ghlogin.lock, locks/ and every
 // file in it must also belong to the user and not be writable by others
-// (*config.UntrustedError, which names the chmod or chown to run): whoever
+// (*UntrustedError, which names the chmod or chown to run): whoever
 // can write a lock can hold it, and a forged result would make a waiting
 // process report a login that never happened.
 //

@@ -110,7 +110,7 @@ func (fb *fileBackend) read() (Credentials, error) {
 		return nil, &InsecureFileError{Path: fb.path, Mode: st.Mode()}
 	}
 	// Like the config file, it must be the user's: a file another user
-	// owns could have been planted (*config.UntrustedError).
+	// owns could have been planted (*UntrustedError).
 	if err := config.CheckFile(fb.path, st, true); err != nil {
 		return nil, err
 	}

@@ -104,7 +104,7 @@ type LoginWaitOptions struct {
 	Since time.Time
 	// Clock paces the checks of the lock and dates owners and results;
 	// nil means the store's clock.
-	Clock clock.Clock
+	Clock Clock
 }
 
 // LoginWaitError is a wait for another process's login that ended before
@@ -215,7 +215,7 @@ func (s *Store) loginPaths(h string) loginPaths {
 // A lease from a process that died, or was released without a result, is
 // taken over: the next caller to get the lock runs the login. A locks
 // directory, lock file, owner record or result that another user owns or
-// could write is refused with a *config.UntrustedError naming the fix.
+// could write is refused with a *UntrustedError naming the fix.
 func (s *Store) BeginLogin(ctx context.Context, host string, opts LoginWaitOptions) (*LoginLease, *LoginResult, error) {
 	h, err := hostName(host)
 	if err != nil {
@@ -319,12 +319,12 @@ const maxRecordBytes = 64 << 10
 
 // readLoginOwner reads an owner record; ok is false when there is none
 // usable (missing, being replaced, or for another host). A record another
-// user owns or could write is refused (*config.UntrustedError): it could
+// user owns or could write is refused (*UntrustedError): it could
 // name any process as the one to wait for.
 func readLoginOwner(path, h string) (LoginOwner, bool, error) {
 	var o LoginOwner
 	data, err := config.ReadInside(path, false, maxRecordBytes)
-	var ue *config.UntrustedError
+	var ue *UntrustedError
 	if errors.As(err, &ue) {
 		return LoginOwner{}, false, err
 	}
@@ -337,11 +337,11 @@ func readLoginOwner(path, h string) (LoginOwner, bool, error) {
 
 // readLoginResult reads the last result for h; nil when there is none. A
 // result another user owns or could write is refused
-// (*config.UntrustedError): it could make the caller report a login that
+// (*UntrustedError): it could make the caller report a login that
 // never happened.
 func readLoginResult(path, h string) (*LoginResult, error) {
 	data, err := config.ReadInside(path, false, maxRecordBytes)
-	var ue *config.UntrustedError
+	var ue *UntrustedError
 	if errors.As(err, &ue) {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ const storeLockFile = "ghlogin.lock"
 // lockFile takes an exclusive advisory lock on path (created 0600 when
 // missing), polling with a short, growing, jittered backoff until ctx is
 // done. It returns the function that releases it. A lock file that
-// another user owns or could write is refused (*config.UntrustedError,
+// another user owns or could write is refused (*UntrustedError,
 // checkLock): whoever can open it can hold the lock.
 func lockFile(ctx context.Context, path string) (func(), error) {
 	if err := checkLock(path); err != nil {
@@ -103,7 +103,7 @@ func (s *Store) LockPath(name string) string {
 // "refresh-HOST-LOGIN"; any characters, sanitized into a file name under
 // DIR/locks), waiting until ctx is done to get it. Waiting ends with a
 // *LockError wrapping ctx's error. A locks directory or lock file that
-// another user owns or could write is refused with a *config.UntrustedError.
+// another user owns or could write is refused with a *UntrustedError.
 func (s *Store) WithLock(ctx context.Context, name string, fn func() error) error {
 	if err := s.ensureLockDir(); err != nil {
 		return err
@@ -117,11 +117,11 @@ func (s *Store) WithLock(ctx context.Context, name string, fn func() error) erro
 }
 
 // ensureLockDir creates the locks directory (mode 0700) or checks the one
-// there (config.EnsureInside): *config.UntrustedError when another user
+// there (config.EnsureInside): *UntrustedError when another user
 // owns it or could write it, a *LockError when it cannot be made.
 func (s *Store) ensureLockDir() error {
 	err := config.EnsureInside(s.lockDir())
-	var ue *config.UntrustedError
+	var ue *UntrustedError
 	if err != nil && !errors.As(err, &ue) {
 		return &LockError{Path: s.lockDir(), Err: err}
 	}

@@ -30,7 +30,7 @@ type Account struct {
 }
 
 // Config reads the current configuration file (a missing file is empty).
-func (s *Store) Config() (*config.File, error) { return config.Load(s.opts.Dir) }
+func (s *Store) Config() (*ConfigFile, error) { return config.Load(s.opts.Dir) }
 
 // Accounts lists stored accounts, of one host or of all when host is "",
 // sorted by host then login.
@@ -73,7 +73,7 @@ func (s *Store) Resolve(host, login string) (Account, error) {
 // ResolveIn is Resolve on a configuration the caller has already read with
 // Config, so that a caller needing both (the git helper's get, which runs
 // once per git operation) reads and parses the file once. cfg is not changed.
-func (s *Store) ResolveIn(cfg *config.File, host, login string) (Account, error) {
+func (s *Store) ResolveIn(cfg *ConfigFile, host, login string) (Account, error) {
 	h, err := hostName(host)
 	if err != nil {
 		return Account{}, err
@@ -103,7 +103,7 @@ func (s *Store) Secret(ctx context.Context, a Account) (*Secret, error) {
 
 // SecretIn is Secret on a configuration the caller has already read with
 // Config (see ResolveIn); errors are the same as Secret's.
-func (s *Store) SecretIn(ctx context.Context, cfg *config.File, a Account) (*Secret, error) {
+func (s *Store) SecretIn(ctx context.Context, cfg *ConfigFile, a Account) (*Secret, error) {
 	h, err := hostName(a.Host)
 	if err != nil {
 		return nil, err

@@ -29,7 +29,7 @@ type Secret struct {
 	RequestedScopes []string `json:"requested_scopes,omitempty"`
 	// DisplayName is how the account's owner is shown when the login (the
 	// account key) is not their name: server text, already sanitised
-	// (safe.Text) by whoever sets it. The index keeps it too.
+	// (control characters stripped) by whoever sets it. The index keeps it too.
 	DisplayName string `json:"display_name,omitempty"`
 }
 

@@ -12,7 +12,7 @@ import (
 
 // Options configure Open.
 type Options struct {
-	// Dir is the config directory (see config.Dir); "" means config.Dir().
+	// Dir is the config directory "" means $GHLOGIN_CONFIG_DIR, else the OS config directory + /ghlogin.
 	Dir string
 	// Keyring is the OS keyring: oskeyring.Keyring, or a fake in tests. nil
 	// means this program has none: the keyring store then fails with a
@@ -26,7 +26,7 @@ type Options struct {
 	// LockTimeout bounds the wait for the store lock; zero means 30 s.
 	LockTimeout time.Duration
 	// Clock dates new accounts (AddedAt); nil means the real clock.
-	Clock clock.Clock
+	Clock Clock
 	// Backends are added after the store's own, replacing any of the same
 	// name: programs that use the store give it a backend of their own,
 	// and their tests replace "kernel" or "keyring" with one that acts out

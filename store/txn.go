@@ -17,7 +17,7 @@ import (
 
 // UpdateConfig runs fn on the configuration under the store's lock and writes
 // the result atomically when fn returns nil.
-func (s *Store) UpdateConfig(fn func(*config.File) error) error {
+func (s *Store) UpdateConfig(fn func(*ConfigFile) error) error {
 	unlock, err := s.lockStore(context.Background())
 	if err != nil {
 		return err
@@ -50,7 +50,7 @@ func (s *Store) Save(ctx context.Context, host, login, backend string, sec *Secr
 // relied on (the client ID, the http protocol of a loopback host, endpoint
 // overrides), so the account never exists without them. When update fails,
 // nothing is stored. update may be nil.
-func (s *Store) SaveWith(ctx context.Context, host, login, backend string, sec *Secret, update func(*config.Host) error) error {
+func (s *Store) SaveWith(ctx context.Context, host, login, backend string, sec *Secret, update func(*HostConfig) error) error {
 	h, cfg, unlock, err := s.beginWrite(ctx, host, login, sec)
 	if err != nil {
 		return err

@@ -55,7 +55,7 @@ const (
 type ConfigError struct {
 	Field  string // the Config field at fault: FieldClientID, FieldAuthorizeURL, …
 	Reason string // what is wrong with it
-	// Err is the cause, when there is one (a *safe.URLError for a URL).
+	// Err is the cause, when there is one (an *oauth.URLError for a URL).
 	Err error
 }
 

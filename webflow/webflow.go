@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/oauth"
 )
 
@@ -32,7 +31,7 @@ type Config struct {
 	ExtraParams url.Values
 	// Clock measures Timeout and dates KindAuthorize's ExpiresAt; nil
 	// means the real clock.
-	Clock clock.Clock
+	Clock oauth.Clock
 	// Paste, when set, reads the address the browser ended on, or just
 	// its code, pasted by the person while the loopback listener waits:
 	// for a browser on another device (SSH, no display, --no-browser),
