@@ -56,3 +56,15 @@ func ExampleError() {
 	// The code passed is incorrect or expired.
 	// bad_verification_code false
 }
+
+// An endpoint that breaks the URL rules is refused before any request:
+// plain http is allowed only on a loopback address (RFC 8252 §8.3).
+func ExampleURLError() {
+	_, err := (&oauth.Client{}).Exchange(context.Background(), "http://sso.example.com/token", oauth.Credentials{ClientID: "Iv1.example"}, nil)
+	var ue *oauth.URLError
+	if errors.As(err, &ue) {
+		fmt.Println(ue.URL, ue.Problem == oauth.URLPlainHTTP)
+	}
+	// Output:
+	// http://sso.example.com/token true
+}

@@ -60,6 +60,18 @@ type Clock = clock.Clock
 // *URLError to read which URL and why.
 type URLError = safe.URLError
 
+// URLProblem says which rule a URLError's URL breaks.
+type URLProblem = safe.URLProblem
+
+// The URL rules, as URLError.Problem reports them.
+const (
+	URLNotAbsolute = safe.NotAbsolute // does not parse, or has no scheme or host
+	URLUserInfo    = safe.UserInfo    // carries a user name or password
+	URLFragment    = safe.Fragment    // has a #fragment
+	URLPlainHTTP   = safe.PlainHTTP   // http on a host that is not a loopback address
+	URLScheme      = safe.Scheme      // neither https nor http
+)
+
 // Client posts forms to OAuth endpoints. The zero value is ready to use.
 type Client struct {
 	// HTTPClient sends the requests; nil means a client with Timeout.

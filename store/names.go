@@ -30,3 +30,13 @@ type AccountConfig = config.Account
 // path and the chmod or chown that fixes it; ghlogin refuses to use such a
 // file, as ssh's StrictModes does.
 type UntrustedError = config.UntrustedError
+
+// TrustProblem says why an UntrustedError's path is not trusted.
+type TrustProblem = config.TrustProblem
+
+// The trust rules, as UntrustedError.Problem reports them.
+const (
+	OtherOwner     = config.OtherOwner     // belongs to another user
+	OthersCanWrite = config.OthersCanWrite // the group or others can write it
+	OthersCanRead  = config.OthersCanRead  // holds secrets the group or others can read
+)
