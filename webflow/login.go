@@ -145,6 +145,7 @@ func (c *Config) login(ctx context.Context, em *emitter) (*oauth.Token, error) {
 		tokenURL: c.TokenURL,
 		result:   make(chan outcome, 1),
 		emit:     em.emit,
+		pages:    newPages(c.appName()),
 	}
 	if f.client == nil {
 		f.client = &oauth.Client{}
@@ -266,6 +267,14 @@ func (c *Config) login(ctx context.Context, em *emitter) (*oauth.Token, error) {
 }
 
 func (c *Config) clock() clock.Clock { return clock.Or(c.Clock) }
+
+// appName is the program the browser pages name.
+func (c *Config) appName() string {
+	if c.AppName == "" {
+		return "ghlogin"
+	}
+	return c.AppName
+}
 
 // validate checks the Config and returns the parsed authorization URL. Both
 // endpoints follow safe.CheckURL: https, or http on a loopback address
@@ -415,6 +424,7 @@ type flow struct {
 	verifier    string
 	result      chan outcome
 	emit        func(Event)
+	pages       *pages
 
 	mu    sync.Mutex
 	phase phase
@@ -458,36 +468,36 @@ func (f *flow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(w.Header())
 	switch {
 	case r.Host != f.host:
-		writePage(w, http.StatusMisdirectedRequest, pageMisdirected)
+		writePage(w, http.StatusMisdirectedRequest, f.pages.misdirected)
 		return
 	case r.URL.Path != CallbackPath:
-		writePage(w, http.StatusNotFound, pageNotFound)
+		writePage(w, http.StatusNotFound, f.pages.notFound)
 		return
 	case r.Method != http.MethodGet:
 		w.Header().Set("Allow", http.MethodGet)
-		writePage(w, http.StatusMethodNotAllowed, pageMethod)
+		writePage(w, http.StatusMethodNotAllowed, f.pages.method)
 		return
 	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil || !f.stateMatches(q["state"]) {
 		// A stray or forged request: the flow goes on waiting.
-		writePage(w, http.StatusBadRequest, pageBadState)
+		writePage(w, http.StatusBadRequest, f.pages.badState)
 		return
 	}
 	ok, now := f.claim()
 	if !ok {
 		if now == endTimeout || now == endCancelled {
-			writePage(w, http.StatusConflict, pageEnded)
+			writePage(w, http.StatusConflict, f.pages.ended)
 		} else {
-			writePage(w, http.StatusConflict, pageFinished)
+			writePage(w, http.StatusConflict, f.pages.finished)
 		}
 		return
 	}
 	tok, status, err := f.complete(q, false)
 	if err != nil {
-		writePage(w, status, failurePage(f.pageMessage(err)))
+		writePage(w, status, f.pages.failure(f.pageMessage(err)))
 	} else {
-		writePage(w, http.StatusOK, pageSuccess)
+		writePage(w, http.StatusOK, f.pages.success)
 	}
 	f.finish(tok, err)
 }

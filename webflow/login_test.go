@@ -1274,7 +1274,7 @@ func TestLoginNilOnEventAndClient(t *testing.T) {
 }
 
 func TestPageRenderEscapes(t *testing.T) {
-	body := string(failurePage(`<b onmouseover="x">&'`).render())
+	body := string(newPages("ghlogin").failure(`<b onmouseover="x">&'`).render())
 	if strings.Contains(body, "<b ") || !strings.Contains(body, "&lt;b onmouseover=&#34;x&#34;&gt;&amp;&#39;") {
 		t.Errorf("not escaped: %s", body)
 	}
@@ -1302,4 +1302,18 @@ func TestCallbackErrorSanitized(t *testing.T) {
 		t.Errorf("description %q", oe.Description)
 	}
 	<-pages
+}
+
+// A program that uses the package names itself on the browser pages.
+func TestPagesNameTheApp(t *testing.T) {
+	ps := newPages("acme-cli")
+	for _, p := range []page{ps.success, ps.badState, ps.ended, ps.misdirected, ps.failure("x")} {
+		body := string(p.render())
+		if strings.Contains(body, "ghlogin") || !strings.Contains(body, "<title>acme-cli: ") {
+			t.Errorf("page %q names the wrong program:\n%s", p.title, body)
+		}
+	}
+	if c := (&Config{}); c.appName() != "ghlogin" {
+		t.Errorf("default app name %q", c.appName())
+	}
 }

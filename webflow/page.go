@@ -49,6 +49,7 @@ const (
 // page is one self-contained HTML page. Every field is plain text; render
 // escapes it all.
 type page struct {
+	app    string // the program's name, in the title
 	style  string
 	title  string
 	lines  []string
@@ -61,7 +62,9 @@ func (p page) render() []byte {
 	b.WriteString(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">`)
 	b.WriteString(`<meta name="viewport" content="width=device-width,initial-scale=1">`)
 	b.WriteString(`<meta name="referrer" content="no-referrer">`)
-	b.WriteString(`<title>ghlogin: `)
+	b.WriteString(`<title>`)
+	b.WriteString(html.EscapeString(p.app))
+	b.WriteString(`: `)
 	b.WriteString(html.EscapeString(p.title))
 	b.WriteString(`</title><style>`)
 	b.WriteString(pageCSS)
@@ -103,31 +106,40 @@ func writePage(w http.ResponseWriter, status int, p page) {
 
 const closeTab = "You can close this tab and go back to the terminal."
 
-var (
-	pageNotFound = page{style: styleFail, title: "Not found",
-		lines: []string{"This address is only used to receive the login callback from the authorization server."}}
-	pageMethod = page{style: styleFail, title: "Method not allowed",
-		lines: []string{"The login callback only accepts GET requests."}}
-	pageMisdirected = page{style: styleFail, title: "Wrong address",
-		lines: []string{"This request was not addressed to the ghlogin callback server."}}
-	pageBadState = page{style: styleFail, title: "This link does not belong to the current login",
-		lines: []string{
-			"The callback's state is missing or does not match the login that ghlogin started, so it was ignored.",
-			"ghlogin is still waiting: finish the login in the tab it opened, or open the address it printed in the terminal.",
-		}}
-	pageFinished = page{style: styleInfo, title: "Login already finished",
-		lines: []string{"This login already finished (or is finishing in another tab); this request was not used.", closeTab}}
-	pageEnded = page{style: styleInfo, title: "Login no longer waiting",
-		lines: []string{"ghlogin stopped waiting for this login (it timed out or was cancelled); this request was not used.",
-			"Run ghlogin login again to start a new one. You can close this tab."}}
-	pageSuccess = page{style: styleOK, title: "Logged in",
-		lines: []string{"ghlogin received your token.", closeTab}}
-)
+// pages are the pages the loopback server shows, naming the program app.
+type pages struct {
+	notFound, method, misdirected, badState, finished, ended, success page
+	app                                                               string
+}
 
-// failurePage tells the person the login failed and why; msg is escaped.
-func failurePage(msg string) page {
-	return page{style: styleFail, title: "Login failed",
-		lines:  []string{"ghlogin could not finish the login:"},
+func newPages(app string) *pages {
+	return &pages{
+		app: app,
+		notFound: page{app: app, style: styleFail, title: "Not found",
+			lines: []string{"This address is only used to receive the login callback from the authorization server."}},
+		method: page{app: app, style: styleFail, title: "Method not allowed",
+			lines: []string{"The login callback only accepts GET requests."}},
+		misdirected: page{app: app, style: styleFail, title: "Wrong address",
+			lines: []string{"This request was not addressed to the " + app + " callback server."}},
+		badState: page{app: app, style: styleFail, title: "This link does not belong to the current login",
+			lines: []string{
+				"The callback's state is missing or does not match the login that " + app + " started, so it was ignored.",
+				app + " is still waiting: finish the login in the tab it opened, or open the address it printed in the terminal.",
+			}},
+		finished: page{app: app, style: styleInfo, title: "Login already finished",
+			lines: []string{"This login already finished (or is finishing in another tab); this request was not used.", closeTab}},
+		ended: page{app: app, style: styleInfo, title: "Login no longer waiting",
+			lines: []string{app + " stopped waiting for this login (it timed out or was cancelled); this request was not used.",
+				"Start a new login from the terminal. You can close this tab."}},
+		success: page{app: app, style: styleOK, title: "Logged in",
+			lines: []string{app + " received your token.", closeTab}},
+	}
+}
+
+// failure tells the person the login failed and why; msg is escaped.
+func (ps *pages) failure(msg string) page {
+	return page{app: ps.app, style: styleFail, title: "Login failed",
+		lines:  []string{ps.app + " could not finish the login:"},
 		detail: msg,
 		after:  []string{"You can close this tab; the terminal shows what to do next."}}
 }

@@ -29,6 +29,9 @@ type Config struct {
 	Opener Opener
 	// ExtraParams are added to the authorization URL (login, allow_signup).
 	ExtraParams url.Values
+	// AppName is the program the browser pages name ("ghlogin received
+	// your token."); empty means "ghlogin".
+	AppName string
 	// Clock measures Timeout and dates KindAuthorize's ExpiresAt; nil
 	// means the real clock.
 	Clock oauth.Clock
