@@ -158,7 +158,7 @@ var safeShell = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile
 // the full binary's command, or the lean helper by name or by path.
 var ours = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`^!(ghlogin|'(?:[^']|'\\'')*/ghlogin[^/']*'|/[^\s']*/ghlogin[^/\s']*) ` + Command + `$` +
-		`|^(` + LeanHelper + `|'(?:[^']|'\\'')*/` + LeanName + `'|/[^\s']*/` + LeanName + `)$`)
+		`|^(` + LeanHelper + `|!?'(?:[^']|'\\'')*/` + LeanName + `'|/[^\s']*/` + LeanName + `)$`)
 })
 
 // IsOurs reports whether a helper value is one ghlogin wrote (for this or
@@ -339,17 +339,30 @@ func leanHelper(self string, opts Options) (string, bool) {
 	}
 	next := filepath.Join(filepath.Dir(self), LeanName)
 	if fi, err := os.Stat(next); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
-		return ShellQuote(next), true
+		return leanValue(next), true
 	}
 	if p, err := look(LeanName); err == nil && filepath.Base(p) == LeanName {
 		if abs, err := filepath.Abs(p); err == nil {
 			if r, err := filepath.EvalSymlinks(abs); err == nil {
 				abs = r
 			}
-			return ShellQuote(abs), true
+			return leanValue(abs), true
 		}
 	}
 	return "", false
+}
+
+// leanValue is the helper value that runs the lean helper at path. git runs
+// a value that is an absolute path through the shell as it is, so a path
+// that needs quoting (a space, say) must be written as a shell snippet
+// ("!'/opt/my tools/git-credential-ghlogin'"): a value that starts with a
+// quote is not an absolute path to git, which would run
+// "git credential-'/opt/…'" instead.
+func leanValue(path string) string {
+	if q := ShellQuote(path); q != path {
+		return "!" + q
+	}
+	return path
 }
 
 func findGit(opts Options) (string, error) {

@@ -405,3 +405,41 @@ func TestSetupLeanHelper(t *testing.T) {
 		}
 	}
 }
+
+// The lean helper installed in a directory whose path needs quoting (a
+// space, a quote, a $) is written as a shell snippet, which real git runs;
+// a bare quoted path would not be an absolute path to git, which would run
+// "git credential-'…'" instead. --unset recognises the entry.
+func TestLeanHelperInAQuotedPathRunsWithRealGit(t *testing.T) {
+	gitBin, env, _ := gitEnv(t)
+	dir := filepath.Join(t.TempDir(), "sp ace", "it's $HOME")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	self := filepath.Join(dir, "ghlogin")
+	lean := filepath.Join(dir, LeanName)
+	os.WriteFile(self, []byte("#!/bin/sh\nexit 1\n"), 0o755)
+	script := "#!/bin/sh\n[ \"$1\" = get ] && printf 'username=lean\\npassword=ok-%s\\n' \"$#\"\n"
+	if err := os.WriteFile(lean, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Setup(context.Background(), opts(gitBin, env, self))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "!" + ShellQuote(lean); res.Helper != want {
+		t.Fatalf("helper %q, want %q", res.Helper, want)
+	}
+	cmd := exec.Command(gitBin, "credential", "fill")
+	cmd.Env = append(env, "GIT_TERMINAL_PROMPT=0")
+	cmd.Stdin = strings.NewReader("protocol=https\nhost=github.com\n\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "username=lean\npassword=ok-1\n") {
+		t.Fatalf("git did not run the lean helper: %v\n%s", err, out)
+	}
+	o := opts(gitBin, env, "/elsewhere/ghlogin")
+	o.Unset = true
+	if res, err := Setup(context.Background(), o); err != nil || !res.Changed || len(res.Values) != 0 {
+		t.Fatalf("unset of the quoted lean entry: %+v %v", res, err)
+	}
+}
