@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/ghlogin/ghlogin/internal/gitcred/fast"
@@ -38,6 +39,19 @@ import (
 
 // fullName is the full binary's name.
 const fullName = "ghlogin"
+
+// version is set by a release build (-ldflags "-X main.version=v1.2.3");
+// left empty, --version reads the module version the go command embeds.
+var version string
+
+// usage is what --help prints: git runs this program, people rarely do.
+const usage = `usage: git-credential-ghlogin get|store|erase|capability
+
+ghlogin's lean git credential helper (see git help credential). git runs
+it with a request on standard input; ghlogin setup-git configures that.
+It answers from ghlogin's token store and hands everything else to
+ghlogin git-credential. Try: ghlogin git-credential --help
+`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -55,6 +69,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "get", "store":
 	case "erase":
 		return handOff(args, nil, stdin, stdout, stderr)
+	case "--version", "version":
+		fmt.Fprintf(stdout, "git-credential-ghlogin %s\n", buildVersion())
+		return 0
+	case "--help", "-h", "help":
+		_, _ = io.WriteString(stdout, usage)
+		return 0
 	default:
 		return 0 // unknown actions are ignored, as git asks of helpers
 	}
@@ -98,6 +118,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	return handOff(args, seen.Bytes(), stdin, stdout, stderr)
+}
+
+// buildVersion is the release's version, else the module's.
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
 }
 
 // handOff runs `ghlogin git-credential ARGS...` with what was read of git's

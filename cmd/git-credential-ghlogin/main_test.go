@@ -319,3 +319,20 @@ func TestAgentRefusedDueHandsOff(t *testing.T) {
 		t.Fatal("the full binary was not run")
 	}
 }
+
+// A person who runs the helper by hand learns what it is; git's unknown
+// actions are still ignored in silence.
+func TestVersionAndHelp(t *testing.T) {
+	code, out, _ := runLean(t, nil, "", "--version")
+	if code != 0 || !strings.HasPrefix(out, "git-credential-ghlogin ") || strings.Count(out, "\n") != 1 {
+		t.Fatalf("--version: exit %d, %q", code, out)
+	}
+	code, out, _ = runLean(t, nil, "", "--help")
+	if code != 0 || !strings.Contains(out, "usage: git-credential-ghlogin get|store|erase|capability") {
+		t.Fatalf("--help: exit %d, %q", code, out)
+	}
+	code, out, errs := runLean(t, nil, "", "frobnicate")
+	if code != 0 || out != "" || errs != "" {
+		t.Fatalf("unknown action: exit %d, %q %q", code, out, errs)
+	}
+}

@@ -316,7 +316,9 @@ func buildTarget(src *source, t target, dir string) ([]builtBinary, error) {
 	x := func(n, v string) string { return "-X " + cliPackage + "." + n + "=" + v }
 	ldflags := strings.Join([]string{"-s", "-w", "-buildid=",
 		x("Version", src.Version), x("Revision", src.Commit),
-		x("Date", src.Time.Format(time.RFC3339)), x("Modified", strconv.FormatBool(src.Dirty))}, " ")
+		x("Date", src.Time.Format(time.RFC3339)), x("Modified", strconv.FormatBool(src.Dirty)),
+		// The lean git helper links no cli package; it reads its own.
+		"-X main.version=" + src.Version}, " ")
 	var built []builtBinary
 	for _, c := range commands {
 		if _, err := os.Stat(filepath.Join(src.Root, c.Dir)); errors.Is(err, fs.ErrNotExist) {

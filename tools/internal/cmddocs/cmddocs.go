@@ -105,7 +105,42 @@ func Markdown(dir string) error {
 	}
 	prepend := func(string) string { return generatedNote }
 	link := func(name string) string { return name }
-	return doc.GenMarkdownTreeCustom(Tree(), dir, prepend, link)
+	if err := doc.GenMarkdownTreeCustom(Tree(), dir, prepend, link); err != nil {
+		return err
+	}
+	return doc.GenMarkdownTreeCustom(leanCommand(), dir, prepend, link)
+}
+
+// leanCommand describes cmd/git-credential-ghlogin for its man page and
+// reference: that binary links no cobra (it must start fast), so its
+// page is written from this description.
+func leanCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "git-credential-ghlogin get|store|erase|capability",
+		Short: "ghlogin's lean git credential helper",
+		Long: `git-credential-ghlogin answers git's credential requests (see git help
+credential) from what ghlogin keeps: a login lent by ghlogin ssh, GH_TOKEN and
+the other token variables, the file store and the kernel keyring. It applies
+ghlogin's rules for choosing the account (username=, owner and directory
+bindings, the active account) and links only what answering needs, so git
+pays little more than starting a process.
+
+Everything rarer it hands to the full binary, ghlogin git-credential, found
+beside it or on PATH: a token due for refresh, an interactive login, erase,
+and accounts kept in the OS keyring. The answers are the same either way.
+
+ghlogin setup-git configures git to run it when it is installed beside
+ghlogin; ghlogin setup-git --unset removes it. store does nothing: ghlogin's
+tokens are already kept, and tokens from elsewhere are never stored. Unknown
+actions are ignored, as git asks of helpers.
+
+--version prints its version; --help a short usage.`,
+		Example: `  printf 'protocol=https\nhost=github.com\n\n' | git credential fill
+  ghlogin setup-git --host github.com`,
+		Run: func(*cobra.Command, []string) {},
+	}
+	c.DisableAutoGenTag = true
+	return c
 }
 
 // Man writes one man page (section 1) per command into dir (ghlogin.1,
@@ -116,13 +151,13 @@ func Man(dir string, date time.Time, source string) error {
 		return err
 	}
 	date = date.UTC()
-	return doc.GenManTree(Tree(), &doc.GenManHeader{
-		Title:   strings.ToUpper(Name),
-		Section: "1",
-		Date:    &date,
-		Source:  source,
-		Manual:  "ghlogin manual",
-	}, dir)
+	header := func(title string) *doc.GenManHeader {
+		return &doc.GenManHeader{Title: strings.ToUpper(title), Section: "1", Date: &date, Source: source, Manual: "ghlogin manual"}
+	}
+	if err := doc.GenManTree(Tree(), header(Name), dir); err != nil {
+		return err
+	}
+	return doc.GenManTree(leanCommand(), header("git-credential-ghlogin"), dir)
 }
 
 // Completion files, by shell, under the names each shell's completion
