@@ -141,3 +141,104 @@ func newCompletionCmd(a *app) *cobra.Command {
 	cmd.Flags().BoolVar(&noDesc, "no-descriptions", false, "leave out the descriptions of completions")
 	return cmd
 }
+
+// fixedFlagValues are the values of flags that take one of a fixed set,
+// by flag name (whichever command defines it) or by "COMMAND PATH --flag"
+// where commands differ.
+var fixedFlagValues = map[string][]cobra.Completion{
+	"store": {
+		cobra.CompletionWithDesc("keyring", "the OS keyring"),
+		cobra.CompletionWithDesc("kernel", "the Linux kernel keyring: in memory, never on disk"),
+		cobra.CompletionWithDesc("file", "credentials.json, plaintext at rest"),
+	},
+	"client-auth": {
+		cobra.CompletionWithDesc("body", "client_id (and secret) in the request body"),
+		cobra.CompletionWithDesc("basic", "HTTP Basic authentication"),
+	},
+	"source": {
+		cobra.CompletionWithDesc("auto", "GitHub Actions, then the metadata server"),
+		cobra.CompletionWithDesc("github-actions", "the job's OIDC token"),
+		cobra.CompletionWithDesc("gce", "the Google metadata server"),
+	},
+	"ghlogin oidc cred-config --format": {"text", "json"},
+	"ghlogin oidc token --format": {"standard", "full"},
+}
+
+// completeFixed registers completions the commands do not register
+// themselves, over the whole tree below root: the values of flags that take
+// a fixed set (fixedFlagValues), the setting keys of `config get|set|unset`
+// and the values of keys that take a fixed set, git-credential's actions,
+// and the bound owners for `bind --remove --owner`.
+func (a *app) completeFixed(root *cobra.Command) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			vals, ok := fixedFlagValues[c.CommandPath()+" --"+f.Name]
+			if !ok {
+				vals, ok = fixedFlagValues[f.Name]
+			}
+			if ok {
+				if _, exists := c.GetFlagCompletionFunc(f.Name); !exists {
+					_ = c.RegisterFlagCompletionFunc(f.Name, cobra.FixedCompletions(vals, cobra.ShellCompDirectiveNoFileComp))
+				}
+			}
+		})
+		path := c.CommandPath()
+		switch {
+		case c.ValidArgsFunction != nil || len(c.ValidArgs) > 0:
+		case path == "ghlogin config get":
+			c.ValidArgsFunction = completeKeys(false)
+		case path == "ghlogin config set":
+			c.ValidArgsFunction = completeKeys(true)
+		case path == "ghlogin git-credential":
+			c.ValidArgsFunction = cobra.FixedCompletions([]cobra.Completion{"get", "store", "erase"}, cobra.ShellCompDirectiveNoFileComp)
+		}
+		if path == "ghlogin bind" && c.Flags().Lookup("owner") != nil {
+			if _, exists := c.GetFlagCompletionFunc("owner"); !exists {
+				_ = c.RegisterFlagCompletionFunc("owner", a.completeOwners)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+// completeKeys completes a setting key, described by its help, and (with
+// values) a fixed-set key's values as the second argument.
+func completeKeys(values bool) cobra.CompletionFunc {
+	return func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		switch {
+		case len(args) == 0:
+			var out []cobra.Completion
+			for _, k := range config.Keys() {
+				out = append(out, cobra.CompletionWithDesc(k.Name, k.Help))
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		case len(args) == 1 && values:
+			k, err := config.LookupKey(args[0])
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return k.Values, cobra.ShellCompDirectiveNoFileComp
+		}
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// completeOwners offers the owner globs already bound (on any host), for
+// bind --remove --owner; each described by its account.
+func (a *app) completeOwners(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	f := a.completionConfig()
+	if f == nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []cobra.Completion
+	for _, b := range f.Bindings("") {
+		if b.Kind == config.BindOwner {
+			out = append(out, cobra.CompletionWithDesc(safe.Text(b.Pattern), safe.Text(b.Login+" on "+b.Host)))
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}

@@ -87,3 +87,37 @@ func TestCompletionScripts(t *testing.T) {
 		t.Errorf("completion's own arguments: %q", got)
 	}
 }
+
+// Flags and arguments that take one of a fixed set complete it: --store,
+// --client-auth, --source, each command's --format, setting keys and their
+// values, git-credential's actions, and the owners already bound.
+func TestCompletionOfFixedValues(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	h.loginWithToken("octocat")
+	h.run("", "bind", "--user", "octocat", "--owner", "my-org")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"login", "--store", ""}, "keyring kernel file"},
+		{[]string{"login", "--client-auth", ""}, "body basic"},
+		{[]string{"oidc", "doctor", "--source", ""}, "auto github-actions gce"},
+		{[]string{"oidc", "token", "--source", ""}, "auto github-actions gce"},
+		{[]string{"oidc", "token", "--format", ""}, "standard full"},
+		{[]string{"oidc", "cred-config", "--format", ""}, "text json"},
+		{[]string{"config", "set", "store", ""}, "keyring kernel file"},
+		{[]string{"config", "set", "protocol", ""}, "https http"},
+		{[]string{"config", "set", "pkce", ""}, "true false"},
+		{[]string{"config", "set", "client_id", ""}, ""},
+		{[]string{"git-credential", ""}, "get store erase"},
+		{[]string{"bind", "--remove", "--owner", ""}, "my-org"},
+	} {
+		if got := strings.Join(h.complete(c.args...), " "); got != c.want {
+			t.Errorf("%v: %q, want %q", c.args, got, c.want)
+		}
+	}
+	keys := h.complete("config", "get", "")
+	if len(keys) < 10 || keys[0] != "protocol" || !strings.Contains(strings.Join(keys, " "), "client_auth") {
+		t.Errorf("config get keys: %q", keys)
+	}
+}

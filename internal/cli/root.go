@@ -124,6 +124,7 @@ func (a *app) newRoot() *cobra.Command {
 		newCompletionCmd(a),
 		newVersionCmd(a, nil),
 	)
+	a.completeFixed(root)
 	return root
 }
 

@@ -51,7 +51,7 @@ type setting struct {
 // `ghlogin config list` shows them), then global ones.
 var settings = []setting{
 	{
-		Key: Key{Name: "protocol", Example: "https",
+		Key: Key{Name: "protocol", Example: "https", Values: []string{"https", "http"},
 			Help: "https (default), or http for a loopback host only"},
 		get: func(s scope) string { return s.host.Protocol },
 		set: func(s scope, v string) error {
@@ -159,7 +159,7 @@ var settings = []setting{
 	{
 		// The values --client-auth takes (grammar.ParseAuthStyle), kept in
 		// their canonical spelling: "post" is stored as "body".
-		Key: Key{Name: "client_auth", Example: "basic",
+		Key: Key{Name: "client_auth", Example: "basic", Values: []string{"body", "basic"},
 			Help: "how the client authenticates at the token endpoint: body (default; also post) or basic (also header)"},
 		get: func(s scope) string { return s.host.ClientAuth },
 		set: func(s scope, v string) error {
@@ -248,6 +248,7 @@ func textKey(k Key, field func(*Host) *string, check func(string) error, def fun
 // enumKey is a per-host setting that takes one of values (any case; the
 // first is the default), with reason saying so when it gets another.
 func enumKey(k Key, field func(*Host) *string, reason string, values ...string) setting {
+	k.Values = values
 	return setting{
 		Key: k,
 		get: func(s scope) string { return *field(s.host) },
@@ -290,6 +291,7 @@ func urlKey(k Key, field func(*Host) *string, trimSlash bool, def func(hosts.End
 
 // boolKey is a per-host switch that is on unless set to false.
 func boolKey(k Key, field func(*Host) **bool) setting {
+	k.Values = []string{"true", "false"}
 	return setting{
 		Key: k,
 		get: func(s scope) string {

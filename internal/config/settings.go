@@ -22,6 +22,9 @@ type Key struct {
 	Help string
 	// Example is a valid value, written as Get returns it.
 	Example string
+	// Values are the values the key takes, when they are a fixed set (in
+	// their canonical spelling); nil for free text, URLs and numbers.
+	Values []string
 }
 
 // Keys lists every setting, per-host keys first, then global ones.
