@@ -56,7 +56,7 @@ func TestSettingsTableIsComplete(t *testing.T) {
 		t.Errorf("KeyNames %v is not HostKeys then GlobalKeys", KeyNames())
 	}
 	for _, k := range Keys() {
-		if got, err := LookupKey(k.Name); err != nil || got != k {
+		if got, err := LookupKey(k.Name); err != nil || !reflect.DeepEqual(got, k) {
 			t.Errorf("LookupKey(%q) = %+v, %v", k.Name, got, err)
 		}
 	}
@@ -279,5 +279,22 @@ func TestDirFrom(t *testing.T) {
 	})
 	if err != nil || filepath.Base(rel) != "rel" || !filepath.IsAbs(rel) {
 		t.Errorf("DirFrom(relative) = %q, %v; want it made absolute", rel, err)
+	}
+}
+
+// A key with a fixed set of values lists them, and each is accepted by Set.
+func TestKeyValuesAreAccepted(t *testing.T) {
+	n := 0
+	for _, k := range Keys() {
+		for _, v := range k.Values {
+			n++
+			f := &File{}
+			if err := f.Set("127.0.0.1:8080", k.Name, v); err != nil {
+				t.Errorf("%s = %s: %v", k.Name, v, err)
+			}
+		}
+	}
+	if n < 9 {
+		t.Errorf("only %d fixed values", n)
 	}
 }
