@@ -135,7 +135,10 @@ func runOIDCDoctor(ctx context.Context, opts *oidcDoctorOptions) error {
 		in.ProviderJSON, in.ProviderSource = b, opts.ProviderFile
 	} else {
 		in.AccessToken = strings.TrimSpace(opts.Getenv(envGoogleAccessToken))
-		if in.AccessToken == "" {
+		// A name that is no provider's (a pool's path, say) is the first
+		// check's failure, found without the IAM API: report that rather
+		// than ask for credentials to read a provider that cannot exist.
+		if in.AccessToken == "" && doctor.ProviderNameProblem(opts.Provider) == "" {
 			return usagef("give --provider-file FILE (gcloud iam workload-identity-pools providers describe PROVIDER --workload-identity-pool=POOL --location=global --format=json > FILE), or set %s (gcloud auth print-access-token) to read the provider from the IAM API", envGoogleAccessToken)
 		}
 		in.IAMURL = opts.IAMURL

@@ -332,6 +332,12 @@ func TestOIDCDoctorUsage(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2 with %q\n%s", c.args, code, c.want, stderr)
 		}
 	}
+	// A pool's path given as the provider fails the first check without
+	// asking for credentials to read it (exit 1, the check named).
+	pool := strings.Split(wiftest.Provider, "/providers/")[0]
+	if code, stdout, stderr := runCLI(t, nil, "", "oidc", "doctor", "--provider", pool, "--subject-token-file", tf); code != ExitFailure || !strings.Contains(stdout, "not a provider") || strings.Contains(stderr, "GOOGLE_OAUTH_ACCESS_TOKEN") {
+		t.Errorf("pool as provider without credentials: exit %d\n%s%s", code, stdout, stderr)
+	}
 	// A provider file without a name and no --provider is a usage error too.
 	noName := wiftest.GitHubProvider("", key)
 	noName.Name = ""

@@ -189,6 +189,13 @@ var (
 	digitsRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+$`) })
 )
 
+// ProviderNameProblem says what is wrong with a provider's resource name
+// (the doctor's first check), or "" when it names a provider.
+func ProviderNameProblem(name string) string {
+	_, problem := diagnoseProviderName(strings.TrimSpace(name))
+	return problem
+}
+
 // diagnoseProviderName explains what is wrong with a provider name, in
 // the terms people get wrong most: a pool instead of a provider, a
 // project ID instead of its number, a principal or audience URL.
