@@ -161,7 +161,7 @@ var fixedFlagValues = map[string][]cobra.Completion{
 		cobra.CompletionWithDesc("gce", "the Google metadata server"),
 	},
 	"ghlogin oidc cred-config --format": {"text", "json"},
-	"ghlogin oidc token --format": {"standard", "full"},
+	"ghlogin oidc token --format":       {"standard", "full"},
 }
 
 // completeFixed registers completions the commands do not register
