@@ -242,8 +242,11 @@ func (m *model) qrNote(w int, qr []string) string {
 	}
 	for _, s := range []string{
 		first,
-		fmt.Sprintf("Too small for the QR code (%d×%d); use the URL.", needW, needH),
-		fmt.Sprintf("Too small for QR (%d×%d); use the URL.", needW, needH),
+		// The shorter forms say "needs": a bare size next to "too small"
+		// reads as the terminal's own.
+		fmt.Sprintf("Too small for the QR code (it needs %d×%d); use the URL.", needW, needH),
+		fmt.Sprintf("The QR code needs %d×%d; use the URL.", needW, needH),
+		fmt.Sprintf("QR code needs %d×%d; use the URL.", needW, needH),
 		fmt.Sprintf("QR needs %d×%d; use the URL.", needW, needH),
 		fmt.Sprintf("QR needs %d×%d.", needW, needH),
 	} {
