@@ -119,9 +119,10 @@ const maxCommandWords = 10
 // keepWhole prepares text for wrapping: every hyphen becomes nbHyphen, so
 // no line breaks inside a flag (--host) or a hyphenated word, and the
 // spaces of each ghlogin command line become nbSpace, so a command stays on
-// one line. A command line starts at "ghlogin" followed by a command name
-// and ends with the first word that ends in . , ; : or ), before a word
-// that starts with (, at a line break, or after maxCommandWords words.
+// one line. A command line starts at "ghlogin" (or "(ghlogin", or
+// "`ghlogin" in Markdown-like quotes) followed by a command name and ends
+// with the first word that ends in . , ; : ) or `, before a word that
+// starts with (, at a line break, or after maxCommandWords words.
 // unkeep undoes it.
 func keepWhole(text string) string {
 	if strings.Contains(text, nbHyphen) || strings.Contains(text, nbSpace) {
@@ -131,7 +132,7 @@ func keepWhole(text string) string {
 	for i, line := range lines {
 		words := strings.Split(line, " ")
 		for j := 0; j < len(words); j++ {
-			if words[j] != "ghlogin" && !strings.HasSuffix(words[j], "(ghlogin") || j+1 >= len(words) || !isCommandName(words[j+1]) {
+			if words[j] != "ghlogin" && !strings.HasSuffix(words[j], "(ghlogin") && !strings.HasSuffix(words[j], "`ghlogin") || j+1 >= len(words) || !isCommandName(words[j+1]) {
 				continue
 			}
 			end := j + 1
@@ -157,7 +158,7 @@ var CommandNames = []string{
 // isCommandName reports whether w (with trailing punctuation) is one of
 // CommandNames.
 func isCommandName(w string) bool {
-	w = strings.TrimRight(w, ".,;:)")
+	w = strings.TrimRight(w, ".,;:)`")
 	for _, c := range CommandNames {
 		if w == c {
 			return true
@@ -169,7 +170,7 @@ func isCommandName(w string) bool {
 // endsCommand reports whether w is the last word of a command line.
 func endsCommand(w string) bool {
 	return strings.HasSuffix(w, ".") || strings.HasSuffix(w, ",") || strings.HasSuffix(w, ";") ||
-		strings.HasSuffix(w, ":") || strings.HasSuffix(w, ")")
+		strings.HasSuffix(w, ":") || strings.HasSuffix(w, ")") || strings.HasSuffix(w, "`")
 }
 
 // unkeep undoes keepWhole.

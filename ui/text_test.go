@@ -28,6 +28,9 @@ func TestWrap(t *testing.T) {
 			"Then log in again:\nghlogin login --host 127.0.0.1:18788. It\nexpires in 8 hours."},
 		{"log in as alice (ghlogin login) or remove the binding (ghlogin bind --remove --owner my-org)", 40,
 			"log in as alice (ghlogin login) or\nremove the binding\n(ghlogin bind --remove --owner my-org)"},
+		// A command line in `quotes` stays whole too.
+		{"While the demo runs, `ghlogin token` prints the stored token (gho_…, 40 characters; not shown here), and `ghlogin status` says:", 24,
+			"While the demo runs,\n`ghlogin token` prints\nthe stored token (gho_…,\n40 characters; not shown\nhere), and\n`ghlogin status` says:"},
 		// "ghlogin" in prose starts no command line.
 		{"Authorize ghlogin in your browser on this page", 25, "Authorize ghlogin in your\nbrowser on this page"},
 		// A word wider than the terminal stays whole, for it to fold.
