@@ -422,3 +422,30 @@ func TestTUIKeepsCommandLinesWhole(t *testing.T) {
 	}
 	teatest.RequireEqualOutput(t, []byte(strings.Join(views, "\n----\n")))
 }
+
+// Where a command line is wider than the window (40 and 60 columns), the
+// error screen breaks it at its spaces, each flag with its value, never
+// inside a word (the review saw "--host 127.0.0.1:5914⏎5" at 40 columns).
+func TestTUICommandLinesBreakAtSpaces(t *testing.T) {
+	const failed = "cannot keep the token for 127.0.0.1:18788 in the OS keyring: no keyring service on this machine; there is no terminal to ask where to keep it instead: choose --store kernel or --store file; to use one for 127.0.0.1:18788 from now on: ghlogin config set --host http://127.0.0.1:18788 store kernel"
+	const cmd = "ghlogin config set --host http://127.0.0.1:18788 store kernel"
+	for _, w := range []int{40, 60} {
+		tm := newTestModel(t, Options{Host: "127.0.0.1:18788", NoColor: true, NoHyperlink: true})
+		tm.send(tea.WindowSizeMsg{Width: w, Height: 30})
+		tm.send(doneMsg{err: errors.New(failed)})
+		v := tm.plainView()
+		assertFits(t, v, w, 30)
+		if !strings.Contains(v, "--host http://127.0.0.1:18788") {
+			t.Errorf("%d columns: --host and its value are not on one line:\n%s", w, v)
+		}
+		words := map[string]bool{}
+		for _, f := range strings.Fields(v) {
+			words[f] = true
+		}
+		for _, f := range strings.Fields(cmd) {
+			if !words[f] {
+				t.Errorf("%d columns: %q of the command is broken over two lines:\n%s", w, f, v)
+			}
+		}
+	}
+}
