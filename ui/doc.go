@@ -44,12 +44,13 @@
 // word boundaries, URLs are cut into pieces, the boxed code falls back to a
 // one-line code and the key help to its short form, which always keeps r
 // and q. No screen is taller than the window: blank lines, then hints, then
-// titles give way, and the code never does. A QR code that does not fit is
-// replaced by a one-line note naming the window size it needs, or to use
-// the URL. Options.Intro (such as the demo's explanation) is part of the
-// screen, so it survives a resize, and gives way first. Text printed
-// outside the TUI goes through Wrap (PrintWrapped, Confirm), which breaks
-// lines at spaces only.
+// the header, then the end of a long URL (cut with "…"), then titles give
+// way; the code, a URL's first line, the status and the key help never do.
+// A QR code that does not fit is replaced by a one-line note naming the
+// window size it needs, or to use the URL. Options.Intro (such as the
+// demo's explanation) is part of the screen, so it survives a resize, and
+// gives way first. Text printed outside the TUI goes through Wrap
+// (PrintWrapped, Confirm), which breaks lines at spaces only.
 //
 // # Copying the code
 //

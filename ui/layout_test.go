@@ -186,6 +186,76 @@ func TestLayoutGolden(t *testing.T) {
 	}
 }
 
+// longAuthURL is an authorization URL as long as a real one (PKCE, three
+// scopes, a long state): nine lines at 40 columns.
+const longAuthURL = "http://127.0.0.1:59145/login/oauth/authorize?client_id=Iv1.8a61f9b3a7aba766&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&redirect_uri=http%3A%2F%2F127.0.0.1%3A43123%2Fcallback&scope=repo+read%3Aorg+gist&state=zs1Jm5K8l2mX9qQ3vR7tY1uW4eD6fG0hJ2kL5nP8sA"
+
+// TestWebScreenKeepsLabelsAndKeys renders the web screen with a long
+// authorization URL, with the paste field (no display) and without it, at
+// 40, 60, 80 and 120 columns, and compares it with the golden files in
+// testdata/TestWebScreenKeepsLabelsAndKeys. As on the device screen, the
+// step titles, the countdown and the key help stay at 40×12 (where the
+// review saw only the URL and an unlabelled field): the end of the URL
+// gives way first, the line where it is cut ending in "…".
+func TestWebScreenKeepsLabelsAndKeys(t *testing.T) {
+	for _, sc := range []struct {
+		name  string
+		opts  Options
+		wants []string
+		keys  string
+	}{
+		{"paste", Options{Flow: FlowWeb, Paste: NewPasteInput(), Headless: true, HeadlessReason: "there is no display"},
+			[]string{"1. Open this page", "2. Paste the address", "   > ", "Waiting for the browser", "times out in 5:00"}, "enter submit • esc cancel"},
+		{"browser", Options{Flow: FlowWeb},
+			[]string{"→ Authorize ghlogin", "Waiting for the browser", "times out in 5:00"}, "q cancel"},
+	} {
+		for _, size := range layoutSizes {
+			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size.w, size.h), func(t *testing.T) {
+				p := startProgram(t, size.w, size.h, sc.opts)
+				p.emit(webflow.Event{Kind: webflow.KindAuthorize, URL: longAuthURL, ExpiresAt: newFakeNow().Now().Add(5 * time.Minute)})
+				v := p.view()
+				assertFits(t, v, size.w, size.h)
+				flat := wrapped.ReplaceAllString(v, " ")
+				for _, want := range sc.wants {
+					if !strings.Contains(v, want) && !strings.Contains(flat, want) {
+						t.Errorf("the view lacks %q:\n%s", want, v)
+					}
+				}
+				lines := strings.Split(strings.TrimRight(v, "\n"), "\n")
+				if help := lines[len(lines)-1]; !strings.HasSuffix(help, sc.keys) {
+					t.Errorf("the last line is %q, want the key help ending in %q:\n%s", help, sc.keys, v)
+				}
+				// The URL: whole, or its start up to a line that ends in "…".
+				var shown string
+				for _, l := range lines {
+					l = strings.TrimSpace(l)
+					if shown == "" && !strings.HasPrefix(l, "http://127.0.0.1:59145/") {
+						continue
+					}
+					if shown != "" && !strings.HasPrefix(longAuthURL, shown+l) && !strings.HasPrefix(longAuthURL, shown+strings.TrimSuffix(l, "…")) {
+						break
+					}
+					shown += l
+					if strings.HasSuffix(l, "…") {
+						break
+					}
+				}
+				cut := strings.TrimSuffix(shown, "…")
+				switch {
+				case shown == longAuthURL:
+				case cut != shown && strings.HasPrefix(longAuthURL, cut) && len(cut) >= 60:
+					if size.h >= 24 {
+						t.Errorf("the URL is cut short at %d×%d:\n%s", size.w, size.h, v)
+					}
+				default:
+					t.Errorf("the URL is neither whole nor cut with …: %q\n%s", shown, v)
+				}
+				teatest.RequireEqualOutput(t, []byte(v))
+			})
+		}
+	}
+}
+
 // TestResizeRedraws checks that the view after shrinking and growing the
 // window is the view of a fresh start at that size (nothing of the small
 // layout stays), and that each resize after the first size clears the
@@ -351,4 +421,31 @@ func TestTUIKeepsCommandLinesWhole(t *testing.T) {
 		views = append(views, flat)
 	}
 	teatest.RequireEqualOutput(t, []byte(strings.Join(views, "\n----\n")))
+}
+
+// Where a command line is wider than the window (40 and 60 columns), the
+// error screen breaks it at its spaces, each flag with its value, never
+// inside a word (the review saw "--host 127.0.0.1:5914⏎5" at 40 columns).
+func TestTUICommandLinesBreakAtSpaces(t *testing.T) {
+	const failed = "cannot keep the token for 127.0.0.1:18788 in the OS keyring: no keyring service on this machine; there is no terminal to ask where to keep it instead: choose --store kernel or --store file; to use one for 127.0.0.1:18788 from now on: ghlogin config set --host http://127.0.0.1:18788 store kernel"
+	const cmd = "ghlogin config set --host http://127.0.0.1:18788 store kernel"
+	for _, w := range []int{40, 60} {
+		tm := newTestModel(t, Options{Host: "127.0.0.1:18788", NoColor: true, NoHyperlink: true})
+		tm.send(tea.WindowSizeMsg{Width: w, Height: 30})
+		tm.send(doneMsg{err: errors.New(failed)})
+		v := tm.plainView()
+		assertFits(t, v, w, 30)
+		if !strings.Contains(v, "--host http://127.0.0.1:18788") {
+			t.Errorf("%d columns: --host and its value are not on one line:\n%s", w, v)
+		}
+		words := map[string]bool{}
+		for _, f := range strings.Fields(v) {
+			words[f] = true
+		}
+		for _, f := range strings.Fields(cmd) {
+			if !words[f] {
+				t.Errorf("%d columns: %q of the command is broken over two lines:\n%s", w, f, v)
+			}
+		}
+	}
 }

@@ -74,14 +74,17 @@ func TerminalWidth(w io.Writer) int {
 // a word, so a flag (--client-id) or a word wider than the terminal (a long
 // URL or path) stays whole, for the terminal to fold; nor inside a ghlogin
 // command line ("ghlogin login --host 127.0.0.1:8787"), so it can be
-// copied as it is (see keepWhole). Line breaks in text are kept. Escape
-// sequences and wide characters are measured as the terminal shows them. A
-// width of 0 or less leaves text as it is.
+// copied as it is (see keepWhole). A command line wider than width breaks
+// at its spaces, a flag staying with its value where the two fit, rather
+// than be folded by the terminal inside a word (see fitCommands). Line
+// breaks in text are kept. Escape sequences and wide characters are
+// measured as the terminal shows them. A width of 0 or less leaves text as
+// it is.
 func Wrap(text string, width int) string {
 	if width <= 0 {
 		return text
 	}
-	return unkeep(ansi.Wordwrap(keepWhole(text), width, ""))
+	return unkeep(ansi.Wordwrap(fitCommands(keepWhole(text), width), width, ""))
 }
 
 // PrintWrapped writes text and a newline to w, word-wrapped (see Wrap) to
@@ -93,13 +96,50 @@ func PrintWrapped(w io.Writer, text string) error {
 
 // wrap word-wraps text to width columns for the terminal UI, as Wrap does
 // (at spaces only: never after a hyphen, never inside a ghlogin command
-// line), except that a word or command line wider than the window is
-// broken, since no line of the UI may be wider than the window.
+// line that fits, a wider one breaking at its spaces), except that a word
+// wider than the window is broken, since no line of the UI may be wider
+// than the window.
 func wrap(s string, width int) []string {
 	if width < 10 {
 		width = 10
 	}
-	return strings.Split(unkeep(ansi.Wrap(keepWhole(s), width, "")), "\n")
+	return strings.Split(unkeep(ansi.Wrap(fitCommands(keepWhole(s), width), width, "")), "\n")
+}
+
+// fitCommands takes text prepared by keepWhole and lets each command line
+// wider than width break at its spaces again, except between a flag and
+// its value ("--host http://127.0.0.1:8787") where the two fit in width:
+// broken over lines at spaces, a command reads (and is retyped) word by
+// word, where a terminal folding it would cut a word in two.
+func fitCommands(text string, width int) string {
+	if !strings.Contains(text, nbSpace) {
+		return text
+	}
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		words := strings.Split(l, " ")
+		for j, w := range words {
+			if !strings.Contains(w, nbSpace) || ansi.StringWidth(w) <= width {
+				continue
+			}
+			parts := strings.Split(w, nbSpace)
+			var b strings.Builder
+			for k, p := range parts {
+				if k > 0 {
+					sep := " "
+					if prev := parts[k-1]; strings.HasPrefix(prev, nbHyphen) && !strings.HasPrefix(p, nbHyphen) &&
+						ansi.StringWidth(prev)+1+ansi.StringWidth(p) <= width {
+						sep = nbSpace
+					}
+					b.WriteString(sep)
+				}
+				b.WriteString(p)
+			}
+			words[j] = b.String()
+		}
+		lines[i] = strings.Join(words, " ")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Stand-ins used while wrapping (see keepWhole): a non-breaking hyphen
@@ -119,9 +159,10 @@ const maxCommandWords = 10
 // keepWhole prepares text for wrapping: every hyphen becomes nbHyphen, so
 // no line breaks inside a flag (--host) or a hyphenated word, and the
 // spaces of each ghlogin command line become nbSpace, so a command stays on
-// one line. A command line starts at "ghlogin" followed by a command name
-// and ends with the first word that ends in . , ; : or ), before a word
-// that starts with (, at a line break, or after maxCommandWords words.
+// one line. A command line starts at "ghlogin" (or "(ghlogin", or
+// "`ghlogin" in Markdown-like quotes) followed by a command name and ends
+// with the first word that ends in . , ; : ) or `, before a word that
+// starts with (, at a line break, or after maxCommandWords words.
 // unkeep undoes it.
 func keepWhole(text string) string {
 	if strings.Contains(text, nbHyphen) || strings.Contains(text, nbSpace) {
@@ -131,7 +172,7 @@ func keepWhole(text string) string {
 	for i, line := range lines {
 		words := strings.Split(line, " ")
 		for j := 0; j < len(words); j++ {
-			if words[j] != "ghlogin" && !strings.HasSuffix(words[j], "(ghlogin") || j+1 >= len(words) || !isCommandName(words[j+1]) {
+			if words[j] != "ghlogin" && !strings.HasSuffix(words[j], "(ghlogin") && !strings.HasSuffix(words[j], "`ghlogin") || j+1 >= len(words) || !isCommandName(words[j+1]) {
 				continue
 			}
 			end := j + 1
@@ -157,7 +198,7 @@ var CommandNames = []string{
 // isCommandName reports whether w (with trailing punctuation) is one of
 // CommandNames.
 func isCommandName(w string) bool {
-	w = strings.TrimRight(w, ".,;:)")
+	w = strings.TrimRight(w, ".,;:)`")
 	for _, c := range CommandNames {
 		if w == c {
 			return true
@@ -169,7 +210,7 @@ func isCommandName(w string) bool {
 // endsCommand reports whether w is the last word of a command line.
 func endsCommand(w string) bool {
 	return strings.HasSuffix(w, ".") || strings.HasSuffix(w, ",") || strings.HasSuffix(w, ";") ||
-		strings.HasSuffix(w, ":") || strings.HasSuffix(w, ")")
+		strings.HasSuffix(w, ":") || strings.HasSuffix(w, ")") || strings.HasSuffix(w, "`")
 }
 
 // unkeep undoes keepWhole.

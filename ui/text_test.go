@@ -20,14 +20,20 @@ func TestWrap(t *testing.T) {
 		// Breaks at spaces only: a flag and a hyphenated word stay whole.
 		{"Use the client ID Iv1.ghlogin-emulator with --client-id or the host's client_id setting", 30,
 			"Use the client ID\nIv1.ghlogin-emulator with\n--client-id or the host's\nclient_id setting"},
-		// A command line stays on one line, wider than the terminal if it
-		// must (the terminal folds it, and copies it whole).
+		// A command line wider than the terminal breaks at its spaces, a
+		// flag staying with its value where the two fit, never inside a
+		// word (where the terminal would fold it).
 		{"Log in: ghlogin login --host http://127.0.0.1:8787 --client-id Iv1.ghlogin-emulator", 30,
-			"Log in:\nghlogin login --host http://127.0.0.1:8787 --client-id Iv1.ghlogin-emulator"},
+			"Log in: ghlogin login\n--host http://127.0.0.1:8787\n--client-id\nIv1.ghlogin-emulator"},
+		{"Where should ghlogin keep it instead? (remembered for 127.0.0.1:59145; change it with: ghlogin config set --host http://127.0.0.1:59145 store NAME)", 40,
+			"Where should ghlogin keep it instead?\n(remembered for 127.0.0.1:59145; change\nit with: ghlogin config set\n--host http://127.0.0.1:59145 store\nNAME)"},
 		{"Then log in again: ghlogin login --host 127.0.0.1:18788. It expires in 8 hours.", 40,
 			"Then log in again:\nghlogin login --host 127.0.0.1:18788. It\nexpires in 8 hours."},
 		{"log in as alice (ghlogin login) or remove the binding (ghlogin bind --remove --owner my-org)", 40,
 			"log in as alice (ghlogin login) or\nremove the binding\n(ghlogin bind --remove --owner my-org)"},
+		// A command line in `quotes` stays whole too.
+		{"While the demo runs, `ghlogin token` prints the stored token (gho_…, 40 characters; not shown here), and `ghlogin status` says:", 24,
+			"While the demo runs,\n`ghlogin token` prints\nthe stored token (gho_…,\n40 characters; not shown\nhere), and\n`ghlogin status` says:"},
 		// "ghlogin" in prose starts no command line.
 		{"Authorize ghlogin in your browser on this page", 25, "Authorize ghlogin in your\nbrowser on this page"},
 		// A word wider than the terminal stays whole, for it to fold.

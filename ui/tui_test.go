@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -308,6 +309,33 @@ func TestTUIQRToggle(t *testing.T) {
 	}
 	tm.press("r")
 	tm.mustNotShow("Scan to open")
+}
+
+// The note that stands in for a QR code names the size the QR code needs
+// as what it needs: at 40×12 the review read "Too small for QR (40×26)"
+// as the terminal's size. Every size in a note follows "needs" or
+// "enlarge the terminal to", at every width from 24 to 120 columns.
+func TestTUIQRNoteSaysWhatItNeeds(t *testing.T) {
+	size := regexp.MustCompile(`(\S+ \S+) \(?\d+×\d+`)
+	for w := 24; w <= 120; w += 2 {
+		for _, h := range []int{10, 12, 16} {
+			tm := newTestModel(t, Options{Headless: true, NoColor: true})
+			tm.send(tea.WindowSizeMsg{Width: w, Height: h})
+			tm.emit(deviceflow.Event{Kind: deviceflow.KindCode, Code: testCode(tm.clock.Now(), true)})
+			v := tm.plainView()
+			for _, m := range size.FindAllStringSubmatch(v, -1) {
+				if before := m[1]; before != "QR needs" && before != "code needs" && before != "(it needs" && before != "terminal to" {
+					t.Errorf("%d×%d: the size in %q does not read as what the QR code needs:\n%s", w, h, m[0], v)
+				}
+			}
+		}
+	}
+	tm := newTestModel(t, Options{Headless: true, NoColor: true})
+	tm.send(tea.WindowSizeMsg{Width: 40, Height: 12})
+	tm.emit(deviceflow.Event{Kind: deviceflow.KindCode, Code: testCode(tm.clock.Now(), true)})
+	tm.mustShow("The QR code needs 40×26; use the URL.")
+	tm.send(tea.WindowSizeMsg{Width: 30, Height: 12})
+	tm.mustShow("QR needs 35×28; use the URL.")
 }
 
 func TestTUIQRTooTall(t *testing.T) {

@@ -19,15 +19,18 @@ import (
 // The screen is laid out for the terminal's size. It is built as rows, each
 // with a drop level; when the terminal is shorter than the screen, the most
 // droppable rows give way first (the blank line above the screen, then the
-// blank lines between parts, then hints, then titles and the header), so
-// that the code, the URL, the status and the keys stay. Every row is fitted
-// to the width when it is built: text wraps at word boundaries, the boxed
-// code falls back to a compact one, the key help to its short form.
+// blank lines between parts, then hints, then the header, then the end of a
+// long URL, then titles and the countdown), so that the code, the start of
+// the URL, the status and the keys stay. Every row is fitted to the width
+// when it is built: text wraps at word boundaries, the boxed code falls back
+// to a compact one, the key help to its short form.
 
 // Drop levels of rows: a higher level is dropped first.
 const (
-	dropNever    = iota // the code, the URL, the status, the keys, what the person asked for
-	dropContext         // the header, step titles, the countdown, warnings, notes
+	dropNever    = iota // the code, a URL's first line, the status, the keys, what the person asked for
+	dropContext         // step titles, the countdown, warnings, notes
+	dropURL             // a URL's lines after its first, cut from the end (row.cut marks where)
+	dropHeader          // the header
 	dropHint            // "Press Enter to open…", the QR code's caption
 	dropGap             // a blank line between parts
 	dropInnerGap        // a blank line inside a part
@@ -39,6 +42,9 @@ type row struct {
 	s    string
 	drop int
 	more bool // the row continues the one above (a wrapped paragraph): they go together
+	// cut, when set, replaces s when the row below it, of level dropURL,
+	// is dropped: the line ends in "…", so a URL cut short reads as cut.
+	cut string
 }
 
 // rowsOf makes the lines of one paragraph into rows that give way together.
@@ -56,16 +62,21 @@ func blank(drop int) row { return row{drop: drop} }
 func line(s string, drop int) row { return row{s: s, drop: drop} }
 
 // fit drops rows, the highest drop level first and from the top within a
-// level, until at most max remain (max <= 0: no limit). If the rows that are
-// never dropped are still too many, the last ones are cut: the top of the
-// screen holds what matters most.
+// level (from the bottom for dropURL: a URL is cut from its end), until at
+// most max remain (max <= 0: no limit). If the rows that are never dropped
+// are still too many, the last ones are cut: the top of the screen holds
+// what matters most.
 func fit(rs []row, max int) []string {
 	n := len(rs)
 	dropped := make([]bool, len(rs))
 	for level := dropLead; level > dropNever && max > 0 && n > max; level-- {
-		for i := range rs {
+		for k := range rs {
 			if n <= max {
 				break
+			}
+			i := k
+			if level == dropURL {
+				i = len(rs) - 1 - k
 			}
 			if !dropped[i] && rs[i].drop == level {
 				dropped[i] = true
@@ -79,9 +90,13 @@ func fit(rs []row, max int) []string {
 	}
 	out := make([]string, 0, n)
 	for i, r := range rs {
-		if !dropped[i] {
-			out = append(out, r.s)
+		if dropped[i] {
+			continue
 		}
+		if r.cut != "" && i+1 < len(rs) && dropped[i+1] && rs[i+1].drop == dropURL {
+			r.s = r.cut
+		}
+		out = append(out, r.s)
 	}
 	if max > 0 && len(out) > max {
 		out = out[:max]
@@ -227,8 +242,11 @@ func (m *model) qrNote(w int, qr []string) string {
 	}
 	for _, s := range []string{
 		first,
-		fmt.Sprintf("Too small for the QR code (%d×%d); use the URL.", needW, needH),
-		fmt.Sprintf("Too small for QR (%d×%d); use the URL.", needW, needH),
+		// The shorter forms say "needs": a bare size next to "too small"
+		// reads as the terminal's own.
+		fmt.Sprintf("Too small for the QR code (it needs %d×%d); use the URL.", needW, needH),
+		fmt.Sprintf("The QR code needs %d×%d; use the URL.", needW, needH),
+		fmt.Sprintf("QR code needs %d×%d; use the URL.", needW, needH),
 		fmt.Sprintf("QR needs %d×%d; use the URL.", needW, needH),
 		fmt.Sprintf("QR needs %d×%d.", needW, needH),
 	} {
@@ -243,7 +261,7 @@ func (m *model) qrNote(w int, qr []string) string {
 // used at its width.
 func (m *model) rows(l layout) []row {
 	w := l.w
-	rs := []row{blank(dropLead), line(m.header(w), dropContext), blank(dropGap)}
+	rs := []row{blank(dropLead), line(m.header(w), dropHeader), blank(dropGap)}
 	if m.opts.Intro != "" {
 		rs = append(rs, rowsOf(dropHint, m.intro(w)...)...)
 		rs = append(rs, blank(dropGap))
@@ -458,20 +476,43 @@ func (m *model) countdownText() string {
 // wrap at), as a terminal hyperlink to target where supported.
 func (m *model) link(text, target string, w int) []string {
 	var out []string
-	id := ""
+	for _, piece := range chop(safe.Text(text), w) {
+		out = append(out, m.linkPiece(piece, target))
+	}
+	return out
+}
+
+// linkPiece renders one piece of a URL: styled, and a terminal hyperlink
+// to target where supported (every piece of one target shares an id, so
+// the terminal underlines them together).
+func (m *model) linkPiece(piece, target string) string {
+	s := m.st.link.Render(piece)
 	if m.hyperlinks && linkable(target) {
 		h := fnv.New32a()
 		h.Write([]byte(target))
-		id = fmt.Sprintf("ghlogin-%x", h.Sum32())
+		s = hyperlink(s, target, fmt.Sprintf("ghlogin-%x", h.Sum32()))
 	}
-	for _, piece := range chop(safe.Text(text), w) {
-		s := m.st.link.Render(piece)
-		if id != "" {
-			s = hyperlink(s, target, id)
+	return s
+}
+
+// urlRows are the rows of a long URL, link(text, target, w) each after
+// indent: the first is never dropped, the others (dropURL) give way from
+// the end on a short terminal, the last one left then ending in "…".
+func (m *model) urlRows(indent, text, target string, w int) []row {
+	full := m.link(text, target, w)
+	rs := make([]row, len(full))
+	pieces := chop(safe.Text(text), w)
+	for i, s := range full {
+		rs[i] = row{s: indent + s, drop: dropURL}
+		if i == 0 {
+			rs[i].drop = dropNever
 		}
-		out = append(out, s)
+		if i+1 < len(full) {
+			r := []rune(pieces[i])
+			rs[i].cut = indent + m.linkPiece(string(r[:len(r)-1])+"…", target)
+		}
 	}
-	return out
+	return rs
 }
 
 // bigCode renders the user code with each character in a box, or, when
@@ -695,9 +736,7 @@ func (m *model) webRows(l layout) []row {
 		return m.pasteRows(l)
 	}
 	rs := m.titleRows("→", "Authorize ghlogin in your browser on this page", w)
-	for _, l := range m.link(m.webURL, m.webURL, w-2) {
-		rs = append(rs, line("  "+l, dropNever))
-	}
+	rs = append(rs, m.urlRows("  ", m.webURL, m.webURL, w-2)...)
 	rs = append(rs, blank(dropGap))
 	qrRows, ok := m.webQRRows(l)
 	if !ok {
@@ -747,9 +786,7 @@ func (m *model) webQRRows(l layout) (rs []row, ok bool) {
 func (m *model) pasteRows(l layout) []row {
 	w := l.w
 	rs := m.titleRows("1.", "Open this page in a browser on any device and authorize ghlogin", w)
-	for _, l := range m.link(m.webURL, m.webURL, w-3) {
-		rs = append(rs, line("   "+l, dropNever))
-	}
+	rs = append(rs, m.urlRows("   ", m.webURL, m.webURL, w-3)...)
 	rs = append(rs, blank(dropGap))
 	qrRows, ok := m.webQRRows(l)
 	if !ok {

@@ -129,7 +129,10 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 	}
 	v := tok.Secret.Token
 	w := o.IO.Stderr
-	fmt.Fprintf(w, "\nWhile the demo runs, `ghlogin token` prints the stored token (%s…, %d characters; not shown here), and `ghlogin status` says:\n", v[:4], len(v))
+	fmt.Fprintln(w)
+	if err := ui.PrintWrapped(w, fmt.Sprintf("While the demo runs, `ghlogin token` prints the stored token (%s…, %d characters; not shown here), and `ghlogin status` says:", v[:4], len(v))); err != nil {
+		return err
+	}
 	out := env
 	out.Stdout = o.IO.Stderr
 	if err := runStatus(ctx, &statusOptions{IO: &out, Session: sess, Host: srv.URL()}); err != nil {

@@ -419,9 +419,9 @@ func (o *loginOptions) chooser(ctx context.Context) session.Chooser {
 	case o.JSON:
 		return nil
 	case o.TTYIn != nil:
-		return storeChooser(ctx, o.TTYIn, o.TTYOut)
+		return storeChooser(ctx, o.TTYIn, o.TTYOut, o.IO.hints)
 	case o.IO.StdinTTY && o.IO.StderrTTY:
-		return storeChooser(ctx, o.IO.Stdin, o.IO.Stderr)
+		return storeChooser(ctx, o.IO.Stdin, o.IO.Stderr, o.IO.hints)
 	}
 	return nil
 }
@@ -430,11 +430,13 @@ func (o *loginOptions) chooser(ctx context.Context) session.Chooser {
 // one in force cannot be used: the stores usable here in the session's
 // order, each with what it protects against and how long it keeps the
 // token, then cancel. Ctrl-C (ctx ending) stops the question with
-// ctx.Err().
-func storeChooser(ctx context.Context, in io.Reader, out io.Writer) session.Chooser {
+// ctx.Err(). The command it suggests names the host as c does (as the
+// error does with nobody to ask: --host http://127.0.0.1:8787 for a
+// plain-http one).
+func storeChooser(ctx context.Context, in io.Reader, out io.Writer, c hint.Context) session.Chooser {
 	return func(q session.StoreQuestion) (int, error) {
 		question := fmt.Sprintf("Cannot keep the token for %s in %s: %v\nWhere should ghlogin keep it instead? (remembered for %s; change it with: ghlogin config set --host %s store NAME)",
-			q.Host, q.Unavailable.Place, q.Err, q.Host, q.Host)
+			q.Host, q.Unavailable.Place, q.Err, q.Host, c.HostValue(q.Host))
 		options := make([]string, 0, len(q.Offers)+1)
 		for _, o := range q.Offers {
 			options = append(options, o.StoreInfo.String())
