@@ -277,6 +277,11 @@ func TestRefreshFlags(t *testing.T) {
 		{"-u and --hostname", []string{"-u", "octocat", "--hostname", "127.0.0.1:18787", "--scopes", "repo"},
 			&refreshOptions{User: "octocat", Host: "127.0.0.1:18787", Scopes: []string{"repo"}, Timeout: web}},
 		{"-w", []string{"-w"}, &refreshOptions{Web: true, Timeout: web}},
+		// gh auth refresh -s adds scopes, -r removes them.
+		{"-s adds", []string{"-s", "delete_repo"}, &refreshOptions{AddScopes: []string{"delete_repo"}, Timeout: web}},
+		{"-r removes", []string{"-r", "gist,workflow"}, &refreshOptions{RemoveScopes: []string{"gist", "workflow"}, Timeout: web}},
+		{"-s and -r", []string{"-s", "repo", "-r", "gist"}, nil},
+		{"-s and --scopes", []string{"-s", "repo", "--scopes", "gist"}, nil},
 		{"host and hostname", []string{"--host", "a.example.com", "--hostname", "b.example.com"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
