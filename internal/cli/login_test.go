@@ -283,11 +283,12 @@ func TestWebWithoutClientSecretFailsFirst(t *testing.T) {
 	r := h.run("", "login", "-w", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file")
 	want := "error: no OAuth client secret for " + h.host + ": GitHub's web flow needs the OAuth app's client secret; set it with " +
 		"ghlogin config set --host http://" + h.host + " client_secret - (which reads it from standard input and does not show it) or with GHLOGIN_CLIENT_SECRET, or use the device flow, which needs none (--device)\n"
-	if r.code != ExitUsage || r.stderr != want {
+	// Missing configuration is a failure (1), not a usage error (2).
+	if r.code != ExitFailure || r.stderr != want {
 		t.Errorf("exit %d %q", r.code, r.stderr)
 	}
 	r = h.run("", "login", "--web", "--json", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file")
-	if ev := jsonLines(t, r.stdout); r.code != ExitUsage || len(ev) != 1 || ev[0]["event"] != "error" || !strings.Contains(ev[0]["message"].(string), "client_secret") {
+	if ev := jsonLines(t, r.stdout); r.code != ExitFailure || len(ev) != 1 || ev[0]["event"] != "error" || !strings.Contains(ev[0]["message"].(string), "client_secret") {
 		t.Errorf("--json: exit %d %q", r.code, r.stdout)
 	}
 	if len(h.opened) != 0 {

@@ -38,7 +38,7 @@ func TestExitStatusTable(t *testing.T) {
 		{"", []string{"login", "--device-code-url", "notaurl", "--client-id", "x"}, 2, "error: --device-code-url: give an absolute URL", ""},
 		{"", []string{"login", "--host", "http://example.com"}, 2, "error: --host: invalid host", ""},
 		{"", []string{"login", "-p", "ftp", "--client-id", "x"}, 2, `error: --git-protocol "ftp": use https or ssh`, ""},
-		{"", []string{"login", "--web", "--host", srv.URL(), "--client-id", emulator.DefaultClientID}, 2, "error: no OAuth client secret for " + emuHost(srv), ""},
+		{"", []string{"login", "--web", "--host", srv.URL(), "--client-id", emulator.DefaultClientID}, 1, "error: no OAuth client secret for " + emuHost(srv), ""},
 		{"", []string{"config", "get", "nonsense"}, 2, `error: unknown setting "nonsense"`, ""},
 		{"", []string{"config", "set", "client_auth", "digest"}, 2, `error: invalid value "digest" for client_auth`, ""},
 		{"gho_REJECTED0123456789abcdefghijklmnopqrst\n", []string{"login", "--with-token", "--host", srv.URL()}, 1,
