@@ -28,6 +28,8 @@ func TestExitStatusTable(t *testing.T) {
 		{"", []string{"login", "--bogus"}, 2, "error: unknown flag: --bogus", "ghlogin login"},
 		{"", []string{"config", "get", "--bogus"}, 2, "error: unknown flag: --bogus", "ghlogin config get"},
 		{"", []string{"login", "--device", "--web"}, 2, "error: --device and --web cannot be used together", "ghlogin login"},
+		{"", []string{"login", "--web", "--wait", "1h"}, 2, "error: --web and --wait cannot be used together: --wait asks for new device codes", "ghlogin login"},
+		{"x\n", []string{"login", "--with-token", "--scopes", "x"}, 2, "error: --with-token and --scopes cannot be used together", "ghlogin login"},
 		{"", []string{"login", "--host", "a.example.com", "--hostname", "b.example.com"}, 2, "error: --host and --hostname cannot be used together", "ghlogin login"},
 		{"", []string{"login", "extra"}, 2, `error: ghlogin login takes no arguments (got "extra")`, "ghlogin login"},
 		{"", []string{"config", "set"}, 2, "error: ghlogin config set needs a KEY and a VALUE", "ghlogin config set"},
