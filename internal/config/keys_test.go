@@ -46,7 +46,7 @@ func TestSettingsTableIsComplete(t *testing.T) {
 		}
 		sawGlobal = sawGlobal || s.Global
 	}
-	if got, want := HostKeys(), tomlNames(reflect.TypeOf(Host{}), "active", "accounts", "owner_bindings", "dir_bindings"); !reflect.DeepEqual(sorted(got), want) {
+	if got, want := HostKeys(), tomlNames(reflect.TypeOf(Host{}), "active", "accounts", "owner_bindings", "dir_bindings", "git_use_http_path_set"); !reflect.DeepEqual(sorted(got), want) {
 		t.Errorf("per-host settings %v, but Host's fields are %v", sorted(got), want)
 	}
 	if got, want := GlobalKeys(), tomlNames(reflect.TypeOf(File{}), "hosts"); !reflect.DeepEqual(sorted(got), want) {
