@@ -48,7 +48,7 @@ func TestExitStatusTable(t *testing.T) {
 		{"", []string{"token"}, 4, "error: not logged in to github.com", ""},
 		{"", []string{"switch"}, 4, "error: not logged in to github.com", ""},
 		{"", []string{"logout"}, 4, "error: not logged in to github.com", ""},
-		{"", []string{"status"}, 4, "Not logged in to any host. Run: ghlogin login", ""},
+		{"", []string{"status"}, 4, "error: not logged in to any host; run: ghlogin login", ""},
 	} {
 		r := s.run(tc.stdin, tc.args...)
 		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
