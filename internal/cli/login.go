@@ -713,10 +713,19 @@ func upperFirst(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// roughly says d in hours, or minutes under two hours: "8 hours".
+// roughly says d in hours, minutes under two hours, or seconds under a
+// minute (never "0 minutes"): "8 hours", "12 seconds".
 func roughly(d time.Duration) string {
 	if d >= 2*time.Hour {
 		return fmt.Sprintf("%d hours", int((d+30*time.Minute)/time.Hour))
+	}
+	if d < time.Minute {
+		switch s := int((d + time.Second - 1) / time.Second); {
+		case s <= 1:
+			return "1 second"
+		default:
+			return fmt.Sprintf("%d seconds", s)
+		}
 	}
 	m := int((d + 30*time.Second) / time.Minute)
 	if m == 1 {

@@ -386,6 +386,13 @@ func TestKeptTextSaysWhatHappensAtExpiry(t *testing.T) {
 			"The token is kept in the kernel keyring until the machine restarts: in memory only. Then log in again: ghlogin login --host " + host + ". It expires in 8 hours and cannot be refreshed (the server gave no refresh token), so log in again then too."},
 		{"kernel, refreshable", session.Login{Kept: kernel, ExpiresAt: in8h, Refreshable: true},
 			"The token is kept in the kernel keyring until the machine restarts: in memory only. Then log in again: ghlogin login --host " + host + ". It expires in 8 hours and is refreshed when used."},
+		// A token shorter than a minute never "expires in 0 minutes".
+		{"keyring, 12 s left", session.Login{Kept: keyring, ExpiresAt: now.Add(12 * time.Second), Refreshable: true},
+			"The token is kept in the OS keyring. It expires in 12 seconds and is refreshed when used."},
+		{"keyring, under a second left", session.Login{Kept: keyring, ExpiresAt: now.Add(300 * time.Millisecond), Refreshable: true},
+			"The token is kept in the OS keyring. It expires in 1 second and is refreshed when used."},
+		{"keyring, 70 s left", session.Login{Kept: keyring, ExpiresAt: now.Add(70 * time.Second), Refreshable: true},
+			"The token is kept in the OS keyring. It expires in 1 minute and is refreshed when used."},
 	} {
 		got := keptText(&tc.l, host, now)
 		if got != tc.want {
