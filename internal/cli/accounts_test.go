@@ -17,7 +17,7 @@ import (
 
 func TestStatus(t *testing.T) {
 	h := newHarness(t, emuDefaults)
-	if r := h.run("", "status"); r.code != ExitAuth || !strings.Contains(r.stderr, "Not logged in to any host. Run: ghlogin login") {
+	if r := h.run("", "status"); r.code != ExitAuth || !strings.Contains(r.stderr, "error: not logged in to any host; run: ghlogin login") {
 		t.Fatalf("no accounts: exit %d, %q", r.code, r.stderr)
 	}
 	if r := h.run("", "status", "--json"); r.code != ExitAuth || strings.TrimSpace(r.stdout) != `{
@@ -76,7 +76,7 @@ func TestStatus(t *testing.T) {
 		t.Errorf("revoked: exit %d\n%s", r.code, r.stdout)
 	}
 	// Only the named host; a host with nothing is "not logged in".
-	if r := h.run("", "status", "--host", "ghe.example.com"); r.code != ExitAuth || !strings.Contains(r.stderr, "Not logged in to ghe.example.com") {
+	if r := h.run("", "status", "--host", "ghe.example.com"); r.code != ExitAuth || !strings.Contains(r.stderr, "error: not logged in to ghe.example.com; run: ghlogin login --host ghe.example.com") {
 		t.Errorf("other host: exit %d %q", r.code, r.stderr)
 	}
 	if r := h.run("", "status", "--host", "http://example.com"); r.code != ExitUsage {
@@ -370,11 +370,12 @@ func TestStatusInsecureFileSaidOnce(t *testing.T) {
 	}
 }
 
-// status --host X, with nothing there, suggests logging in to X.
+// status --host X, with nothing there, suggests logging in to X, in the
+// error: shape of every error exit.
 func TestStatusSuggestsTheHost(t *testing.T) {
 	h := newHarness(t, emuDefaults)
 	r := h.run("", "status", "--hostname", "ghe.example.com")
-	if r.code != ExitAuth || r.stderr != "Not logged in to ghe.example.com. Run: ghlogin login --host ghe.example.com\n" {
+	if r.code != ExitAuth || r.stderr != "error: not logged in to ghe.example.com; run: ghlogin login --host ghe.example.com\n" {
 		t.Errorf("exit %d %q", r.code, r.stderr)
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -46,7 +47,7 @@ func newBindCmd(a *app, runF func(*bindOptions) error) *cobra.Command {
 			if runF != nil {
 				return runF(o)
 			}
-			return runBind(o)
+			return runBind(cmd.Context(), o)
 		},
 	}
 	f := cmd.Flags()
@@ -69,16 +70,18 @@ func newBindCmd(a *app, runF func(*bindOptions) error) *cobra.Command {
 // checkBindFlags checks what cobra's flag groups cannot say.
 func checkBindFlags(o *bindOptions) error {
 	switch {
+	// Each is a mistake in the command line's shape: the message is
+	// followed by the pointer to bind's help, as for other commands.
 	case o.JSON && !o.List:
-		return usagef("--json goes with --list")
+		return syntaxf("--json goes with --list")
 	case o.List:
 		return nil
 	case o.Remove && o.Owner == "" && o.Dir == "":
-		return usagef("--remove needs --owner GLOB or --dir PATH")
+		return syntaxf("--remove needs --owner GLOB or --dir PATH")
 	case o.Remove:
 		return nil
 	case o.User == "" || (o.Owner == "" && o.Dir == ""):
-		return usagef("bind needs --user and one of --owner or --dir (or --list, or --remove)")
+		return syntaxf("bind needs --user and one of --owner or --dir (or --list, or --remove)")
 	}
 	return nil
 }
@@ -92,7 +95,7 @@ func (o *bindOptions) kindPattern() (string, string) {
 }
 
 // runBind adds, removes or lists bindings.
-func runBind(o *bindOptions) error {
+func runBind(ctx context.Context, o *bindOptions) error {
 	if o.List {
 		return listBindings(o)
 	}
@@ -122,7 +125,9 @@ func runBind(o *bindOptions) error {
 	default:
 		fmt.Fprintf(w, "Bound %s on %s to %s\n", bindingWhat(b), b.Host, b.Login)
 	}
-	if kind == config.BindOwner {
+	// git sends the owner only where useHttpPath is set (setup-git sets
+	// it): say so where it is not.
+	if kind == config.BindOwner && !setupgit.PathIsSet(ctx, setupgit.Options{Host: t.Host.Name, Protocol: t.Host.Scheme}) {
 		fmt.Fprintf(w, "git applies owner bindings where credential.%s://%s.useHttpPath is set; ghlogin setup-git%s sets it\n",
 			t.Host.Scheme, t.Host.Name, hostFlagFor(t.Host))
 	}

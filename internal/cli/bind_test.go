@@ -234,3 +234,91 @@ func TestCommandsFollowBindings(t *testing.T) {
 	}
 	r.noToken(t, hubot, octo)
 }
+
+// bind --dir takes a directory: a file, or a link to one, is refused
+// (exit 2) saying so; a directory that does not exist yet is refused with
+// the hint to create it first (a binding keeps the real path, links
+// resolved, so it must exist). The path is quoted with its control
+// characters escaped, and the file system's error does not repeat it raw.
+func TestBindDirMustBeADirectory(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	h.loginWithToken("hubot")
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "passwd")
+	if err := os.WriteFile(file, []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(file, link); err != nil {
+		t.Fatal(err)
+	}
+	weird := filepath.Join(dir, "we\nird\x1b[31m")
+	for _, tc := range []struct{ dir, want string }{
+		{file, `error: --dir: "` + file + `" is not a directory: --dir takes a directory, and work under it uses the account` + "\n"},
+		{link, `error: --dir: "` + link + `" is not a directory`},
+		{filepath.Join(dir, "later"), `error: --dir: directory "` + filepath.Join(dir, "later") + `" does not exist: create it first, then bind it`},
+		{weird, `error: --dir: directory "` + dir + `/we\nird\x1b[31m" does not exist`},
+	} {
+		r := h.run("", "bind", "--host", h.srv.URL, "--user", "hubot", "--dir", tc.dir)
+		if r.code != ExitUsage || !strings.HasPrefix(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 || strings.ContainsRune(r.stderr, 0x1b) {
+			t.Errorf("bind --dir %q: exit %d %q", tc.dir, r.code, r.stderr)
+		}
+	}
+	if r := h.run("", "bind", "--list"); r.stdout != "" {
+		t.Errorf("bindings after refusals:\n%s", r.stdout)
+	}
+	// A directory is bound.
+	if r := h.run("", "bind", "--host", h.srv.URL, "--user", "hubot", "--dir", dir); r.code != 0 {
+		t.Errorf("bind --dir a directory: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// bind's mistakes in the command line's shape end with the pointer to
+// bind's help, as every command's do.
+func TestBindUsageErrorsPointAtHelp(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	for _, args := range [][]string{
+		{"bind"},
+		{"bind", "--user", "octocat"},
+		{"bind", "--remove"},
+		{"bind", "--json"},
+		{"bind", "--owner", "a", "--dir", "/tmp"},
+	} {
+		r := h.run("", args...)
+		if r.code != ExitUsage || !strings.HasPrefix(r.stderr, "error: ") || !strings.HasSuffix(r.stderr, "\nRun 'ghlogin bind --help' for usage.\n") {
+			t.Errorf("%v: exit %d %q", args, r.code, r.stderr)
+		}
+	}
+}
+
+// bind --owner reminds that git applies owner bindings only where
+// useHttpPath is set, unless it is set (as setup-git leaves it).
+func TestBindOwnerUseHTTPPathHint(t *testing.T) {
+	requireGit(t)
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(home, ".gitconfig"))
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	h := newHarness(t, emuDefaults)
+	h.loginWithToken("hubot")
+	hint := "git applies owner bindings where credential." + h.srv.URL + ".useHttpPath is set"
+	if r := h.run("", "bind", "--host", h.srv.URL, "--user", "hubot", "--owner", "my-org"); r.code != 0 || !strings.Contains(r.stderr, hint) {
+		t.Fatalf("bind --owner before setup-git: exit %d %q", r.code, r.stderr)
+	}
+	if r := h.run("", "setup-git", "--host", h.srv.URL); r.code != 0 {
+		t.Fatalf("setup-git: exit %d %q", r.code, r.stderr)
+	}
+	if r := h.run("", "bind", "--host", h.srv.URL, "--user", "hubot", "--owner", "other-org"); r.code != 0 || strings.Contains(r.stderr, "useHttpPath") {
+		t.Errorf("bind --owner after setup-git: exit %d %q", r.code, r.stderr)
+	}
+	// Set to false by hand: the hint is back.
+	if out, err := exec.Command("git", "config", "--global", "credential."+h.srv.URL+".useHttpPath", "false").CombinedOutput(); err != nil {
+		t.Fatalf("git config: %v %s", err, out)
+	}
+	if r := h.run("", "bind", "--host", h.srv.URL, "--user", "hubot", "--owner", "third-org"); r.code != 0 || !strings.Contains(r.stderr, hint) {
+		t.Errorf("bind --owner with useHttpPath false: exit %d %q", r.code, r.stderr)
+	}
+}

@@ -111,7 +111,12 @@ func exitStatus(err error) int {
 	case errors.As(err, &pe):
 		// The file, not the command line, is wrong.
 		return ExitFailure
-	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &nc), errors.As(err, &ns), errors.As(err, &uk), errors.As(err, &iv):
+	case errors.As(err, &ns):
+		// Missing configuration, not a mistake in the command line: a
+		// client secret is never taken as a flag's value, so no command
+		// line could have given it. (A client ID can be: --client-id.)
+		return ExitFailure
+	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &nc), errors.As(err, &uk), errors.As(err, &iv):
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
 		return ExitCancelled

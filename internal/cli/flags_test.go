@@ -277,6 +277,11 @@ func TestRefreshFlags(t *testing.T) {
 		{"-u and --hostname", []string{"-u", "octocat", "--hostname", "127.0.0.1:18787", "--scopes", "repo"},
 			&refreshOptions{User: "octocat", Host: "127.0.0.1:18787", Scopes: []string{"repo"}, Timeout: web}},
 		{"-w", []string{"-w"}, &refreshOptions{Web: true, Timeout: web}},
+		// gh auth refresh -s adds scopes, -r removes them.
+		{"-s adds", []string{"-s", "delete_repo"}, &refreshOptions{AddScopes: []string{"delete_repo"}, Timeout: web}},
+		{"-r removes", []string{"-r", "gist,workflow"}, &refreshOptions{RemoveScopes: []string{"gist", "workflow"}, Timeout: web}},
+		{"-s and -r", []string{"-s", "repo", "-r", "gist"}, nil},
+		{"-s and --scopes", []string{"-s", "repo", "--scopes", "gist"}, nil},
 		{"host and hostname", []string{"--host", "a.example.com", "--hostname", "b.example.com"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -421,6 +426,53 @@ func TestHostAndUserFlagsEverywhere(t *testing.T) {
 	for path := range withUser {
 		if !seen[path] {
 			t.Errorf("%s is listed but is not a command", path)
+		}
+	}
+}
+
+// A login flag that does nothing in the chosen flow is refused (exit 2)
+// with a sentence naming both flags, as --device with --web is, and a
+// pointer to login's help; nothing runs.
+func TestLoginFlagsForAnotherFlow(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--web", "--wait", "1h"}, "error: --web and --wait cannot be used together: --wait asks for new device codes, and the web flow has none\n"},
+		{[]string{"-w", "--wait", "1h"}, "error: --web and --wait cannot be used together"},
+		{[]string{"--with-token", "--wait", "1h"}, "error: --with-token and --wait cannot be used together"},
+		{[]string{"--with-token", "--qr"}, "error: --with-token and --qr cannot be used together"},
+		{[]string{"--with-token", "--scopes", "x"}, "error: --with-token and --scopes cannot be used together: a token read from standard input keeps the scopes it was given (change them with ghlogin refresh)\n"},
+		{[]string{"--with-token", "-s", "x"}, "error: --with-token and --scopes cannot be used together"},
+		{[]string{"--with-token", "-c"}, "error: --with-token and --clipboard cannot be used together"},
+		{[]string{"--with-token", "--no-browser"}, "error: --with-token and --no-browser cannot be used together"},
+		{[]string{"--with-token", "--timeout", "1m"}, "error: --with-token and --timeout cannot be used together"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			h := newHarness(t, emuDefaults)
+			env, _, errb := h.env("")
+			a := newApp(env)
+			ran := false
+			code := runCmd(t, a, newLoginCmd(a, func(o *loginOptions) error { ran = true; return nil }), tc.args...)
+			if code != ExitUsage || ran {
+				t.Fatalf("exit %d, ran %v; want a usage error", code, ran)
+			}
+			if !strings.HasPrefix(errb.String(), tc.want) || !strings.HasSuffix(errb.String(), "Run 'ghlogin login --help' for usage.\n") {
+				t.Errorf("stderr %q", errb.String())
+			}
+		})
+	}
+	// The flags still go with the flows they belong to.
+	for _, args := range [][]string{
+		{"--device", "--wait", "1h", "--qr", "-c", "--scopes", "repo"},
+		{"--web", "--timeout", "1m", "--no-browser", "--scopes", "repo"},
+		{"--with-token", "--json", "--store", "file"},
+	} {
+		h := newHarness(t, emuDefaults)
+		env, _, errb := h.env("")
+		a := newApp(env)
+		if code := runCmd(t, a, newLoginCmd(a, func(o *loginOptions) error { return nil }), args...); code != 0 {
+			t.Errorf("%v: exit %d %q", args, code, errb.String())
 		}
 	}
 }

@@ -186,3 +186,86 @@ func TestSetupGitRecordsPlainHTTP(t *testing.T) {
 		t.Errorf("protocol already set: exit %d %q", r.code, r.stderr)
 	}
 }
+
+// A credential.<url>.useHttpPath the person wrote is theirs: setup-git
+// leaves a false alone and says once what that means and how to change it;
+// --unset keeps it. A useHttpPath that setup-git set is recorded in
+// ghlogin's config, and --unset removes only that one; a true the person
+// wrote (or an older setup-git did, without the record) is left and named.
+func TestSetupGitKeepsThePersonsUseHTTPPath(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("git is required in CI")
+		}
+		t.Skip("git is not installed")
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(home, ".gitconfig"))
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	h := newHarness(t, emuDefaults)
+	pathKey := "credential." + h.srv.URL + ".useHttpPath"
+	git := func(args ...string) string {
+		out, _ := exec.Command("git", append([]string{"config", "--global"}, args...)...).Output()
+		return string(out)
+	}
+	recorded := func() bool {
+		cfg, err := h.store().Config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hc := cfg.Host(h.host)
+		return hc != nil && hc.GitPathSet
+	}
+
+	git(pathKey, "false")
+	r := h.run("", "setup-git", "--host", h.srv.URL)
+	note := "note: left " + pathKey + " = false as you set it, so git sends ghlogin no repository path for " + h.host +
+		" and owner bindings do not apply there (directory bindings and the active account do); to use them: git config --global " + pathKey + " true\n"
+	if r.code != 0 || strings.Count(r.stderr, note) != 1 || strings.Contains(r.stderr, "owner bindings apply") {
+		t.Fatalf("setup-git over false: exit %d %q", r.code, r.stderr)
+	}
+	if got := git("--get-all", pathKey); got != "false\n" || recorded() {
+		t.Fatalf("after setup-git: %s = %q, recorded %v", pathKey, got, recorded())
+	}
+	r = h.run("", "setup-git", "--host", h.srv.URL, "--unset")
+	if r.code != 0 || strings.Contains(r.stderr, "Removed "+pathKey) {
+		t.Fatalf("--unset: exit %d %q", r.code, r.stderr)
+	}
+	if got := git("--get-all", pathKey); got != "false\n" {
+		t.Fatalf("after --unset: %s = %q, want the person's false", pathKey, got)
+	}
+
+	// Not set: setup-git sets it and records that; --unset removes it and
+	// the record.
+	git("--unset-all", pathKey)
+	if r := h.run("", "setup-git", "--host", h.srv.URL); r.code != 0 || !strings.Contains(r.stderr, "owner bindings apply") || strings.Contains(r.stderr, "note:") {
+		t.Fatalf("setup-git: exit %d %q", r.code, r.stderr)
+	}
+	if git("--get-all", pathKey) != "true\n" || !recorded() {
+		t.Fatalf("after setup-git: %q, recorded %v", git("--get-all", pathKey), recorded())
+	}
+	if r := h.run("", "config", "list", "--host", h.host); strings.Contains(r.stdout+r.stderr, "git_use_http_path") {
+		t.Errorf("config list shows the record:\n%s", r.stdout)
+	}
+	if r := h.run("", "setup-git", "--host", h.srv.URL, "--unset"); r.code != 0 || !strings.Contains(r.stderr, "Removed "+pathKey) {
+		t.Fatalf("--unset: exit %d %q", r.code, r.stderr)
+	}
+	if git("--get-all", pathKey) != "" || recorded() {
+		t.Fatalf("after --unset: %q, recorded %v", git("--get-all", pathKey), recorded())
+	}
+
+	// A true the person wrote is kept by setup-git and by --unset, which
+	// says how to remove it.
+	git(pathKey, "true")
+	if r := h.run("", "setup-git", "--host", h.srv.URL); r.code != 0 || recorded() {
+		t.Fatalf("setup-git over the person's true: exit %d %q, recorded %v", r.code, r.stderr, recorded())
+	}
+	r = h.run("", "setup-git", "--host", h.srv.URL, "--unset")
+	if r.code != 0 || !strings.Contains(r.stderr, "Left "+pathKey+" = true as it is: ghlogin setup-git did not set it (remove it with: git config --global --unset-all "+pathKey+")") {
+		t.Fatalf("--unset over the person's true: exit %d %q", r.code, r.stderr)
+	}
+	if git("--get-all", pathKey) != "true\n" {
+		t.Fatalf("after --unset: %q", git("--get-all", pathKey))
+	}
+}

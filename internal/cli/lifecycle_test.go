@@ -204,6 +204,9 @@ func TestRefreshScopes(t *testing.T) {
 	if r.code != 0 || !oauth.SameScopes(h.stored("octocat").Scopes, []string{"repo", "gist"}) {
 		t.Fatalf("refresh --remove-scopes: exit %d %v\n%s", r.code, h.stored("octocat").Scopes, r.stderr)
 	}
+	if strings.Contains(r.stderr, "drops") {
+		t.Errorf("refresh --remove-scopes warned about --scopes:\n%s", r.stderr)
+	}
 
 	// hubot's refresh is approved by octocat (the emulator approves as the
 	// first user): refused, hubot keeps his token.
@@ -230,5 +233,47 @@ func TestTokenIDTokenOnGitHubHost(t *testing.T) {
 	r := h.run("", "token", "--id-token", "--host", h.srv.URL)
 	if r.code != ExitFailure || r.stdout != "" || !strings.Contains(r.stderr, "has no ID token; ID tokens come from OpenID Connect servers") {
 		t.Fatalf("exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// gh's -s and -r work on refresh (-s adds, as gh auth refresh -s does), and
+// --scopes, which sets the whole new set, says before the login which
+// scopes it drops and adds and how to keep them.
+func TestRefreshShortFlagsAndScopesWarning(t *testing.T) {
+	h := newHarness(t, emulator.Config{AutoApproveAfter: 1})
+	r := h.run("", "login", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file", "--scopes", "repo,gist")
+	if r.code != 0 {
+		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
+	}
+	r = h.run("", "refresh", "--host", h.srv.URL, "-s", "delete_repo")
+	if r.code != 0 || !oauth.SameScopes(h.stored("octocat").Scopes, []string{"repo", "gist", "delete_repo"}) {
+		t.Fatalf("refresh -s: exit %d %v\n%s", r.code, h.stored("octocat").Scopes, r.stderr)
+	}
+	if strings.Contains(r.stderr, "drops") {
+		t.Errorf("refresh -s warned about dropping scopes:\n%s", r.stderr)
+	}
+	r = h.run("", "refresh", "--host", h.srv.URL, "-r", "gist")
+	if r.code != 0 || !oauth.SameScopes(h.stored("octocat").Scopes, []string{"repo", "delete_repo"}) {
+		t.Fatalf("refresh -r: exit %d %v\n%s", r.code, h.stored("octocat").Scopes, r.stderr)
+	}
+
+	r = h.run("", "refresh", "--host", h.srv.URL, "--scopes", "repo,workflow")
+	if r.code != 0 || !oauth.SameScopes(h.stored("octocat").Scopes, []string{"repo", "workflow"}) {
+		t.Fatalf("refresh --scopes: exit %d %v\n%s", r.code, h.stored("octocat").Scopes, r.stderr)
+	}
+	note := "note: --scopes sets the whole new set of scopes: it drops delete_repo and adds workflow; to keep the scopes the account has, use --add-scopes (-s) instead\n"
+	i, j := strings.Index(r.stderr, note), strings.Index(r.stderr, "Logging in again")
+	if i < 0 || j < 0 || i > j {
+		t.Errorf("refresh --scopes did not say first what it drops:\n%s", r.stderr)
+	}
+	// A --scopes that keeps every scope says nothing of dropping.
+	r = h.run("", "refresh", "--host", h.srv.URL, "--scopes", "repo,workflow,gist")
+	if r.code != 0 || strings.Contains(r.stderr, "drops") {
+		t.Errorf("refresh --scopes adding only: exit %d\n%s", r.code, r.stderr)
+	}
+	// With --json the note still goes to stderr; stdout holds only events.
+	r = h.run("", "refresh", "--host", h.srv.URL, "--scopes", "repo", "--json")
+	if r.code != 0 || !strings.Contains(r.stderr, "it drops gist, workflow;") || strings.Contains(r.stdout, "drops") {
+		t.Errorf("refresh --scopes --json: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/ghlogin/ghlogin/deviceflow"
@@ -100,6 +101,9 @@ func newLoginCmd(a *app, runF func(*loginOptions) error) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Scopes = splitScopes(o.Scopes)
 			o.waitSet = cmd.Flags().Changed("wait")
+			if err := checkFlowFlags(cmd.Flags()); err != nil {
+				return err
+			}
 			if err := o.check(); err != nil {
 				return err
 			}
@@ -161,6 +165,30 @@ func (o *loginOptions) check() error {
 		o.GitProtocol = strings.ToLower(o.GitProtocol)
 	default:
 		return usagef("--git-protocol %q: use https or ssh", o.GitProtocol)
+	}
+	return nil
+}
+
+// flowFlags are login's flags that mean something only in some flows:
+// each pair is a flow's flag and a flag that does nothing in it, with why.
+// Given together they are refused (exit 2), as --device and --web are,
+// rather than one of them being silently ignored.
+var flowFlags = []struct{ flow, flag, why string }{
+	{"web", "wait", "--wait asks for new device codes, and the web flow has none"},
+	{"with-token", "wait", "--wait asks for new device codes, and a token read from standard input needs none"},
+	{"with-token", "qr", "--qr shows the URL to approve a login, and a token read from standard input needs no approval"},
+	{"with-token", "clipboard", "-c copies the device code, and a token read from standard input needs none"},
+	{"with-token", "scopes", "a token read from standard input keeps the scopes it was given (change them with ghlogin refresh)"},
+	{"with-token", "no-browser", "a token read from standard input opens no browser"},
+	{"with-token", "timeout", "--timeout bounds the wait for the browser, and a token read from standard input needs none"},
+}
+
+// checkFlowFlags refuses a flag given with a flow it does nothing in.
+func checkFlowFlags(fs *pflag.FlagSet) error {
+	for _, p := range flowFlags {
+		if fs.Changed(p.flow) && fs.Changed(p.flag) {
+			return syntaxf("--%s and --%s cannot be used together: %s", p.flow, p.flag, p.why)
+		}
 	}
 	return nil
 }
@@ -687,10 +715,19 @@ func upperFirst(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// roughly says d in hours, or minutes under two hours: "8 hours".
+// roughly says d in hours, minutes under two hours, or seconds under a
+// minute (never "0 minutes"): "8 hours", "12 seconds".
 func roughly(d time.Duration) string {
 	if d >= 2*time.Hour {
 		return fmt.Sprintf("%d hours", int((d+30*time.Minute)/time.Hour))
+	}
+	if d < time.Minute {
+		switch s := int((d + time.Second - 1) / time.Second); {
+		case s <= 1:
+			return "1 second"
+		default:
+			return fmt.Sprintf("%d seconds", s)
+		}
 	}
 	m := int((d + 30*time.Second) / time.Minute)
 	if m == 1 {

@@ -145,7 +145,8 @@ func TestLoginEarlyErrors(t *testing.T) {
 		{"http elsewhere", []string{"login", "--host", "http://example.com"}, ExitUsage, "--host: invalid host"},
 		{"unknown store", []string{"login", "--store", "vault", "--client-id", "x"}, ExitUsage, `--store: unknown store "vault"`},
 		{"bad endpoint", []string{"login", "--token-url", "http://idp.example.com/t", "--client-id", "x"}, ExitUsage, "--token-url: http:// is allowed only for loopback"},
-		{"not a URL", []string{"login", "--device-code-url", "notaurl", "--client-id", "x"}, ExitUsage, "--device-code-url: give an absolute URL"},
+		{"not a URL", []string{"login", "--device-code-url", "notaurl", "--client-id", "x"}, ExitUsage, "--device-code-url: give an absolute URL such as https://auth.example.com/oauth/device/code"},
+		{"not a URL, token endpoint", []string{"login", "--token-url", "notaurl", "--client-id", "x"}, ExitUsage, "--token-url: give an absolute URL such as https://auth.example.com/oauth/token"},
 		{"bad client auth", []string{"login", "--client-auth", "digest", "--client-id", "x"}, ExitUsage, `--client-auth: client auth "digest"`},
 		{"negative timeout", []string{"login", "--timeout", "-1s", "--client-id", "x"}, ExitUsage, "--timeout -1s: give a duration above zero"},
 		{"zero timeout", []string{"login", "--timeout", "0", "--client-id", "x"}, ExitUsage, "--timeout 0s: give a duration above zero"},
@@ -283,11 +284,12 @@ func TestWebWithoutClientSecretFailsFirst(t *testing.T) {
 	r := h.run("", "login", "-w", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file")
 	want := "error: no OAuth client secret for " + h.host + ": GitHub's web flow needs the OAuth app's client secret; set it with " +
 		"ghlogin config set --host http://" + h.host + " client_secret - (which reads it from standard input and does not show it) or with GHLOGIN_CLIENT_SECRET, or use the device flow, which needs none (--device)\n"
-	if r.code != ExitUsage || r.stderr != want {
+	// Missing configuration is a failure (1), not a usage error (2).
+	if r.code != ExitFailure || r.stderr != want {
 		t.Errorf("exit %d %q", r.code, r.stderr)
 	}
 	r = h.run("", "login", "--web", "--json", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID, "--store", "file")
-	if ev := jsonLines(t, r.stdout); r.code != ExitUsage || len(ev) != 1 || ev[0]["event"] != "error" || !strings.Contains(ev[0]["message"].(string), "client_secret") {
+	if ev := jsonLines(t, r.stdout); r.code != ExitFailure || len(ev) != 1 || ev[0]["event"] != "error" || !strings.Contains(ev[0]["message"].(string), "client_secret") {
 		t.Errorf("--json: exit %d %q", r.code, r.stdout)
 	}
 	if len(h.opened) != 0 {
@@ -384,6 +386,13 @@ func TestKeptTextSaysWhatHappensAtExpiry(t *testing.T) {
 			"The token is kept in the kernel keyring until the machine restarts: in memory only. Then log in again: ghlogin login --host " + host + ". It expires in 8 hours and cannot be refreshed (the server gave no refresh token), so log in again then too."},
 		{"kernel, refreshable", session.Login{Kept: kernel, ExpiresAt: in8h, Refreshable: true},
 			"The token is kept in the kernel keyring until the machine restarts: in memory only. Then log in again: ghlogin login --host " + host + ". It expires in 8 hours and is refreshed when used."},
+		// A token shorter than a minute never "expires in 0 minutes".
+		{"keyring, 12 s left", session.Login{Kept: keyring, ExpiresAt: now.Add(12 * time.Second), Refreshable: true},
+			"The token is kept in the OS keyring. It expires in 12 seconds and is refreshed when used."},
+		{"keyring, under a second left", session.Login{Kept: keyring, ExpiresAt: now.Add(300 * time.Millisecond), Refreshable: true},
+			"The token is kept in the OS keyring. It expires in 1 second and is refreshed when used."},
+		{"keyring, 70 s left", session.Login{Kept: keyring, ExpiresAt: now.Add(70 * time.Second), Refreshable: true},
+			"The token is kept in the OS keyring. It expires in 1 minute and is refreshed when used."},
 	} {
 		got := keptText(&tc.l, host, now)
 		if got != tc.want {

@@ -29,7 +29,9 @@ func newSetupGitCmd(a *app, runF func(*setupGitOptions) error) *cobra.Command {
 			"(so other helpers do not also store ghlogin's tokens), then the lean helper's path when\n" +
 			"git-credential-ghlogin is installed beside ghlogin or on PATH, else '!ghlogin git-credential';\n" +
 			"and credential.https://HOST.useHttpPath = true, so git sends the repository's path and\n" +
-			"owner bindings apply (see ghlogin bind). --unset removes exactly those entries.\n" +
+			"owner bindings apply (see ghlogin bind). A useHttpPath you set yourself is left as it is\n" +
+			"(a false one means owner bindings do not apply; setup-git says so). --unset removes\n" +
+			"exactly the entries setup-git wrote: useHttpPath only when setup-git set it.\n" +
 			"For a plain-http loopback host (--host http://127.0.0.1:8787) it also records the host's\n" +
 			"protocol setting as http, as a login there does, so git's http requests are answered on a\n" +
 			"machine that borrows its login and never logs in. Running it twice changes nothing.",
@@ -56,9 +58,20 @@ func runSetupGit(ctx context.Context, o *setupGitOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := setupgit.Setup(ctx, setupgit.Options{Host: h.Name, Protocol: h.Scheme, Unset: o.Unset})
+	// Whether an earlier setup-git set useHttpPath: --unset removes only
+	// a setting it made, never one the person wrote.
+	owned, err := o.Session.GitPathSet(h.Name)
 	if err != nil {
 		return err
+	}
+	res, err := setupgit.Setup(ctx, setupgit.Options{Host: h.Name, Protocol: h.Scheme, Unset: o.Unset, PathOwned: owned})
+	if err != nil {
+		return err
+	}
+	if res.PathOwned != owned {
+		if err := o.Session.RecordGitPath(h.Name, res.PathOwned); err != nil {
+			return err
+		}
 	}
 	recorded := false
 	if !o.Unset {
@@ -69,6 +82,15 @@ func runSetupGit(ctx context.Context, o *setupGitOptions) error {
 		}
 	}
 	w := o.IO.Stderr
+	defer func() {
+		switch {
+		case res.PathKept != "":
+			fmt.Fprintf(w, "note: left %s = %s as you set it, so git sends ghlogin no repository path for %s and owner bindings do not apply there (directory bindings and the active account do); to use them: git config --global %s true\n",
+				res.PathKey, safe.Text(res.PathKept), h.Name, res.PathKey)
+		case res.PathLeft:
+			fmt.Fprintf(w, "Left %s = true as it is: ghlogin setup-git did not set it (remove it with: git config --global --unset-all %s)\n", res.PathKey, res.PathKey)
+		}
+	}()
 	switch {
 	case !res.Changed && o.Unset:
 		fmt.Fprintf(w, "git was not set up to use ghlogin for %s; nothing to remove\n", h.Name)

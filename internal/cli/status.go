@@ -75,7 +75,8 @@ func runStatus(ctx context.Context, o *statusOptions) error {
 			where, login = rep.Filter, "ghlogin login --host "+o.Host
 		}
 		if !o.JSON {
-			fmt.Fprintf(o.IO.Stderr, "Not logged in to %s. Run: %s\n", where, login)
+			// An error exit: the one error line every command writes.
+			fmt.Fprintf(o.IO.Stderr, "error: not logged in to %s; run: %s\n", where, login)
 		}
 		return &reportedError{code: ExitAuth, err: &store.NotLoggedInError{Host: where}}
 	case rep.AnyInvalid():

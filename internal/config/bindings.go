@@ -119,9 +119,9 @@ func (h *Host) HasBindings() bool {
 }
 
 // IsEmpty reports whether h holds nothing worth keeping: no setting, no
-// account, no binding. h may be nil.
+// account, no binding, no record of setup-git. h may be nil.
 func (h *Host) IsEmpty() bool {
-	return h == nil || !h.HasSettings() && !h.HasBindings() && h.Active == "" && len(h.Accounts) == 0
+	return h == nil || !h.HasSettings() && !h.HasBindings() && h.Active == "" && len(h.Accounts) == 0 && !h.GitPathSet
 }
 
 // Bindings returns host's bindings, or every host's when host is "": owner

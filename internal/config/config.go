@@ -88,6 +88,15 @@ type Host struct {
 	// DirBindings map a directory (absolute, symbolic links resolved; see
 	// CleanDir) to the login used for work under it.
 	DirBindings map[string]string `toml:"dir_bindings,omitempty"`
+
+	// GitPathSet records that ghlogin setup-git set git's
+	// credential.<url>.useHttpPath to true for this host, so that
+	// setup-git --unset removes only a setting it made: a value the person
+	// wrote (false, or a true of their own) stays. git's config cannot say
+	// who wrote a value, and a marker key beside it there would be read by
+	// every git, so the record is ghlogin's. It is not a setting (config
+	// list does not show it).
+	GitPathSet bool `toml:"git_use_http_path_set,omitempty"`
 }
 
 // Account is the non-secret index entry of a stored account.

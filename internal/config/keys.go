@@ -143,7 +143,7 @@ var settings = []setting{
 			Help: "token revocation endpoint (RFC 7009), used by logout; OpenID Connect hosts read it from discovery, GitHub hosts use the API"},
 		get: func(s scope) string { return s.host.RevocationURL },
 		set: func(s scope, v string) error {
-			if err := ValidateURL(v); err != nil {
+			if err := validateLike(v, "https://auth.example.com/oauth/revoke"); err != nil {
 				return err
 			}
 			s.host.RevocationURL = v
@@ -275,7 +275,7 @@ func urlKey(k Key, field func(*Host) *string, trimSlash bool, def func(hosts.End
 		Key: k,
 		get: func(s scope) string { return *field(s.host) },
 		set: func(s scope, v string) error {
-			if err := ValidateURL(v); err != nil {
+			if err := validateLike(v, k.Example); err != nil {
 				return err
 			}
 			if trimSlash {
@@ -412,6 +412,29 @@ func CheckIssuer(s string) (*url.URL, error) {
 		return nil, &IssuerError{Issuer: s, Reason: "an issuer URL has no query (?...)"}
 	}
 	return u, nil
+}
+
+// ValidateEndpoint is ValidateURL for the endpoint setting key (or its
+// flag): a value that is not an absolute URL is answered with that
+// endpoint's own example (a device endpoint for device_code_url, not a
+// token endpoint).
+func ValidateEndpoint(key, s string) error {
+	example := ""
+	if st, err := lookup(key); err == nil {
+		example = st.Example
+	}
+	return validateLike(s, example)
+}
+
+// validateLike is ValidateURL, whose "give an absolute URL" names example
+// when it is not "".
+func validateLike(s, example string) error {
+	err := ValidateURL(s)
+	var ue *URLError
+	if errors.As(err, &ue) && ue.Problem == safe.NotAbsolute && example != "" {
+		ue.Reason = "give an absolute URL such as " + example
+	}
+	return err
 }
 
 // ValidateURL applies ghlogin's URL policy (safe.CheckURL) to an endpoint

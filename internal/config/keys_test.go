@@ -46,7 +46,7 @@ func TestSettingsTableIsComplete(t *testing.T) {
 		}
 		sawGlobal = sawGlobal || s.Global
 	}
-	if got, want := HostKeys(), tomlNames(reflect.TypeOf(Host{}), "active", "accounts", "owner_bindings", "dir_bindings"); !reflect.DeepEqual(sorted(got), want) {
+	if got, want := HostKeys(), tomlNames(reflect.TypeOf(Host{}), "active", "accounts", "owner_bindings", "dir_bindings", "git_use_http_path_set"); !reflect.DeepEqual(sorted(got), want) {
 		t.Errorf("per-host settings %v, but Host's fields are %v", sorted(got), want)
 	}
 	if got, want := GlobalKeys(), tomlNames(reflect.TypeOf(File{}), "hosts"); !reflect.DeepEqual(sorted(got), want) {
@@ -199,7 +199,8 @@ func TestURLSettingsFollowThePolicy(t *testing.T) {
 		in, msg string
 		problem safe.URLProblem
 	}{
-		{"/oauth/token", "give an absolute URL such as https://auth.example.com/oauth/token", safe.NotAbsolute},
+		// Each endpoint's own example (checked below).
+		{"/oauth/token", "give an absolute URL such as https://auth.example.com/", safe.NotAbsolute},
 		{"auth.example.com/oauth/token", "absolute URL", safe.NotAbsolute},
 		{"mailto:a@example.com", "absolute URL", safe.NotAbsolute},
 		{"https://user:hunter2@auth.example.com/token", "remove the user name and password from the URL", safe.UserInfo},
@@ -217,6 +218,17 @@ func TestURLSettingsFollowThePolicy(t *testing.T) {
 		"http://localhost/t",
 	}
 	for _, key := range urlKeys {
+		// A value that is not a URL is answered with this endpoint's
+		// example (a device endpoint for device_code_url), by config set
+		// and by the flags (ValidateEndpoint).
+		st, _ := lookup(key)
+		want := "give an absolute URL such as " + st.Example
+		if err := New().Set("auth.example.com", key, "notaurl"); err == nil || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("Set(%s, notaurl) = %v; want %q", key, err, want)
+		}
+		if err := ValidateEndpoint(key, "notaurl"); err == nil || err.Error() != want {
+			t.Errorf("ValidateEndpoint(%s, notaurl) = %v; want %q", key, err, want)
+		}
 		for _, c := range refused {
 			f := New()
 			err := f.Set("auth.example.com", key, c.in)

@@ -1,7 +1,9 @@
 package session
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,9 +50,27 @@ func BindPattern(kind, pattern string) (string, error) {
 		}
 		return g, nil
 	case config.BindDir:
+		// The path is quoted with %q (control characters escaped) and the
+		// file system's error reduced to its reason, which would repeat
+		// the path unescaped.
 		d, err := config.CleanDir(pattern)
-		if err != nil {
+		var pe *fs.PathError
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return "", &InputError{Field: "dir", Err: fmt.Errorf("directory %q does not exist: create it first, then bind it (a binding follows the directory's real path, symbolic links resolved, so it must exist)", pattern)}
+		case errors.As(err, &pe):
+			return "", &InputError{Field: "dir", Err: fmt.Errorf("directory %q: %w", pattern, pe.Err)}
+		case err != nil:
 			return "", &InputError{Field: "dir", Err: fmt.Errorf("directory %q: %w", pattern, err)}
+		}
+		fi, err := os.Stat(d)
+		switch {
+		case errors.As(err, &pe):
+			return "", &InputError{Field: "dir", Err: fmt.Errorf("directory %q: %w", pattern, pe.Err)}
+		case err != nil:
+			return "", &InputError{Field: "dir", Err: fmt.Errorf("directory %q: %w", pattern, err)}
+		case !fi.IsDir():
+			return "", &InputError{Field: "dir", Err: fmt.Errorf("%q is not a directory: --dir takes a directory, and work under it uses the account", pattern)}
 		}
 		return d, nil
 	}

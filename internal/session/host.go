@@ -456,7 +456,7 @@ func (s *Session) override(t *Target, o config.Host) error {
 		if p.v == "" {
 			continue
 		}
-		if err := config.ValidateURL(p.v); err != nil {
+		if err := config.ValidateEndpoint(p.key, p.v); err != nil {
 			return &InputError{Field: p.key, Err: err}
 		}
 	}

@@ -210,3 +210,47 @@ func (s *Session) RecordScheme(value string) (bool, error) {
 	})
 	return changed, err
 }
+
+// GitPathSet reports whether ghlogin setup-git set git's useHttpPath for
+// the host (config.Host.GitPathSet).
+func (s *Session) GitPathSet(host string) (bool, error) {
+	_, cfg, err := s.Config()
+	if err != nil {
+		return false, err
+	}
+	hc := cfg.Host(host)
+	return hc != nil && hc.GitPathSet, nil
+}
+
+// RecordGitPath records whether ghlogin setup-git set git's useHttpPath
+// for the host (config.Host.GitPathSet), so that setup-git --unset removes
+// only a setting it made.
+func (s *Session) RecordGitPath(host string, set bool) error {
+	st, _, err := s.Config()
+	if err != nil {
+		return err
+	}
+	return st.UpdateConfig(func(f *config.File) error {
+		if !set {
+			hc := f.Host(host)
+			if hc == nil {
+				return nil
+			}
+			hc.GitPathSet = false
+			if hc.IsEmpty() {
+				for name, h := range f.Hosts {
+					if h == hc {
+						delete(f.Hosts, name)
+					}
+				}
+			}
+			return nil
+		}
+		hc, err := f.EnsureHost(host)
+		if err != nil {
+			return err
+		}
+		hc.GitPathSet = true
+		return nil
+	})
+}

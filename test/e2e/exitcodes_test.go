@@ -28,6 +28,8 @@ func TestExitStatusTable(t *testing.T) {
 		{"", []string{"login", "--bogus"}, 2, "error: unknown flag: --bogus", "ghlogin login"},
 		{"", []string{"config", "get", "--bogus"}, 2, "error: unknown flag: --bogus", "ghlogin config get"},
 		{"", []string{"login", "--device", "--web"}, 2, "error: --device and --web cannot be used together", "ghlogin login"},
+		{"", []string{"login", "--web", "--wait", "1h"}, 2, "error: --web and --wait cannot be used together: --wait asks for new device codes", "ghlogin login"},
+		{"x\n", []string{"login", "--with-token", "--scopes", "x"}, 2, "error: --with-token and --scopes cannot be used together", "ghlogin login"},
 		{"", []string{"login", "--host", "a.example.com", "--hostname", "b.example.com"}, 2, "error: --host and --hostname cannot be used together", "ghlogin login"},
 		{"", []string{"login", "extra"}, 2, `error: ghlogin login takes no arguments (got "extra")`, "ghlogin login"},
 		{"", []string{"config", "set"}, 2, "error: ghlogin config set needs a KEY and a VALUE", "ghlogin config set"},
@@ -38,7 +40,7 @@ func TestExitStatusTable(t *testing.T) {
 		{"", []string{"login", "--device-code-url", "notaurl", "--client-id", "x"}, 2, "error: --device-code-url: give an absolute URL", ""},
 		{"", []string{"login", "--host", "http://example.com"}, 2, "error: --host: invalid host", ""},
 		{"", []string{"login", "-p", "ftp", "--client-id", "x"}, 2, `error: --git-protocol "ftp": use https or ssh`, ""},
-		{"", []string{"login", "--web", "--host", srv.URL(), "--client-id", emulator.DefaultClientID}, 2, "error: no OAuth client secret for " + emuHost(srv), ""},
+		{"", []string{"login", "--web", "--host", srv.URL(), "--client-id", emulator.DefaultClientID}, 1, "error: no OAuth client secret for " + emuHost(srv), ""},
 		{"", []string{"config", "get", "nonsense"}, 2, `error: unknown setting "nonsense"`, ""},
 		{"", []string{"config", "set", "client_auth", "digest"}, 2, `error: invalid value "digest" for client_auth`, ""},
 		{"gho_REJECTED0123456789abcdefghijklmnopqrst\n", []string{"login", "--with-token", "--host", srv.URL()}, 1,
@@ -46,7 +48,7 @@ func TestExitStatusTable(t *testing.T) {
 		{"", []string{"token"}, 4, "error: not logged in to github.com", ""},
 		{"", []string{"switch"}, 4, "error: not logged in to github.com", ""},
 		{"", []string{"logout"}, 4, "error: not logged in to github.com", ""},
-		{"", []string{"status"}, 4, "Not logged in to any host. Run: ghlogin login", ""},
+		{"", []string{"status"}, 4, "error: not logged in to any host; run: ghlogin login", ""},
 	} {
 		r := s.run(tc.stdin, tc.args...)
 		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {

@@ -20,8 +20,12 @@
 // its own credential, for every helper it asks about that URL.
 //
 // Setup is idempotent. Unset removes exactly the two helper entries it
-// wrote, keeping every other helper, and the useHttpPath setting when it
-// is true.
+// wrote, keeping every other helper. useHttpPath is the person's as much as
+// ghlogin's: Setup sets it only where it is not set, leaves a value the
+// person wrote (false) alone and says so (Result.PathKept), and Unset
+// removes it only when the caller's record says Setup set it
+// (Options.PathOwned; ghlogin keeps that record in its own config, see
+// Result.PathOwned).
 package setupgit
 
 import (
@@ -76,6 +80,9 @@ type Options struct {
 	NoLean bool
 	// Timeout bounds each git invocation; zero means DefaultTimeout.
 	Timeout time.Duration
+	// PathOwned says an earlier Setup set useHttpPath for the host (the
+	// caller's record of Result.PathOwned): only then does Unset remove it.
+	PathOwned bool
 }
 
 // Result says what Setup did.
@@ -93,6 +100,18 @@ type Result struct {
 	PathKey string
 	// PathChanged is set when Setup wrote or removed PathKey.
 	PathChanged bool
+	// PathOwned says that useHttpPath is set by ghlogin afterwards: Setup
+	// wrote it now, or it was owned before (Options.PathOwned) and is still
+	// true. The caller records it for a later Unset.
+	PathOwned bool
+	// PathKept is a value of useHttpPath that Setup found and left alone
+	// because it is not true (the person's choice), so git sends no path
+	// and owner bindings do not apply; "" otherwise.
+	PathKept string
+	// PathLeft is set when Unset left a true useHttpPath in place because
+	// ghlogin did not set it (the person did, or a setup-git older than the
+	// record did).
+	PathLeft bool
 }
 
 // GitError is a git invocation that failed.
@@ -214,7 +233,7 @@ func Setup(ctx context.Context, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	if res.PathChanged, err = g.setPath(ctx, res.PathKey, opts.Unset); err != nil {
+	if err := g.setPath(ctx, res, opts); err != nil {
 		return nil, err
 	}
 	res.Changed = res.Changed || res.PathChanged
@@ -236,13 +255,15 @@ func (g *gitRunner) replace(ctx context.Context, key string, present bool, want 
 	return nil
 }
 
-// setPath makes key (useHttpPath) true, or with unset removes it when it
-// is true (a false one was the person's choice and stays). It reports
-// whether the config changed.
-func (g *gitRunner) setPath(ctx context.Context, key string, unset bool) (bool, error) {
+// setPath sets useHttpPath (res.PathKey) to true where it is not set,
+// leaving a value the person wrote alone (res.PathKept), or with Unset
+// removes it when it is true and ghlogin set it (opts.PathOwned). It fills
+// in res's Path fields.
+func (g *gitRunner) setPath(ctx context.Context, res *Result, opts Options) error {
+	key := res.PathKey
 	cur, err := g.getAll(ctx, key)
 	if err != nil {
-		return false, err
+		return err
 	}
 	allTrue := len(cur) > 0
 	for _, v := range cur {
@@ -250,13 +271,43 @@ func (g *gitRunner) setPath(ctx context.Context, key string, unset bool) (bool, 
 			allTrue = false
 		}
 	}
+	// git uses the last value.
+	on := len(cur) > 0 && gitTrue(cur[len(cur)-1])
 	switch {
-	case unset && !allTrue, !unset && len(cur) == 1 && cur[0] == "true":
-		return false, nil
-	case unset:
-		return true, g.run(ctx, "config", "--global", "--unset-all", key)
+	case opts.Unset && allTrue && opts.PathOwned:
+		res.PathChanged = true
+		return g.run(ctx, "config", "--global", "--unset-all", key)
+	case opts.Unset:
+		res.PathLeft = on
+	case len(cur) == 0:
+		res.PathChanged, res.PathOwned = true, true
+		return g.run(ctx, "config", "--global", "--add", key, "true")
+	case on:
+		res.PathOwned = opts.PathOwned
+	default:
+		res.PathKept = cur[len(cur)-1]
 	}
-	return true, g.replace(ctx, key, len(cur) > 0, []string{"true"})
+	return nil
+}
+
+// PathIsSet reports whether git sends the repository's path to host's
+// helpers: credential.PROTOCOL://HOST.useHttpPath is true in the global
+// config (as setup-git leaves it). It is false when git cannot be run.
+func PathIsSet(ctx context.Context, opts Options) bool {
+	proto := strings.ToLower(opts.Protocol)
+	if proto == "" {
+		proto = "https"
+	}
+	bin, err := findGit(opts)
+	if err != nil {
+		return false
+	}
+	g := &gitRunner{opts: opts, bin: bin}
+	cur, err := g.getAll(ctx, PathKey(proto, opts.Host))
+	if err != nil || len(cur) == 0 {
+		return false
+	}
+	return gitTrue(cur[len(cur)-1])
 }
 
 // gitTrue reads a boolean as git does (git help config, "Values").

@@ -315,28 +315,79 @@ func TestSetupUseHTTPPathWithRealGit(t *testing.T) {
 	if res, err := Setup(ctx, opts(gitBin, env, self)); err != nil || res.Changed || res.PathChanged {
 		t.Fatalf("second setup: %+v %v", res, err)
 	}
-	// A setting the person wrote as false is made true by setup (owner
-	// bindings need it)...
-	gitConfig(t, gitBin, env, "--replace-all", res.PathKey, "false")
-	if res, err := Setup(ctx, opts(gitBin, env, self)); err != nil || !res.PathChanged {
-		t.Fatalf("setup over false: %+v %v", res, err)
+	if !res.PathOwned {
+		t.Fatalf("setup that wrote useHttpPath does not own it: %+v", res)
 	}
-	// ...and --unset removes it.
+	// Idempotent; ownership carries over from the caller's record.
 	o := opts(gitBin, env, self)
+	o.PathOwned = true
+	if res, err := Setup(ctx, o); err != nil || res.Changed || res.PathChanged || !res.PathOwned {
+		t.Fatalf("second setup: %+v %v", res, err)
+	}
+	// --unset removes it when setup-git set it.
 	o.Unset = true
-	if res, err := Setup(ctx, o); err != nil || !res.PathChanged {
+	if res, err := Setup(ctx, o); err != nil || !res.PathChanged || res.PathOwned || res.PathLeft {
 		t.Fatalf("unset: %+v %v", res, err)
 	}
 	if got := getAll(t, gitBin, env, res.PathKey); len(got) != 0 {
 		t.Fatalf("useHttpPath after --unset = %q", got)
 	}
-	// A false value the person sets is left alone by --unset.
-	gitConfig(t, gitBin, env, "--add", res.PathKey, "false")
-	if res, err := Setup(ctx, o); err != nil || res.PathChanged {
+}
+
+// A useHttpPath the person wrote is theirs: setup leaves a false alone
+// (and says so in PathKept), and --unset removes neither a false nor a
+// true that setup did not set.
+func TestSetupKeepsThePersonsUseHTTPPath(t *testing.T) {
+	gitBin, env, _ := gitEnv(t)
+	self := filepath.Join(t.TempDir(), "ghlogin")
+	ctx := context.Background()
+	key := PathKey("https", "github.com")
+
+	gitConfig(t, gitBin, env, "--add", key, "false")
+	res, err := Setup(ctx, opts(gitBin, env, self))
+	if err != nil || res.PathChanged || res.PathOwned || res.PathKept != "false" || !res.Changed {
+		t.Fatalf("setup over false: %+v %v", res, err)
+	}
+	if got := getAll(t, gitBin, env, key); !slices.Equal(got, []string{"false"}) {
+		t.Fatalf("useHttpPath = %q, want the person's false kept", got)
+	}
+	o := opts(gitBin, env, self)
+	o.Unset = true
+	if res, err := Setup(ctx, o); err != nil || res.PathChanged || res.PathLeft {
 		t.Fatalf("unset with useHttpPath=false: %+v %v", res, err)
 	}
-	if got := getAll(t, gitBin, env, res.PathKey); !slices.Equal(got, []string{"false"}) {
-		t.Fatalf("useHttpPath = %q, want the person's false kept", got)
+	if got := getAll(t, gitBin, env, key); !slices.Equal(got, []string{"false"}) {
+		t.Fatalf("useHttpPath = %q after --unset, want the person's false kept", got)
+	}
+
+	// A true the person wrote: setup keeps it without owning it, and
+	// --unset leaves it (and says so).
+	gitConfig(t, gitBin, env, "--replace-all", key, "yes")
+	if res, err := Setup(ctx, opts(gitBin, env, self)); err != nil || res.PathChanged || res.PathOwned || res.PathKept != "" {
+		t.Fatalf("setup over yes: %+v %v", res, err)
+	}
+	if res, err := Setup(ctx, o); err != nil || res.PathChanged || !res.PathLeft {
+		t.Fatalf("unset with the person's true: %+v %v", res, err)
+	}
+	if got := getAll(t, gitBin, env, key); !slices.Equal(got, []string{"yes"}) {
+		t.Fatalf("useHttpPath = %q after --unset, want the person's yes kept", got)
+	}
+	// Even with the record, --unset leaves a value that is no longer
+	// all true (the person changed it since).
+	gitConfig(t, gitBin, env, "--replace-all", key, "false")
+	o.PathOwned = true
+	if res, err := Setup(ctx, o); err != nil || res.PathChanged {
+		t.Fatalf("unset with the record and false: %+v %v", res, err)
+	}
+	if got := getAll(t, gitBin, env, key); !slices.Equal(got, []string{"false"}) {
+		t.Fatalf("useHttpPath = %q", got)
+	}
+	if PathIsSet(ctx, Options{Host: "github.com", Git: gitBin, Env: env}) {
+		t.Error("PathIsSet with false")
+	}
+	gitConfig(t, gitBin, env, "--replace-all", key, "true")
+	if !PathIsSet(ctx, Options{Host: "github.com", Git: gitBin, Env: env}) {
+		t.Error("PathIsSet with true")
 	}
 }
 
