@@ -106,7 +106,9 @@ func classifyKeyringError(op string, err error) error {
 		return nil
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, ErrNotFound):
 		return ErrNotFound
-	case errors.As(err, new(*SecretTooLargeError)):
+	case errors.As(err, new(*SecretTooLargeError)), errors.As(err, new(*KeyringUnavailableError)):
+		// Already classified (a keyring that is not there says so itself):
+		// wrapping it again would repeat its sentence.
 		return err
 	case strings.Contains(err.Error(), "failed to unlock"):
 		return &KeyringUnavailableError{Op: op, Err: fmt.Errorf("the keyring is locked and could not be unlocked (unlock it in your desktop session): %w", err)}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -787,5 +788,15 @@ func TestRemoveKeepsBindings(t *testing.T) {
 	h := cfg.Hosts["github.com"]
 	if h == nil || h.OwnerBindings["my-org"] != "alice-work" || len(h.Accounts) != 0 {
 		t.Fatalf("after removing the bound account: %+v", h)
+	}
+}
+
+// An error the keyring already classified is passed on as it is: its
+// sentence is said once.
+func TestClassifyKeepsAClassifiedError(t *testing.T) {
+	inner := &KeyringUnavailableError{Op: "read", Err: &NoKeyringServiceError{Reason: "no bus"}}
+	got := classifyKeyringError("read", fmt.Errorf("probe: %w", inner))
+	if n := strings.Count(got.Error(), "the OS keyring is not available"); n != 1 {
+		t.Errorf("said %d times: %v", n, got)
 	}
 }
