@@ -392,3 +392,35 @@ func TestRescope(t *testing.T) {
 		t.Fatalf("same grant: %v", err)
 	}
 }
+
+// config list and config get show an OpenID Connect host's discovered
+// endpoints whether the host is named or inferred (the only host with
+// accounts).
+func TestEffectiveSettingsOfAnInferredIssuerHost(t *testing.T) {
+	f := newFixture(t)
+	is := newFakeIssuer(t, f)
+	tg := is.target()
+	params, err := f.sess.WebParams(tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := is.login("alice", 0, map[string]any{"nonce": params.Get("nonce"), "email": "alice@example.test"})
+	if _, err := f.sess.SaveLogin(context.Background(), tg, tok); err != nil {
+		t.Fatal(err)
+	}
+	for _, host := range []string{"", tg.Host.Name, is.url} {
+		name, rows, err := f.sess.EffectiveSettings(host)
+		if err != nil || name != tg.Host.Name {
+			t.Fatalf("%q: %q %v", host, name, err)
+		}
+		found := false
+		for _, r := range rows {
+			if r.Key == "token_url" {
+				found = r.Value == is.url+"/token" && r.Source == string(oidcdisc.SourceDiscovery)
+			}
+		}
+		if !found {
+			t.Errorf("host %q: token_url not from discovery: %+v", host, rows)
+		}
+	}
+}

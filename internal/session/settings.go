@@ -107,7 +107,7 @@ func (s *Session) EffectiveSettings(host string) (string, []Effective, error) {
 		}
 		out = append(out, e)
 	}
-	s.discoveredSettings(host, out)
+	s.discoveredSettings(name, out) // the host in force, also when inferred
 	return name, out, nil
 }
 
