@@ -242,7 +242,12 @@ type NetworkError struct {
 // "check your network connection", which does not help with a server that
 // answered in plain http or with an untrusted certificate.
 func (e *NetworkError) Error() string {
+	var re *safehttp.RedirectError
 	switch {
+	case errors.As(e.Err, &re):
+		// The server answered, with a redirect that was not followed: the
+		// network is fine, and the redirect's message names both ends.
+		return re.Error()
 	case e.NotTLS():
 		return fmt.Sprintf("could not reach %s: the server there does not speak https (%v)", e.Endpoint, e.Err)
 	case e.Certificate():

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"io"
 	"net"
 	"net/http"
@@ -645,5 +646,20 @@ func TestIsTransient(t *testing.T) {
 		if got := IsTransient(tc.err); got != tc.want {
 			t.Errorf("IsTransient(%v) = %v", tc.err, got)
 		}
+	}
+}
+
+// A redirect that was not followed is not a network failure: the message
+// says what the server did and does not send the person to check their
+// network.
+func TestNetworkErrorOfARedirect(t *testing.T) {
+	re := &safehttp.RedirectError{Endpoint: "http://127.0.0.1:1/revoke", LocationHost: "127.0.0.1:2", Status: 307, Secret: true}
+	err := &NetworkError{Endpoint: "http://127.0.0.1:1/revoke", Err: fmt.Errorf("Delete: %w", re)}
+	if msg := err.Error(); msg != re.Error() || strings.Contains(msg, "network") {
+		t.Errorf("%q", msg)
+	}
+	plain := &NetworkError{Endpoint: "http://127.0.0.1:1/token", Err: errors.New("connection refused")}
+	if !strings.Contains(plain.Error(), "check your network connection") {
+		t.Errorf("%q", plain.Error())
 	}
 }

@@ -301,7 +301,8 @@ func sentence(c Context, err error) (string, bool) {
 			step = " (check the issuer URL, or set the host's endpoints by hand: device_code_url, authorize_url, token_url)"
 		}
 	case *oidcdisc.FetchError:
-		step = " (check the issuer URL, " + issuerStep(c) + ", and your network)"
+		// A network failure inside already says to check the network.
+		step = " (check the issuer URL: " + issuerStep(c) + ")"
 	case *oidcdisc.NotDiscoveredError:
 		step = "; log in again to read it: ghlogin login --issuer " + e.Issuer
 	case *identity.VerifyError:
