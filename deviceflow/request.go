@@ -234,11 +234,28 @@ func checkURI(field, s string) error {
 	if _, err := safe.CheckURL(s); err != nil {
 		var ue *safe.URLError
 		if errors.As(err, &ue) {
-			return &CodeError{Field: field, Reason: "is not usable: " + ue.Reason}
+			return &CodeError{Field: field, Reason: "is not usable: " + serverURLProblem(ue.Problem)}
 		}
 		return &CodeError{Field: field, Reason: "is not a valid URL"}
 	}
 	return nil
+}
+
+// serverURLProblem says what is wrong with a URL the server sent. The
+// URLError's own reason is advice to a person who typed the URL ("give an
+// absolute URL such as …"); here nobody typed it, so it is described.
+func serverURLProblem(p safe.URLProblem) string {
+	switch p {
+	case safe.UserInfo:
+		return "it carries a user name or password"
+	case safe.Fragment:
+		return "it has a #fragment"
+	case safe.PlainHTTP:
+		return "it is plain http:// on a host that is not a loopback address"
+	case safe.Scheme:
+		return "its scheme is neither https nor http"
+	}
+	return "it is not an absolute https URL with a host"
 }
 
 // public is the copy events carry: everything but the device code.

@@ -168,6 +168,10 @@ func TestRequestCodeMalformed(t *testing.T) {
 			if strings.ContainsAny(msg, "\x1b\n\u202e") {
 				t.Errorf("message carries control characters: %q", msg)
 			}
+			// Nobody typed the server's URL: no advice to "give" one.
+			if strings.Contains(msg, "give ") || strings.Contains(msg, "such as") {
+				t.Errorf("message advises as if the person typed the URL: %q", msg)
+			}
 			if k := rec.kinds(); len(k) != 1 || k[0] != KindError {
 				t.Errorf("events = %v, want [error]", k)
 			}
