@@ -163,6 +163,10 @@ func explainIn(err error, c hint.Context) string {
 		}
 		msg = strings.Replace(msg, nc.Error(), fmt.Sprintf("no OAuth client ID for %s: register an OAuth app (or GitHub App) with Device Flow enabled and give its client ID with %s (to try ghlogin without one: ghlogin demo)", nc.Host, give), 1)
 	}
+	var he *hosts.Error
+	if errors.As(err, &he) && he.Path && c.Has("issuer") {
+		msg = strings.Replace(msg, he.Error(), he.Error()+"; for an OpenID Connect issuer with a path, give it with --issuer "+he.Input, 1)
+	}
 	var et *session.EndedTogetherError
 	if errors.As(err, &et) {
 		msg = strings.Replace(msg, et.Error(), et.Error()+"; log in again: "+c.Login(et.Host), 1)

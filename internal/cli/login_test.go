@@ -143,6 +143,7 @@ func TestLoginEarlyErrors(t *testing.T) {
 	}{
 		{"no client ID", []string{"login"}, ExitUsage, "ghlogin config set --host github.com client_id"},
 		{"http elsewhere", []string{"login", "--host", "http://example.com"}, ExitUsage, "--host: invalid host"},
+		{"issuer as host", []string{"login", "--host", "https://sso.example.com/dex", "--client-id", "x"}, ExitUsage, "without a path; for an OpenID Connect issuer with a path, give it with --issuer https://sso.example.com/dex"},
 		{"unknown store", []string{"login", "--store", "vault", "--client-id", "x"}, ExitUsage, `--store: unknown store "vault"`},
 		{"bad endpoint", []string{"login", "--token-url", "http://idp.example.com/t", "--client-id", "x"}, ExitUsage, "--token-url: http:// is allowed only for loopback"},
 		{"not a URL", []string{"login", "--device-code-url", "notaurl", "--client-id", "x"}, ExitUsage, "--device-code-url: give an absolute URL such as https://auth.example.com/oauth/device/code"},

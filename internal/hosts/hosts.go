@@ -28,6 +28,9 @@ type Host struct {
 type Error struct {
 	Input  string
 	Reason string
+	// Path reports a URL with a path (or query), which a host cannot have
+	// but an OpenID Connect issuer can.
+	Path bool
 }
 
 func (e *Error) Error() string {
@@ -47,26 +50,26 @@ func Parse(s string) (Host, error) {
 	if i := strings.Index(in, "://"); i >= 0 {
 		u, err := url.Parse(in)
 		if err != nil {
-			return Host{}, &Error{in, "not a valid URL"}
+			return Host{}, &Error{Input: in, Reason: "not a valid URL"}
 		}
 		scheme = strings.ToLower(u.Scheme)
 		if scheme != "https" && scheme != "http" {
-			return Host{}, &Error{in, "only https:// (or http:// on a loopback address) is supported"}
+			return Host{}, &Error{Input: in, Reason: "only https:// (or http:// on a loopback address) is supported"}
 		}
 		if u.User != nil {
-			return Host{}, &Error{in, "remove the user name from the host"}
+			return Host{}, &Error{Input: in, Reason: "remove the user name from the host"}
 		}
 		if p := u.EscapedPath(); (p != "" && p != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(in, "?#") {
-			return Host{}, &Error{in, "give only the scheme and host, without a path"}
+			return Host{}, &Error{Input: in, Reason: "give only the scheme and host, without a path", Path: true}
 		}
 		rest = u.Host
 	}
 	name, err := normalize(rest, scheme)
 	if err != nil {
-		return Host{}, &Error{in, err.Error()}
+		return Host{}, &Error{Input: in, Reason: err.Error()}
 	}
 	if scheme == "http" && !safe.IsLoopback(name) {
-		return Host{}, &Error{in, "http:// is allowed only for loopback addresses (127.0.0.1, ::1, localhost); use https://"}
+		return Host{}, &Error{Input: in, Reason: "http:// is allowed only for loopback addresses (127.0.0.1, ::1, localhost); use https://"}
 	}
 	return Host{Name: name, Scheme: scheme}, nil
 }
