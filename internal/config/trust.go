@@ -63,9 +63,9 @@ func (e *UntrustedError) Error() string {
 	case OtherOwner:
 		why = fmt.Sprintf("it belongs to user %s, not to you (%s), so they can change what ghlogin does with your tokens", e.Owner, e.User)
 	case OthersCanRead:
-		why = fmt.Sprintf("other users can read it (mode %04o), so the secrets in it may have been exposed", e.Mode.Perm())
+		why = fmt.Sprintf("other users can read it (mode %04o), so the secrets in it may have been exposed", octalMode(e.Mode))
 	default:
-		why = fmt.Sprintf("other users can write it (mode %04o), so they can change what ghlogin does with your tokens", e.Mode.Perm())
+		why = fmt.Sprintf("other users can write it (mode %04o), so they can change what ghlogin does with your tokens", octalMode(e.Mode))
 	}
 	return fmt.Sprintf("ghlogin will not use %s: %s; run: %s", what, why, e.Fix)
 }
@@ -179,4 +179,20 @@ func inside(err error) error {
 		ue.Inside = true
 	}
 	return err
+}
+
+// octalMode is m as chmod and ls -l show it: the permission bits with the
+// setuid, setgid and sticky bits (1777 for /tmp, not 0777).
+func octalMode(m fs.FileMode) uint32 {
+	o := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		o |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		o |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		o |= 0o1000
+	}
+	return o
 }

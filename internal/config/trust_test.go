@@ -4,6 +4,7 @@ package config
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -282,5 +283,14 @@ func TestTrustReadableClientSecret(t *testing.T) {
 	os.Chmod(Path(dir), 0o600)
 	if _, err := Load(dir); err != nil {
 		t.Errorf("mode 0600: %v", err)
+	}
+}
+
+// The mode in the message is the one chmod and ls -l show, special bits
+// included.
+func TestUntrustedModeShowsSpecialBits(t *testing.T) {
+	e := &UntrustedError{Path: "/x", Dir: true, Problem: OthersCanWrite, Mode: fs.ModeDir | fs.ModeSticky | 0o777, Fix: "chmod go-w /x"}
+	if !strings.Contains(e.Error(), "(mode 1777)") {
+		t.Errorf("%v", e)
 	}
 }
