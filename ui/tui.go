@@ -99,7 +99,7 @@ type model struct {
 
 	showQR     bool
 	qrCache    map[string][]string
-	autoCopied bool // CopyCode's copy was started
+	autoCopied string // the user code CopyCode's copy was started for
 
 	note       string // outcome of opening the browser
 	noteBad    bool
@@ -257,8 +257,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.key(msg)
 	case eventMsg:
 		dispatch(m, msg.e, m.opts.observe)
-		if m.opts.CopyCode && m.code != nil && !m.autoCopied && !m.finished {
-			m.autoCopied = true
+		// Each new code (under --wait) is copied too: the one copied
+		// before is no use any more.
+		if m.opts.CopyCode && m.code != nil && m.autoCopied != m.code.UserCode && !m.finished {
+			m.autoCopied = m.code.UserCode
 			return m, m.copyCode(true)
 		}
 	case doneMsg:
@@ -406,6 +408,11 @@ func (m *model) headlessReason() string {
 }
 
 func (m *model) onCode(c Code) {
+	if m.code != nil && m.code.UserCode != c.UserCode {
+		// A new code under --wait: what copying the old one did no
+		// longer holds.
+		m.flash = ""
+	}
 	m.code, m.phase = &c, phaseDevice
 	m.expiresAt, m.interval = c.ExpiresAt, c.Interval
 	m.status, m.statusPoll = "Waiting for you to approve…", true
