@@ -61,7 +61,11 @@
 // code on this machine's clipboard when it has one. The message says what
 // was done: "Copied" only when this machine's clipboard took the code;
 // "Sent to your terminal's clipboard" when only OSC 52 went out, which no
-// terminal confirms.
+// terminal confirms. On the web screens c copies the authorization URL
+// the same way (on the paste screen while its field is empty: then c is a
+// letter), for a browser on another device; and a URL too long for one
+// line is printed as a block from the window's first column, so that a
+// mouse selection of it holds line breaks but no spaces.
 //
 // # JSON events
 //
