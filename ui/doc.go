@@ -55,12 +55,17 @@
 // # Copying the code
 //
 // The c key (and Options.CopyCode, for login --clipboard, when the code
-// arrives) sends OSC 52 to the terminal — plain, and also wrapped for tmux
-// or screen inside them, since tmux drops the wrapped one unless
-// allow-passthrough is on — and puts the code on this machine's clipboard
-// when it has one. The message says what was done: "Copied" only when
-// this machine's clipboard took the code; "Sent to your terminal's
-// clipboard" when only OSC 52 went out, which no terminal confirms.
+// arrives, and again for each new code under --wait) sends OSC 52 to the
+// terminal — plain, and also wrapped for tmux or screen inside them, since
+// tmux drops the wrapped one unless allow-passthrough is on — and puts the
+// code on this machine's clipboard when it has one. The message says what
+// was done: "Copied" only when this machine's clipboard took the code;
+// "Sent to your terminal's clipboard" when only OSC 52 went out, which no
+// terminal confirms. On the web screens c copies the authorization URL
+// the same way (on the paste screen while its field is empty: then c is a
+// letter), for a browser on another device; and a URL too long for one
+// line is printed as a block from the window's first column, so that a
+// mouse selection of it holds line breaks but no spaces.
 //
 // # JSON events
 //

@@ -150,7 +150,7 @@ func (j *jsonOut) onCode(c Code) {
 		ev.VerificationURIComplete = &s
 	}
 	j.write(ev)
-	j.qr.print(qrTarget(c))
+	j.qr.print(codeKey(c), qrTarget(c))
 	if j.copy != nil && c.UserCode != j.copied {
 		j.copied = c.UserCode
 		fmt.Fprintln(j.err, j.copy.copy(c.UserCode).sentence())
@@ -169,7 +169,7 @@ func (j *jsonOut) onRetry(e Retry) {
 
 func (j *jsonOut) onAuthorize(e Authorize) {
 	j.write(jsonAuthorize{Event: "authorize", URL: e.URL})
-	j.qr.print(e.URL)
+	j.qr.print(e.URL, e.URL)
 	if j.paste {
 		fmt.Fprintln(j.err, pastePrompt+", as one line on standard input.")
 	}

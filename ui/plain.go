@@ -22,6 +22,7 @@ type plain struct {
 	// copy, when the code is to be copied at once (Options.CopyCode).
 	copy   *copier
 	copied string // the last code copied
+	code   string // codeKey of the last code printed
 	// qr prints QR codes of the URLs (Options.QR); nil when not asked.
 	qr *qrPrinter
 	// paste is set when the web flow takes a pasted address (Options.Paste);
@@ -101,6 +102,11 @@ func (p *plain) status(key, s string) {
 }
 
 func (p *plain) onCode(c Code) {
+	if k := codeKey(c); k != p.code {
+		// A new code (under --wait) is printed as the first one was, its
+		// waiting line included, though the last status was "waiting".
+		p.code, p.last = k, ""
+	}
 	p.line("First copy your one-time code: " + safe.Text(c.UserCode))
 	if p.copy != nil && c.UserCode != p.copied {
 		p.copied = c.UserCode
@@ -110,7 +116,7 @@ func (p *plain) onCode(c Code) {
 	if c.VerificationURIComplete != "" && c.VerificationURIComplete != c.VerificationURI {
 		p.line("(or open " + safe.Text(c.VerificationURIComplete) + ", which fills in the code)")
 	}
-	p.qr.print(qrTarget(c))
+	p.qr.print(codeKey(c), qrTarget(c))
 	msg := "Waiting for approval…"
 	if !c.ExpiresAt.IsZero() {
 		msg = fmt.Sprintf("Waiting for approval (the code expires in %s)…", aboutDuration(c.ExpiresAt.Sub(p.clock.Now())))
@@ -135,7 +141,7 @@ func (p *plain) onRetry(e Retry) {
 func (p *plain) onAuthorize(e Authorize) {
 	if !p.paste {
 		p.line("Open this URL in a browser on this machine to log in: " + safe.Text(e.URL))
-		p.qr.print(e.URL)
+		p.qr.print(e.URL, e.URL)
 		msg := "Waiting for the browser…"
 		if !e.ExpiresAt.IsZero() {
 			msg = fmt.Sprintf("Waiting for the browser (up to %s)…", aboutDuration(e.ExpiresAt.Sub(p.clock.Now())))
@@ -147,7 +153,7 @@ func (p *plain) onAuthorize(e Authorize) {
 		p.line("No browser is opened here: " + safe.Text(p.headless) + ".")
 	}
 	p.line("Open this URL in a browser on any device to log in: " + safe.Text(e.URL))
-	p.qr.print(e.URL)
+	p.qr.print(e.URL, e.URL)
 	until := ""
 	if !e.ExpiresAt.IsZero() {
 		until = " (up to " + aboutDuration(e.ExpiresAt.Sub(p.clock.Now())) + ")"

@@ -3,6 +3,7 @@ package ui
 import (
 	"io"
 	"strings"
+	"time"
 
 	"github.com/skip2/go-qrcode"
 )
@@ -58,14 +59,14 @@ func qrLines(content string, dark bool) ([]string, error) {
 	return lines, nil
 }
 
-// qrPrinter prints a QR code of each new URL on a line-oriented writer
-// (plain and JSON modes, Options.QR).
+// qrPrinter prints a QR code for each new code or URL on a line-oriented
+// writer (plain and JSON modes, Options.QR).
 type qrPrinter struct {
 	w io.Writer
 	// color paints the code black on white with SGR sequences; without it
 	// the light modules are drawn, for a dark background.
 	color bool
-	last  string // the URL last printed
+	last  string // the key of the QR code last printed
 }
 
 // newQRPrinter returns the printer for o, or nil when o does not ask for QR
@@ -77,17 +78,20 @@ func newQRPrinter(o Options) *qrPrinter {
 	return &qrPrinter{w: o.Err, color: !o.NoColor && isTerminal(o.Err) && o.Getenv("TERM") != "dumb"}
 }
 
-// print writes the QR code of u unless it was the last one printed, or u is
-// not a URL fit to open.
-func (q *qrPrinter) print(u string) {
-	if q == nil || u == q.last || !linkable(u) {
+// print writes the QR code of u unless key is that of the last one printed
+// (the same event again), or u is not a URL fit to open. The key is what
+// makes the code new, not the URL alone: under --wait each new user code
+// gets its own QR code even when it leads to the same verification URL, so
+// a console that scrolled (journalctl -f) shows one next to each code.
+func (q *qrPrinter) print(key, u string) {
+	if q == nil || key == q.last || !linkable(u) {
 		return
 	}
 	lines, err := qrLines(u, q.color)
 	if err != nil {
 		return
 	}
-	q.last = u
+	q.last = key
 	var b strings.Builder
 	for _, l := range lines {
 		if q.color {
@@ -106,4 +110,10 @@ func qrTarget(c Code) string {
 		return c.VerificationURIComplete
 	}
 	return c.VerificationURI
+}
+
+// codeKey tells codes apart: a new code (under --wait) has a new user code
+// and expiry, while the same event seen again has neither.
+func codeKey(c Code) string {
+	return c.UserCode + "\x00" + c.ExpiresAt.UTC().Format(time.RFC3339Nano) + "\x00" + qrTarget(c)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ghlogin/ghlogin/deviceflow"
+	"github.com/ghlogin/ghlogin/internal/clock"
 	"github.com/ghlogin/ghlogin/webflow"
 )
 
@@ -24,40 +25,68 @@ func qrBlock(t *testing.T, u string) string {
 
 const halfBlocks = "█▀▄"
 
-// --qr in plain mode: the QR code of the complete verification URL follows
-// the URLs on stderr, once per URL; a new code (under --wait) gets its own.
-func TestPlainQR(t *testing.T) {
-	clock := newFakeNow()
+// waitScript is what a device-flow login under --wait emits when the
+// first code expires unapproved: the same code event seen twice (printed
+// once), then two new codes leading to the same URL, as GitHub's and the
+// emulator's do (no verification_uri_complete).
+func waitScript(clock *clock.Fake) (script []any, codes []*deviceflow.Code) {
 	first := testCode(clock.Now(), true)
-	second := testCode(clock.Now().Add(15*time.Minute), false)
+	second := testCode(clock.Now(), false)
 	second.UserCode = "ABCD-EFGH"
-	script := []any{
+	third := testCode(clock.Now(), false)
+	third.UserCode = "KLMN-PQRS"
+	return []any{
 		deviceflow.Event{Kind: deviceflow.KindCode, Code: first},
 		deviceflow.Event{Kind: deviceflow.KindPending},
-		deviceflow.Event{Kind: deviceflow.KindCode, Code: first},
+		deviceflow.Event{Kind: deviceflow.KindCode, Code: first}, // the same event again
+		deviceflow.Event{Kind: deviceflow.KindPending},
 		deviceflow.Event{Kind: deviceflow.KindCode, Code: second},
+		deviceflow.Event{Kind: deviceflow.KindPending},
+		deviceflow.Event{Kind: deviceflow.KindCode, Code: third},
+		deviceflow.Event{Kind: deviceflow.KindPending},
 		deviceflow.Event{Kind: deviceflow.KindSuccess},
-	}
+	}, []*deviceflow.Code{first, second, third}
+}
+
+// --qr in plain mode: the QR code of the complete verification URL follows
+// the URLs on stderr. Under --wait each new code is printed exactly as the
+// first was: its QR code (though the URL is the same as the last code's)
+// and its waiting line; the same event seen again prints no second QR code.
+func TestPlainQR(t *testing.T) {
+	clock := newFakeNow()
+	script, codes := waitScript(clock)
 	var out, errb bytes.Buffer
 	if _, err := Run(context.Background(), Options{Mode: Plain, Host: "github.com", Out: &out, Err: &errb, Clock: clock, QR: true},
 		scriptTask(script, octocat, nil)); err != nil {
 		t.Fatal(err)
 	}
-	got := errb.String()
-	qr1, qr2 := qrBlock(t, first.VerificationURIComplete), qrBlock(t, second.VerificationURI)
-	if strings.Count(got, qr1) != 1 || strings.Count(got, qr2) != 1 {
-		t.Fatalf("want each QR code once:\n%s", got)
-	}
-	// Under the URLs, before the waiting line.
-	want := "(or open " + first.VerificationURIComplete + ", which fills in the code)\n" + qr1 + "Waiting for approval"
-	if !strings.Contains(got, want) {
-		t.Errorf("QR code not under the URLs:\n%s", got)
+	qr1, qr2 := qrBlock(t, codes[0].VerificationURIComplete), qrBlock(t, codes[1].VerificationURI)
+	want := "First copy your one-time code: WDJB-MJHT\n" +
+		"Then open: https://github.com/login/device\n" +
+		"(or open https://github.com/login/device?user_code=WDJB-MJHT, which fills in the code)\n" +
+		qr1 +
+		"Waiting for approval (the code expires in 15 minutes)…\n" +
+		"First copy your one-time code: WDJB-MJHT\n" +
+		"Then open: https://github.com/login/device\n" +
+		"(or open https://github.com/login/device?user_code=WDJB-MJHT, which fills in the code)\n" +
+		"First copy your one-time code: ABCD-EFGH\n" +
+		"Then open: https://github.com/login/device\n" +
+		qr2 +
+		"Waiting for approval (the code expires in 15 minutes)…\n" +
+		"First copy your one-time code: KLMN-PQRS\n" +
+		"Then open: https://github.com/login/device\n" +
+		qr2 +
+		"Waiting for approval (the code expires in 15 minutes)…\n" +
+		"Approved.\n" +
+		"Logged in to github.com as octocat (token kept in the keyring)\n"
+	if got := errb.String(); got != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", got, want)
 	}
 	if out.Len() != 0 {
 		t.Errorf("stdout: %q", out.String())
 	}
 
-	// Without --qr: no QR code.
+	// Without --qr: no QR code, and still a waiting line for each code.
 	errb.Reset()
 	if _, err := Run(context.Background(), Options{Mode: Plain, Host: "github.com", Out: &out, Err: &errb, Clock: clock},
 		scriptTask(script, octocat, nil)); err != nil {
@@ -66,9 +95,13 @@ func TestPlainQR(t *testing.T) {
 	if strings.ContainsAny(errb.String(), halfBlocks) {
 		t.Errorf("QR code without QR:\n%s", errb.String())
 	}
+	if n := strings.Count(errb.String(), "Waiting for approval (the code expires in 15 minutes)…\n"); n != 3 {
+		t.Errorf("%d waiting lines for 3 codes:\n%s", n, errb.String())
+	}
 }
 
-// --qr --json: stdout holds only the events, the QR code goes to stderr.
+// --qr --json: stdout holds only the events, the QR code goes to stderr,
+// one for each new code under --wait, even when the URL is the same.
 func TestJSONQR(t *testing.T) {
 	clock := newFakeNow()
 	code := testCode(clock.Now(), false)
@@ -82,6 +115,20 @@ func TestJSONQR(t *testing.T) {
 	}
 	if errb.String() != qrBlock(t, code.VerificationURI) {
 		t.Errorf("stderr:\n%s", errb.String())
+	}
+
+	script, codes := waitScript(clock)
+	out.Reset()
+	errb.Reset()
+	if _, err := Run(context.Background(), Options{Mode: JSON, Host: "github.com", Out: &out, Err: &errb, Clock: clock, QR: true},
+		scriptTask(script, octocat, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), `"event":"code"`); n != 4 {
+		t.Errorf("%d code events, want 4:\n%s", n, out.String())
+	}
+	if want := qrBlock(t, codes[0].VerificationURIComplete) + qrBlock(t, codes[1].VerificationURI) + qrBlock(t, codes[2].VerificationURI); errb.String() != want {
+		t.Errorf("stderr:\n%s\nwant one QR code for each of the 3 codes:\n%s", errb.String(), want)
 	}
 }
 
@@ -103,14 +150,14 @@ func TestPlainQRWeb(t *testing.T) {
 func TestQRPrinterRefusesUnsafeURL(t *testing.T) {
 	var b bytes.Buffer
 	q := &qrPrinter{w: &b}
-	q.print("javascript:alert(1)")
-	q.print("http://evil.example/device")
+	q.print("a", "javascript:alert(1)")
+	q.print("b", "http://evil.example/device")
 	if b.Len() != 0 {
 		t.Errorf("printed:\n%s", b.String())
 	}
 	// In colour: black on white, each line reset.
 	q = &qrPrinter{w: &b, color: true}
-	q.print("https://github.com/login/device")
+	q.print("c", "https://github.com/login/device")
 	lines, _ := qrLines("https://github.com/login/device", true)
 	for i, l := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
 		if l != "\x1b[30;107m"+lines[i]+"\x1b[0m" {

@@ -25,6 +25,8 @@ func TestMain(m *testing.M) {
 		os.Exit(runTestProgram())
 	case "prompt":
 		os.Exit(runTestPrompt())
+	case "paste":
+		os.Exit(runTestPasteProgram())
 	}
 	os.Exit(m.Run())
 }

@@ -99,7 +99,7 @@ type model struct {
 
 	showQR     bool
 	qrCache    map[string][]string
-	autoCopied bool // CopyCode's copy was started
+	autoCopied string // the user code CopyCode's copy was started for
 
 	note       string // outcome of opening the browser
 	noteBad    bool
@@ -257,8 +257,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.key(msg)
 	case eventMsg:
 		dispatch(m, msg.e, m.opts.observe)
-		if m.opts.CopyCode && m.code != nil && !m.autoCopied && !m.finished {
-			m.autoCopied = true
+		// Each new code (under --wait) is copied too: the one copied
+		// before is no use any more.
+		if m.opts.CopyCode && m.code != nil && m.autoCopied != m.code.UserCode && !m.finished {
+			m.autoCopied = m.code.UserCode
 			return m, m.copyCode(true)
 		}
 	case doneMsg:
@@ -353,6 +355,18 @@ func (m *model) key(msg tea.KeyMsg) tea.Cmd {
 		case "esc", "ctrl+c":
 			m.cancel()
 			return nil
+		case "c":
+			// c copies the page's address while the field is empty: a
+			// pasted address starts with http, and a bracketed paste
+			// arrives as one key with Paste set. Once anything is typed,
+			// c is a letter of it (a code typed by hand that starts with
+			// c: type a space first; the answer is trimmed).
+			if m.copiesURL() && !msg.Paste {
+				return m.copyURL()
+			}
+			var cmd tea.Cmd
+			m.paste, cmd = m.paste.Update(msg)
+			return cmd
 		case "enter":
 			if strings.TrimSpace(m.paste.Value()) != "" || m.opts.Headless || m.opts.Opener == nil {
 				return m.submitPaste()
@@ -385,6 +399,8 @@ func (m *model) key(msg tea.KeyMsg) tea.Cmd {
 		}
 	case key.Matches(msg, m.keys.Copy) && m.phase == phaseDevice:
 		return m.copyCode(false)
+	case key.Matches(msg, m.keys.Copy) && m.phase == phaseWeb && m.webURL != "":
+		return m.copyURL()
 	case key.Matches(msg, m.keys.QR) && m.phase == phaseDevice:
 		m.showQR = !m.showQR
 	}
@@ -398,6 +414,21 @@ func (m *model) copyCode(auto bool) tea.Cmd {
 	return func() tea.Msg { return copiedMsg{c.copy(code), auto} }
 }
 
+// copyURL copies the web flow's authorization URL as c copies the user
+// code (OSC 52, and this machine's clipboard when there is one), for a
+// browser on another device: the URL is too long to select on screen
+// reliably.
+func (m *model) copyURL() tea.Cmd {
+	u, c := m.webURL, m.copier
+	return func() tea.Msg { return copiedMsg{c.copy(u), false} }
+}
+
+// copiesURL reports whether c copies the URL on the paste screen: while its
+// text field is empty.
+func (m *model) copiesURL() bool {
+	return m.pasting() && m.webURL != "" && m.paste.Value() == ""
+}
+
 func (m *model) headlessReason() string {
 	if m.opts.HeadlessReason != "" {
 		return safe.Text(m.opts.HeadlessReason)
@@ -406,6 +437,11 @@ func (m *model) headlessReason() string {
 }
 
 func (m *model) onCode(c Code) {
+	if m.code != nil && m.code.UserCode != c.UserCode {
+		// A new code under --wait: what copying the old one did no
+		// longer holds.
+		m.flash = ""
+	}
 	m.code, m.phase = &c, phaseDevice
 	m.expiresAt, m.interval = c.ExpiresAt, c.Interval
 	m.status, m.statusPoll = "Waiting for you to approve…", true

@@ -449,11 +449,16 @@ func TestTUIWebFlow(t *testing.T) {
 		t.Errorf("the authorization URL is not shown in full:\n%s", tm.plainView())
 	}
 	tm.mustShow("Authorize ghlogin in your browser", "Waiting for the browser…", "times out in 5:00", "Press Enter to open it in your browser.")
+	tm.mustShow("c copy URL")
 	tm.mustNotShow("copy code", "QR")
 	tm.press("r")
+	if tm.showQR {
+		t.Error("r did something in the web flow")
+	}
+	// c copies the authorization URL (TestTUIWebCopyURL has the details).
 	tm.press("c")
-	if len(tm.rec.copied) != 0 || tm.showQR {
-		t.Error("c or r did something in the web flow")
+	if len(tm.rec.copied) != 1 || tm.rec.copied[0] != authURL {
+		t.Errorf("c copied %q", tm.rec.copied)
 	}
 
 	tm.emit(webflow.Event{Kind: webflow.KindBrowser, Err: errors.New("no browser found")})

@@ -82,7 +82,8 @@ type Options struct {
 	// flow's verification URL (the complete one when the server sent it)
 	// or the web flow's authorization URL. In plain and JSON modes it is
 	// printed on Err under the URL, in half-block characters, for each new
-	// URL (so each new code under --wait gets its own), which a serial
+	// code or URL (each new code under --wait gets its own, though the URL
+	// is the same), which a serial
 	// console or journalctl -f shows too; black on white when Err is a
 	// colour terminal, otherwise light modules drawn on the dark
 	// background such consoles have. In the TUI it is shown from the start,

@@ -45,6 +45,9 @@ type row struct {
 	// cut, when set, replaces s when the row below it, of level dropURL,
 	// is dropped: the line ends in "…", so a URL cut short reads as cut.
 	cut string
+	// flush puts the row at the window's first column, without the
+	// screen's margin (a long URL's lines: see urlRows).
+	flush bool
 }
 
 // rowsOf makes the lines of one paragraph into rows that give way together.
@@ -66,7 +69,7 @@ func line(s string, drop int) row { return row{s: s, drop: drop} }
 // most max remain (max <= 0: no limit). If the rows that are never dropped
 // are still too many, the last ones are cut: the top of the screen holds
 // what matters most.
-func fit(rs []row, max int) []string {
+func fit(rs []row, max int) []row {
 	n := len(rs)
 	dropped := make([]bool, len(rs))
 	for level := dropLead; level > dropNever && max > 0 && n > max; level-- {
@@ -88,7 +91,7 @@ func fit(rs []row, max int) []string {
 			}
 		}
 	}
-	out := make([]string, 0, n)
+	out := make([]row, 0, n)
 	for i, r := range rs {
 		if dropped[i] {
 			continue
@@ -96,7 +99,7 @@ func fit(rs []row, max int) []string {
 		if r.cut != "" && i+1 < len(rs) && dropped[i+1] && rs[i+1].drop == dropURL {
 			r.s = r.cut
 		}
-		out = append(out, r.s)
+		out = append(out, r)
 	}
 	if max > 0 && len(out) > max {
 		out = out[:max]
@@ -144,13 +147,24 @@ func (m *model) View() string {
 		// ends.
 		budget = max(m.height-1, 1)
 	}
-	lines := m.screen(w, budget)
-	for i, l := range lines {
-		if l != "" {
-			lines[i] = margin + l
+	rs := m.screen(w, budget)
+	lines := make([]string, len(rs))
+	for i, r := range rs {
+		lines[i] = r.s
+		if r.s != "" && !r.flush {
+			lines[i] = margin + r.s
 		}
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// windowWidth is the width of the window in which the screen's text is w
+// columns wide (View's w, inverted): the width a flush row may take.
+func windowWidth(w int) int {
+	if w+2 >= 30 {
+		return w + 2
+	}
+	return w
 }
 
 // marginFor is the left margin of the screen in a window width columns
@@ -172,7 +186,7 @@ const qrKeeps = dropHint
 // budget with only blank lines dropped, else with hints dropped too, and so
 // on. A QR code that was asked for is shown when a layout with it fits while
 // keeping the rows below qrKeeps; otherwise a note says why it is not.
-func (m *model) screen(w, budget int) []string {
+func (m *model) screen(w, budget int) []row {
 	plain := []layout{{w: w}, {w: w, compact: true}}
 	// The web screen shows a QR code only when asked (Options.QR): an
 	// authorization URL makes a large one.
@@ -346,17 +360,31 @@ func (m *model) header(w int) string {
 }
 
 // helpLine is the key help, in the long form when it fits, else the short
-// one, else the short one without Enter and c: r and q are always shown.
+// one, else the short one without Enter, then without c: r (device screen)
+// and q are always shown. On the web screens c copies the URL.
 func (m *model) helpLine(w int) string {
 	if m.pasting() {
 		submit := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit"))
 		cancel := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
-		v := m.help.ShortHelpView([]key.Binding{submit, cancel})
+		copyURL := key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy URL"))
+		// c copies only while the field is empty (copiesURL); it gives
+		// way first where the line does not fit (below 40 columns).
+		sets := [][]key.Binding{{submit, cancel}}
+		if m.copiesURL() {
+			sets = append([][]key.Binding{{copyURL, submit, cancel}}, sets...)
+		}
+		var v string
+		for _, set := range sets {
+			v = m.help.ShortHelpView(set)
+			if ansi.StringWidth(v) <= w {
+				return v
+			}
+		}
 		return ansi.Truncate(v, w, "…")
 	}
 	k := m.keys
 	k.Open.SetEnabled((m.phase == phaseDevice || m.phase == phaseWeb) && !m.opts.Headless && m.opts.Opener != nil && !m.cancelling)
-	k.Copy.SetEnabled(m.phase == phaseDevice && !m.cancelling)
+	k.Copy.SetEnabled((m.phase == phaseDevice || m.phase == phaseWeb && m.webURL != "") && !m.cancelling)
 	k.QR.SetEnabled(m.phase == phaseDevice && !m.cancelling)
 	openLong := "open in browser"
 	if m.phase == phaseWeb && m.note != "" && !m.noteBad {
@@ -366,12 +394,18 @@ func (m *model) helpLine(w int) string {
 	if m.showQR {
 		qrLong, qrShort = "hide QR code", "hide QR"
 	}
+	copyLong, copyShort := "copy code", "copy"
+	if m.phase == phaseWeb {
+		// "copy" alone would leave open what is copied: there is no code.
+		copyLong, copyShort = "copy URL", "copy URL"
+	}
 	long := []key.Binding{k.Open, k.Copy, k.QR, k.Cancel}
 	long[0].SetHelp("enter", openLong)
+	long[1].SetHelp("c", copyLong)
 	long[2].SetHelp("r", qrLong)
 	short := []key.Binding{k.Open, k.Copy, k.QR, k.Cancel}
 	short[0].SetHelp("enter", "open")
-	short[1].SetHelp("c", "copy")
+	short[1].SetHelp("c", copyShort)
 	short[2].SetHelp("r", qrShort)
 	var v string
 	for _, set := range [][]key.Binding{long, short, short[1:], short[2:]} {
@@ -495,21 +529,34 @@ func (m *model) linkPiece(piece, target string) string {
 	return s
 }
 
-// urlRows are the rows of a long URL, link(text, target, w) each after
-// indent: the first is never dropped, the others (dropURL) give way from
-// the end on a short terminal, the last one left then ending in "…".
+// urlRows are the rows of a URL on a screen w columns wide (after the
+// margin): one row after indent when it fits there. A longer one (an
+// authorization URL) is cut into pieces as wide as the window, each on a
+// flush row, from the first column on, so that the URL is a block of its
+// own at the left edge. A URL has no spaces to wrap at, and indenting its
+// lines would put spaces inside it for whoever selects it with the mouse to
+// send it to another device (the paste-back use case): a selection of the
+// block holds the URL and line breaks only, which are easy to take out
+// (address bars such as Chrome's drop them from a pasted text), where
+// spaces would break it. The c key copies it whole besides. The first
+// row is never dropped, the others (dropURL) give way from the end on a
+// short terminal, the last one left then ending in "…".
 func (m *model) urlRows(indent, text, target string, w int) []row {
-	full := m.link(text, target, w)
-	rs := make([]row, len(full))
-	pieces := chop(safe.Text(text), w)
-	for i, s := range full {
-		rs[i] = row{s: indent + s, drop: dropURL}
+	safeText := safe.Text(text)
+	if ansi.StringWidth(indent)+ansi.StringWidth(safeText) <= w {
+		return []row{line(indent+m.linkPiece(safeText, target), dropNever)}
+	}
+	ww := windowWidth(w)
+	pieces := chop(safeText, ww)
+	rs := make([]row, len(pieces))
+	for i, p := range pieces {
+		rs[i] = row{s: m.linkPiece(p, target), drop: dropURL, flush: true}
 		if i == 0 {
 			rs[i].drop = dropNever
 		}
-		if i+1 < len(full) {
-			r := []rune(pieces[i])
-			rs[i].cut = indent + m.linkPiece(string(r[:len(r)-1])+"…", target)
+		if i+1 < len(pieces) {
+			r := []rune(p)
+			rs[i].cut = m.linkPiece(string(r[:len(r)-1])+"…", target)
 		}
 	}
 	return rs
@@ -727,6 +774,23 @@ func wrapStyled(st lipgloss.Style, s string, w int) []string {
 	return lines
 }
 
+// copiedRows say what copying the URL did (the c key), under it: never
+// cut short, as on the device screen, since they say what is true.
+func (m *model) copiedRows(indent string, w int) []row {
+	if m.flash == "" {
+		return nil
+	}
+	st := m.st.ok
+	if m.flashBad {
+		st = m.st.warn
+	}
+	var rs []row
+	for _, l := range wrap(m.flash, w-len(indent)) {
+		rs = append(rs, line(indent+st.Render(l), dropNever))
+	}
+	return rs
+}
+
 // webRows lays out the web screen in l: the page to open, what to do
 // about it here, the paste field when the flow takes a pasted address, and
 // the status; nil when a QR code l asks for does not fit.
@@ -736,7 +800,8 @@ func (m *model) webRows(l layout) []row {
 		return m.pasteRows(l)
 	}
 	rs := m.titleRows("→", "Authorize ghlogin in your browser on this page", w)
-	rs = append(rs, m.urlRows("  ", m.webURL, m.webURL, w-2)...)
+	rs = append(rs, m.urlRows("  ", m.webURL, m.webURL, w)...)
+	rs = append(rs, m.copiedRows("  ", w)...)
 	rs = append(rs, blank(dropGap))
 	qrRows, ok := m.webQRRows(l)
 	if !ok {
@@ -786,7 +851,8 @@ func (m *model) webQRRows(l layout) (rs []row, ok bool) {
 func (m *model) pasteRows(l layout) []row {
 	w := l.w
 	rs := m.titleRows("1.", "Open this page in a browser on any device and authorize ghlogin", w)
-	rs = append(rs, m.urlRows("   ", m.webURL, m.webURL, w-3)...)
+	rs = append(rs, m.urlRows("   ", m.webURL, m.webURL, w)...)
+	rs = append(rs, m.copiedRows("   ", w)...)
 	rs = append(rs, blank(dropGap))
 	qrRows, ok := m.webQRRows(l)
 	if !ok {
