@@ -76,7 +76,8 @@ func TestSSHRefusesBeforeConnecting(t *testing.T) {
 		{[]string{"ssh", "-p"}, ExitUsage, "ssh argument -p: needs a value"},
 		{[]string{"ssh", "-p", "22", "--allow", "github.com", "build-1"}, ExitUsage, "--allow must come before ssh's options and the destination"},
 		{[]string{"ssh", "--verbose", "build-1"}, ExitUsage, "ssh argument --verbose: is not an ssh option"},
-		{[]string{"ssh", "--allow", "http://ghe.example.com", "build-1"}, ExitUsage, "http"},
+		{[]string{"ssh", "--allow", "http://ghe.example.com", "build-1"}, ExitUsage, "--allow: invalid host \"http://ghe.example.com\": http"},
+		{[]string{"agent", "--allow", "http://evil.com"}, ExitUsage, "--allow: invalid host \"http://evil.com\": http"},
 		{[]string{"ssh", "--allow", "ghe.example.com", "build-1"}, ExitAuth, "ghe.example.com"},
 		{[]string{"ssh", "--user", "mona", "build-1"}, ExitAuth, "mona"},
 	} {
