@@ -289,11 +289,11 @@ func TestRemoteCommands(t *testing.T) {
 	}
 	h.vars[agent.EnvSock] = filepath.Join(t.TempDir(), "gone.sock")
 	r = h.run("", "token")
-	if r.code != ExitFailure || !strings.Contains(r.stderr, "reconnect with ghlogin ssh, or log in here and unset GHLOGIN_AGENT_SOCK") {
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "error: the forwarded agent is gone; reconnect or log in here (no ghlogin agent at "+h.vars[agent.EnvSock]+"; after logging in here, unset GHLOGIN_AGENT_SOCK)") {
 		t.Fatalf("gone: exit %d %q", r.code, r.stderr)
 	}
 	r = h.run("", "status")
-	if r.code != ExitAuth || !strings.Contains(r.stdout, "! no ghlogin agent at ") {
+	if r.code != ExitAuth || !strings.Contains(r.stdout, "! the forwarded agent is gone; reconnect or log in here (no ghlogin agent at ") {
 		t.Fatalf("status, gone: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

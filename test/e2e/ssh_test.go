@@ -214,7 +214,7 @@ func testSSHLendsLogin(t *testing.T, k helperKind) {
 	if code == 0 {
 		t.Fatal("git fetch succeeded after the session")
 	}
-	if !strings.Contains(errs, "ghlogin: no ghlogin agent at "+sock+"; reconnect with ghlogin ssh, or log in here and unset GHLOGIN_AGENT_SOCK") {
+	if !strings.Contains(errs, "ghlogin: the forwarded agent is gone; reconnect or log in here (no ghlogin agent at "+sock+"; after logging in here, unset GHLOGIN_AGENT_SOCK)") {
 		t.Errorf("git fetch's stderr does not say the agent is gone")
 	}
 	if d := time.Since(start); d > 20*time.Second {
