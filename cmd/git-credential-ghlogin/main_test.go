@@ -279,7 +279,7 @@ func TestAgent(t *testing.T) {
 			dir:    func(t *testing.T) string { return newFixture(t, &store.Secret{Token: "gho_stored"}).dir },
 			sock:   func(t *testing.T, _ *agent.Server) string { return filepath.Join(t.TempDir(), "gone.sock") },
 			req:    "protocol=https\nhost=github.com\n\n",
-			stderr: "ghlogin: no ghlogin agent at {sock}; reconnect with ghlogin ssh, or log in here and unset GHLOGIN_AGENT_SOCK\n"},
+			stderr: "ghlogin: the forwarded agent is gone; reconnect or log in here (no ghlogin agent at {sock}; after logging in here, unset GHLOGIN_AGENT_SOCK)\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := &agent.Server{Name: "laptop", Allowed: tc.allowed, Source: lender{}}

@@ -162,8 +162,8 @@ var requestKeys = map[string]bool{"v": true, "op": true, "host": true, "owner": 
 // case and take the last of two equal keys), each at most once, with values
 // of the right type; the version must be Version; a token request needs a
 // valid host and a purpose of git, token or exec; owner and user, when
-// given, must be printable names. The host comes back normalized (lower
-// case, no default port). Errors are *RequestError.
+// given, must be printable names that are not paths. The host comes back
+// normalized (lower case, no default port). Errors are *RequestError.
 func ParseRequest(line []byte) (*Request, error) {
 	if len(line) > MaxLine {
 		return nil, errTooLong
@@ -274,7 +274,8 @@ func (r *Request) validate() error {
 	return checkName("user", r.User)
 }
 
-// checkName accepts "" or a printable name without spaces.
+// checkName accepts "" or a printable name without spaces, slashes or
+// backslashes, other than "." and "..".
 func checkName(field, v string) error {
 	if v == "" {
 		return nil
@@ -289,6 +290,11 @@ func checkName(field, v string) error {
 	}
 	if safe.Text(v) != v {
 		return &RequestError{Reason: fmt.Sprintf("the %s contains characters that cannot be printed", field)}
+	}
+	// A login or an owner is one name, never a path ("../../x"): no
+	// server ghlogin logs in to names an account or an owner so.
+	if strings.ContainsAny(v, `/\`) || v == "." || v == ".." {
+		return &RequestError{Reason: fmt.Sprintf("%q is not a valid %s name", safe.Short(v, 80), field)}
 	}
 	return nil
 }

@@ -165,6 +165,7 @@ func TestServeBadRequests(t *testing.T) {
 		{`{"v":1,"op":"token","host":"github.com","purpose":"git","token":"x"}` + "\n", `unknown field "token"`},
 		{`{"v":1,"op":"token","host":"github.com","purpose":"git"}{"v":1,"op":"list"}` + "\n", "one request per line"},
 		{"\x00\x01\n", "not valid JSON"},
+		{`{"v":1,"op":"token","host":"github.com","purpose":"git","user":"../../x"}` + "\n", `"../../x" is not a valid user name`},
 	} {
 		r := c.send(tc.line)
 		if r.Error == nil || r.Error.Code != CodeBadRequest || !strings.Contains(r.Error.Reason, tc.reason) || r.Error.Host != "" {
@@ -175,7 +176,7 @@ func TestServeBadRequests(t *testing.T) {
 	if r := c.send("\n\n" + `{"v":1,"op":"token","host":"github.com","purpose":"git"}` + "\n"); r.Token != canary {
 		t.Fatalf("got %v", *r)
 	}
-	if got := s.Counts(); !reflect.DeepEqual(got, []Count{{Refused: 4}, {Host: "github.com", Purpose: PurposeGit, Served: 1}}) {
+	if got := s.Counts(); !reflect.DeepEqual(got, []Count{{Refused: 5}, {Host: "github.com", Purpose: PurposeGit, Served: 1}}) {
 		t.Fatalf("counts %+v", got)
 	}
 }

@@ -69,10 +69,11 @@ func TestStatus(t *testing.T) {
 	}
 	delete(h.vars, "GH_TOKEN")
 
-	// A revoked token is invalid: exit 1, and the fix is named.
+	// A revoked token is invalid: exit 4 (a new login is needed), and the
+	// fix is named.
 	h.emu.Revoke(octo)
 	r = h.run("", "status", "--host", h.srv.URL)
-	if r.code != ExitFailure || !strings.Contains(r.stdout, "✗ octocat") || !strings.Contains(r.stdout, h.host+" rejected the token (HTTP 401): it was revoked or has expired; run: ghlogin login --host http://"+h.host) {
+	if r.code != ExitAuth || !strings.Contains(r.stdout, "✗ octocat") || !strings.Contains(r.stdout, h.host+" rejected the token (HTTP 401): it was revoked or has expired; run: ghlogin login --host http://"+h.host) {
 		t.Errorf("revoked: exit %d\n%s", r.code, r.stdout)
 	}
 	// Only the named host; a host with nothing is "not logged in".
@@ -120,7 +121,7 @@ func TestStatusStates(t *testing.T) {
 	if states["octocat"] != session.StateExpired || states["hubot"] != session.StateInvalid || states["nobody"] != session.StateUnreachable {
 		t.Fatalf("states %v", states)
 	}
-	if r.code != ExitFailure {
+	if r.code != ExitAuth {
 		t.Errorf("exit %d with an invalid token", r.code)
 	}
 }
@@ -470,8 +471,33 @@ func TestKernelStoreStatusAndGone(t *testing.T) {
 	if r.code != ExitAuth || !strings.Contains(r.stderr, "was kept in memory and is gone (the machine restarted or it expired); log in again: ghlogin login --host http://"+h.host) {
 		t.Fatalf("token after a restart: exit %d\n%s", r.code, r.stderr)
 	}
-	r = h.run("", "status")
-	if r.code != ExitFailure || !strings.Contains(r.stdout, "kept in memory and is gone") {
-		t.Fatalf("status after a restart: exit %d\n%s", r.code, r.stdout)
+	// status exits 4 (a new login is needed), online and offline: whether
+	// the key is there is a local fact, not an API check.
+	for _, args := range [][]string{{"status"}, {"status", "--offline"}} {
+		r = h.run("", args...)
+		if r.code != ExitAuth || !strings.Contains(r.stdout, "✗ octocat") || !strings.Contains(r.stdout, "kept in memory and is gone (the machine restarted or it expired); log in again: ghlogin login --host http://"+h.host) {
+			t.Fatalf("%v after a restart: exit %d\n%s", args, r.code, r.stdout)
+		}
+		r = h.run("", append(args, "--json")...)
+		var doc session.StatusReport
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != ExitAuth || len(doc.Hosts) != 1 {
+			t.Fatalf("%v --json: exit %d %v\n%s", args, r.code, err, r.stdout)
+		}
+		if ac := doc.Hosts[0].Accounts[0]; ac.State != session.StateInvalid || !strings.Contains(ac.Error, "kept in memory and is gone") {
+			t.Fatalf("%v --json: %+v", args, ac)
+		}
+	}
+
+	// Something else wrong as well (a file store open to others): exit 1,
+	// since a new login alone would not fix it.
+	tok2 := h.token(emulator.DefaultClientID, "hubot", "repo").AccessToken
+	if r := h.run(tok2+"\n", "login", "--with-token", "--host", h.srv.URL, "--store", "file"); r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if err := os.Chmod(filepath.Join(h.dir, "credentials.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r = h.run("", "status"); r.code != ExitFailure || !strings.Contains(r.stdout, "kept in memory and is gone") {
+		t.Fatalf("status, gone and a store open to others: exit %d\n%s", r.code, r.stdout)
 	}
 }

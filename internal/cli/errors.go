@@ -235,13 +235,18 @@ func (e *Env) wrap(err error) error {
 }
 
 // storeUnavailable is the message for a login whose store cannot be used,
-// with nobody to ask for another, on one line: the stores that can be used
+// with nobody to ask for another, on one line: why the other stores that
+// cannot be used are not offered, then the stores that can be used
 // instead, each with the --store value (or GHLOGIN_STORE, for a command
 // without --store) that chooses it and what it protects against, and how
 // to choose one for good.
 func storeUnavailable(e *session.StoreUnavailableError, c hint.Context) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "cannot keep the token for %s in %s: %s", e.Host, e.Unavailable.Place, e.Err)
+	// A store that cannot be used either says why it is not offered.
+	for _, o := range e.NotOffered {
+		fmt.Fprintf(&b, "; %s", o.Err)
+	}
 	if len(e.Offers) == 0 {
 		b.WriteString("; no other store can be used here either")
 		return safe.Text(b.String())

@@ -138,7 +138,7 @@ func TestForbiddenAnswers(t *testing.T) {
 	}
 	r = h.run("", "status", "--host", h.srv.URL, "--json")
 	var doc session.StatusReport
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != ExitFailure {
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != ExitAuth {
 		t.Fatalf("status --json: exit %d %v\n%s", r.code, err, r.stdout)
 	}
 	ac := doc.Hosts[0].Accounts[0]

@@ -457,14 +457,17 @@ func (o *loginOptions) chooser(ctx context.Context) session.Chooser {
 // storeChooser asks on a terminal which store to keep a token in, when the
 // one in force cannot be used: the stores usable here in the session's
 // order, each with what it protects against and how long it keeps the
-// token, then cancel. Ctrl-C (ctx ending) stops the question with
-// ctx.Err(). The command it suggests names the host as c does (as the
-// error does with nobody to ask: --host http://127.0.0.1:8787 for a
-// plain-http one).
+// token, then cancel; a store not offered says why first. Ctrl-C (ctx
+// ending) stops the question with ctx.Err(). The command it suggests names
+// the host as c does (as the error does with nobody to ask: --host
+// http://127.0.0.1:8787 for a plain-http one).
 func storeChooser(ctx context.Context, in io.Reader, out io.Writer, c hint.Context) session.Chooser {
 	return func(q session.StoreQuestion) (int, error) {
-		question := fmt.Sprintf("Cannot keep the token for %s in %s: %v\nWhere should ghlogin keep it instead? (remembered for %s; change it with: ghlogin config set --host %s store NAME)",
-			q.Host, q.Unavailable.Place, q.Err, q.Host, c.HostValue(q.Host))
+		question := fmt.Sprintf("Cannot keep the token for %s in %s: %v\n", q.Host, q.Unavailable.Place, q.Err)
+		for _, o := range q.NotOffered {
+			question += fmt.Sprintf("Not offered: %v\n", o.Err)
+		}
+		question += fmt.Sprintf("Where should ghlogin keep it instead? (remembered for %s; change it with: ghlogin config set --host %s store NAME)", q.Host, c.HostValue(q.Host))
 		options := make([]string, 0, len(q.Offers)+1)
 		for _, o := range q.Offers {
 			options = append(options, o.StoreInfo.String())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -261,6 +262,53 @@ func TestLoginKeyringUnavailable(t *testing.T) {
 	}
 	if n := h2.emu.Stats().Requests["POST /login/device/code"]; n != 0 {
 		t.Errorf("the flow started after cancel")
+	}
+}
+
+// Where the kernel refuses keyctl (a container's seccomp profile), the
+// kernel keyring is not left out silently: the question on a terminal and
+// the error without one say why it is not offered.
+func TestLoginKernelRefusedSaysWhy(t *testing.T) {
+	noService := &store.KeyringUnavailableError{Op: "read", Err: &store.NoKeyringServiceError{Reason: "no D-Bus session bus"}}
+	seccomp := &store.KernelKeyringUnavailableError{Op: "probe", Err: syscall.EPERM,
+		Reason: "the kernel refused keyctl (operation not permitted): a seccomp profile or sandbox, such as a container's default one, blocks it"}
+	why := "the kernel keyring is not available here: the kernel refused keyctl (operation not permitted): a seccomp profile or sandbox, such as a container's default one, blocks it"
+	newH := func() *harness {
+		h := newHarness(t, emulator.Config{AutoApproveAfter: 1})
+		h.kernel = newMemKernel(seccomp)
+		h.kr.FailWith("", noService)
+		return h
+	}
+
+	// No terminal: exit 1; the message says why the kernel keyring is not
+	// among the choices, on its one line.
+	h := newH()
+	args := []string{"login", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID}
+	r := h.run("", args...)
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "no keyring service on this machine") || !strings.Contains(r.stderr, "; "+why+"; there is no terminal") ||
+		!strings.Contains(r.stderr, "choose --store file (or GHLOGIN_STORE=file)") || strings.Contains(r.stderr, "--store kernel") || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Fatalf("no terminal: exit %d\n%s", r.code, r.stderr)
+	}
+
+	// On a terminal: the file store is offered, and the question says why
+	// the kernel keyring is not.
+	env, _, errb := h.env("1\n")
+	env.StdinTTY, env.StderrTTY = true, true
+	a := newApp(env)
+	lo := &loginOptions{IO: env, Session: a.sess, Host: h.srv.URL, ClientID: emulator.DefaultClientID}
+	plain := plainMode()
+	lo.Mode = &plain
+	if _, err := runLogin(context.Background(), lo); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	q := errb.String()
+	for _, want := range []string{"\nNot offered: " + why + "\nWhere should ghlogin keep it instead?", "1) " + h.dir, "2) cancel", "Choose 1-2:"} {
+		if !strings.Contains(q, want) {
+			t.Errorf("the question lacks %q:\n%s", want, q)
+		}
+	}
+	if ac, err := h.store().Resolve(h.host, ""); err != nil || ac.Store != "file" {
+		t.Fatalf("%+v %v", ac, err)
 	}
 }
 

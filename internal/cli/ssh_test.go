@@ -76,7 +76,8 @@ func TestSSHRefusesBeforeConnecting(t *testing.T) {
 		{[]string{"ssh", "-p"}, ExitUsage, "ssh argument -p: needs a value"},
 		{[]string{"ssh", "-p", "22", "--allow", "github.com", "build-1"}, ExitUsage, "--allow must come before ssh's options and the destination"},
 		{[]string{"ssh", "--verbose", "build-1"}, ExitUsage, "ssh argument --verbose: is not an ssh option"},
-		{[]string{"ssh", "--allow", "http://ghe.example.com", "build-1"}, ExitUsage, "http"},
+		{[]string{"ssh", "--allow", "http://ghe.example.com", "build-1"}, ExitUsage, "--allow: invalid host \"http://ghe.example.com\": http"},
+		{[]string{"agent", "--allow", "http://evil.com"}, ExitUsage, "--allow: invalid host \"http://evil.com\": http"},
 		{[]string{"ssh", "--allow", "ghe.example.com", "build-1"}, ExitAuth, "ghe.example.com"},
 		{[]string{"ssh", "--user", "mona", "build-1"}, ExitAuth, "mona"},
 	} {
@@ -288,11 +289,11 @@ func TestRemoteCommands(t *testing.T) {
 	}
 	h.vars[agent.EnvSock] = filepath.Join(t.TempDir(), "gone.sock")
 	r = h.run("", "token")
-	if r.code != ExitFailure || !strings.Contains(r.stderr, "reconnect with ghlogin ssh, or log in here and unset GHLOGIN_AGENT_SOCK") {
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "error: the forwarded agent is gone; reconnect or log in here (no ghlogin agent at "+h.vars[agent.EnvSock]+"; after logging in here, unset GHLOGIN_AGENT_SOCK)") {
 		t.Fatalf("gone: exit %d %q", r.code, r.stderr)
 	}
 	r = h.run("", "status")
-	if r.code != ExitAuth || !strings.Contains(r.stdout, "! no ghlogin agent at ") {
+	if r.code != ExitAuth || !strings.Contains(r.stdout, "! the forwarded agent is gone; reconnect or log in here (no ghlogin agent at ") {
 		t.Fatalf("status, gone: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

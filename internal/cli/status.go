@@ -30,7 +30,13 @@ func newStatusCmd(a *app, runF func(*statusOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show every host and account, and whether the API still accepts each token",
-		Args:  noArgs,
+		Long: "Show every host and account, and whether the API still accepts each token.\n\n" +
+			"Exit status: 4 when nothing is logged in, or when what is wrong is only accounts that\n" +
+			"need a new login (a token the server rejects, a kernel keyring login gone after a\n" +
+			"restart); 1 when anything else is wrong (a store that cannot be used, a binding that\n" +
+			"names an account that is not logged in), even if an account needs a login too; else 0.\n" +
+			"--offline asks no server, but still looks up a login kept in the kernel keyring.",
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
 				return runF(o)
@@ -40,15 +46,18 @@ func newStatusCmd(a *app, runF func(*statusOptions) error) *cobra.Command {
 	}
 	a.addHostFlag(cmd, cmd.Flags(), &o.Host, "only this host, by name or URL")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print one JSON document")
-	cmd.Flags().BoolVar(&o.Offline, "offline", false, "do not check the tokens with the API")
+	cmd.Flags().BoolVar(&o.Offline, "offline", false, "do not check the tokens with the API (a kernel keyring login is still looked up)")
 	cmd.Flags().StringVar(&o.Repo, "repo", "", repoFlagHelp)
 	return cmd
 }
 
 // runStatus prints the session's status report, with the account that
-// applies here on each host. It exits 4 when there is
-// nothing to show and 1 when a token is invalid or a binding names an
-// account that is gone.
+// applies here on each host. It exits 4 when there is nothing to show or
+// when what is wrong is only accounts that need a new login (a token the
+// server rejects, a kernel keyring login gone after a restart), and 1 when
+// anything else is wrong (a store that cannot be used, a binding that
+// names an account that is not logged in), whether or not an account
+// needs a login too.
 func runStatus(ctx context.Context, o *statusOptions) error {
 	rep, err := o.Session.Status(ctx, o.Host, o.Offline)
 	if err != nil {
@@ -79,10 +88,14 @@ func runStatus(ctx context.Context, o *statusOptions) error {
 			fmt.Fprintf(o.IO.Stderr, "error: not logged in to %s; run: %s\n", where, login)
 		}
 		return &reportedError{code: ExitAuth, err: &store.NotLoggedInError{Host: where}}
-	case rep.AnyInvalid():
-		return &reportedError{code: ExitFailure, err: errors.New("an account's token is no longer valid")}
+	case len(rep.Problems) > 0:
+		return &reportedError{code: ExitFailure, err: errors.New("a store that holds tokens cannot be used")}
 	case len(rep.MissingBindings()) > 0:
 		return &reportedError{code: ExitFailure, err: errors.New("a binding names an account that is not logged in")}
+	case rep.NeedsLogin():
+		// Only a new login is needed: authentication needed, as token and
+		// git say for the same account.
+		return &reportedError{code: ExitAuth, err: errors.New("an account needs a new login")}
 	}
 	return nil
 }

@@ -144,7 +144,9 @@ func TestSentences(t *testing.T) {
 		// agent
 		{&agent.GoneError{Path: "/tmp/a.sock", Err: syscall.ECONNREFUSED}, "the forwarded agent is gone; reconnect or log in here"},
 		{&agent.NoAgentError{Path: "/tmp/a.sock", Err: syscall.ENOENT},
-			"no ghlogin agent at /tmp/a.sock; reconnect with ghlogin ssh, or log in here and unset GHLOGIN_AGENT_SOCK"},
+			"the forwarded agent is gone; reconnect or log in here (no ghlogin agent at /tmp/a.sock; after logging in here, unset GHLOGIN_AGENT_SOCK)"},
+		{&agent.NoAgentError{Path: "/tmp/a.sock", Err: syscall.EACCES},
+			"cannot reach the ghlogin agent at /tmp/a.sock: permission denied; reconnect with ghlogin ssh, or log in here and unset GHLOGIN_AGENT_SOCK"},
 		{&agent.TimeoutError{Path: "/tmp/a.sock", After: 5 * time.Second},
 			"the ghlogin agent at /tmp/a.sock did not answer within 5s; the connection to the machine that lends the login may have stalled: reconnect, or log in here"},
 		{&agent.RefusedError{Agent: "laptop", Code: agent.CodeNotAllowed, Host: "ghe.example.com", Reason: "this agent serves github.com only"},

@@ -62,7 +62,7 @@ func (s *Session) forwardedStatus(ctx context.Context, host string) (*AgentStatu
 		return nil, nil
 	}
 	st := &AgentStatus{Socket: c.Path}
-	l, err := c.List(ctx)
+	l, err := s.agentList(ctx, c)
 	if err != nil {
 		st.Error = s.describe(err)
 		return st, nil

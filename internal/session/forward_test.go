@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -175,5 +176,92 @@ func TestStatusForwarded(t *testing.T) {
 	rep, err = f.sess.Status(context.Background(), "", true)
 	if err != nil || rep.Agent == nil || !strings.Contains(rep.Agent.Error, "no ghlogin agent at") || len(rep.Hosts) != 0 {
 		t.Fatalf("gone: %+v %v", rep.Agent, err)
+	}
+}
+
+// gheLender lends mona on ghe.example.com and counts the list requests
+// (one Accounts call per served host).
+type gheLender struct{ lists atomic.Int32 }
+
+func (l *gheLender) Token(_ context.Context, q agent.Query) (*agent.Grant, error) {
+	if q.Host != "ghe.example.com" {
+		return nil, &store.NotLoggedInError{Host: q.Host}
+	}
+	return &agent.Grant{Host: q.Host, Login: "mona", Token: "ghu_lent"}, nil
+}
+
+func (l *gheLender) Accounts(_ context.Context, host string) ([]agent.Account, error) {
+	l.lists.Add(1)
+	if host != "ghe.example.com" {
+		return nil, &store.NotLoggedInError{Host: host}
+	}
+	return []agent.Account{{Login: "mona", Active: true}}, nil
+}
+
+// The default host's "only host that has accounts" counts the hosts a
+// forwarded agent lends: a remote with no login of its own acts on the
+// lent host, as status shows it. Only a command that names no host asks
+// the agent, once; GHLOGIN_HOST and GH_HOST still come first.
+func TestDefaultHostCountsLentHosts(t *testing.T) {
+	src := &gheLender{}
+	c, _ := serveAgent(t, src, "ghe.example.com")
+	ctx := context.Background()
+
+	f := newFixture(t, agent.EnvSock, c.Path)
+	if got := f.sess.DefaultHost(f.cfg()); got != "ghe.example.com" {
+		t.Fatalf("lent only: DefaultHost = %q", got)
+	}
+	tg, err := f.sess.ResolveHost(Request{})
+	if err != nil || tg.Host.Name != "ghe.example.com" {
+		t.Fatalf("lent only: %+v %v", tg, err)
+	}
+	tok, err := f.sess.Token(ctx, tg, Query{})
+	if err != nil || !tok.Forwarded || tok.Secret.Token != "ghu_lent" {
+		t.Fatalf("token on the default host: %v %v", tok, err)
+	}
+	if rep, err := f.sess.Status(ctx, "", true); err != nil || len(rep.Hosts) != 1 || rep.Hosts[0].Host != "ghe.example.com" {
+		t.Fatalf("status: %+v %v", rep, err)
+	}
+	if n := src.lists.Load(); n != 1 {
+		t.Fatalf("the agent was asked for its list %d times, want once per session", n)
+	}
+
+	// A host named (as git names it) costs no list request.
+	f = newFixture(t, agent.EnvSock, c.Path)
+	src.lists.Store(0)
+	if tg, err = f.sess.ResolveHost(Request{Host: "ghe.example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sess.Token(ctx, tg, Query{}); err != nil || src.lists.Load() != 0 || f.sess.HostArg("ghe.example.com", "") != "ghe.example.com" || src.lists.Load() != 0 {
+		t.Fatalf("named host: %v, %d list requests", err, src.lists.Load())
+	}
+
+	// The variables still come first, without asking the agent.
+	for _, v := range []string{EnvGhloginHost, EnvHost} {
+		f = newFixture(t, agent.EnvSock, c.Path, v, "github.com")
+		if got := f.sess.DefaultHost(f.cfg()); got != "github.com" || src.lists.Load() != 0 {
+			t.Fatalf("%s: DefaultHost = %q, %d list requests", v, got, src.lists.Load())
+		}
+	}
+
+	// The same host here and lent is one host; another host here makes
+	// two, so github.com.
+	f = newFixture(t, agent.EnvSock, c.Path)
+	f.save("ghe.example.com", "hubot", store.BackendFile, &store.Secret{Token: "gho_here"}, "")
+	if got := f.sess.DefaultHost(f.cfg()); got != "ghe.example.com" {
+		t.Fatalf("lent and here: DefaultHost = %q", got)
+	}
+	f = newFixture(t, agent.EnvSock, c.Path)
+	f.save("127.0.0.1:8787", "octocat", store.BackendFile, &store.Secret{Token: "gho_here"}, "")
+	if got := f.sess.DefaultHost(f.cfg()); got != "github.com" {
+		t.Fatalf("two hosts: DefaultHost = %q", got)
+	}
+
+	// An agent that is gone lends nothing: the rule goes on without it
+	// (the command's own request to it then says it is gone).
+	f = newFixture(t, agent.EnvSock, filepath.Join(t.TempDir(), "gone.sock"))
+	f.save("127.0.0.1:8787", "octocat", store.BackendFile, &store.Secret{Token: "gho_here"}, "")
+	if got := f.sess.DefaultHost(f.cfg()); got != "127.0.0.1:8787" {
+		t.Fatalf("agent gone: DefaultHost = %q", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ghlogin/ghlogin/internal/agent"
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/oidcdisc"
@@ -168,34 +169,106 @@ func (e *SettingError) Error() string {
 func (e *SettingError) Unwrap() error { return e.Err }
 
 // DefaultHost is the host a command acts on when none is named:
-// GHLOGIN_HOST, else GH_HOST, else the only host in cfg that has accounts,
-// else github.com. Every command and the status report go through here, so
-// the rule changes in one place. The value may be a URL, as --host may.
+// GHLOGIN_HOST, else GH_HOST, else the only host that has accounts, else
+// github.com. The hosts that have accounts are those in cfg with accounts
+// and, where a forwarded agent is found (Agent), those it lends: on a
+// remote that only has the lent login, that login's host is the default,
+// as status shows it. Every command and the status report go through
+// here, so the rule changes in one place. The value may be a URL, as
+// --host may.
+//
+// Only a command that names no host asks the agent (once per Session,
+// agentList): git's helper always has the host from git, and pays nothing
+// for it.
 func (s *Session) DefaultHost(cfg *config.File) string {
 	v, _ := s.defaultHost(cfg)
 	return v
 }
 
-// defaultHost is DefaultHost and the environment variable that chose it
-// ("" when none did).
-func (s *Session) defaultHost(cfg *config.File) (value, variable string) {
+// envHost is the host GHLOGIN_HOST, else GH_HOST, names, and which of them
+// named it; "" when neither does.
+func (s *Session) envHost() (value, variable string) {
 	for _, k := range []string{EnvGhloginHost, EnvHost} {
 		if v := strings.TrimSpace(s.getenv(k)); v != "" {
 			return v, k
 		}
 	}
-	var with []string
+	return "", ""
+}
+
+// defaultHost is DefaultHost and the environment variable that chose it
+// ("" when none did).
+func (s *Session) defaultHost(cfg *config.File) (value, variable string) {
+	if v, k := s.envHost(); v != "" {
+		return v, k
+	}
+	with := map[string]bool{}
 	if cfg != nil {
 		for _, name := range cfg.HostNames() {
 			if len(cfg.Hosts[name].Accounts) > 0 {
-				with = append(with, name)
+				with[name] = true
 			}
 		}
 	}
+	if len(with) < 2 {
+		// With two hosts already, what the agent lends changes nothing.
+		for _, name := range s.lentHosts() {
+			with[name] = true
+		}
+	}
 	if len(with) == 1 {
-		return with[0], ""
+		for name := range with {
+			return name, ""
+		}
 	}
 	return hosts.GitHub, ""
+}
+
+// lentHosts are the hosts a forwarded agent lends accounts of (none when
+// there is no agent, or it cannot be asked: then the command's own request
+// to it says why).
+func (s *Session) lentHosts() []string {
+	c, ok := s.Agent()
+	if !ok {
+		return nil
+	}
+	l, err := s.agentList(context.Background(), c)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, h := range l.Hosts {
+		if name := hosts.Normalize(h.Host, "https"); name != "" && len(h.Accounts) > 0 {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// agentList asks the agent c which hosts and accounts it lends, once per
+// Session and socket: the default host and the status report both read it.
+func (s *Session) agentList(ctx context.Context, c *agent.Client) (*agent.Listing, error) {
+	key := c.Path + "\x00" + c.Fallback
+	s.mu.Lock()
+	if r, ok := s.lists[key]; ok {
+		s.mu.Unlock()
+		return r.l, r.err
+	}
+	s.mu.Unlock()
+	l, err := c.List(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lists == nil {
+		s.lists = map[string]agentListing{}
+	}
+	s.lists[key] = agentListing{l, err}
+	return l, err
+}
+
+// agentListing is an agent's answer to a list request (agentList).
+type agentListing struct {
+	l   *agent.Listing
+	err error
 }
 
 // ParseHost reads a --host value: a bare name (https implied) or a URL
@@ -236,11 +309,18 @@ func (s *Session) HostArg(name, given string) string {
 	if _, c, err := s.Config(); err == nil {
 		cfg = c
 	}
-	values := []string{"", name}
+	// The default host's own value (GHLOGIN_HOST, GH_HOST) is what may
+	// carry a scheme: a host the configuration or an agent chose is named
+	// by its name, so the agent is not asked here.
+	env, _ := s.envHost()
+	values := []string{env, name}
 	if strings.TrimSpace(given) != "" {
-		values = []string{given, "", name}
+		values = []string{given, env, name}
 	}
 	for _, v := range values {
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
 		if h, _, err := s.ParseHost(v, cfg); err == nil && h.Name == name {
 			return h.Arg()
 		}

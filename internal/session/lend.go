@@ -106,7 +106,7 @@ type Lent struct {
 // values; none means the default host, DefaultHost) and, on each, the
 // account user names (--user) or else the active one (owner bindings may
 // choose another account for a request about a bound owner). Errors: an
-// *InputError for a value that is not a host, a *store.NotLoggedInError
+// *InputError for a value that is not a host (Field "allow"), a *store.NotLoggedInError
 // for a host without that account: an agent that would lend nothing there
 // is a mistake to say before connecting.
 func (s *Session) Lending(allow []string, user string) ([]Lent, error) {
@@ -122,6 +122,11 @@ func (s *Session) Lending(allow []string, user string) ([]Lent, error) {
 	for _, v := range allow {
 		h, _, err := s.ParseHost(v, cfg)
 		if err != nil {
+			// A value given is an --allow value, not a --host one.
+			var ie *InputError
+			if v != "" && errors.As(err, &ie) && ie.Field == "host" {
+				err = &InputError{Field: "allow", Err: ie.Err}
+			}
 			return nil, err
 		}
 		if seen[h.Name] {

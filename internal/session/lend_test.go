@@ -161,7 +161,7 @@ func TestLending(t *testing.T) {
 		t.Fatalf("missing account: %v", err)
 	}
 	var ie *InputError
-	if _, err := f.sess.Lending([]string{"http://ghe.example.com"}, ""); !errors.As(err, &ie) {
+	if _, err := f.sess.Lending([]string{"http://ghe.example.com"}, ""); !errors.As(err, &ie) || ie.Field != "allow" {
 		t.Fatalf("bad host: %v", err)
 	}
 }

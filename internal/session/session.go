@@ -99,6 +99,9 @@ type Session struct {
 
 	mu sync.Mutex
 	st *store.Store
+	// lists are forwarded agents' answers to a list request, by socket
+	// (agentList).
+	lists map[string]agentListing
 }
 
 // Store returns the token store, opening it on first use.

@@ -137,9 +137,12 @@ type AccountStatus struct {
 // AnyInvalid reports whether an account's token is invalid, or a store
 // cannot be used.
 func (r *StatusReport) AnyInvalid() bool {
-	if len(r.Problems) > 0 {
-		return true
-	}
+	return len(r.Problems) > 0 || r.NeedsLogin()
+}
+
+// NeedsLogin reports whether an account needs a new login: its token is
+// invalid, or its secret is gone (a kernel keyring login after a restart).
+func (r *StatusReport) NeedsLogin() bool {
 	for _, h := range r.Hosts {
 		for _, a := range h.Accounts {
 			if a.State == StateInvalid {
@@ -214,7 +217,8 @@ func (s *Session) HereStatus(t *Target, q Query) (*HereStatus, error) {
 // Status reports every host with an account or an environment token (or
 // only host, a --host value, when it is not ""), and every account with its
 // token's state. Unless offline, each token is checked with its host's API,
-// all at once.
+// all at once; offline, a secret kept in memory (the kernel keyring) is
+// only looked up, so a login gone after a restart is still said.
 func (s *Session) Status(ctx context.Context, host string, offline bool) (*StatusReport, error) {
 	st, cfg, err := s.Config()
 	if err != nil {
@@ -319,6 +323,17 @@ func (s *Session) Status(ctx context.Context, host string, offline bool) (*Statu
 			results[i].ExpiresAt = &t
 		}
 		if offline {
+			if info.Volatile {
+				// Whether the secret is still there is a local fact, not an
+				// API check: a kernel keyring login gone after a restart is
+				// said offline too. Other stores are not read (the OS
+				// keyring may ask to be unlocked).
+				wg.Add(1)
+				go func(i int, ac store.Account) {
+					defer wg.Done()
+					results[i].State, results[i].Error = s.checkLocal(ctx, st, cfg, ac)
+				}(i, ac)
+			}
 			continue
 		}
 		wg.Add(1)
@@ -385,6 +400,20 @@ func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config
 		return StateUnchecked, nc.Error(), ""
 	}
 	return StateUnreachable, s.describe(err), ""
+}
+
+// checkLocal is checkAccount without the network, for status --offline:
+// it reads the account's secret and says only whether it is gone.
+func (s *Session) checkLocal(ctx context.Context, st *store.Store, cfg *config.File, ac store.Account) (state, msg string) {
+	_, err := st.SecretIn(ctx, cfg, ac)
+	var nl *store.NotLoggedInError
+	switch {
+	case err == nil:
+		return StateUnchecked, ""
+	case errors.As(err, &nl):
+		return StateInvalid, s.describe(err)
+	}
+	return StateUnreachable, s.describe(err)
 }
 
 // scopeTokens keeps the scopes that are scope-tokens (RFC 6749 §3.3), never

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 
 	"github.com/ghlogin/ghlogin/store"
 )
@@ -21,6 +22,10 @@ type StoreQuestion struct {
 	// them (store.Offers): the kernel keyring first where it works, the
 	// file store, which is plaintext at rest, last.
 	Offers []store.Offer
+	// NotOffered are the other stores that cannot be used here either,
+	// each with why (Offer.Err): a kernel keyring that the kernel refuses
+	// (a container's seccomp profile) is said, not silently left out.
+	NotOffered []store.Offer
 }
 
 // Chooser asks the person a StoreQuestion (on a terminal) and returns the
@@ -35,6 +40,9 @@ type StoreUnavailableError struct {
 	Host        string
 	Unavailable store.StoreInfo
 	Offers      []store.Offer
+	// NotOffered are the other stores that cannot be used here either,
+	// each with why (as StoreQuestion.NotOffered).
+	NotOffered []store.Offer
 	// Err is why the store cannot be used.
 	Err error
 }
@@ -59,7 +67,8 @@ var ErrStoreNotChosen = errors.New("no store was chosen for the token")
 //
 // When the store can be used, it returns nil. Otherwise, with choose set (a
 // terminal), it asks which of the stores usable here to use instead
-// (store.Offers order, and cancel) and sets t.Store to the answer, which
+// (store.Offers order, and cancel; the others with why they cannot be
+// used, StoreQuestion.NotOffered) and sets t.Store to the answer, which
 // the login then remembers as the host's store setting in the same write
 // as the account (Remember); a cancel is ErrStoreNotChosen wrapped with
 // context.Canceled. Without choose (no terminal, --json), or when no other
@@ -77,17 +86,23 @@ func (s *Session) CheckStore(ctx context.Context, t *Target, choose Chooser) err
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	var offers []store.Offer
+	var offers, notOffered []store.Offer
 	for _, o := range st.Offers(ctx) {
-		if o.Usable() && o.Name != t.Store {
+		switch {
+		case o.Name == t.Store:
+		case o.Usable():
 			offers = append(offers, o)
+		case o.Name == store.BackendKernel && runtime.GOOS != "linux":
+			// Kernel keyrings exist only on Linux: nothing to explain.
+		default:
+			notOffered = append(notOffered, o)
 		}
 	}
-	unavailable := &StoreUnavailableError{Host: t.Host.Name, Unavailable: st.Describe(t.Store), Offers: offers, Err: perr}
+	unavailable := &StoreUnavailableError{Host: t.Host.Name, Unavailable: st.Describe(t.Store), Offers: offers, NotOffered: notOffered, Err: perr}
 	if choose == nil || len(offers) == 0 {
 		return unavailable
 	}
-	i, err := choose(StoreQuestion{Host: t.Host.Name, Unavailable: unavailable.Unavailable, Err: perr, Offers: offers})
+	i, err := choose(StoreQuestion{Host: t.Host.Name, Unavailable: unavailable.Unavailable, Err: perr, Offers: offers, NotOffered: notOffered})
 	switch {
 	case err != nil:
 		return fmt.Errorf("asking where to keep the token: %w", err)

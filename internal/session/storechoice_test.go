@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -125,6 +126,23 @@ func TestCheckStore(t *testing.T) {
 					}
 					if q.Host != "github.com" || q.Unavailable.Name != tc.store || q.Err == nil {
 						t.Errorf("question %+v", q)
+					}
+					// The stores not offered come with why.
+					var want, got []string
+					if !tc.keyring && tc.store != "keyring" {
+						want = append(want, "keyring")
+					}
+					if !tc.kernel && tc.store != "kernel" && runtime.GOOS == "linux" {
+						want = append(want, "kernel")
+					}
+					for _, o := range q.NotOffered {
+						if o.Err == nil {
+							t.Errorf("%s not offered, without a reason", o.Name)
+						}
+						got = append(got, o.Name)
+					}
+					if strings.Join(got, ",") != strings.Join(want, ",") {
+						t.Errorf("not offered %v, want %v", got, want)
 					}
 					return tc.answer, tc.askErr
 				}

@@ -355,8 +355,8 @@ func TestStatusRevokedTokenIsInvalid(t *testing.T) {
 	srv.Revoke(octo)
 
 	r := s.run("", "status", "--json")
-	if r.code != 1 {
-		t.Fatalf("status with a revoked token: exit %d, want 1\n%s", r.code, r.stderr)
+	if r.code != 4 {
+		t.Fatalf("status with a revoked token: exit %d, want 4 (a new login is needed)\n%s", r.code, r.stderr)
 	}
 	h := parseAcctStatus(t, r.stdout).find(t, host)
 	o := h.account(t, "octocat")
@@ -371,8 +371,8 @@ func TestStatusRevokedTokenIsInvalid(t *testing.T) {
 	}
 
 	r = s.run("", "status")
-	if r.code != 1 {
-		t.Fatalf("status (text) with a revoked token: exit %d, want 1", r.code)
+	if r.code != 4 {
+		t.Fatalf("status (text) with a revoked token: exit %d, want 4", r.code)
 	}
 	if !strings.Contains(r.stdout, "✗ octocat") || !strings.Contains(r.stdout, "token: invalid") {
 		t.Errorf("status text does not flag octocat's token as invalid:\n%s", r.stdout)

@@ -428,10 +428,11 @@ func TestGitRevokedTokenIsErased(t *testing.T) {
 		_, sec := g.storedSecret(host)
 		srv.Revoke(sec.Token)
 
-		// Before git notices, status already reports the token as invalid (exit 1).
+		// Before git notices, status already reports the token as invalid
+		// (exit 4: a new login is needed).
 		doc, code := g.status()
-		if code != 1 || len(doc.Hosts) != 1 || len(doc.Hosts[0].Accounts) != 1 || doc.Hosts[0].Accounts[0].State != "invalid" {
-			t.Fatalf("status after revocation: exit %d, %+v; want exit 1 and state invalid", code, doc)
+		if code != 4 || len(doc.Hosts) != 1 || len(doc.Hosts[0].Accounts) != 1 || doc.Hosts[0].Accounts[0].State != "invalid" {
+			t.Fatalf("status after revocation: exit %d, %+v; want exit 4 and state invalid", code, doc)
 		}
 		if msg := doc.Hosts[0].Accounts[0].Error; !strings.Contains(msg, "401") || !strings.Contains(msg, "ghlogin login") {
 			t.Errorf("status error %q does not say why and what to do", msg)
@@ -455,11 +456,11 @@ func TestGitRevokedTokenIsErased(t *testing.T) {
 			t.Fatal("the token appeared in git's output")
 		}
 		// The API confirmed 401, so the secret is gone but the account stays,
-		// marked invalid with the reason: status exits 1 and says to log in
+		// marked invalid with the reason: status exits 4 and says to log in
 		// again, and token exits 4 with the same hint.
 		doc, code = g.status()
-		if code != 1 || len(doc.Hosts) != 1 || len(doc.Hosts[0].Accounts) != 1 || doc.Hosts[0].Accounts[0].State != "invalid" {
-			t.Fatalf("status after erase: exit %d, %+v; want exit 1 and the account invalid", code, doc)
+		if code != 4 || len(doc.Hosts) != 1 || len(doc.Hosts[0].Accounts) != 1 || doc.Hosts[0].Accounts[0].State != "invalid" {
+			t.Fatalf("status after erase: exit %d, %+v; want exit 4 and the account invalid", code, doc)
 		}
 		if msg := doc.Hosts[0].Accounts[0].Error; !strings.Contains(msg, "removed") || !strings.Contains(msg, "401") || !strings.Contains(msg, "ghlogin login --host") {
 			t.Errorf("status error after erase %q does not say the token was removed and how to log in", msg)

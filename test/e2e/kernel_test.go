@@ -54,8 +54,8 @@ func unlinkKernelKey(t *testing.T, keyctl, host, login string) {
 // The kernel keyring through the binary: login --store kernel keeps the
 // token in memory only (nothing in the config directory holds it); token,
 // status and git use it; once its key is gone (a restart, acted out with
-// keyctl) token exits 4 and status says the login was kept in memory and
-// is gone.
+// keyctl) token exits 4 and status (--offline too) says the login was kept
+// in memory and is gone, and exits 4.
 func TestKernelStoreThroughBinary(t *testing.T) {
 	keyctl := requireKernelKeyring(t)
 	srv := startEmulator(t, emulator.Config{Interval: time.Second, AutoApproveAfter: 1})
@@ -98,12 +98,19 @@ func TestKernelStoreThroughBinary(t *testing.T) {
 	if r.code != 4 || strings.TrimSpace(r.stderr) != "error: "+gone || r.stdout != "" {
 		t.Errorf("token after the key is gone: exit %d, stdout %q, stderr %q; want 4 and %q", r.code, r.stdout, r.stderr, gone)
 	}
-	r = s.run("", "status")
-	if r.code != 1 || !strings.Contains(r.stdout, gone) {
-		t.Errorf("status after the key is gone: exit %d\n%s", r.code, r.stdout)
+	// status exits 4 too (a new login is needed), and --offline, which
+	// asks no server, still looks the key up.
+	for _, args := range [][]string{{"status"}, {"status", "--offline"}, {"status", "--offline", "--json"}} {
+		r = s.run("", args...)
+		if r.code != 4 || !strings.Contains(r.stdout, gone) {
+			t.Errorf("%v after the key is gone: exit %d\n%s", args, r.code, r.stdout)
+		}
+		if strings.Contains(r.stdout+r.stderr, "keyctl") || strings.Contains(r.stdout+r.stderr, "errno") {
+			t.Errorf("a raw kernel error reached the person:\n%s%s", r.stdout, r.stderr)
+		}
 	}
-	if strings.Contains(r.stdout+r.stderr, "keyctl") || strings.Contains(r.stdout+r.stderr, "errno") {
-		t.Errorf("a raw kernel error reached the person:\n%s%s", r.stdout, r.stderr)
+	if r := s.run("", "status", "--offline", "--json"); !strings.Contains(r.stdout, `"state": "invalid"`) {
+		t.Errorf("status --offline --json does not say the login is invalid:\n%s", r.stdout)
 	}
 }
 

@@ -115,6 +115,7 @@ func sha(s string) string {
 
 // The issue's done-when: through `ghlogin ssh`, git on a machine where
 // nobody logged in clones and pushes with the laptop's token; ghlogin token
+// (with or without --host: the lent host is the only one with accounts)
 // and status there use the agent; nothing on the remote holds the token
 // afterwards; a host not lent is refused with the sentence that says what
 // to do; and once the session is over a new git fetch fails at once,
@@ -147,6 +148,8 @@ func testSSHLendsLogin(t *testing.T, k helperKind) {
 		`echo "lent" > lent.txt && git add lent.txt && git commit -q -m "From the remote"`,
 		`git push -q origin main && echo pushed`,
 		`echo "token $(ghlogin token --host ` + srv.URL() + ` | sha256sum | cut -d" " -f1)"`,
+		// No --host: the only host with accounts is the lent one.
+		`echo "default $(ghlogin token | sha256sum | cut -d" " -f1)"`,
 		`ghlogin token --host github.com; echo "exit $?"`,
 	}, " && ")
 	r := laptop.run("", box.sshArgs([]string{"--allow", host}, script)...)
@@ -159,7 +162,7 @@ func testSSHLendsLogin(t *testing.T, k helperKind) {
 	if want := "Lending your " + host + " login (" + acct.Login + ") to " + remoteName + " for this session\n"; !strings.HasPrefix(r.stderr, want) {
 		t.Errorf("stderr does not start with %q", want)
 	}
-	report := regexp.MustCompile(`(?m)^127\.0\.0\.1 used your ` + regexp.QuoteMeta(host) + ` token (\S+ times|twice|once) for git and once for token and listed your accounts (once|twice); 1 request for github\.com was refused$`)
+	report := regexp.MustCompile(`(?m)^127\.0\.0\.1 used your ` + regexp.QuoteMeta(host) + ` token (\S+ times|twice|once) for git and twice for token and listed your accounts (once|twice|\S+ times); 1 request for github\.com was refused$`)
 	if !report.MatchString(r.stderr) {
 		t.Errorf("no report line like %s", report)
 	}
@@ -175,6 +178,7 @@ func testSSHLendsLogin(t *testing.T, k helperKind) {
 		"⇄ " + acct.Login + " (forwarded from ",
 		"\npushed\n",
 		"\ntoken " + sha(sec.Token+"\n") + "\n",
+		"\ndefault " + sha(sec.Token+"\n") + "\n",
 		"\nexit 1\n",
 	} {
 		if !strings.Contains(r.stdout, want) {
@@ -214,7 +218,7 @@ func testSSHLendsLogin(t *testing.T, k helperKind) {
 	if code == 0 {
 		t.Fatal("git fetch succeeded after the session")
 	}
-	if !strings.Contains(errs, "ghlogin: no ghlogin agent at "+sock+"; reconnect with ghlogin ssh, or log in here and unset GHLOGIN_AGENT_SOCK") {
+	if !strings.Contains(errs, "ghlogin: the forwarded agent is gone; reconnect or log in here (no ghlogin agent at "+sock+"; after logging in here, unset GHLOGIN_AGENT_SOCK)") {
 		t.Errorf("git fetch's stderr does not say the agent is gone")
 	}
 	if d := time.Since(start); d > 20*time.Second {

@@ -189,7 +189,7 @@ func TestSessionLendsToken(t *testing.T) {
 	if !errors.As(err, &na) || time.Since(start) > 5*time.Second {
 		t.Fatalf("after the session: %v", err)
 	}
-	if got := hint.Explain(err); !strings.Contains(got, "reconnect with ghlogin ssh, or log in here") {
+	if got := hint.Explain(err); !strings.HasPrefix(got, "the forwarded agent is gone; reconnect or log in here (no ghlogin agent at "+plan.RemoteSocket+"; ") {
 		t.Fatal(got)
 	}
 }

@@ -8,7 +8,10 @@
 package core
 
 import (
+	"errors"
+	"io/fs"
 	"strings"
+	"syscall"
 
 	"github.com/ghlogin/ghlogin/internal/agent"
 	"github.com/ghlogin/ghlogin/internal/safe"
@@ -155,6 +158,13 @@ func (c Context) Agent(err error) (string, bool) {
 	case *agent.GoneError:
 		step = "; reconnect or log in here"
 	case *agent.NoAgentError:
+		if e.Err == nil || errors.Is(e.Err, fs.ErrNotExist) || errors.Is(e.Err, syscall.ENOTDIR) {
+			// The socket was removed: the session that lent the login
+			// ended (the remote command removes it), and this shell
+			// still names it.
+			return "the forwarded agent is gone; reconnect or log in here (" + e.Error() +
+				"; after logging in here, unset " + agent.EnvSock + ")", true
+		}
 		step = "; reconnect with ghlogin ssh, or log in here and unset " + agent.EnvSock
 	case *agent.TimeoutError:
 		step = "; the connection to the machine that lends the login may have stalled: reconnect, or log in here"
