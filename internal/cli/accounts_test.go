@@ -73,8 +73,12 @@ func TestStatus(t *testing.T) {
 	// fix is named.
 	h.emu.Revoke(octo)
 	r = h.run("", "status", "--host", h.srv.URL)
-	if r.code != ExitAuth || !strings.Contains(r.stdout, "✗ octocat") || !strings.Contains(r.stdout, h.host+" rejected the token (HTTP 401): it was revoked or has expired; run: ghlogin login --host http://"+h.host) {
+	if r.code != ExitAuth || !strings.Contains(r.stdout, "✗ octocat") || !strings.Contains(r.stdout, h.host+" rejected the token (HTTP 401): it was revoked or has expired; it was removed from the store; run: ghlogin login --host http://"+h.host) {
 		t.Errorf("revoked: exit %d\n%s", r.code, r.stdout)
+	}
+	// Dead everywhere: token no longer hands it out, and says why (exit 4).
+	if r := h.run("", "token", "--host", h.srv.URL, "--user", "octocat"); r.code != ExitAuth || r.stdout != "" || !strings.Contains(r.stderr, "was removed because "+h.host+" rejected the token (HTTP 401)") {
+		t.Errorf("token after status found it dead: exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	// Only the named host; a host with nothing is "not logged in".
 	if r := h.run("", "status", "--host", "ghe.example.com"); r.code != ExitAuth || !strings.Contains(r.stderr, "error: not logged in to ghe.example.com; run: ghlogin login --host ghe.example.com") {
@@ -499,5 +503,19 @@ func TestKernelStoreStatusAndGone(t *testing.T) {
 	}
 	if r = h.run("", "status"); r.code != ExitFailure || !strings.Contains(r.stdout, "kept in memory and is gone") {
 		t.Fatalf("status, gone and a store open to others: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// An enterprise token in the environment is never sent to a plain-http
+// host; token and status say so instead of a bare "not logged in".
+func TestIgnoredEnterpriseTokenIsNamed(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	h.vars["GH_ENTERPRISE_TOKEN"] = "ghp_canary_enterprise"
+	want := "(GH_ENTERPRISE_TOKEN is set, but it is never sent to a host reached over plain http)"
+	for _, args := range [][]string{{"token", "--host", h.srv.URL}, {"status", "--host", h.srv.URL, "--offline"}} {
+		r := h.run("", args...)
+		if r.code != ExitAuth || !strings.Contains(r.stderr, want) || strings.Contains(r.stdout+r.stderr, "ghp_canary_enterprise") {
+			t.Errorf("%v: exit %d %q %q", args, r.code, r.stdout, r.stderr)
+		}
 	}
 }

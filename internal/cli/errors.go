@@ -13,6 +13,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/refresh"
 	"github.com/ghlogin/ghlogin/internal/safe"
 	"github.com/ghlogin/ghlogin/internal/session"
+	"github.com/ghlogin/ghlogin/internal/session/pick"
 	"github.com/ghlogin/ghlogin/store"
 )
 
@@ -128,7 +129,32 @@ func exitStatus(err error) int {
 
 // explain returns the message a person reads for err, for the command at
 // hand (Env.hints; see explainIn).
-func (e *Env) explain(err error) string { return explainIn(err, e.hints) }
+func (e *Env) explain(err error) string {
+	msg := explainIn(err, e.hints)
+	// An enterprise token in the environment is never handed to a host
+	// reached over plain http (pick.EnvToken); say so where its absence
+	// would otherwise puzzle: "not logged in" with the variable set.
+	var nl *store.NotLoggedInError
+	if errors.As(err, &nl) && nl.Login == "" && nl.Invalid == "" {
+		msg += e.ignoredEnvNote(nl.Host)
+	}
+	return msg
+}
+
+// ignoredEnvNote says, after "not logged in to host", that an enterprise
+// token variable is set but not used for host because it is reached over
+// plain http; "" otherwise.
+func (e *Env) ignoredEnvNote(host string) string {
+	if !strings.HasPrefix(e.hints.HostValue(host), "http://") {
+		return ""
+	}
+	for _, v := range pick.EnterpriseTokenVars {
+		if strings.TrimSpace(e.getenv(v)) != "" {
+			return " (" + v + " is set, but it is never sent to a host reached over plain http)"
+		}
+	}
+	return ""
+}
 
 // explainIn returns the message a person reads for err: internal/hint's
 // next steps for the library packages' errors, and here the steps for the

@@ -133,6 +133,19 @@ func TestForbiddenAnswers(t *testing.T) {
 		t.Fatal("git's erase removed a token that only needs SSO authorization")
 	}
 
+	// A plain 403 is an answer, not a dead token and not a network
+	// failure: "refused", and the token is kept.
+	if err := h.emu.SetTokenMode(tok, emulator.TokenForbidden); err != nil {
+		t.Fatal(err)
+	}
+	r = h.run("", "status", "--host", h.srv.URL)
+	if !strings.Contains(r.stdout, "token: refused: ") || strings.Contains(r.stdout, "unreachable") {
+		t.Fatalf("status with a plain 403: exit %d\n%s", r.code, r.stdout)
+	}
+	if sec := h.stored("octocat"); sec.Token != tok {
+		t.Fatal("status removed a token the server refused without saying it is dead")
+	}
+
 	if err := h.emu.SetTokenMode(tok, emulator.TokenInvalid403); err != nil {
 		t.Fatal(err)
 	}

@@ -85,7 +85,7 @@ func runStatus(ctx context.Context, o *statusOptions) error {
 		}
 		if !o.JSON {
 			// An error exit: the one error line every command writes.
-			fmt.Fprintf(o.IO.Stderr, "error: not logged in to %s; run: %s\n", where, login)
+			fmt.Fprintf(o.IO.Stderr, "error: not logged in to %s; run: %s%s\n", where, login, o.IO.ignoredEnvNote(rep.Filter))
 		}
 		return &reportedError{code: ExitAuth, err: &store.NotLoggedInError{Host: where}}
 	case len(rep.Problems) > 0:
@@ -105,6 +105,7 @@ var stateMarks = map[string]string{
 	session.StateValid:       "✓",
 	session.StateInvalid:     "✗",
 	session.StateUnreachable: "?",
+	session.StateRefused:     "?",
 	session.StateExpired:     "~",
 	session.StateUnreadable:  "!",
 	session.StateUnchecked:   "-",

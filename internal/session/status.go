@@ -31,6 +31,10 @@ const (
 	StateSSORequired = "sso_required"
 	// StateUnreachable: the API or the keyring could not be asked.
 	StateUnreachable = "unreachable"
+	// StateRefused: the API answered but refused the request for a reason
+	// that does not say the token is dead (HTTP 403 without invalid_token
+	// or single sign-on, or another 4xx): the token is kept.
+	StateRefused = "refused"
 	// StateUnreadable: the store that holds the token cannot be used as
 	// it is (credentials.json open to other users, or damaged); the token
 	// itself may be fine. The report's Problems say why, once.
@@ -392,12 +396,26 @@ func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config
 	case err == nil:
 		return StateValid, "", ""
 	case errors.As(err, &ue):
-		// Say what the server said: 401, or 403 with invalid_token.
-		return StateInvalid, fmt.Sprintf("%s; run: ghlogin login --host %s", ue.Error(), s.HostArg(ac.Host, "")), ""
+		// Say what the server said: 401, or 403 with invalid_token. A dead
+		// token is dead everywhere: it is taken out of the store (as git's
+		// erase does), so token, exec and git stop handing it out and say
+		// why. One with a refresh token is left to the next use, which
+		// may still refresh it.
+		msg := fmt.Sprintf("%s; run: ghlogin login --host %s", ue.Error(), s.HostArg(ac.Host, ""))
+		if sec.RefreshToken == "" {
+			if ierr := st.Invalidate(ctx, ac.Host, ac.Login, ue.Error()); ierr == nil {
+				msg = fmt.Sprintf("%s; it was removed from the store; run: ghlogin login --host %s", ue.Error(), s.HostArg(ac.Host, ""))
+			}
+		}
+		return StateInvalid, msg, ""
 	case githubapi.IsSSORequired(err):
 		return StateSSORequired, s.describe(err), ""
 	case errors.As(err, &nc):
 		return StateUnchecked, nc.Error(), ""
+	}
+	var he *oauth.HTTPError
+	if errors.As(err, &he) && he.StatusCode >= 400 && he.StatusCode < 500 && he.StatusCode != 408 && he.StatusCode != 429 {
+		return StateRefused, s.describe(err), ""
 	}
 	return StateUnreachable, s.describe(err), ""
 }
