@@ -428,16 +428,7 @@ func TestGitRevokedTokenIsErased(t *testing.T) {
 		_, sec := g.storedSecret(host)
 		srv.Revoke(sec.Token)
 
-		// Before git notices, status already reports the token as invalid
-		// (exit 4: a new login is needed).
-		doc, code := g.status()
-		if code != 4 || len(doc.Hosts) != 1 || len(doc.Hosts[0].Accounts) != 1 || doc.Hosts[0].Accounts[0].State != "invalid" {
-			t.Fatalf("status after revocation: exit %d, %+v; want exit 4 and state invalid", code, doc)
-		}
-		if msg := doc.Hosts[0].Accounts[0].Error; !strings.Contains(msg, "401") || !strings.Contains(msg, "ghlogin login") {
-			t.Errorf("status error %q does not say why and what to do", msg)
-		}
-
+		// git notices first (status noticing first is TestStatusRemovesADeadToken).
 		r := g.gitRun(work, "", "fetch", "origin")
 		if r.code == 0 {
 			t.Fatal("git fetch with a revoked token succeeded")
@@ -458,7 +449,7 @@ func TestGitRevokedTokenIsErased(t *testing.T) {
 		// The API confirmed 401, so the secret is gone but the account stays,
 		// marked invalid with the reason: status exits 4 and says to log in
 		// again, and token exits 4 with the same hint.
-		doc, code = g.status()
+		doc, code := g.status()
 		if code != 4 || len(doc.Hosts) != 1 || len(doc.Hosts[0].Accounts) != 1 || doc.Hosts[0].Accounts[0].State != "invalid" {
 			t.Fatalf("status after erase: exit %d, %+v; want exit 4 and the account invalid", code, doc)
 		}
@@ -569,6 +560,38 @@ func TestGitFillOtherHostsGetNothing(t *testing.T) {
 		r := g.gitRun(g.dir, "url="+srv.URL()+"/octocat/hello.git\n\n", "credential", "fill")
 		if r.code != 0 || !strings.Contains(r.stdout, "username=octocat\npassword="+sec.Token+"\n") {
 			t.Errorf("fill for the emulator: exit %d, stdout has token: %v", r.code, strings.Contains(r.stdout, sec.Token))
+		}
+	})
+}
+
+// status noticing a revoked token first takes it out of the store, so git
+// is never handed it: the next fetch fails at once, without prompting,
+// and says why and how to log in again.
+func TestStatusRemovesADeadToken(t *testing.T) {
+	forHelpers(t, func(t *testing.T, k helperKind) {
+		srv := gitEmulator(t, nil)
+		g := newGitEnv(t, true, k)
+		g.loginAndSetup(srv, emulator.DefaultClientID)
+		host := hostOf(srv)
+		work := filepath.Join(g.dir, "work")
+		g.mustGit(g.dir, "clone", "-q", srv.URL()+"/octocat/hello.git", work)
+		g.helperActions()
+		_, sec := g.storedSecret(host)
+		srv.Revoke(sec.Token)
+
+		doc, code := g.status()
+		if code != 4 || len(doc.Hosts) != 1 || len(doc.Hosts[0].Accounts) != 1 || doc.Hosts[0].Accounts[0].State != "invalid" {
+			t.Fatalf("status after revocation: exit %d, %+v; want exit 4 and state invalid", code, doc)
+		}
+		if msg := doc.Hosts[0].Accounts[0].Error; !strings.Contains(msg, "401") || !strings.Contains(msg, "removed from the store") || !strings.Contains(msg, "ghlogin login") {
+			t.Errorf("status error %q does not say why, what it did and what to do", msg)
+		}
+		r := g.gitRun(work, "", "fetch", "origin")
+		if r.code == 0 || !strings.Contains(r.stderr, "was removed because") || !strings.Contains(r.stderr, "ghlogin login --host "+srv.URL()) || strings.Contains(r.stdout+r.stderr, sec.Token) {
+			t.Errorf("fetch after status removed the token: exit %d\n%s", r.code, r.stderr)
+		}
+		if got := strings.Join(g.helperActions(), ","); got != "get" {
+			t.Errorf("git ran the helper actions %q, want get (nothing to erase)", got)
 		}
 	})
 }
