@@ -519,3 +519,21 @@ func TestIgnoredEnterpriseTokenIsNamed(t *testing.T) {
 		}
 	}
 }
+
+// With accounts on two hosts and none named, the default host is
+// github.com (SPEC's rule); "not logged in to github.com" names the hosts
+// that have accounts.
+func TestNotLoggedInNamesTheHostsWithAccounts(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	h.loginWithToken("octocat")
+	h.saveAccount("ghe.example.com", "hubot", "ghp_other")
+	r := h.run("", "token")
+	want := "(accounts exist on " + "http://" + h.host + " and ghe.example.com: name one with --host)"
+	if r.code != ExitAuth || !strings.Contains(r.stderr, "not logged in to github.com") || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d %q, want %q", r.code, r.stderr, want)
+	}
+	// A named host is not second-guessed.
+	if r := h.run("", "token", "--host", "github.com"); strings.Contains(r.stderr, "accounts exist") {
+		t.Errorf("--host github.com: %q", r.stderr)
+	}
+}

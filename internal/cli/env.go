@@ -61,6 +61,10 @@ type Env struct {
 	// command at hand: its flags, and hosts by their --host values. The
 	// root command sets it once the command line is parsed (hintsFor).
 	hints hint.Context
+	// otherHosts, when the command named no host, lists the hosts that
+	// have accounts (nil otherwise): "not logged in to github.com" then
+	// names them (explain).
+	otherHosts func() []string
 }
 
 // SystemEnv returns the real environment of the process.

@@ -137,6 +137,13 @@ func (e *Env) explain(err error) string {
 	var nl *store.NotLoggedInError
 	if errors.As(err, &nl) && nl.Login == "" && nl.Invalid == "" {
 		msg += e.ignoredEnvNote(nl.Host)
+		// No host named, and several have accounts: the default fell back
+		// to github.com (SPEC's rule); name the hosts that have accounts.
+		if e.otherHosts != nil && nl.Host == hosts.GitHub {
+			if others := e.otherHosts(); len(others) > 1 {
+				msg += " (accounts exist on " + strings.Join(others, " and ") + ": name one with --host)"
+			}
+		}
 	}
 	return msg
 }

@@ -174,6 +174,7 @@ func (a *app) bareRoot() *cobra.Command {
 				return err
 			}
 			a.env.hints = a.hintsFor(cmd)
+			a.env.otherHosts = a.otherHostsFor(cmd)
 			a.ran = true
 			return nil
 		},
@@ -205,6 +206,28 @@ func (a *app) hintsFor(cmd *cobra.Command) hint.Context {
 		}
 	}
 	return c
+}
+
+// otherHostsFor returns, for a command run without --host, GHLOGIN_HOST
+// or GH_HOST, a function listing the hosts that have accounts (read when an
+// error needs them, never before); nil when a host was named.
+func (a *app) otherHostsFor(cmd *cobra.Command) func() []string {
+	if f := cmd.Flags().Lookup("host"); f == nil || f.Value.String() != "" || a.getenv("GHLOGIN_HOST") != "" || a.getenv("GH_HOST") != "" {
+		return nil
+	}
+	return func() []string {
+		_, cfg, err := a.sess.Config()
+		if err != nil {
+			return nil
+		}
+		var out []string
+		for _, name := range cfg.HostNames() {
+			if len(cfg.Hosts[name].Accounts) > 0 {
+				out = append(out, a.sess.HostArg(name, ""))
+			}
+		}
+		return out
+	}
 }
 
 // getenv reads the environment through Env.
