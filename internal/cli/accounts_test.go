@@ -350,28 +350,46 @@ func TestStatusInsecureFileSaidOnce(t *testing.T) {
 	if err := os.Chmod(filepath.Join(h.dir, "credentials.json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := h.run("", "status")
-	if r.code != ExitFailure {
-		t.Errorf("exit %d", r.code)
+	// The file's trust is a local fact: --offline says it as status does.
+	for _, extra := range [][]string{nil, {"--offline"}} {
+		r := h.run("", append([]string{"status"}, extra...)...)
+		if r.code != ExitFailure {
+			t.Errorf("status %v: exit %d", extra, r.code)
+		}
+		if n := strings.Count(r.stdout, "chmod 600"); n != 1 {
+			t.Errorf("status %v: the chmod advice appears %d times:\n%s", extra, n, r.stdout)
+		}
+		if strings.Contains(r.stdout, "invalid") || strings.Count(r.stdout, "token: unreadable: not read: the file store is open to other users (see above)") != 2 {
+			t.Errorf("status %v:\n%s", extra, r.stdout)
+		}
+		r = h.run("", append([]string{"status", "--json"}, extra...)...)
+		var doc session.StatusReport
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if r.code != ExitFailure || len(doc.Problems) != 1 || !strings.Contains(doc.Problems[0], "chmod 600") {
+			t.Errorf("status --json %v: exit %d, problems %q", extra, r.code, doc.Problems)
+		}
+		for _, a := range doc.Hosts[0].Accounts {
+			if a.State != session.StateUnreadable {
+				t.Errorf("%v %s: %s", extra, a.Login, a.State)
+			}
+		}
 	}
-	if n := strings.Count(r.stdout, "chmod 600"); n != 1 {
-		t.Errorf("the chmod advice appears %d times:\n%s", n, r.stdout)
-	}
-	if strings.Contains(r.stdout, "invalid") || strings.Count(r.stdout, "token: unreadable: not read: the file store is open to other users (see above)") != 2 {
-		t.Errorf("status:\n%s", r.stdout)
-	}
-	r = h.run("", "status", "--json")
-	var doc session.StatusReport
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+}
+
+// A damaged credentials.json is said by status --offline too, as status
+// says it, without asking the server.
+func TestStatusOfflineDamagedFile(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	h.loginWithToken("octocat")
+	if err := os.WriteFile(filepath.Join(h.dir, "credentials.json"), []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Problems) != 1 || !strings.Contains(doc.Problems[0], "chmod 600") {
-		t.Errorf("problems %q", doc.Problems)
-	}
-	for _, a := range doc.Hosts[0].Accounts {
-		if a.State != session.StateUnreadable {
-			t.Errorf("%s: %s", a.Login, a.State)
-		}
+	r := h.run("", "status", "--offline")
+	if r.code != ExitFailure || !strings.Contains(r.stdout, "is not a valid credentials file") ||
+		!strings.Contains(r.stdout, "token: unreadable: not read: the file store is damaged (see above)") {
+		t.Errorf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
 

@@ -35,7 +35,8 @@ func newStatusCmd(a *app, runF func(*statusOptions) error) *cobra.Command {
 			"need a new login (a token the server rejects, a kernel keyring login gone after a\n" +
 			"restart); 1 when anything else is wrong (a store that cannot be used, a binding that\n" +
 			"names an account that is not logged in), even if an account needs a login too; else 0.\n" +
-			"--offline asks no server, but still looks up a login kept in the kernel keyring.",
+			"--offline asks no server, but still looks up a login kept in the kernel keyring and\n" +
+			"reads the file store (a credentials.json others can read or write is said as online).",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -46,7 +47,7 @@ func newStatusCmd(a *app, runF func(*statusOptions) error) *cobra.Command {
 	}
 	a.addHostFlag(cmd, cmd.Flags(), &o.Host, "only this host, by name or URL")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print one JSON document")
-	cmd.Flags().BoolVar(&o.Offline, "offline", false, "do not check the tokens with the API (a kernel keyring login is still looked up)")
+	cmd.Flags().BoolVar(&o.Offline, "offline", false, "do not check the tokens with the API (kernel keyring and file store logins are still looked up)")
 	cmd.Flags().StringVar(&o.Repo, "repo", "", repoFlagHelp)
 	return cmd
 }

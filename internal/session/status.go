@@ -327,15 +327,17 @@ func (s *Session) Status(ctx context.Context, host string, offline bool) (*Statu
 			results[i].ExpiresAt = &t
 		}
 		if offline {
-			if info.Volatile {
-				// Whether the secret is still there is a local fact, not an
-				// API check: a kernel keyring login gone after a restart is
-				// said offline too. Other stores are not read (the OS
-				// keyring may ask to be unlocked).
+			if info.Volatile || ac.Store == store.BackendFile {
+				// Whether the secret is still there, and whether the file
+				// store may be trusted and read, are local facts, not API
+				// checks: a kernel keyring login gone after a restart and
+				// a credentials.json open to other users are said offline
+				// too. The OS keyring is not read (it may ask to be
+				// unlocked).
 				wg.Add(1)
 				go func(i int, ac store.Account) {
 					defer wg.Done()
-					results[i].State, results[i].Error = s.checkLocal(ctx, st, cfg, ac)
+					results[i].State, results[i].Error, problems[i] = s.checkLocal(ctx, st, cfg, ac)
 				}(i, ac)
 			}
 			continue
@@ -362,21 +364,8 @@ func (s *Session) Status(ctx context.Context, host string, offline bool) (*Statu
 // store holding it cannot be used, which concerns every account kept there.
 func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config.File, ac store.Account) (state, msg, problem string) {
 	sec, err := st.SecretIn(ctx, cfg, ac)
-	var (
-		ku *store.KeyringUnavailableError
-		fi *store.InsecureFileError
-		fc *store.CorruptFileError
-	)
-	switch {
-	case errors.As(err, &ku):
-		// The keyring could not be asked: nothing is known about the token.
-		return StateUnreachable, s.describe(err), ""
-	case errors.As(err, &fi):
-		return StateUnreadable, "not read: the file store is open to other users (see above)", s.describe(err)
-	case errors.As(err, &fc):
-		return StateUnreadable, "not read: the file store is damaged (see above)", s.describe(err)
-	case err != nil:
-		return StateInvalid, s.describe(err), ""
+	if err != nil {
+		return s.secretError(err)
 	}
 	now := s.Now()
 	if !sec.ExpiresAt.IsZero() && now.After(sec.ExpiresAt) {
@@ -420,18 +409,46 @@ func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config
 	return StateUnreachable, s.describe(err), ""
 }
 
+// secretError classifies an error reading an account's secret, as
+// checkAccount does. problem is set when the store holding it cannot be
+// used, which concerns every account kept there.
+func (s *Session) secretError(err error) (state, msg, problem string) {
+	var (
+		ku *store.KeyringUnavailableError
+		fi *store.InsecureFileError
+		fc *store.CorruptFileError
+	)
+	switch {
+	case errors.As(err, &ku):
+		// The keyring could not be asked: nothing is known about the token.
+		return StateUnreachable, s.describe(err), ""
+	case errors.As(err, &fi):
+		return StateUnreadable, "not read: the file store is open to other users (see above)", s.describe(err)
+	case errors.As(err, &fc):
+		return StateUnreadable, "not read: the file store is damaged (see above)", s.describe(err)
+	}
+	return StateInvalid, s.describe(err), ""
+}
+
 // checkLocal is checkAccount without the network, for status --offline:
-// it reads the account's secret and says only whether it is gone.
-func (s *Session) checkLocal(ctx context.Context, st *store.Store, cfg *config.File, ac store.Account) (state, msg string) {
+// it reads the account's secret from a local store (the kernel keyring,
+// the file store) and says whether it is gone or its store cannot be used,
+// with the same problem checkAccount reports.
+func (s *Session) checkLocal(ctx context.Context, st *store.Store, cfg *config.File, ac store.Account) (state, msg, problem string) {
 	_, err := st.SecretIn(ctx, cfg, ac)
 	var nl *store.NotLoggedInError
 	switch {
 	case err == nil:
-		return StateUnchecked, ""
+		return StateUnchecked, "", ""
 	case errors.As(err, &nl):
-		return StateInvalid, s.describe(err)
+		return StateInvalid, s.describe(err), ""
 	}
-	return StateUnreachable, s.describe(err)
+	state, msg, problem = s.secretError(err)
+	if state == StateInvalid {
+		// Not a verdict on the token: it could not be read.
+		state = StateUnreachable
+	}
+	return state, msg, problem
 }
 
 // scopeTokens keeps the scopes that are scope-tokens (RFC 6749 §3.3), never
