@@ -330,14 +330,25 @@ func TestConfigClientSecretFromStdin(t *testing.T) {
 	if r := h.run(secret+"\n", "config", "set", "--host", "ghe.example.com", "client_secret", "-"); r.code != 0 || r.stdout+r.stderr != "" {
 		t.Fatalf("client_secret -: exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
-	if r := h.run("", "config", "get", "--host", "ghe.example.com", "client_secret"); r.stdout != secret+"\n" {
-		t.Fatalf("config get = %q", r.stdout)
+	// config get shows it as config list does: masked, so it says only
+	// that it is set. The config file holds it.
+	if r := h.run("", "config", "get", "--host", "ghe.example.com", "client_secret"); r.code != 0 || r.stdout != config.Mask+"\n" {
+		t.Fatalf("config get = exit %d %q", r.code, r.stdout)
+	}
+	if r := h.run("", "config", "list", "--host", "ghe.example.com"); !strings.Contains(r.stdout, "client_secret="+config.Mask+"\n") || strings.Contains(r.stdout, secret) {
+		t.Fatalf("config list:\n%s", r.stdout)
+	}
+	if b, err := os.ReadFile(filepath.Join(h.dir, "config.toml")); err != nil || !strings.Contains(string(b), secret) {
+		t.Fatalf("config.toml lacks the secret: %v", err)
 	}
 	if r := h.run("", "config", "set", "--host", "ghe.example.com", "client_secret", "-"); r.code != ExitUsage || !strings.Contains(r.stderr, "no client_secret on standard input") {
 		t.Fatalf("empty stdin: exit %d %q", r.code, r.stderr)
 	}
 	if r := h.run("", "config", "set", "--host", "ghe.example.com", "client_secret", ""); r.code != 0 {
 		t.Fatalf("unset: exit %d %q", r.code, r.stderr)
+	}
+	if r := h.run("", "config", "get", "--host", "ghe.example.com", "client_secret"); r.stdout != "\n" {
+		t.Fatalf("config get after unset = %q", r.stdout)
 	}
 }
 

@@ -51,8 +51,10 @@ func newConfigCmd(a *app, runF func(*configOptions) error) *cobra.Command {
 	}
 	a.addHostFlag(cmd, cmd.PersistentFlags(), &o.Host, hostFlagHelp)
 	get := &cobra.Command{
-		Use:         "get KEY",
-		Short:       "Print the value of a setting in force (as config list shows it)",
+		Use:   "get KEY",
+		Short: "Print the value of a setting in force (as config list shows it, a secret masked)",
+		Long: "Print the value of a setting in force, as config list shows it. A secret (client_secret)\n" +
+			"is masked: " + config.Mask + " when it is set, an empty line when it is not; it is never printed.",
 		Annotations: map[string]string{annotationArgs: "a KEY (" + strings.Join(config.KeyNames(), ", ") + ")"},
 		Args:        exactArgs(1),
 		RunE:        run("get"),
@@ -122,9 +124,14 @@ func runConfig(ctx context.Context, o *configOptions) error {
 			if r.Key != o.Key {
 				continue
 			}
-			// The value in force, as a script wants it; where it comes
-			// from, for a person at a terminal.
-			fmt.Fprintln(w, r.Value)
+			// The value in force, as a script wants it (a secret masked,
+			// as list shows it: whether it is set, never its value);
+			// where it comes from, for a person at a terminal.
+			v := r.Value
+			if r.Secret && v != "" {
+				v = config.Mask
+			}
+			fmt.Fprintln(w, v)
 			if o.IO.StderrTTY {
 				if note := settingSource(r); note != "" {
 					fmt.Fprintf(o.IO.Stderr, "%s for %s: %s\n", r.Key, name, strings.Trim(note, "()"))

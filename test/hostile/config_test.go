@@ -132,15 +132,25 @@ func TestClientSecretFromStdin(t *testing.T) {
 	if r.code != 0 || strings.Contains(r.stdout+r.stderr, secret) {
 		t.Fatalf("config set client_secret -: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
-	if g := s.run(s.env, "", "config", "get", "client_secret"); strings.TrimSpace(g.stdout) != secret {
-		t.Errorf("config get client_secret = %q", g.stdout)
-	}
+	secretStored(t, s, secret)
 	if r := s.run(s.env, "", "config", "set", "client_secret", "-"); r.code != 2 || !strings.Contains(r.stderr, "no client_secret on standard input") {
 		t.Errorf("empty stdin: exit %d, stderr %q", r.code, r.stderr)
 	}
 	// An empty value still unsets it.
 	if r := s.run(s.env, "", "config", "set", "client_secret", ""); r.code != 0 {
 		t.Errorf("unset: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// secretStored checks that config.toml holds secret and that config get
+// shows it masked, as config list does.
+func secretStored(t *testing.T, s *sandbox, secret string) {
+	t.Helper()
+	if g := s.run(s.env, "", "config", "get", "client_secret"); g.stdout != "********\n" {
+		t.Errorf("config get client_secret = %q, want it masked", g.stdout)
+	}
+	if b, _ := os.ReadFile(filepath.Join(s.configDir(), "config.toml")); !strings.Contains(string(b), secret) {
+		t.Errorf("config.toml does not hold the secret:\n%s", b)
 	}
 }
 
@@ -201,9 +211,7 @@ func TestClientSecretHiddenOnATerminal(t *testing.T) {
 	if sc := screen(); strings.Contains(sc, secret) || strings.Contains(sc, secret[:8]) {
 		t.Errorf("the terminal shows the secret:\n%s", sc)
 	}
-	if g := s.run(s.env, "", "config", "get", "client_secret"); strings.TrimSpace(g.stdout) != secret {
-		t.Errorf("config get client_secret = %q", g.stdout)
-	}
+	secretStored(t, s, secret)
 }
 
 // TestClientSecretFileIsPrivate: config.toml says that it holds a client
