@@ -109,11 +109,18 @@ func newCompletionCmd(a *app) *cobra.Command {
 		Use:   "completion bash|zsh|fish|powershell",
 		Short: "Print the shell completion script for bash, zsh, fish or powershell",
 		Long: "Print a script that completes ghlogin's commands and flags, and --host, --hostname and\n" +
-			"--user from your configuration (hosts and their logins).",
-		Example: "  source <(ghlogin completion bash)          # bash, this shell\n" +
+			"--user from your configuration (hosts and their logins).\n\n" +
+			"Where to put the script so that every new shell loads it:\n" +
+			"  bash        ~/.local/share/bash-completion/completions/ghlogin (create the directory if\n" +
+			"              needed; the bash-completion package loads it)\n" +
+			"  zsh         a file named _ghlogin in a directory listed in $fpath (compinit loads it)\n" +
+			"  fish        ~/.config/fish/completions/ghlogin.fish\n" +
+			"  powershell  your profile ($PROFILE): add the Invoke-Expression line below to it",
+		Example: "  ghlogin completion bash > ~/.local/share/bash-completion/completions/ghlogin\n" +
+			"  source <(ghlogin completion bash)          # bash, this shell only\n" +
 			"  ghlogin completion zsh > \"${fpath[1]}/_ghlogin\"\n" +
 			"  ghlogin completion fish > ~/.config/fish/completions/ghlogin.fish\n" +
-			"  ghlogin completion powershell | Out-String | Invoke-Expression",
+			"  ghlogin completion powershell | Out-String | Invoke-Expression   # in $PROFILE",
 		Annotations: map[string]string{annotationArgs: "a shell: " + orList(completionShells)},
 		ValidArgs:   completionShells,
 		Args:        exactArgs(1),

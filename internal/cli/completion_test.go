@@ -83,8 +83,30 @@ func TestCompletionScripts(t *testing.T) {
 	if r := h.run("", "completion", "tcsh"); r.code != ExitUsage || !strings.Contains(r.stderr, "bash, zsh, fish or powershell") {
 		t.Errorf("completion tcsh: exit %d %q", r.code, r.stderr)
 	}
+	// With no shell: one sentence naming the shells, and an example
+	// without the help's padding or comments.
+	if r := h.run("", "completion"); r.code != ExitUsage || !strings.HasPrefix(r.stderr,
+		"error: ghlogin completion needs a shell: bash, zsh, fish or powershell; for example: ghlogin completion bash > ~/.local/share/bash-completion/completions/ghlogin\n") {
+		t.Errorf("completion: exit %d %q", r.code, r.stderr)
+	}
 	if got := h.complete("completion", ""); strings.Join(got, " ") != "bash zsh fish powershell" {
 		t.Errorf("completion's own arguments: %q", got)
+	}
+}
+
+// The help says where each shell's script goes for good.
+func TestCompletionHelpSaysWhereScriptsGo(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	r := h.run("", "completion", "bash", "--help")
+	for _, want := range []string{
+		"~/.local/share/bash-completion/completions/ghlogin",
+		"_ghlogin in a directory listed in $fpath",
+		"~/.config/fish/completions/ghlogin.fish",
+		"your profile ($PROFILE)",
+	} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("completion --help lacks %q: exit %d\n%s", want, r.code, r.stdout)
+		}
 	}
 }
 

@@ -106,11 +106,21 @@ func exactArgs(n int) cobra.PositionalArgs {
 		case len(args) > 0:
 			msg += fmt.Sprintf(" (got only %q)", strings.Join(args, " "))
 		}
-		if ex, _, _ := strings.Cut(strings.TrimSpace(cmd.Example), "\n"); ex != "" {
-			msg += "; for example: " + strings.TrimSpace(ex)
+		if ex := firstExample(cmd); ex != "" {
+			msg += "; for example: " + ex
 		}
 		return syntaxf("%s", msg)
 	}
+}
+
+// firstExample is the first line of cmd's examples as a command alone,
+// without the padded "# ..." comment an example line may end with.
+func firstExample(cmd *cobra.Command) string {
+	ex, _, _ := strings.Cut(strings.TrimSpace(cmd.Example), "\n")
+	if i := strings.Index(ex, "  #"); i >= 0 {
+		ex = ex[:i]
+	}
+	return strings.TrimSpace(ex)
 }
 
 // argsOf describes the arguments in cmd's Use line: "KEY and VALUE", "an
