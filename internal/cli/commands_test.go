@@ -53,26 +53,47 @@ func TestEmulatorCommand(t *testing.T) {
 		}
 	}
 
-	env, _, errb := h.env("")
-	out := &signalWriter{want: "Press Ctrl-C", seen: make(chan struct{})}
-	env.Stdout = out
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int)
-	go func() { done <- Main(ctx, []string{"emulator", "--addr", "127.0.0.1:0"}, env) }()
-	select {
-	case <-out.seen:
-	case code := <-done:
-		t.Fatalf("the emulator stopped: exit %d\n%s", code, errb.String())
-	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("exit %d", code)
-	}
-	for _, want := range []string{"GitHub emulator listening on http://127.0.0.1:", "Client ID (OAuth app, device flow): " + emulator.DefaultClientID,
-		"Client secret (web flow only):      " + emulator.DefaultClientSecret, "Web flow: GHLOGIN_CLIENT_SECRET=" + emulator.DefaultClientSecret + " ghlogin login --web --host http://127.0.0.1:", "GHLOGIN_STS_URL="} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, out.String())
+	banner := func(args ...string) string {
+		t.Helper()
+		env, _, errb := h.env("")
+		out := &signalWriter{want: "Press Ctrl-C", seen: make(chan struct{})}
+		env.Stdout = out
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan int)
+		go func() { done <- Main(ctx, append([]string{"emulator", "--addr", "127.0.0.1:0"}, args...), env) }()
+		select {
+		case <-out.seen:
+		case code := <-done:
+			t.Fatalf("the emulator stopped: exit %d\n%s", code, errb.String())
 		}
+		cancel()
+		if code := <-done; code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+		return out.String()
+	}
+	out := banner()
+	for _, want := range []string{"GitHub emulator listening on http://127.0.0.1:", "Client ID (OAuth app, device flow): " + emulator.DefaultClientID,
+		"Client secret (web flow only):      " + emulator.DefaultClientSecret, "Web flow: GHLOGIN_CLIENT_SECRET=" + emulator.DefaultClientSecret + " ghlogin login --web --host http://127.0.0.1:",
+		"Workload identity fakes (ghlogin oidc): to use them, run\n  export ", "GHLOGIN_STS_URL="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, ": set\n") {
+		t.Errorf("a line ends in \": set\":\n%s", out)
+	}
+	// --app makes the main app a GitHub App, and the banner says so; it
+	// names the main app's ID and secret as the flags set them.
+	out = banner("--app", "--client-id", "Iv1.custom", "--client-secret", "s3cret")
+	for _, want := range []string{"Client ID (GitHub App, device flow): Iv1.custom\n", "Client secret (web flow only):       s3cret\n",
+		"ghlogin login --host http://127.0.0.1:", " --client-id Iv1.custom\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--app: output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "OAuth app") {
+		t.Errorf("--app: the banner says OAuth app:\n%s", out)
 	}
 }
 

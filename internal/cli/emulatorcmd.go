@@ -38,14 +38,22 @@ func (a *app) emulatorCmd() *cobra.Command {
 				return err
 			}
 			defer srv.Close()
+			// The main app, as --client-id, --client-secret and --app
+			// made it.
+			main := srv.Clients()[0]
+			kind := "OAuth app"
+			if main.App {
+				kind = "GitHub App"
+			}
+			idLabel := "Client ID (" + kind + ", device flow):"
 			fmt.Fprintf(a.env.Stdout, "GitHub emulator listening on %s\n", srv.URL())
-			fmt.Fprintf(a.env.Stdout, "Client ID (OAuth app, device flow): %s\n", emulator.DefaultClientID)
-			fmt.Fprintf(a.env.Stdout, "Client secret (web flow only):      %s\n", emulator.DefaultClientSecret)
-			fmt.Fprintf(a.env.Stdout, "Log in:   ghlogin login --host %s --client-id %s\n", srv.URL(), emulator.DefaultClientID)
+			fmt.Fprintf(a.env.Stdout, "%s %s\n", idLabel, main.ID)
+			fmt.Fprintf(a.env.Stdout, "%-*s %s\n", len(idLabel), "Client secret (web flow only):", main.Secret)
+			fmt.Fprintf(a.env.Stdout, "Log in:   ghlogin login --host %s --client-id %s\n", srv.URL(), main.ID)
 			fmt.Fprintf(a.env.Stdout, "Web flow: GHLOGIN_CLIENT_SECRET=%s ghlogin login --web --host %s --client-id %s\n",
-				emulator.DefaultClientSecret, srv.URL(), emulator.DefaultClientID)
+				setupgit.ShellQuote(main.Secret), srv.URL(), main.ID)
 			w := srv.Workload()
-			fmt.Fprintln(a.env.Stdout, "Workload identity fakes (ghlogin oidc): set")
+			fmt.Fprintln(a.env.Stdout, "Workload identity fakes (ghlogin oidc): to use them, run")
 			for _, kv := range append(w.ActionsEnv(),
 				"GCE_METADATA_HOST="+w.MetadataHost(),
 				envSTSURL+"="+w.URL()+"/v1/token",
