@@ -197,14 +197,36 @@ func TestOIDCSuggestsOnlyItsOwnFlags(t *testing.T) {
 	}
 }
 
+// The demo's ssh -L hint is a command to paste: the address from
+// SSH_CONNECTION (with its port when not 22), else a placeholder said as one.
+func TestSSHForward(t *testing.T) {
+	for _, tc := range []struct{ conn, user, want string }{
+		{"10.0.0.1 5555 10.0.0.2 22", "alice", "ssh -L 4242:127.0.0.1:4242 alice@10.0.0.2"},
+		{"10.0.0.1 5555 10.0.0.2 2222", "alice", "ssh -L 4242:127.0.0.1:4242 -p 2222 alice@10.0.0.2"},
+		{"fe80::1 5555 fe80::2 22", "alice", "ssh -L 4242:127.0.0.1:4242 alice@fe80::2"},
+		{"10.0.0.1 5555 10.0.0.2 22", "", "ssh -L 4242:127.0.0.1:4242 USER@10.0.0.2 (USER: your user name here)"},
+		{"", "alice", "ssh -L 4242:127.0.0.1:4242 alice@THIS-HOST (THIS-HOST: this machine's address)"},
+		{"garbage", "", "ssh -L 4242:127.0.0.1:4242 USER@THIS-HOST (USER@THIS-HOST: your user name here and this machine's address)"},
+		{"10.0.0.1 5555 10.0.0.2 22", "a b", "ssh -L 4242:127.0.0.1:4242 USER@10.0.0.2 (USER: your user name here)"},
+	} {
+		env := map[string]string{"SSH_CONNECTION": tc.conn, "USER": tc.user}
+		if got := sshForward(func(k string) string { return env[k] }, "4242"); got != tc.want {
+			t.Errorf("SSH_CONNECTION=%q USER=%q: %q, want %q", tc.conn, tc.user, got, tc.want)
+		}
+	}
+}
+
 // demo --manual never approves by itself: with no display it says how to
 // reach the emulator's page, and waits for the person's approval.
 func TestDemoManual(t *testing.T) {
 	h := newHarness(t, emuDefaults)
 	env, _, _ := h.env("")
 	env.Getenv = func(k string) string {
-		if k == "SSH_CONNECTION" {
+		switch k {
+		case "SSH_CONNECTION":
 			return "10.0.0.1 5555 10.0.0.2 22"
+		case "USER":
+			return "alice"
 		}
 		return h.vars[k]
 	}
@@ -231,10 +253,16 @@ func TestDemoManual(t *testing.T) {
 		t.Fatalf("the demo ended: exit %d\n%s", c, errb.String())
 	}
 	banner := errb.String()
-	for _, want := range []string{"Approve the code yourself in the emulator's page, http://127.0.0.1:", "ssh -L ", "w3m"} {
+	for _, want := range []string{"Approve the code yourself in the emulator's page, http://127.0.0.1:", "w3m"} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}
+	}
+	// The ssh command is whole: the address this session came in at.
+	_, rest, _ := strings.Cut(banner, "running at http://127.0.0.1:")
+	port, _, _ := strings.Cut(rest, " ")
+	if want := "run ssh -L " + port + ":127.0.0.1:" + port + " alice@10.0.0.2, then open that URL"; !strings.Contains(strings.Join(strings.Fields(banner), " "), want) {
+		t.Errorf("banner lacks %q:\n%s", want, banner)
 	}
 	// Two polls later it is still waiting: nobody approved.
 	h.clk.Advance(10 * time.Second)

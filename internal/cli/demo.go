@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -99,7 +101,7 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 	case headless:
 		_, port, _ := strings.Cut(strings.TrimPrefix(srv.URL(), "http://"), ":")
 		intro += "Approve the code yourself in the emulator's page, " + page + ". No browser can open here: " +
-			"from your own machine, run ssh -L " + port + ":127.0.0.1:" + port + " to this host, then open that URL in your browser; " +
+			"from your own machine, run " + sshForward(o.IO.getenv, port) + ", then open that URL in your browser; " +
 			"or use a text browser here (w3m, lynx)."
 	case !interactive:
 		intro += "Approve the code yourself in the emulator's page, " + page + ", in a browser on this machine."
@@ -141,4 +143,38 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 	fmt.Fprintln(w)
 	return ui.PrintWrapped(w, "The demo kept its configuration and token in a temporary directory, now removed: nothing was saved, "+
 		"and ghlogin token will not find this login. To log in for real: ghlogin login (see ghlogin login --help).")
+}
+
+// sshForward is the ssh command that brings this machine's loopback port to
+// the person's own machine. Over SSH, SSH_CONNECTION names the address
+// (and port) the person reached this machine at, and USER the login; what
+// is not known is a placeholder, said as one.
+func sshForward(getenv func(string) string, port string) string {
+	user := getenv("USER")
+	if user == "" || strings.ContainsAny(user, " \t'\"$`\\@") {
+		user = "USER"
+	}
+	cmd := "ssh -L " + port + ":127.0.0.1:" + port
+	// "client_ip client_port server_ip server_port"
+	if f := strings.Fields(getenv("SSH_CONNECTION")); len(f) == 4 && net.ParseIP(f[2]) != nil && validPort(f[3]) {
+		if f[3] != "22" {
+			cmd += " -p " + f[3]
+		}
+		cmd += " " + user + "@" + f[2]
+		if user == "USER" {
+			cmd += " (USER: your user name here)"
+		}
+		return cmd
+	}
+	cmd += " " + user + "@THIS-HOST"
+	if user == "USER" {
+		return cmd + " (USER@THIS-HOST: your user name here and this machine's address)"
+	}
+	return cmd + " (THIS-HOST: this machine's address)"
+}
+
+// validPort reports whether p is a TCP port number.
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n > 0 && n < 65536
 }
