@@ -113,7 +113,7 @@ func runSetupGit(ctx context.Context, o *setupGitOptions) error {
 		}
 		if _, err := o.Session.Account(h.Name, session.Query{}); err != nil {
 			if from, login, ok := o.Session.Lends(ctx, h.Name); ok {
-				fmt.Fprintf(w, "The agent on %s lends %s for %s while this ghlogin ssh session lasts; nothing is stored here\n", safe.Text(from), safe.Text(login), h.Name)
+				fmt.Fprintf(w, "The ghlogin agent on %s lends %s for %s while it runs and its socket is reachable here; nothing is stored here\n", safe.Text(from), safe.Text(login), h.Name)
 			} else {
 				fmt.Fprintf(w, "You are not logged in to %s yet: run ghlogin login --host %s\n", h.Name, h.Arg())
 			}

@@ -263,6 +263,29 @@ func serveLender(t *testing.T) string {
 	return agenttest.Serve(t, &agent.Server{Name: "laptop", Allowed: []string{"github.com", "ghe.example.com"}, Source: lender{}})
 }
 
+// setup-git, with no login here but one a ghlogin agent lends, says so by
+// what the agent tells: the machine it runs on, not how it was started
+// (ghlogin ssh or a standalone ghlogin agent).
+func TestSetupGitSaysTheAgentLends(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("git is required in CI")
+		}
+		t.Skip("git is not installed")
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(home, ".gitconfig"))
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	h := newHarness(t, emuDefaults)
+	h.vars[agent.EnvSock] = serveLender(t)
+	r := h.run("", "setup-git", "--host", "github.com")
+	if r.code != 0 || !strings.Contains(r.stderr, "The ghlogin agent on laptop lends octocat for github.com while it runs and its socket is reachable here; nothing is stored here\n") ||
+		strings.Contains(r.stderr, "ghlogin ssh") {
+		t.Fatalf("exit %d %q", r.code, r.stderr)
+	}
+}
+
 // On the remote: token and status use the forwarded agent; its refusals
 // and its absence are sentences with ghlogin's exit statuses.
 func TestRemoteCommands(t *testing.T) {
@@ -280,7 +303,8 @@ func TestRemoteCommands(t *testing.T) {
 		t.Fatalf("not served: exit %d %q", r.code, r.stderr)
 	}
 	r = h.run("", "status")
-	if r.code != 0 || !strings.Contains(r.stdout, "github.com\n  ⇄ octocat (forwarded from laptop by ghlogin ssh)\n") {
+	if r.code != 0 || !strings.Contains(r.stdout, "github.com\n  ⇄ octocat (lent by the ghlogin agent on laptop)\n") ||
+		!strings.Contains(r.stdout, "here: octocat (lent by the ghlogin agent on laptop)\n") || strings.Contains(r.stdout, "ghlogin ssh") {
 		t.Fatalf("status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = h.run("", "status", "--json")

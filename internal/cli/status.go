@@ -221,7 +221,8 @@ func printEndpoints(w io.Writer, h *session.HostStatus) {
 }
 
 // printForwarded renders the accounts a forwarded agent lends for h:
-// "⇄ octocat (forwarded from laptop by ghlogin ssh)".
+// "⇄ octocat (lent by the ghlogin agent on laptop)". The agent does not
+// say whether ghlogin ssh started it, so neither does this.
 func printForwarded(w io.Writer, ag *session.AgentStatus, h *session.HostStatus) {
 	if len(h.Forwarded) == 0 || ag == nil {
 		return
@@ -235,7 +236,7 @@ func printForwarded(w io.Writer, ag *session.AgentStatus, h *session.HostStatus)
 		if !fa.Active {
 			when = "; used when named"
 		}
-		fmt.Fprintf(w, "  ⇄ %s (forwarded from %s by ghlogin ssh%s)\n", safe.Text(fa.Login), from, when)
+		fmt.Fprintf(w, "  ⇄ %s (lent by the ghlogin agent on %s%s)\n", safe.Text(fa.Login), from, when)
 		if fa.ExpiresAt != nil {
 			fmt.Fprintf(w, "      expires: %s (refreshed on %s)\n", fa.ExpiresAt.Local().Format(time.RFC3339), from)
 		}

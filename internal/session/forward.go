@@ -112,8 +112,8 @@ func forwardedHere(ag *AgentStatus, hs *HostStatus, local *HereStatus) *HereStat
 		h.Error = "the agent on " + from + " lends an account only when it is named (--user)"
 		return h
 	}
-	h.Why = "the agent on " + from + " lends " + h.Login + " (ghlogin ssh)"
-	h.Short = "forwarded from " + from
+	h.Why = "the ghlogin agent on " + from + " lends " + h.Login
+	h.Short = "lent by the ghlogin agent on " + from
 	return h
 }
 

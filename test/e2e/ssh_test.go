@@ -175,7 +175,7 @@ func testSSHLendsLogin(t *testing.T, k helperKind) {
 		t.Errorf("the remote's git helper is not %q", want)
 	}
 	for _, want := range []string{
-		"⇄ " + acct.Login + " (forwarded from ",
+		"⇄ " + acct.Login + " (lent by the ghlogin agent on ",
 		"\npushed\n",
 		"\ntoken " + sha(sec.Token+"\n") + "\n",
 		"\ndefault " + sha(sec.Token+"\n") + "\n",

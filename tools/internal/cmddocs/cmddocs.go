@@ -119,7 +119,7 @@ func leanCommand() *cobra.Command {
 		Use:   "git-credential-ghlogin get|store|erase|capability",
 		Short: "ghlogin's lean git credential helper",
 		Long: `git-credential-ghlogin answers git's credential requests (see git help
-credential) from what ghlogin keeps: a login lent by ghlogin ssh, GH_TOKEN and
+credential) from what ghlogin keeps: a login lent by a ghlogin agent, GH_TOKEN and
 the other token variables, the file store and the kernel keyring. It applies
 ghlogin's rules for choosing the account (username=, owner and directory
 bindings, the active account) and links only what answering needs, so git
