@@ -381,11 +381,19 @@ func TestStatusRevokedTokenIsInvalid(t *testing.T) {
 		t.Fatal("status printed the revoked token")
 	}
 
-	// --offline does not check, so it does not notice.
-	if r := s.run("", "status", "--offline", "--json"); r.code != 0 {
-		t.Errorf("status --offline: exit %d, want 0", r.code)
-	} else if o := parseAcctStatus(t, r.stdout).find(t, host).account(t, "octocat"); o.State != "unchecked" {
-		t.Errorf("status --offline state = %q, want unchecked", o.State)
+	// --offline asks no server, but it reads the file store: status took
+	// the dead token out of it, and --offline says so; hubot's is there,
+	// unchecked.
+	if r := s.run("", "status", "--offline", "--json"); r.code != 4 {
+		t.Errorf("status --offline: exit %d, want 4", r.code)
+	} else {
+		h := parseAcctStatus(t, r.stdout).find(t, host)
+		if o := h.account(t, "octocat"); o.State != "invalid" || !strings.Contains(o.Error, "ghlogin login --host http://"+host) {
+			t.Errorf("status --offline: octocat %q %q, want invalid, saying how to log in again", o.State, o.Error)
+		}
+		if hb := h.account(t, "hubot"); hb.State != "unchecked" {
+			t.Errorf("status --offline: hubot %q, want unchecked", hb.State)
+		}
 	}
 
 	// Logging out of the invalid account makes status pass again.
