@@ -417,3 +417,29 @@ func TestEventCodesAreDocumented(t *testing.T) {
 		}
 	}
 }
+
+// Every login --json (and refresh --json) ends with one error event even
+// when the command line cannot start it: stdout holds exactly that event,
+// and the exit status is 2.
+func TestJSONUsageErrorsEndWithAnEvent(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	for _, args := range [][]string{
+		{"login", "--json", "--device", "--web"},
+		{"login", "--json", "--wait", "0s"},
+		{"login", "--nosuch", "--json"},
+		{"login", "--json", "extra"},
+		{"login", "--json", "--web", "--with-token"},
+		{"refresh", "--json", "--scopes", "a", "--add-scopes", "b"},
+	} {
+		r := h.run("", args...)
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		var ev map[string]any
+		if r.code != ExitUsage || len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &ev) != nil || ev["event"] != "error" || ev["code"] != "config" {
+			t.Errorf("%v: exit %d, stdout %q", args, r.code, r.stdout)
+		}
+	}
+	// Without --json, stdout stays empty.
+	if r := h.run("", "login", "--device", "--web"); r.stdout != "" || r.code != ExitUsage {
+		t.Errorf("plain: exit %d, stdout %q", r.code, r.stdout)
+	}
+}

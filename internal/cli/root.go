@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -15,12 +16,15 @@ import (
 	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/safe/safehttp"
 	"github.com/ghlogin/ghlogin/internal/session"
+	"github.com/ghlogin/ghlogin/ui"
 )
 
 // Main runs ghlogin with args and returns the exit status. Errors are
 // printed here, once, and mapped to exit statuses by exitStatus.
 func Main(ctx context.Context, args []string, env *Env) int {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	// A hangup (the terminal or SSH session went away) cancels like Ctrl-C:
+	// a login under --json still ends with its cancelled event.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	a := newApp(env)
 	return a.execute(ctx, a.rootFor(args), args)
@@ -49,6 +53,12 @@ func (a *app) execute(ctx context.Context, root *cobra.Command, args []string) i
 			msg = "cancelled"
 		}
 		fmt.Fprintf(env.Stderr, "error: %s\n", msg)
+		if writesEvents(cmd, args) {
+			// Every login --json ends with one success or error event,
+			// a command line that could not start it included.
+			_, _ = ui.Run(ctx, ui.Options{Mode: ui.JSON, Out: env.Stdout, Err: io.Discard},
+				func(context.Context, func(any)) (*ui.Result, error) { return nil, env.wrap(err) })
+		}
 		var ue *usageError
 		if errors.As(err, &ue) && ue.syntax {
 			if cmd == nil {
@@ -58,6 +68,27 @@ func (a *app) execute(ctx context.Context, root *cobra.Command, args []string) i
 		}
 	}
 	return code
+}
+
+// writesEvents reports whether cmd writes JSON events to stdout (login and
+// refresh with --json). The command line may have failed before --json was
+// parsed (an unknown flag before it), so the arguments are read too.
+func writesEvents(cmd *cobra.Command, args []string) bool {
+	if cmd == nil || (cmd.Name() != "login" && cmd.Name() != "refresh") || cmd.Parent() == nil || cmd.Parent().Parent() != nil {
+		return false
+	}
+	if f := cmd.Flags().Lookup("json"); f != nil && f.Changed {
+		return f.Value.String() == "true"
+	}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--json" || a == "--json=true" {
+			return true
+		}
+	}
+	return false
 }
 
 // NewRootCmd returns ghlogin's whole command tree on env (for the tests
@@ -124,6 +155,7 @@ func (a *app) newRoot() *cobra.Command {
 		newCompletionCmd(a),
 		newVersionCmd(a, nil),
 	)
+	root.SetHelpCommand(newHelpCmd())
 	a.completeFixed(root)
 	return root
 }

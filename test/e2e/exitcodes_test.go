@@ -71,18 +71,24 @@ func TestExitStatusTable(t *testing.T) {
 // Ctrl-C (SIGINT) during a login exits 130.
 func TestExitStatusCancelled(t *testing.T) {
 	srv := startEmulator(t, emulator.Config{Interval: time.Second})
-	s := newSandbox(t)
-	p := s.start("login", "--json", "--host", srv.URL(), "--client-id", emulator.DefaultClientID)
-	if line, ok := p.next(t, 30*time.Second); !ok || !strings.Contains(line, `"event":"code"`) {
-		t.Fatalf("first line %q", line)
-	}
-	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	if code := p.wait(t, 30*time.Second); code != 130 {
-		t.Fatalf("exit %d, want 130; stderr %q", code, p.stderr.String())
-	}
-	if !strings.Contains(p.all.String(), `"code":"cancelled"`) {
-		t.Errorf("no cancelled event: %q", p.all.String())
+	// SIGINT is Ctrl-C; SIGTERM a stop; SIGHUP the terminal or SSH session
+	// going away: each cancels, with the cancelled event under --json.
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			s := newSandbox(t)
+			p := s.start("login", "--json", "--host", srv.URL(), "--client-id", emulator.DefaultClientID)
+			if line, ok := p.next(t, 30*time.Second); !ok || !strings.Contains(line, `"event":"code"`) {
+				t.Fatalf("first line %q", line)
+			}
+			if err := p.cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			if code := p.wait(t, 30*time.Second); code != 130 {
+				t.Fatalf("exit %d, want 130; stderr %q", code, p.stderr.String())
+			}
+			if !strings.Contains(p.all.String(), `"code":"cancelled"`) {
+				t.Errorf("no cancelled event: %q", p.all.String())
+			}
+		})
 	}
 }
