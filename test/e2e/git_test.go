@@ -415,18 +415,25 @@ func (g *gitEnv) status() (statusDoc, int) {
 	return doc, r.code
 }
 
+// revokedAfterClone logs in with helper k, clones octocat/hello through
+// it, and then revokes the token on the server: the work tree, and the
+// secret as it was stored.
+func revokedAfterClone(t *testing.T, k helperKind) (*emulator.Server, *gitEnv, string, *store.Secret) {
+	t.Helper()
+	srv := gitEmulator(t, nil)
+	g := newGitEnv(t, true, k)
+	g.loginAndSetup(srv, emulator.DefaultClientID)
+	work := filepath.Join(g.dir, "work")
+	g.mustGit(g.dir, "clone", "-q", srv.URL()+"/octocat/hello.git", work)
+	g.helperActions()
+	_, sec := g.storedSecret(hostOf(srv))
+	srv.Revoke(sec.Token)
+	return srv, g, work, sec
+}
+
 func TestGitRevokedTokenIsErased(t *testing.T) {
 	forHelpers(t, func(t *testing.T, k helperKind) {
-		srv := gitEmulator(t, nil)
-		g := newGitEnv(t, true, k)
-		g.loginAndSetup(srv, emulator.DefaultClientID)
-		host := hostOf(srv)
-		work := filepath.Join(g.dir, "work")
-		g.mustGit(g.dir, "clone", "-q", srv.URL()+"/octocat/hello.git", work)
-		g.helperActions()
-
-		_, sec := g.storedSecret(host)
-		srv.Revoke(sec.Token)
+		srv, g, work, sec := revokedAfterClone(t, k)
 
 		// git notices first (status noticing first is TestStatusRemovesADeadToken).
 		r := g.gitRun(work, "", "fetch", "origin")
@@ -569,15 +576,7 @@ func TestGitFillOtherHostsGetNothing(t *testing.T) {
 // and says why and how to log in again.
 func TestStatusRemovesADeadToken(t *testing.T) {
 	forHelpers(t, func(t *testing.T, k helperKind) {
-		srv := gitEmulator(t, nil)
-		g := newGitEnv(t, true, k)
-		g.loginAndSetup(srv, emulator.DefaultClientID)
-		host := hostOf(srv)
-		work := filepath.Join(g.dir, "work")
-		g.mustGit(g.dir, "clone", "-q", srv.URL()+"/octocat/hello.git", work)
-		g.helperActions()
-		_, sec := g.storedSecret(host)
-		srv.Revoke(sec.Token)
+		srv, g, work, sec := revokedAfterClone(t, k)
 
 		doc, code := g.status()
 		if code != 4 || len(doc.Hosts) != 1 || len(doc.Hosts[0].Accounts) != 1 || doc.Hosts[0].Accounts[0].State != "invalid" {
