@@ -447,6 +447,8 @@ func TestLoginFlagsForAnotherFlow(t *testing.T) {
 		{[]string{"--with-token", "-c"}, "error: --with-token and --clipboard cannot be used together"},
 		{[]string{"--with-token", "--no-browser"}, "error: --with-token and --no-browser cannot be used together"},
 		{[]string{"--with-token", "--timeout", "1m"}, "error: --with-token and --timeout cannot be used together"},
+		{[]string{"--timeout", "2s"}, "error: --timeout applies to the web flow (--web): the device flow waits until the code expires, or until --wait ends\n"},
+		{[]string{"--device", "--timeout", "2s"}, "error: --timeout applies to the web flow (--web)"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			h := newHarness(t, emuDefaults)

@@ -190,6 +190,12 @@ func checkFlowFlags(fs *pflag.FlagSet) error {
 			return syntaxf("--%s and --%s cannot be used together: %s", p.flow, p.flag, p.why)
 		}
 	}
+	// The device flow is the default: --timeout there would be ignored
+	// (a device code ends when it expires, or --wait ends).
+	// (A value that is no duration above zero gets its own sentence.)
+	if d, err := fs.GetDuration("timeout"); err == nil && d > 0 && fs.Changed("timeout") && !fs.Changed("web") && !fs.Changed("with-token") {
+		return syntaxf("--timeout applies to the web flow (--web): the device flow waits until the code expires, or until --wait ends")
+	}
 	return nil
 }
 
