@@ -566,3 +566,50 @@ func TestNotLoggedInNamesTheHostsWithAccounts(t *testing.T) {
 		t.Errorf("--host github.com: %q", r.stderr)
 	}
 }
+
+// A token the API refuses, on an account with a refresh token: status
+// refreshes it at once (so nothing hands out the refused one), and takes
+// the account's secret out only when the refresh token is refused too.
+func TestStatusRefreshesARefusedTokenWithARefreshToken(t *testing.T) {
+	h := newHarness(t, emuDefaults)
+	st := h.store()
+	ts := h.token(emulator.AppClientID, "octocat")
+	if err := st.Save(context.Background(), h.host, "octocat", "file", &store.Secret{
+		Token: ts.AccessToken, ExpiresAt: ts.ExpiresAt, RefreshToken: ts.RefreshToken, RefreshTokenExpiresAt: ts.RefreshExpiresAt,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.UpdateConfig(func(f *config.File) error {
+		hc := f.Hosts[h.host]
+		hc.Protocol, hc.ClientID = "http", emulator.AppClientID
+		return nil
+	})
+	h.vars["GHLOGIN_CLIENT_SECRET"] = emulator.AppClientSecret
+
+	// The access token is refused (403 invalid_token); its refresh token works.
+	if err := h.emu.SetTokenMode(ts.AccessToken, emulator.TokenInvalid403); err != nil {
+		t.Fatal(err)
+	}
+	r := h.run("", "status", "--host", h.srv.URL)
+	if r.code != 0 || !strings.Contains(r.stdout, "token: valid") || h.emu.Stats().Refreshes != 1 {
+		t.Fatalf("status: exit %d, %d refreshes\n%s%s", r.code, h.emu.Stats().Refreshes, r.stdout, r.stderr)
+	}
+	sec := h.stored("octocat")
+	if sec.Token == ts.AccessToken || sec.RefreshToken == ts.RefreshToken {
+		t.Fatal("the refused pair is still stored")
+	}
+	if r := h.run("", "token", "--host", h.srv.URL); r.code != 0 || r.stdout != sec.Token+"\n" {
+		t.Fatalf("token after the refresh: exit %d %q", r.code, r.stderr)
+	}
+
+	// Now the whole grant is revoked: the refresh is refused too, and the
+	// account's secret is taken out.
+	h.emu.Revoke(sec.Token)
+	r = h.run("", "status", "--host", h.srv.URL)
+	if r.code != ExitAuth || !strings.Contains(r.stdout, "removed from the store") {
+		t.Fatalf("status after revocation: exit %d\n%s", r.code, r.stdout)
+	}
+	if r := h.run("", "token", "--host", h.srv.URL); r.code != ExitAuth || r.stdout != "" {
+		t.Fatalf("token after revocation: exit %d %q", r.code, r.stdout)
+	}
+}

@@ -54,15 +54,16 @@ func runGitCredential(ctx context.Context, o *gitCredentialOptions) error {
 		return nil
 	}
 	h := &gitcred.Helper{
-		Store:   st,
-		Refresh: o.Session.Refresh,
-		Prompt:  func(ctx context.Context, host string) (string, error) { return gitPrompt(ctx, o, host) },
-		Check:   o.Session.CheckToken,
-		Getenv:  e.getenv,
-		Stderr:  e.Stderr,
-		Clock:   e.Clock,
-		Getwd:   e.getwd,
-		Explain: e.explain,
+		Store:           st,
+		Refresh:         o.Session.Refresh,
+		Prompt:          func(ctx context.Context, host string) (string, error) { return gitPrompt(ctx, o, host) },
+		Check:           o.Session.CheckToken,
+		RefreshRejected: o.Session.RefreshRejected,
+		Getenv:          e.getenv,
+		Stderr:          e.Stderr,
+		Clock:           e.Clock,
+		Getwd:           e.getwd,
+		Explain:         e.explain,
 	}
 	if e.OpenTTY == nil {
 		h.TerminalAvailable = func() bool { return false }

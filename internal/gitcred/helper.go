@@ -117,6 +117,11 @@ type Helper struct {
 	// Check confirms with the API that a token git wants erased is invalid;
 	// nil means tokens are never erased.
 	Check CheckFunc
+	// RefreshRejected gets a new pair for an account whose token the API
+	// has just refused, when it has a refresh token (erase then keeps the
+	// account, and git's next request gets the new token); nil means such
+	// a token is removed like any other.
+	RefreshRejected RefreshFunc
 	// Getenv reads the environment; nil means os.Getenv.
 	Getenv func(string) string
 	// Stderr receives short explanations for the person running git; nil
@@ -424,6 +429,17 @@ func (h *Helper) Erase(ctx context.Context, req Request) error {
 		// invalid_token).
 		var ue *githubapi.UnauthorizedError
 		errors.As(err, &ue)
+		if sec.RefreshToken != "" && h.RefreshRejected != nil {
+			fresh, rerr := h.RefreshRejected(ctx, acct, sec)
+			var nl *refresh.NeedsLoginError
+			switch {
+			case rerr == nil && fresh != nil && fresh.Token != sec.Token:
+				h.say("the token for %s@%s was refused by %s and has been refreshed; run the git command again", acct.Login, acct.Host, t.Name)
+				return nil
+			case rerr != nil && !errors.As(rerr, &nl):
+				return fmt.Errorf("the token for %s@%s was refused by %s and refreshing it failed (%s); the token was kept", acct.Login, acct.Host, t.Name, h.explain(rerr))
+			}
+		}
 		if err := h.Store.Invalidate(ctx, acct.Host, acct.Login, ue.Error()); err != nil {
 			return fmt.Errorf("the token for %s@%s was rejected by %s, but removing it failed: %w", acct.Login, acct.Host, t.Name, err)
 		}

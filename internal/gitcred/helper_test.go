@@ -626,6 +626,37 @@ func TestErase(t *testing.T) {
 			t.Fatalf("removed=%v called=%v", err != nil, called.Load())
 		}
 	})
+	t.Run("refused token with a refresh token is refreshed, not removed", func(t *testing.T) {
+		st := newFixtureStore(t, t.TempDir())
+		ts := newTokenServer(t, "ghr_first")
+		addExpiring(t, st, "ghe.example.com", "app-user", ts)
+		// Not due: it expires in an hour, but the API refuses it now.
+		acct := store.Account{Host: "ghe.example.com", Login: "app-user"}
+		sec, _ := st.Secret(context.Background(), acct)
+		sec.ExpiresAt = time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+		if err := st.Replace(context.Background(), acct.Host, acct.Login, sec); err != nil {
+			t.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		h := newHelper(st, &stderr)
+		sess := sessionFor(st, nil)
+		h.Check = func(context.Context, string, string) error { return &githubapi.UnauthorizedError{Status: 401} }
+		h.RefreshRejected = sess.RefreshRejected
+		run(t, h, "erase", "protocol=https\nhost=ghe.example.com\nusername=app-user\npassword="+sec.Token+"\n\n")
+		got, err := st.Secret(context.Background(), acct)
+		if err != nil || got.Token == sec.Token || !strings.HasPrefix(got.Token, "ghu_refreshed") || ts.refreshes.Load() != 1 {
+			t.Fatalf("after erase: %v %+v, %d refreshes", err, got, ts.refreshes.Load())
+		}
+		if !strings.Contains(stderr.String(), "has been refreshed") {
+			t.Fatalf("stderr %q", stderr.String())
+		}
+		// Its refresh token refused too: the token is removed.
+		ts.valid.Store("ghr_none")
+		run(t, h, "erase", "protocol=https\nhost=ghe.example.com\nusername=app-user\npassword="+got.Token+"\n\n")
+		if !tokenInvalidated(t, st, "ghe.example.com", "app-user") {
+			t.Fatal("a token whose refresh token was refused too was kept")
+		}
+	})
 	t.Run("environment token is never erased", func(t *testing.T) {
 		st := newFixtureStore(t, t.TempDir())
 		h := newHelper(st, &bytes.Buffer{})

@@ -89,6 +89,11 @@ type Options struct {
 	LockTimeout time.Duration
 	// Current is the secret the caller has just read; nil means Token reads it.
 	Current *store.Secret
+	// Rejected, when set, is an access token the server has just refused
+	// (HTTP 401): while the stored token is still that one it is due,
+	// whatever its expiry says, so a refresh token can replace it. Once
+	// another process has replaced it, the new one is returned as it is.
+	Rejected string
 }
 
 // NeedsLoginError means the token expired (or is about to) and cannot be
@@ -237,7 +242,8 @@ func Token(ctx context.Context, st Store, a store.Account, opts Options) (*store
 		}
 	}
 	due := func(sec *store.Secret, now time.Time) bool {
-		return Due(sec, now, skew) || opts.IDToken && IDTokenDue(sec, now, skew)
+		return Due(sec, now, skew) || opts.IDToken && IDTokenDue(sec, now, skew) ||
+			opts.Rejected != "" && sec.Token == opts.Rejected
 	}
 	if !due(sec, clk.Now()) {
 		return checkIDToken(a, sec, clk.Now(), opts)

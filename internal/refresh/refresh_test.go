@@ -405,3 +405,22 @@ func TestReplaceDoesNotResurrect(t *testing.T) {
 		t.Fatal("the removed account came back")
 	}
 }
+
+// A token the server refused is refreshed whatever its expiry says; once
+// another process has replaced it, the replacement is returned as it is.
+func TestRejectedTokenIsRefreshed(t *testing.T) {
+	clk := clock.NewFake(t0)
+	st, a, _ := fixture(t, t0.Add(time.Hour), "ghr_old", t0.Add(24*time.Hour))
+	s := newServer(t, jsonReply(rotated))
+	o := opts(s, clk)
+	o.Rejected = "ghu_old"
+	got, err := Token(context.Background(), st, a, o)
+	if err != nil || got.Token == "ghu_old" || s.calls.Load() != 1 {
+		t.Fatalf("%v %+v %d", err, got, s.calls.Load())
+	}
+	// The stored token is no longer the refused one: nothing more is asked.
+	again, err := Token(context.Background(), st, a, o)
+	if err != nil || again.Token != got.Token || s.calls.Load() != 1 {
+		t.Fatalf("%v %+v %d", err, again, s.calls.Load())
+	}
+}

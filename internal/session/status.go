@@ -13,6 +13,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/githubapi"
 	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/oidcdisc"
+	"github.com/ghlogin/ghlogin/internal/refresh"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
 )
@@ -391,10 +392,24 @@ func (s *Session) checkAccount(ctx context.Context, st *store.Store, cfg *config
 		// why. One with a refresh token is left to the next use, which
 		// may still refresh it.
 		msg := fmt.Sprintf("%s; run: ghlogin login --host %s", ue.Error(), s.HostArg(ac.Host, ""))
-		if sec.RefreshToken == "" {
-			if ierr := st.Invalidate(ctx, ac.Host, ac.Login, ue.Error()); ierr == nil {
-				msg = fmt.Sprintf("%s; it was removed from the store; run: ghlogin login --host %s", ue.Error(), s.HostArg(ac.Host, ""))
+		if sec.RefreshToken != "" {
+			// A refresh token may still get a new pair: try it now, so
+			// that nothing hands out the refused token meanwhile.
+			fresh, rerr := s.RefreshRejected(ctx, ac, sec)
+			var nl *refresh.NeedsLoginError
+			switch {
+			case rerr == nil && fresh.Token != sec.Token:
+				if s.checkIn(oauth.WithSecrets(ctx, fresh.RefreshToken, fresh.IDToken), cfg, ac.Host, fresh.Token, CheckTimeout) == nil {
+					return StateValid, "", ""
+				}
+				return StateInvalid, fmt.Sprintf("%s; a refreshed token was refused too; run: ghlogin login --host %s", ue.Error(), s.HostArg(ac.Host, "")), ""
+			case !errors.As(rerr, &nl):
+				// The refresh could not be tried (network, 5xx): keep it.
+				return StateInvalid, fmt.Sprintf("%s; refreshing it failed (%s), so it was kept; run: ghlogin login --host %s", ue.Error(), s.describe(rerr), s.HostArg(ac.Host, "")), ""
 			}
+		}
+		if ierr := st.Invalidate(ctx, ac.Host, ac.Login, ue.Error()); ierr == nil {
+			msg = fmt.Sprintf("%s; it was removed from the store; run: ghlogin login --host %s", ue.Error(), s.HostArg(ac.Host, ""))
 		}
 		return StateInvalid, msg, ""
 	case githubapi.IsSSORequired(err):

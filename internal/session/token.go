@@ -132,6 +132,33 @@ func (s *Session) Refresh(ctx context.Context, a store.Account, sec *store.Secre
 	return refresh.Token(ctx, st, a, opts)
 }
 
+// RefreshRejected refreshes a's token because the server has just refused
+// sec.Token (HTTP 401, or 403 with invalid_token), whatever its expiry
+// says: an account with a usable refresh token gets a new pair instead of
+// being taken out of the store. Errors as refresh.Token's: a
+// *refresh.NeedsLoginError when only a new login can help (no refresh
+// token, or the server refused it too); anything else (network, 5xx) leaves
+// the stored secret as it was. It has the signature of gitcred.RefreshFunc.
+func (s *Session) RefreshRejected(ctx context.Context, a store.Account, sec *store.Secret) (*store.Secret, error) {
+	if sec.RefreshToken == "" {
+		return nil, &refresh.NeedsLoginError{Host: a.Host, Login: a.Login, Reason: "there is no refresh token"}
+	}
+	st, cfg, err := s.Config()
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.storedTarget(cfg, a.Host)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.discoverIfNeeded(ctx, t); err != nil {
+		return nil, err
+	}
+	opts := s.RefreshOptions(t)
+	opts.Current, opts.Rejected = sec, sec.Token
+	return refresh.Token(ctx, st, a, opts)
+}
+
 // CheckToken asks host's API whether token still works: nil when it does,
 // a *githubapi.UnauthorizedError when it does not (HTTP 401, or 403 with
 // error="invalid_token": githubapi.IsUnauthorized), any other error when it
