@@ -265,3 +265,27 @@ func TestDefaultHostCountsLentHosts(t *testing.T) {
 		t.Fatalf("agent gone: DefaultHost = %q", got)
 	}
 }
+
+// An agent that let this session's list request time out (while choosing
+// the default host) is not asked again for the token: the command fails
+// with the same timeout at once instead of waiting as long a second time.
+func TestStalledAgentIsNotAskedTwice(t *testing.T) {
+	src := &gheLender{}
+	c, _ := serveAgent(t, src, "ghe.example.com")
+	f := newFixture(t, agent.EnvSock, c.Path)
+	stalled := &agent.TimeoutError{Path: c.Path, After: agent.DefaultTimeout}
+	f.sess.lists = map[string]agentListing{c.Path + "\x00" + c.Fallback: {err: stalled}}
+	tg, err := f.sess.ResolveHost(Request{Host: "ghe.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var te *agent.TimeoutError
+	if _, err := f.sess.Token(context.Background(), tg, Query{}); !errors.As(err, &te) {
+		t.Fatalf("token: %v, want the list request's timeout", err)
+	}
+	// Without that answer on record, the agent is asked as usual.
+	f = newFixture(t, agent.EnvSock, c.Path)
+	if tok, err := f.sess.Token(context.Background(), tg, Query{}); err != nil || !tok.Forwarded {
+		t.Fatalf("token: %v %v", tok, err)
+	}
+}

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -263,6 +264,23 @@ func (s *Session) agentList(ctx context.Context, c *agent.Client) (*agent.Listin
 	}
 	s.lists[key] = agentListing{l, err}
 	return l, err
+}
+
+// stalledAgent returns the *agent.TimeoutError this session's agent gave to
+// a list request, if it gave one; nil otherwise (no agent, not asked yet,
+// or it answered).
+func (s *Session) stalledAgent() error {
+	c, ok := s.Agent()
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var te *agent.TimeoutError
+	if r, ok := s.lists[c.Path+"\x00"+c.Fallback]; ok && errors.As(r.err, &te) {
+		return r.err
+	}
+	return nil
 }
 
 // agentListing is an agent's answer to a list request (agentList).

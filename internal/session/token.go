@@ -51,6 +51,12 @@ func (s *Session) TokenWith(ctx context.Context, t *Target, q Query, opts TokenO
 		purpose = agent.PurposeToken
 	}
 	l := Lookup{Host: t.Host, Origin: t.Origin, Known: t.Known(), Owner: q.Owner, User: q.User, Purpose: purpose}
+	if err := s.stalledAgent(); err != nil {
+		// The agent already let this session's list request time out
+		// (choosing the default host): asking it again would only wait
+		// as long once more before the same answer.
+		return nil, err
+	}
 	return Find(ctx, s.getenv, l, func(ctx context.Context, _ error) (*Token, error) {
 		return s.storedToken(ctx, t, q, opts)
 	})
