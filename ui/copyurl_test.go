@@ -54,11 +54,15 @@ func TestTUIWebCopyURL(t *testing.T) {
 				tm.model.copier.local = c.clip.write
 				tm.send(tea.WindowSizeMsg{Width: 80, Height: 24})
 				tm.emit(webflow.Event{Kind: webflow.KindAuthorize, URL: longAuthURL, ExpiresAt: tm.clock.Now().Add(5 * time.Minute)})
-				tm.mustShow("c copy URL")
-				if term.Len() != 0 {
-					t.Fatalf("the terminal got %q before c was pressed", term.String())
+				copyKey := "c"
+				if screen.opts.Paste != nil {
+					copyKey = "ctrl+y"
 				}
-				tm.press("c")
+				tm.mustShow(copyKey + " copy URL")
+				if term.Len() != 0 {
+					t.Fatalf("the terminal got %q before %s was pressed", term.String(), copyKey)
+				}
+				tm.press(copyKey)
 				tm.mustShow(c.want)
 				if c.want != "✓ Copied" {
 					tm.mustNotShow("Copied")
@@ -82,36 +86,29 @@ func TestTUIWebCopyURL(t *testing.T) {
 	}
 }
 
-// On the paste screen c copies only while the field is empty: once
-// something is typed, or when a paste starts with c, it is a letter of the
-// answer, and the key help stops offering it.
-func TestTUIPasteScreenCIsALetterOnceTyping(t *testing.T) {
+// On the paste screen every letter types into the field, c included (a
+// code typed by hand may start with c), and Ctrl-Y copies the URL whatever
+// the field holds.
+func TestTUIPasteScreenTypesEveryLetter(t *testing.T) {
 	term := &bytes.Buffer{}
 	tm := newTestModel(t, Options{Flow: FlowWeb, Paste: NewPasteInput(), Headless: true, NoHyperlink: true, Terminal: term, Getenv: env(nil)})
 	tm.emit(webflow.Event{Kind: webflow.KindAuthorize, URL: pasteAuthURL, ExpiresAt: tm.clock.Now().Add(5 * time.Minute)})
-	tm.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("c0ffee"), Paste: true})
-	if tm.paste.Value() != "c0ffee" || term.Len() != 0 || len(tm.rec.copied) != 0 {
-		t.Fatalf("a paste starting with c: field %q, terminal %q, clipboard %q", tm.paste.Value(), term.String(), tm.rec.copied)
-	}
-	tm.mustNotShow("copy URL")
+	tm.mustShow("ctrl+y copy URL • enter submit • esc cancel")
 	tm.press("c")
-	if tm.paste.Value() != "c0ffeec" || term.Len() != 0 || len(tm.rec.copied) != 0 {
-		t.Fatalf("c after typing: field %q, terminal %q, clipboard %q", tm.paste.Value(), term.String(), tm.rec.copied)
+	tm.press("0")
+	if tm.paste.Value() != "c0" || term.Len() != 0 || len(tm.rec.copied) != 0 {
+		t.Fatalf("typed c0: field %q, terminal %q, clipboard %q", tm.paste.Value(), term.String(), tm.rec.copied)
 	}
-	tm.mustShow("enter submit • esc cancel")
-	// A space first types a code that starts with c (the answer is trimmed).
-	tm.paste.Reset()
-	tm.mustShow("c copy URL • enter submit • esc cancel")
-	tm.press(" ")
-	tm.press("c")
-	if tm.paste.Value() != " c" {
-		t.Errorf("field %q", tm.paste.Value())
+	tm.press("ctrl+y")
+	if tm.paste.Value() != "c0" || len(tm.rec.copied) != 1 || tm.rec.copied[0] != pasteAuthURL {
+		t.Fatalf("ctrl+y: field %q, clipboard %q", tm.paste.Value(), tm.rec.copied)
 	}
 }
 
 // TestWebKeyHelpAtEveryWidth checks the web screens' key help from 30 to
 // 120 columns: it fits, q (or Esc on the paste screen) is always there,
-// and "c copy URL" from 40 columns on.
+// and the copy key ("c copy URL", "ctrl+y copy URL" on the paste screen)
+// from 40 (45) columns on.
 func TestWebKeyHelpAtEveryWidth(t *testing.T) {
 	for _, screen := range []struct {
 		name, last string
@@ -129,8 +126,12 @@ func TestWebKeyHelpAtEveryWidth(t *testing.T) {
 			if !strings.HasSuffix(help, screen.last) {
 				t.Errorf("%s, %d columns: key help %q lacks %q", screen.name, w, help, screen.last)
 			}
-			if w >= 40 && !strings.Contains(help, "c copy URL") {
-				t.Errorf("%s, %d columns: key help %q lacks c copy URL", screen.name, w, help)
+			copyHelp, from := "c copy URL", 40
+			if screen.name == "paste" {
+				copyHelp, from = "ctrl+y copy URL", 45
+			}
+			if w >= from && !strings.Contains(help, copyHelp) {
+				t.Errorf("%s, %d columns: key help %q lacks %s", screen.name, w, help, copyHelp)
 			}
 			if screen.name == "browser" && w >= 49 && help != "enter open in browser • c copy URL • q cancel" {
 				t.Errorf("%d columns: key help %q, want the long form", w, help)
@@ -247,7 +248,7 @@ func TestWebURLCopiesCleanlyInTmux(t *testing.T) {
 	if strings.Join(shown, "") != longAuthURL || strings.HasPrefix(shown[0], " ") {
 		t.Fatalf("the URL's lines:\n%s\nscreen:\n%s", strings.Join(shown, "\n"), strings.Join(sc, "\n"))
 	}
-	ts.run("send-keys", "-t", "ui", "c")
+	ts.run("send-keys", "-t", "ui", "C-y")
 	ts.waitScreen("the note", func(sc []string) bool {
 		return strings.Contains(strings.Join(sc, "\n"), "Sent to your terminal's clipboard")
 	})

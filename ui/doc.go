@@ -62,8 +62,8 @@
 // was done: "Copied" only when this machine's clipboard took the code;
 // "Sent to your terminal's clipboard" when only OSC 52 went out, which no
 // terminal confirms. On the web screens c copies the authorization URL
-// the same way (on the paste screen while its field is empty: then c is a
-// letter), for a browser on another device; and a URL too long for one
+// the same way (Ctrl-Y on the paste screen, where every letter types into
+// its field), for a browser on another device; and a URL too long for one
 // line is printed as a block from the window's first column, so that a
 // mouse selection of it holds line breaks but no spaces.
 //

@@ -130,6 +130,8 @@ func (tm *testModel) press(k string) tea.Cmd {
 		msg = tea.KeyMsg{Type: tea.KeyEsc}
 	case "ctrl+c":
 		msg = tea.KeyMsg{Type: tea.KeyCtrlC}
+	case "ctrl+y":
+		msg = tea.KeyMsg{Type: tea.KeyCtrlY}
 	default:
 		msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 	}

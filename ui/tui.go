@@ -349,24 +349,19 @@ func (m *model) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	if m.pasting() {
-		// Every key but Esc, Ctrl-C and Enter goes to the text field:
-		// q, c and r are letters of an address there.
+		// Every key but Esc, Ctrl-C, Ctrl-Y and Enter goes to the text
+		// field: q, c and r are letters of an address or a code there (a
+		// code typed by hand may start with c), so the page's address is
+		// copied with Ctrl-Y, which types nothing.
 		switch msg.String() {
 		case "esc", "ctrl+c":
 			m.cancel()
 			return nil
-		case "c":
-			// c copies the page's address while the field is empty: a
-			// pasted address starts with http, and a bracketed paste
-			// arrives as one key with Paste set. Once anything is typed,
-			// c is a letter of it (a code typed by hand that starts with
-			// c: type a space first; the answer is trimmed).
-			if m.copiesURL() && !msg.Paste {
+		case "ctrl+y":
+			if m.copiesURL() {
 				return m.copyURL()
 			}
-			var cmd tea.Cmd
-			m.paste, cmd = m.paste.Update(msg)
-			return cmd
+			return nil
 		case "enter":
 			if strings.TrimSpace(m.paste.Value()) != "" || m.opts.Headless || m.opts.Opener == nil {
 				return m.submitPaste()
@@ -423,10 +418,10 @@ func (m *model) copyURL() tea.Cmd {
 	return func() tea.Msg { return copiedMsg{c.copy(u), false} }
 }
 
-// copiesURL reports whether c copies the URL on the paste screen: while its
-// text field is empty.
+// copiesURL reports whether Ctrl-Y copies the URL on the paste screen:
+// once the server's authorization URL is known.
 func (m *model) copiesURL() bool {
-	return m.pasting() && m.webURL != "" && m.paste.Value() == ""
+	return m.pasting() && m.webURL != ""
 }
 
 func (m *model) headlessReason() string {

@@ -361,14 +361,15 @@ func (m *model) header(w int) string {
 
 // helpLine is the key help, in the long form when it fits, else the short
 // one, else the short one without Enter, then without c: r (device screen)
-// and q are always shown. On the web screens c copies the URL.
+// and q are always shown. On the web screens c copies the URL (Ctrl-Y on
+// the paste screen).
 func (m *model) helpLine(w int) string {
 	if m.pasting() {
 		submit := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit"))
 		cancel := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
-		copyURL := key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy URL"))
-		// c copies only while the field is empty (copiesURL); it gives
-		// way first where the line does not fit (below 40 columns).
+		copyURL := key.NewBinding(key.WithKeys("ctrl+y"), key.WithHelp("ctrl+y", "copy URL"))
+		// Ctrl-Y (every letter types into the field); it gives way
+		// first where the line does not fit (below 45 columns).
 		sets := [][]key.Binding{{submit, cancel}}
 		if m.copiesURL() {
 			sets = append([][]key.Binding{{copyURL, submit, cancel}}, sets...)
