@@ -228,21 +228,34 @@ func completeKeys(values bool) cobra.CompletionFunc {
 			if err != nil {
 				return nil, cobra.ShellCompDirectiveNoFileComp
 			}
+			// The setting's flag describes the same values.
+			if vals, ok := fixedFlagValues[strings.ReplaceAll(k.Name, "_", "-")]; ok {
+				return vals, cobra.ShellCompDirectiveNoFileComp
+			}
 			return k.Values, cobra.ShellCompDirectiveNoFileComp
 		}
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 }
 
-// completeOwners offers the owner globs already bound (on any host), for
-// bind --remove --owner; each described by its account.
-func (a *app) completeOwners(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+// completeOwners offers the owner globs already bound on the host the
+// command acts on (its --host, else the default host), for bind --remove
+// --owner; each described by its account.
+func (a *app) completeOwners(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	f := a.completionConfig()
 	if f == nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
+	host := ""
+	if fl := cmd.Flags().Lookup("host"); fl != nil {
+		host = fl.Value.String()
+	}
+	h, _, err := a.sess.ParseHost(host, f)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
 	var out []cobra.Completion
-	for _, b := range f.Bindings("") {
+	for _, b := range f.Bindings(h.Name) {
 		if b.Kind == config.BindOwner {
 			out = append(out, cobra.CompletionWithDesc(safe.Text(b.Pattern), safe.Text(b.Login+" on "+b.Host)))
 		}

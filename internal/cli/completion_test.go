@@ -138,6 +138,19 @@ func TestCompletionOfFixedValues(t *testing.T) {
 			t.Errorf("%v: %q, want %q", c.args, got, c.want)
 		}
 	}
+	// Only the owners bound on the host at hand: with accounts on two
+	// hosts, the default host is github.com, which has none bound.
+	h.saveAccount("ghe.example.com", "hubot", "ghp_other")
+	h.run("", "bind", "--host", "ghe.example.com", "--user", "hubot", "--owner", "ghe-org")
+	if got := strings.Join(h.complete("bind", "--remove", "--owner", ""), " "); got != "" {
+		t.Errorf("default host github.com: %q", got)
+	}
+	if got := strings.Join(h.complete("bind", "--host", "ghe.example.com", "--remove", "--owner", ""), " "); got != "ghe-org" {
+		t.Errorf("--host ghe.example.com: %q", got)
+	}
+	if got := strings.Join(h.complete("bind", "--host", h.srv.URL, "--remove", "--owner", ""), " "); got != "my-org" {
+		t.Errorf("--host %s: %q", h.srv.URL, got)
+	}
 	keys := h.complete("config", "get", "")
 	if len(keys) < 10 || keys[0] != "protocol" || !strings.Contains(strings.Join(keys, " "), "client_auth") {
 		t.Errorf("config get keys: %q", keys)

@@ -335,6 +335,10 @@ func (o *loginOptions) uiOptions(t *session.Target) ui.Options {
 		mode = ui.Plain
 	}
 	headless, reason := opener.Headless(e.getenv)
+	if o.NoBrowser {
+		// What the person asked for is the reason, whatever the display.
+		reason = "--no-browser was given"
+	}
 	uo := ui.Options{
 		Mode:           mode,
 		Host:           t.Host.Name,
