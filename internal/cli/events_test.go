@@ -428,7 +428,8 @@ func TestEventCodesAreDocumented(t *testing.T) {
 
 // Every login --json (and refresh --json) ends with one error event even
 // when the command line cannot start it: stdout holds exactly that event,
-// and the exit status is 2.
+// stderr nothing (as for every failure under --json), and the exit status
+// is 2.
 func TestJSONUsageErrorsEndWithAnEvent(t *testing.T) {
 	h := newHarness(t, emuDefaults)
 	for _, args := range [][]string{
@@ -442,7 +443,7 @@ func TestJSONUsageErrorsEndWithAnEvent(t *testing.T) {
 		r := h.run("", args...)
 		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 		var ev map[string]any
-		if r.code != ExitUsage || len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &ev) != nil || ev["event"] != "error" || ev["code"] != "config" {
+		if r.code != ExitUsage || len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &ev) != nil || ev["event"] != "error" || ev["code"] != "config" || r.stderr != "" {
 			t.Errorf("%v: exit %d, stdout %q", args, r.code, r.stdout)
 		}
 	}

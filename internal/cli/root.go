@@ -52,13 +52,15 @@ func (a *app) execute(ctx context.Context, root *cobra.Command, args []string) i
 		if code == ExitCancelled {
 			msg = "cancelled"
 		}
-		fmt.Fprintf(env.Stderr, "error: %s\n", msg)
 		if writesEvents(cmd, args) {
 			// Every login --json ends with one success or error event,
-			// a command line that could not start it included.
+			// a command line that could not start it included; the event
+			// is the whole report, as for every other failure under --json.
 			_, _ = ui.Run(ctx, ui.Options{Mode: ui.JSON, Out: env.Stdout, Err: io.Discard},
 				func(context.Context, func(any)) (*ui.Result, error) { return nil, env.wrap(err) })
+			return code
 		}
+		fmt.Fprintf(env.Stderr, "error: %s\n", msg)
 		var ue *usageError
 		if errors.As(err, &ue) && ue.syntax {
 			if cmd == nil {
