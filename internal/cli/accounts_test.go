@@ -12,6 +12,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/emulator"
 	"github.com/ghlogin/ghlogin/internal/session"
+	"github.com/ghlogin/ghlogin/internal/storefake"
 	"github.com/ghlogin/ghlogin/store"
 )
 
@@ -179,23 +180,35 @@ func TestToken(t *testing.T) {
 	}
 }
 
+// saveAppAccount stores an expiring GitHub App token pair for login in
+// backend, with the App's client ID for the host and its secret in the
+// environment, so that refreshes reach the emulator; it returns the pair.
+func (h *harness) saveAppAccount(login, backend string) emulator.TokenSet {
+	h.t.Helper()
+	st := h.store()
+	ts := h.token(emulator.AppClientID, login)
+	if err := st.Save(context.Background(), h.host, login, backend, &store.Secret{
+		Token: ts.AccessToken, ExpiresAt: ts.ExpiresAt, RefreshToken: ts.RefreshToken, RefreshTokenExpiresAt: ts.RefreshExpiresAt,
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := st.UpdateConfig(func(f *config.File) error {
+		hc := f.Hosts[h.host]
+		hc.Protocol, hc.ClientID = "http", emulator.AppClientID
+		return nil
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+	h.vars["GHLOGIN_CLIENT_SECRET"] = emulator.AppClientSecret
+	return ts
+}
+
 // An expiring GitHub App token is refreshed when due, once; the new pair
 // is stored.
 func TestTokenRefresh(t *testing.T) {
 	h := newHarness(t, emuDefaults)
 	st := h.store()
-	ts := h.token(emulator.AppClientID, "octocat")
-	if err := st.Save(context.Background(), h.host, "octocat", "keyring", &store.Secret{
-		Token: ts.AccessToken, ExpiresAt: ts.ExpiresAt, RefreshToken: ts.RefreshToken, RefreshTokenExpiresAt: ts.RefreshExpiresAt,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	st.UpdateConfig(func(f *config.File) error {
-		hc := f.Hosts[h.host]
-		hc.Protocol, hc.ClientID = "http", emulator.AppClientID
-		return nil
-	})
-	h.vars["GHLOGIN_CLIENT_SECRET"] = emulator.AppClientSecret
+	ts := h.saveAppAccount("octocat", "keyring")
 	if r := h.run("", "token", "--host", h.host); r.code != 0 || r.stdout != ts.AccessToken+"\n" {
 		t.Fatalf("fresh: exit %d %q", r.code, r.stderr)
 	}
@@ -483,7 +496,7 @@ func TestConfigEffectiveValues(t *testing.T) {
 // sentence, and status shows it gone.
 func TestKernelStoreStatusAndGone(t *testing.T) {
 	h := newHarness(t, emuDefaults)
-	h.kernel = newMemKernel(nil)
+	h.kernel = storefake.New(store.BackendKernel, nil)
 	tok := h.token(emulator.DefaultClientID, "octocat", "repo").AccessToken
 	if r := h.run(tok+"\n", "login", "--with-token", "--host", h.srv.URL, "--store", "kernel"); r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
@@ -499,7 +512,7 @@ func TestKernelStoreStatusAndGone(t *testing.T) {
 	if r := h.run("", "token", "--host", h.srv.URL); r.code != 0 || strings.TrimSpace(r.stdout) != tok {
 		t.Fatalf("token: exit %d\n%s", r.code, r.stderr)
 	}
-	h.kernel.forget()
+	h.kernel.Forget()
 	r = h.run("", "token", "--host", h.srv.URL)
 	if r.code != ExitAuth || !strings.Contains(r.stderr, "was kept in memory and is gone (the machine restarted or it expired); log in again: ghlogin login --host http://"+h.host) {
 		t.Fatalf("token after a restart: exit %d\n%s", r.code, r.stderr)
@@ -572,19 +585,7 @@ func TestNotLoggedInNamesTheHostsWithAccounts(t *testing.T) {
 // the account's secret out only when the refresh token is refused too.
 func TestStatusRefreshesARefusedTokenWithARefreshToken(t *testing.T) {
 	h := newHarness(t, emuDefaults)
-	st := h.store()
-	ts := h.token(emulator.AppClientID, "octocat")
-	if err := st.Save(context.Background(), h.host, "octocat", "file", &store.Secret{
-		Token: ts.AccessToken, ExpiresAt: ts.ExpiresAt, RefreshToken: ts.RefreshToken, RefreshTokenExpiresAt: ts.RefreshExpiresAt,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	st.UpdateConfig(func(f *config.File) error {
-		hc := f.Hosts[h.host]
-		hc.Protocol, hc.ClientID = "http", emulator.AppClientID
-		return nil
-	})
-	h.vars["GHLOGIN_CLIENT_SECRET"] = emulator.AppClientSecret
+	ts := h.saveAppAccount("octocat", "file")
 
 	// The access token is refused (403 invalid_token); its refresh token works.
 	if err := h.emu.SetTokenMode(ts.AccessToken, emulator.TokenInvalid403); err != nil {

@@ -11,16 +11,23 @@ import (
 	"github.com/ghlogin/ghlogin/internal/session"
 )
 
-// requireGit skips when git is missing, except under CI=true.
-func requireGit(t *testing.T) {
+// requireTool returns the path of a program a test drives for real. It
+// skips the test, saying how to install the program, when it is missing,
+// except under CI=true, where every test must run: then it fails.
+func requireTool(t *testing.T, name, install string) string {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
+	p, err := exec.LookPath(name)
+	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("git is required when CI=true: %v", err)
+			t.Fatalf("%s is required when CI=true: %v", name, err)
 		}
-		t.Skipf("git is not installed (%v); the owner comes from the real git", err)
+		t.Skipf("%s is not installed (%v): %s", name, err, install)
 	}
+	return p
 }
+
+// requireGit is requireTool for git.
+func requireGit(t *testing.T) { t.Helper(); requireTool(t, "git", "apt install git") }
 
 // workTree makes dir a git work tree whose origin is url, with git's
 // global and system configuration out of the way.

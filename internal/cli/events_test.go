@@ -23,6 +23,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/hosts"
 	"github.com/ghlogin/ghlogin/internal/oidcdisc"
 	"github.com/ghlogin/ghlogin/internal/session"
+	"github.com/ghlogin/ghlogin/internal/storefake"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
 	"github.com/ghlogin/ghlogin/webflow"
@@ -238,7 +239,7 @@ func TestJSONEventsFitTheSchema(t *testing.T) {
 		{name: "keyring unavailable, nobody to ask", kinds: []string{"error"}, code: codeStoreUnavailable, exit: ExitFailure,
 			run: func(t *testing.T) result {
 				h := newHarness(t, emuDefaults)
-				h.kernel = newMemKernel(nil)
+				h.kernel = storefake.New(store.BackendKernel, nil)
 				h.kr.FailWith("", &store.KeyringUnavailableError{Op: "read", Err: &store.NoKeyringServiceError{Reason: "no D-Bus session bus"}})
 				return h.run("", "login", "--json", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID)
 			}},

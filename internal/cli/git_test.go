@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -78,12 +77,7 @@ func TestGitCredential(t *testing.T) {
 // setup-git writes git's global configuration with the real git, in a
 // temporary HOME.
 func TestSetupGit(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("git is required in CI")
-		}
-		t.Skip("git is not installed")
-	}
+	requireGit(t)
 	home := t.TempDir()
 	gitConfig := filepath.Join(home, ".gitconfig")
 	t.Setenv("HOME", home)
@@ -144,12 +138,7 @@ func TestSetupGit(t *testing.T) {
 // so. A machine that borrows its login (ghlogin ssh, ghlogin agent) never
 // logs in, so setup-git alone must be enough there.
 func TestSetupGitRecordsPlainHTTP(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("git is required in CI")
-		}
-		t.Skip("git is not installed")
-	}
+	requireGit(t)
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(home, ".gitconfig"))
@@ -193,12 +182,7 @@ func TestSetupGitRecordsPlainHTTP(t *testing.T) {
 // ghlogin's config, and --unset removes only that one; a true the person
 // wrote (or an older setup-git did, without the record) is left and named.
 func TestSetupGitKeepsThePersonsUseHTTPPath(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("git is required in CI")
-		}
-		t.Skip("git is not installed")
-	}
+	requireGit(t)
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(home, ".gitconfig"))

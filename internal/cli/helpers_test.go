@@ -21,6 +21,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/emulator"
 	"github.com/ghlogin/ghlogin/internal/opener"
+	"github.com/ghlogin/ghlogin/internal/storefake"
 	"github.com/ghlogin/ghlogin/store"
 	"github.com/ghlogin/ghlogin/store/storetest"
 	"github.com/ghlogin/ghlogin/ui"
@@ -50,7 +51,7 @@ type harness struct {
 	// browse, when set, is run on each opened URL (in its own goroutine).
 	browse func(url string)
 	// kernel, when set, replaces the kernel keyring backend.
-	kernel *memKernel
+	kernel *storefake.Backend
 }
 
 // result is one run's outcome.

@@ -11,6 +11,7 @@ import (
 	"github.com/ghlogin/ghlogin/internal/config"
 	"github.com/ghlogin/ghlogin/internal/emulator"
 	"github.com/ghlogin/ghlogin/internal/session"
+	"github.com/ghlogin/ghlogin/internal/storefake"
 	"github.com/ghlogin/ghlogin/store"
 )
 
@@ -185,7 +186,7 @@ func TestLoginEarlyErrors(t *testing.T) {
 // the login fails naming the file store; on one, the person is asked.
 func TestLoginKeyringUnavailable(t *testing.T) {
 	h := newHarness(t, emulator.Config{AutoApproveAfter: 1})
-	h.kernel = newMemKernel(nil)
+	h.kernel = storefake.New(store.BackendKernel, nil)
 	noService := &store.KeyringUnavailableError{Op: "read", Err: &store.NoKeyringServiceError{Reason: "no D-Bus session bus"}}
 	h.kr.FailWith("", noService)
 	args := []string{"login", "--host", h.srv.URL, "--client-id", emulator.DefaultClientID}
@@ -252,7 +253,7 @@ func TestLoginKeyringUnavailable(t *testing.T) {
 
 	// 3 cancels: exit 130, nothing started.
 	h2 := newHarness(t, emulator.Config{AutoApproveAfter: 1})
-	h2.kernel = newMemKernel(nil)
+	h2.kernel = storefake.New(store.BackendKernel, nil)
 	h2.kr.FailWith("", noService)
 	env, _, errb = h2.env("3\n")
 	env.StdinTTY, env.StderrTTY = true, true
@@ -275,7 +276,7 @@ func TestLoginKernelRefusedSaysWhy(t *testing.T) {
 	why := "the kernel keyring is not available here: the kernel refused keyctl (operation not permitted): a seccomp profile or sandbox, such as a container's default one, blocks it"
 	newH := func() *harness {
 		h := newHarness(t, emulator.Config{AutoApproveAfter: 1})
-		h.kernel = newMemKernel(seccomp)
+		h.kernel = storefake.New(store.BackendKernel, seccomp)
 		h.kr.FailWith("", noService)
 		return h
 	}
@@ -381,7 +382,7 @@ func TestLoginClipboardAndGitProtocol(t *testing.T) {
 // GitHub App token refreshed until its refresh token's expiry date.
 func TestLoginSuccessSaysWhereAndHowLong(t *testing.T) {
 	h := newHarness(t, emulator.Config{AutoApproveAfter: 1})
-	h.kernel = newMemKernel(nil)
+	h.kernel = storefake.New(store.BackendKernel, nil)
 	r := h.run("", "login", "--host", h.srv.URL, "--client-id", emulator.AppClientID, "--store", "kernel")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
@@ -399,7 +400,7 @@ func TestLoginSuccessSaysWhereAndHowLong(t *testing.T) {
 		}
 	}
 	// The JSON success event is unchanged.
-	h.kernel = newMemKernel(nil)
+	h.kernel = storefake.New(store.BackendKernel, nil)
 	r = h.run("", "login", "--json", "--host", h.srv.URL, "--client-id", emulator.AppClientID, "--store", "kernel")
 	evs := jsonLines(t, r.stdout)
 	if last := evs[len(evs)-1]; r.code != 0 || len(last) != 4 || last["store"] != "kernel" {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -121,13 +120,7 @@ cd %q && HOME=%q XDG_RUNTIME_DIR=%q SHELL=/bin/sh exec /bin/sh -c "$2"
 // (with socat, as the documented one-line helper does); the account of
 // the session comes at the end; ghlogin exits with ssh's status.
 func TestSSHSession(t *testing.T) {
-	socat, err := exec.LookPath("socat")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("socat is required when CI=true")
-		}
-		t.Skip("socat is not installed (apt install socat)")
-	}
+	socat := requireTool(t, "socat", "apt install socat")
 	h := newHarness(t, emuDefaults)
 	h.saveAccount("github.com", "octocat", "gho_octocat_lent")
 	home := t.TempDir()
@@ -267,12 +260,7 @@ func serveLender(t *testing.T) string {
 // what the agent tells: the machine it runs on, not how it was started
 // (ghlogin ssh or a standalone ghlogin agent).
 func TestSetupGitSaysTheAgentLends(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("git is required in CI")
-		}
-		t.Skip("git is not installed")
-	}
+	requireGit(t)
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(home, ".gitconfig"))
@@ -326,13 +314,7 @@ func TestRemoteCommands(t *testing.T) {
 // server is gone) is said after the session, since the remote is only
 // told to look here.
 func TestSSHSessionProblems(t *testing.T) {
-	socat, err := exec.LookPath("socat")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("socat is required when CI=true")
-		}
-		t.Skip("socat is not installed (apt install socat)")
-	}
+	socat := requireTool(t, "socat", "apt install socat")
 	h := newHarness(t, emuDefaults)
 	ts := h.token(emulator.AppClientID, "octocat")
 	st := h.store()

@@ -12,6 +12,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/ghlogin/ghlogin/internal/emulator"
+	"github.com/ghlogin/ghlogin/internal/storefake"
 	"github.com/ghlogin/ghlogin/store"
 )
 
@@ -96,7 +97,7 @@ func TestDemoWrapsToTheTerminal(t *testing.T) {
 func TestStoreQuestionOnANarrowTerminal(t *testing.T) {
 	const cols = 40
 	h := newHarness(t, emulator.Config{AutoApproveAfter: 1})
-	h.kernel = newMemKernel(nil)
+	h.kernel = storefake.New(store.BackendKernel, nil)
 	h.kr.FailWith("", &store.KeyringUnavailableError{Op: "read", Err: &store.NoKeyringServiceError{Reason: "no D-Bus session bus"}})
 	env, _, _ := h.env("2\n")
 	env.StdinTTY = true

@@ -5,65 +5,13 @@ import (
 	"errors"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ghlogin/ghlogin/internal/emulator"
+	"github.com/ghlogin/ghlogin/internal/storefake"
 	"github.com/ghlogin/ghlogin/oauth"
 	"github.com/ghlogin/ghlogin/store"
 )
-
-// memBackend is a store.Backend in memory that acts out a kernel keyring
-// that works, refuses (probeErr), or forgot everything (a restart).
-type memBackend struct {
-	name     string
-	probeErr error
-	mu       sync.Mutex
-	m        map[string]*store.Secret
-}
-
-func newMemBackend(name string, probeErr error) *memBackend {
-	return &memBackend{name: name, probeErr: probeErr, m: map[string]*store.Secret{}}
-}
-
-func (b *memBackend) Name() string   { return b.name }
-func (b *memBackend) Volatile() bool { return b.name == store.BackendKernel }
-func (b *memBackend) Get(_ context.Context, host, login string) (*store.Secret, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if s, ok := b.m[host+"/"+login]; ok {
-		c := *s
-		return &c, nil
-	}
-	return nil, store.ErrNotFound
-}
-func (b *memBackend) Set(_ context.Context, host, login string, s *store.Secret) error {
-	if b.probeErr != nil {
-		return b.probeErr
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	c := *s
-	b.m[host+"/"+login] = &c
-	return nil
-}
-func (b *memBackend) Delete(_ context.Context, host, login string) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if _, ok := b.m[host+"/"+login]; !ok {
-		return store.ErrNotFound
-	}
-	delete(b.m, host+"/"+login)
-	return nil
-}
-func (b *memBackend) Probe(context.Context) error { return b.probeErr }
-
-// forget acts out a restart: the backend holds nothing any more.
-func (b *memBackend) forget() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	clear(b.m)
-}
 
 // withBackends reopens the fixture's store with backends replacing its own.
 func (f *fixture) withBackends(bs ...store.Backend) {
@@ -108,7 +56,7 @@ func TestCheckStore(t *testing.T) {
 			if !tc.kernel {
 				kerr = seccomp
 			}
-			kb := newMemBackend(store.BackendKernel, kerr)
+			kb := storefake.New(store.BackendKernel, kerr)
 			f.withBackends(kb)
 			if !tc.keyring {
 				f.kr.FailWith("", noService)
@@ -182,7 +130,7 @@ func TestCheckStore(t *testing.T) {
 func TestCheckStoreRemembersTheChoice(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	kb := newMemBackend(store.BackendKernel, nil)
+	kb := storefake.New(store.BackendKernel, nil)
 	f.withBackends(kb)
 	f.kr.FailWith("", &store.KeyringUnavailableError{Op: "read", Err: &store.NoKeyringServiceError{Reason: "no bus"}})
 	e, srv, host := f.emu(emulator.Config{})
@@ -242,7 +190,7 @@ func TestCheckStoreRemembersTheChoice(t *testing.T) {
 func TestStatusStores(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	kb := newMemBackend(store.BackendKernel, nil)
+	kb := storefake.New(store.BackendKernel, nil)
 	f.withBackends(kb)
 	e, _, host := f.emu(emulator.Config{})
 	for _, acct := range []struct{ login, backend string }{{"octocat", "kernel"}, {"hubot", "file"}} {
@@ -263,7 +211,7 @@ func TestStatusStores(t *testing.T) {
 	if a := byLogin["octocat"]; a.Store != "kernel" || a.PlaintextAtRest || !strings.HasPrefix(a.KeptUntil, "until the machine restarts") || a.State != StateValid {
 		t.Errorf("kernel account %+v", a)
 	}
-	kb.forget()
+	kb.Forget()
 	rep, err = f.sess.Status(ctx, "", false)
 	if err != nil {
 		t.Fatal(err)
